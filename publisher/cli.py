@@ -1,0 +1,164 @@
+"""The command line: parses options, calls the commands, reports errors. No work is done here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+import click
+
+from publisher import __version__
+from publisher.errors import PublisherError
+
+log = logging.getLogger("publisher")
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Formatter(logging.Formatter):
+    COLOURS: ClassVar[dict[int, str]] = {logging.WARNING: "yellow", logging.ERROR: "red"}
+
+    def __init__(self, colour: bool) -> None:
+        super().__init__()
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            label = record.levelname.lower() + ":"
+            if self.colour:
+                label = click.style(label, fg=self.COLOURS.get(record.levelno, "red"), bold=True)
+            return f"{label} {message}"
+        return message
+
+
+def _setup_logging(verbose: int, quiet: int) -> None:
+    level = logging.INFO - 10 * verbose + 10 * quiet
+    handler = logging.StreamHandler(sys.stderr)
+    colour = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    handler.setFormatter(_Formatter(colour))
+    log.handlers[:] = [handler]
+    log.setLevel(max(logging.DEBUG, min(level, logging.ERROR)))
+    log.propagate = False
+
+
+class _Group(click.Group):
+    """Turns user errors into a message and exit status 1 (tracebacks are for our bugs)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PublisherError as exc:
+            colour = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+            text = exc.format()
+            if colour:
+                text = text.replace("error:", click.style("error:", fg="red", bold=True))
+            click.echo(text, err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="publisher")
+@click.option(
+    "-C",
+    "--directory",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The newsletter folder to work in, e.g. -C ~/my-newsletter.",
+)
+@click.option("-v", "--verbose", count=True, help="Say more (repeat for debug output).")
+@click.option("-q", "--quiet", count=True, help="Say less: only warnings and errors.")
+@click.pass_context
+def cli(ctx: click.Context, root: Path, verbose: int, quiet: int) -> None:
+    """Turn a folder of Markdown issues into email, plain text, a web archive and feeds.
+
+    \b
+    Start:    publisher init my-newsletter
+    Render:   publisher render issues/2025-07-15-grain.md --format text
+    Publish:  publisher build
+    """
+    _setup_logging(verbose, quiet)
+    ctx.obj = root
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--name", help='The newsletter\'s name, e.g. --name "The Long View".')
+@click.option(
+    "--theme/--no-theme",
+    default=False,
+    help="Also copy the default theme into templates/ to customise it.",
+)
+def init(directory: Path, name: str | None, theme: bool) -> None:
+    """Lay out a new newsletter folder: settings and a sample issue.
+
+    Refuses to overwrite anything. Example: publisher init my-newsletter --name "The Long View"
+    """
+    from publisher.scaffold import init as run_init
+
+    for path in run_init(directory, name, theme):
+        log.info("wrote %s", path)
+    log.info("next: cd %s && publisher render issues/*.md --format text", directory)
+
+
+@cli.command()
+@click.argument("issue")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "text", "mjml"]),
+    default="html",
+    show_default=True,
+    help="What to print: the email's HTML, its plain-text twin, or the MJML source.",
+)
+@click.pass_obj
+def render(root: Path, issue: str, fmt: str) -> None:
+    """Print one issue's email to stdout, to paste into an email service.
+
+    ISSUE is the issue's file or its slug. Example: publisher render grain-corridor --format text
+    """
+    from publisher.render import render_one
+
+    rendered = render_one(root, issue)
+    output = {"html": rendered.html, "text": rendered.text, "mjml": rendered.mjml}[fmt]
+    click.echo(output, nl=not output.endswith("\n"))
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the site (default: site/ in the newsletter folder), e.g. --out public.",
+)
+@click.pass_obj
+def build(root: Path, out: Path | None) -> None:
+    """Write every published issue's email (HTML and text) into site/, atomically.
+
+    The previous site/ stays whole until the new one is complete. Example: publisher build
+    """
+    from publisher.build import build as run_build
+
+    result = run_build(root, out)
+    log.info(
+        "built %d issue%s into %s (%d draft%s, %d scheduled skipped) in %.2f s",
+        result.built,
+        "" if result.built == 1 else "s",
+        os.path.relpath(result.out),
+        result.drafts,
+        "" if result.drafts == 1 else "s",
+        result.scheduled,
+        result.seconds,
+    )
+
+
+def main() -> None:
+    """Run the CLI (the ``publisher`` console script)."""
+    cli(prog_name="publisher")

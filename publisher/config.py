@@ -1,0 +1,439 @@
+"""The newsletter's settings (``newsletter.toml``): one declared schema, validated all at once."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from publisher.errors import Problem, PublisherError
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "newsletter.toml"
+
+SYSTEM_SANS = (
+    "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif, "
+    "'Apple Color Emoji', 'Segoe UI Emoji'"
+)
+SYSTEM_SERIF = "Georgia, 'Times New Roman', Times, serif"
+SYSTEM_MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace"
+
+#: Unsubscribe merge tags of common email services; each service swaps its tag for a real link.
+UNSUBSCRIBE_PRESETS: dict[str, str] = {
+    "mailchimp": "*|UNSUB|*",
+    "listmonk": "{{ UnsubscribeURL }}",
+    "buttondown": "{{ unsubscribe_url }}",
+    "kit": "{{ unsubscribe_url }}",
+    "mailgun": "%unsubscribe_url%",
+    "mailerlite": "{$unsubscribe}",
+    "brevo": "{{ unsubscribe }}",
+    "postmark": "{{{ pm:unsubscribe }}}",
+    "ses": "{{amazonSESUnsubscribeUrl}}",
+}
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who writes the newsletter."""
+
+    name: str = field(default="", metadata=_doc("Shown as the sender and the feeds' author."))
+    email: str = field(default="", metadata=_doc("The From address of the email."))
+
+
+@dataclass(frozen=True)
+class Colors:
+    """The theme's colours, as #rgb or #rrggbb."""
+
+    text: str = field(default="#1f2328", metadata=_doc("Body text."))
+    background: str = field(default="#ffffff", metadata=_doc("Page background."))
+    accent: str = field(default="#a4262c", metadata=_doc("Rules, kicker and pull-quote bar."))
+    link: str = field(default="#0b57a4", metadata=_doc("Links."))
+    muted: str = field(default="#59636e", metadata=_doc("Captions, credits, dates and footer."))
+    dark_text: str = field(default="#e6e6e6", metadata=_doc("Body text in dark mode."))
+    dark_background: str = field(default="#17191c", metadata=_doc("Background in dark mode."))
+    dark_link: str = field(default="#8cb8ff", metadata=_doc("Links in dark mode."))
+
+
+@dataclass(frozen=True)
+class Fonts:
+    """Font stacks: system fonts; no remote font is loaded unless ``stylesheet`` is set."""
+
+    body: str = field(default=SYSTEM_SERIF, metadata=_doc("Font stack for body text."))
+    heading: str = field(default=SYSTEM_SANS, metadata=_doc("Font stack for headings."))
+    code: str = field(default=SYSTEM_MONO, metadata=_doc("Font stack for code."))
+    stylesheet: str = field(
+        default="",
+        metadata=_doc(
+            "URL of a web-font stylesheet to load (e.g. a font service's CSS); empty: none."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Footer:
+    """The email's footer."""
+
+    address: str = field(
+        default="",
+        metadata=_doc("Your postal address; bulk-mail rules in most countries require it."),
+    )
+    reason: str = field(
+        default="You are receiving this because you subscribed to {name}.",
+        metadata=_doc("Why the reader gets this email; {name} is the newsletter's name."),
+    )
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """The unsubscribe link: a merge tag your email service replaces per subscriber."""
+
+    service: str = field(
+        default="buttondown",
+        metadata=_doc("One of: " + ", ".join(UNSUBSCRIBE_PRESETS) + ", or custom (then set url)."),
+    )
+    url: str = field(
+        default="", metadata=_doc('With service = "custom": the link or merge tag to use.')
+    )
+
+    @property
+    def link(self) -> str:
+        """Return the merge tag or URL that goes into the email."""
+        return self.url if self.service == "custom" else UNSUBSCRIBE_PRESETS[self.service]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of a newsletter, with its default."""
+
+    name: str = field(default="My Newsletter", metadata=_doc("The newsletter's name."))
+    description: str = field(default="", metadata=_doc("One sentence: what it is about."))
+    base_url: str = field(
+        default="https://example.com/",
+        metadata=_doc("Where site/ is published; every link in email and feeds starts here."),
+    )
+    language: str = field(default="en", metadata=_doc("Language tag (BCP 47), e.g. en or pt-BR."))
+    timezone: str = field(
+        default="UTC", metadata=_doc("Time zone for dates without one, e.g. Europe/Berlin.")
+    )
+    logo: str = field(
+        default="",
+        metadata=_doc("Logo image (URL, or path in this folder); empty: the name is shown."),
+    )
+    signoff: str = field(
+        default="",
+        metadata=_doc("Closing line under every issue (Markdown); an issue's `signoff:` wins."),
+    )
+    author: Author = field(default_factory=Author, metadata=_doc("Who writes the newsletter."))
+    colors: Colors = field(default_factory=Colors, metadata=_doc("The theme's colours."))
+    fonts: Fonts = field(default_factory=Fonts, metadata=_doc("Font stacks."))
+    footer: Footer = field(default_factory=Footer, metadata=_doc("The email's footer."))
+    unsubscribe: Unsubscribe = field(
+        default_factory=Unsubscribe, metadata=_doc("The unsubscribe link.")
+    )
+    social: dict[str, str] = field(
+        default_factory=dict,
+        metadata=_doc('Links shown in the footer, label = URL, e.g. Mastodon = "https://...".'),
+    )
+    #: Where the settings came from (None: defaults, no file).
+    path: Path | None = field(default=None, compare=False, metadata={"internal": True})
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """Return the time zone for dates given without one."""
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    doc: str
+    default: Any
+    type_class: type[Any] | None  # a nested table's dataclass
+
+
+def _fields(cls: type[Any]) -> list[_Field]:
+    out = []
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("internal"):
+            continue
+        has_factory = f.default_factory is not dataclasses.MISSING
+        default = f.default_factory() if has_factory else f.default
+        table = type(default) if dataclasses.is_dataclass(default) else None
+        out.append(_Field(f.name, f.metadata.get("doc", ""), default, table))
+    return out
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def load_config(root: Path) -> Config:
+    """Read and validate ``root/newsletter.toml``; without one, return the defaults."""
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        log.warning(
+            "%s: not found; using default settings (run `publisher init` to create one)",
+            SETTINGS_FILE,
+        )
+        return Config()
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PublisherError.at(
+            "settings are not UTF-8 text", path, hint="save the file as UTF-8"
+        ) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(str(exc))
+        raise PublisherError.at(
+            f"settings are not valid TOML: {_strip_position(str(exc))}",
+            path,
+            line,
+            hint="see https://toml.io for the syntax; strings need double quotes",
+        ) from exc
+    return _validate(data, text, path)
+
+
+def _toml_error_line(message: str) -> int | None:
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+def _strip_position(message: str) -> str:
+    return re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+
+
+def _key_line(text: str, table: str | None, key: str | None) -> int | None:
+    """Find the line of ``key`` in ``[table]``, or of the ``[table]`` header when key is None."""
+    current: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            current = header.group(1).strip("\"'")
+            if key is None and current == table:
+                return number
+            continue
+        if key is None:
+            continue
+        if current == table and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", line):
+            return number
+        if (
+            current is None
+            and table
+            and re.match(rf"^{re.escape(table)}\s*\.\s*{re.escape(key)}\s*=", line)
+        ):
+            return number
+    if key is not None and table is not None:  # an inline table, or a key we could not place
+        return _key_line(text, None, table) or _key_line(text, table, None)
+    return None
+
+
+HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+def _validate(data: dict[str, Any], text: str, path: Path) -> Config:
+    problems: list[Problem] = []
+
+    def problem(table: str | None, key: str | None, message: str, hint: str) -> None:
+        line = _key_line(text, table, key)
+        label = f"{table}.{key}" if table and key else (key or table or "")
+        problems.append(Problem(f"setting `{label}`: {message}", path, line, hint))
+
+    def check_table(table: str | None, cls: type[Any], raw: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        known = {f.name: f for f in _fields(cls)}
+        for key, value in raw.items():
+            spec = known.get(key)
+            label = f"{table}.{key}" if table else key
+            if spec is None:
+                log.warning(
+                    "%s",
+                    Problem(
+                        f"unknown setting `{label}` is ignored",
+                        path,
+                        _key_line(text, table, key),
+                        "check the spelling; known keys: " + ", ".join(known),
+                    ).format(),
+                )
+                continue
+            if spec.type_class is not None:
+                if not isinstance(value, dict):
+                    problem(None, key, "must be a table", f"write it as a [{key}] section")
+                    continue
+                values[key] = spec.type_class(**check_table(key, spec.type_class, value))
+                continue
+            if key == "social":
+                if not isinstance(value, dict) or not all(
+                    isinstance(v, str) for v in value.values()
+                ):
+                    problem(
+                        None,
+                        key,
+                        'must be a table of label = "URL"',
+                        'write [social] then lines like Mastodon = "https://..."',
+                    )
+                    continue
+                for label_, url in value.items():
+                    if not _is_web_url(url):
+                        problem(
+                            "social",
+                            label_,
+                            f"{url!r} is not an absolute http(s) URL",
+                            "write the full address, starting with https://",
+                        )
+                values[key] = dict(value)
+                continue
+            if not isinstance(value, str):
+                problem(
+                    table,
+                    key,
+                    f"must be a string, not {type(value).__name__}",
+                    f'put the value in double quotes: {key} = "..."',
+                )
+                continue
+            values[key] = value
+        return values
+
+    values = check_table(None, Config, data)
+    config = Config(**values, path=path)
+    _check_values(config, problem)
+    if problems:
+        raise PublisherError(problems)
+    if not config.base_url.endswith("/"):
+        config = dataclasses.replace(config, base_url=config.base_url + "/")
+    return config
+
+
+def _is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _check_values(config: Config, problem: Any) -> None:
+    if not config.name.strip():
+        problem(None, "name", "is empty", 'give your newsletter a name: name = "..."')
+    if not _is_web_url(config.base_url):
+        problem(
+            None,
+            "base_url",
+            f"{config.base_url!r} is not an absolute http(s) URL",
+            'write where site/ will be published, e.g. base_url = "https://example.com/news/"',
+        )
+    elif urlsplit(config.base_url).query or urlsplit(config.base_url).fragment:
+        problem(
+            None,
+            "base_url",
+            "must not have a query or fragment",
+            "remove everything from ? or # on",
+        )
+    if not LANGUAGE_TAG.match(config.language):
+        problem(
+            None,
+            "language",
+            f"{config.language!r} is not a language tag",
+            'use a BCP 47 tag such as "en", "fr" or "pt-BR"',
+        )
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problem(
+            None,
+            "timezone",
+            f"{config.timezone!r} is not a known time zone",
+            'use an IANA name such as "UTC", "Europe/Berlin" or "America/New_York"',
+        )
+    for f in dataclasses.fields(Colors):
+        colour = getattr(config.colors, f.name)
+        if not HEX_COLOUR.match(colour):
+            problem(
+                "colors",
+                f.name,
+                f"{colour!r} is not a colour",
+                'write it as #rgb or #rrggbb, e.g. "#1f2328"',
+            )
+    service = config.unsubscribe.service
+    if service != "custom" and service not in UNSUBSCRIBE_PRESETS:
+        problem(
+            "unsubscribe",
+            "service",
+            f"{service!r} is not a known email service",
+            "use one of " + ", ".join(UNSUBSCRIBE_PRESETS) + ', or "custom" with url = "..."',
+        )
+    elif service == "custom" and not config.unsubscribe.url.strip():
+        problem(
+            "unsubscribe",
+            "url",
+            'is empty but service is "custom"',
+            "set url to your service's unsubscribe merge tag or link",
+        )
+    if '"' in config.unsubscribe.url or "\n" in config.unsubscribe.url:
+        problem(
+            "unsubscribe",
+            "url",
+            "must not contain double quotes or line breaks",
+            "use the merge tag exactly as your email service documents it",
+        )
+    for key in ("logo",):
+        value = getattr(config, key)
+        if value and "://" in value and not _is_web_url(value):
+            problem(
+                None,
+                key,
+                f"{value!r} is not an http(s) URL",
+                "use a full https:// address or a path inside this folder",
+            )
+    if config.fonts.stylesheet and not _is_web_url(config.fonts.stylesheet):
+        problem(
+            "fonts",
+            "stylesheet",
+            f"{config.fonts.stylesheet!r} is not an http(s) URL",
+            "use the full https:// address of the font stylesheet, or leave it empty",
+        )
+
+
+# --- writing a documented settings file ----------------------------------------------------------
+
+
+def settings_template(**values: str) -> str:
+    """Return a ``newsletter.toml`` that sets ``values`` and documents every other key's default."""
+    lines = ["# Settings of this newsletter. Every key is optional; its default is shown.", ""]
+    for f in _fields(Config):
+        if f.type_class is not None or f.name == "social":
+            continue
+        lines.append(f"# {f.doc}")
+        value = values.get(f.name, f.default)
+        prefix = "" if f.name in values else "# "
+        lines.append(f"{prefix}{f.name} = {_toml_string(value)}")
+        lines.append("")
+    for f in _fields(Config):
+        if f.type_class is None:
+            continue
+        lines.append(f"[{f.name}]  # {f.doc}")
+        for sub in _fields(f.type_class):
+            key = f"{f.name}.{sub.name}"
+            value = values.get(key, sub.default)
+            prefix = "" if key in values else "# "
+            lines.append(f"# {sub.doc}")
+            lines.append(f"{prefix}{sub.name} = {_toml_string(value)}")
+        lines.append("")
+    lines.append('[social]  # Links shown in the footer: label = "URL".')
+    lines.append('# Mastodon = "https://mastodon.social/@you"')
+    return "\n".join(lines) + "\n"
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'

@@ -1,0 +1,63 @@
+"""The one exception family for a user's mistakes: shown as a message and exit status 1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the user's input: where it is, what it is, and how to fix it."""
+
+    message: str
+    file: Path | None = None
+    line: int | None = None
+    hint: str | None = None
+
+    def format(self, root: Path | None = None) -> str:
+        """Return ``file:line: message`` with the fix on an indented second line."""
+        where = ""
+        if self.file is not None:
+            where = _display(self.file, root)
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        text = f"{where}{self.message}"
+        if self.hint:
+            text += f"\n  fix: {self.hint}"
+        return text
+
+
+class PublisherError(Exception):
+    """A user error: one or more problems with the newsletter folder, none of them our bug."""
+
+    def __init__(self, problems: Problem | Iterable[Problem]) -> None:
+        self.problems: list[Problem] = (
+            [problems] if isinstance(problems, Problem) else list(problems)
+        )
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+    @classmethod
+    def at(
+        cls,
+        message: str,
+        file: Path | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> PublisherError:
+        """Build an error holding a single problem."""
+        return cls(Problem(message, file, line, hint))
+
+    def format(self, root: Path | None = None) -> str:
+        """Return every problem, one block each, paths shown relative to ``root``."""
+        return "\n".join(f"error: {p.format(root)}" for p in self.problems)
+
+
+def _display(path: Path, root: Path | None) -> str:
+    """Show ``path`` relative to ``root`` (the working folder by default) when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to((root or Path.cwd()).resolve()))
+    except (ValueError, OSError):
+        return str(path)

@@ -1,0 +1,43 @@
+"""Local images: where an issue's image file lives, and its pixel size."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+def local_path(src: str, source_dir: Path | None) -> Path | None:
+    """Return the file a relative image ``src`` names inside ``source_dir``, or None.
+
+    URLs, absolute paths and paths that climb out of the issue's folder are not local files.
+    """
+    if source_dir is None or not src:
+        return None
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc or parts.path.startswith("/"):
+        return None
+    relative = Path(unquote(parts.path))
+    if ".." in relative.parts:
+        return None
+    return source_dir / relative
+
+
+def local_size(src: str, source_dir: Path | None) -> tuple[int, int]:
+    """Return (width, height) of a local image, or (0, 0) when unknown."""
+    path = local_path(src, source_dir)
+    if path is None or not path.is_file():
+        return 0, 0
+    stat = path.stat()
+    return _size(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _size(path: Path, mtime_ns: int, size: int) -> tuple[int, int]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return int(image.width), int(image.height)
+    except (UnidentifiedImageError, OSError):
+        return 0, 0

@@ -1,0 +1,343 @@
+"""The issue model: one Markdown file (or folder with ``index.md``) with YAML front matter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+import yaml
+
+from publisher.config import Config
+from publisher.errors import Problem, PublisherError
+
+log = logging.getLogger(__name__)
+
+ISSUES_DIR = "issues"
+FOLDER_INDEX = "index.md"
+DATED_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
+FRONT_MATTER_HINT = "start the file with a line `---`, then `title:` and `date:`, then `---`"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One issue: validated front matter plus the Markdown body and where it starts."""
+
+    #: Front-matter keys and the Python types their values must have.
+    KEYS: ClassVar[dict[str, tuple[type, ...]]] = {
+        "title": (str,),
+        "date": (dt.date, str),
+        "subtitle": (str,),
+        "subject": (str,),
+        "summary": (str,),
+        "slug": (str,),
+        "author": (str,),
+        "tags": (list,),
+        "image": (str,),
+        "draft": (bool,),
+        "updated": (dt.date, str),
+        "id": (str,),
+        "signoff": (str,),
+    }
+    REQUIRED: ClassVar[tuple[str, ...]] = ("title", "date")
+
+    source: Path
+    title: str
+    date: dt.datetime
+    slug: str
+    id: str
+    body: str
+    #: 1-based line of the file where the body starts (Markdown line 0).
+    body_line: int
+    subtitle: str = ""
+    subject: str = ""
+    summary: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = ()
+    image: str = ""
+    draft: bool = False
+    updated: dt.datetime | None = None
+    signoff: str | None = None
+    #: The line of each front-matter key, for messages.
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
+
+    @property
+    def folder(self) -> Path | None:
+        """Return the issue's own folder (for its images) when it is a folder issue."""
+        return self.source.parent if self.source.name == FOLDER_INDEX else None
+
+    @property
+    def email_subject(self) -> str:
+        """Return the subject line: front matter ``subject``, else the title."""
+        return self.subject or self.title
+
+    def url(self, config: Config) -> str:
+        """Return the absolute URL of the issue's web page."""
+        return f"{config.base_url}{quote(self.slug)}/"
+
+    def is_scheduled(self, now: dt.datetime) -> bool:
+        """Return whether the issue is dated after ``now``."""
+        return self.date > now
+
+    def is_published(self, now: dt.datetime) -> bool:
+        """Return whether the issue belongs in ``site/`` and the feeds at ``now``."""
+        return not self.draft and not self.is_scheduled(now)
+
+
+# --- discovering and loading --------------------------------------------------------------------
+
+
+def issue_files(root: Path) -> list[Path]:
+    """Return every issue file under ``root/issues``: ``*.md`` and ``*/index.md``, sorted."""
+    folder = root / ISSUES_DIR
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_file() and entry.suffix.lower() == ".md" and entry.name.lower() != "readme.md":
+            found.append(entry)
+        elif entry.is_dir() and (entry / FOLDER_INDEX).is_file():
+            found.append(entry / FOLDER_INDEX)
+    return found
+
+
+def load_issues(root: Path, config: Config) -> list[Issue]:
+    """Load every issue, newest first; report all problems of all files together."""
+    issues: list[Issue] = []
+    problems: list[Problem] = []
+    for path in issue_files(root):
+        try:
+            issues.append(load_issue(path, config))
+        except PublisherError as exc:
+            problems.extend(exc.problems)
+    problems.extend(_duplicates(issues))
+    if problems:
+        raise PublisherError(problems)
+    return sorted(issues, key=lambda i: (i.date, i.slug), reverse=True)
+
+
+def _duplicates(issues: list[Issue]) -> list[Problem]:
+    problems = []
+    for attr in ("slug", "id"):
+        seen: dict[str, Issue] = {}
+        for issue in issues:
+            value = getattr(issue, attr)
+            if value in seen:
+                problems.append(
+                    Problem(
+                        f"{attr} {value!r} is used by {seen[value].source} too",
+                        issue.source,
+                        issue.lines.get(attr, 1),
+                        f"give one of them another `{attr}:` in its front matter",
+                    )
+                )
+            else:
+                seen[value] = issue
+    return problems
+
+
+def load_issue(path: Path, config: Config) -> Issue:
+    """Read and validate one issue file."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PublisherError.at(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+            path,
+            line,
+            "save the file as UTF-8 in your editor",
+        ) from exc
+    return parse_issue(text, path, config)
+
+
+def parse_issue(text: str, path: Path, config: Config) -> Issue:
+    """Split front matter from body, validate it, and build the Issue."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise PublisherError.at("no front matter", path, 1, FRONT_MATTER_HINT)
+    try:
+        end = next(
+            i for i, line in enumerate(lines[1:], start=1) if line.rstrip() in ("---", "...")
+        )
+    except StopIteration:
+        raise PublisherError.at(
+            "front matter is not closed",
+            path,
+            1,
+            "add a line `---` after the last front-matter key",
+        ) from None
+    meta, key_lines = _read_yaml("\n".join(lines[1:end]), path)
+    body = "\n".join(lines[end + 1 :])
+    return _build(meta, key_lines, body, end + 2, path, config)
+
+
+def _read_yaml(text: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse front matter, keeping each top-level key's line in the file."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark else 1
+        problem = exc.problem or "invalid YAML"
+        raise PublisherError.at(
+            f"front matter is not valid YAML: {problem}",
+            path,
+            line,
+            "write one `key: value` per line; quote a value that contains `: `"
+            " or starts with [ { * & ! | > ' or \"",
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise PublisherError.at(f"front matter is not valid YAML: {exc}", path, 1) from exc
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise PublisherError.at(
+            "front matter must be `key: value` lines", path, 2, FRONT_MATTER_HINT
+        )
+    lines = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            lines[str(key_node.value)] = key_node.start_mark.line + 2
+    return data, lines
+
+
+def _build(
+    meta: dict[str, Any],
+    key_lines: dict[str, int],
+    body: str,
+    body_line: int,
+    path: Path,
+    config: Config,
+) -> Issue:
+    problems: list[Problem] = []
+
+    def fail(key: str, message: str, hint: str) -> None:
+        problems.append(Problem(message, path, key_lines.get(key, 1), hint))
+
+    for key in meta:
+        if key not in Issue.KEYS:
+            log.warning(
+                "%s",
+                Problem(
+                    f"unknown front-matter key `{key}` is ignored",
+                    path,
+                    key_lines.get(str(key)),
+                    "check the spelling; known keys: " + ", ".join(Issue.KEYS),
+                ).format(),
+            )
+    for key in Issue.REQUIRED:
+        if meta.get(key) in (None, ""):
+            fail(key, f"`{key}` is missing", f"add a line `{key}: ...` to the front matter")
+    for key, types in Issue.KEYS.items():
+        value = meta.get(key)
+        if value is None or isinstance(value, types):
+            continue
+        if types == (bool,) and key == "draft":
+            hint = "write `draft: true` or `draft: false`"
+        elif key == "tags":
+            hint = "write a list: `tags: [europe, energy]`"
+        else:
+            hint = f'quote the value: `{key}: "..."`'
+        fail(key, f"`{key}` must be {_type_name(types)}, not {type(value).__name__}", hint)
+    if problems:
+        raise PublisherError(problems)
+
+    date = _parse_date(meta["date"], config, lambda m: fail("date", m, DATE_HINT))
+    updated = (
+        _parse_date(meta["updated"], config, lambda m: fail("updated", m, DATE_HINT))
+        if meta.get("updated") is not None
+        else None
+    )
+    tags = meta.get("tags") or []
+    if not all(isinstance(t, str) and t.strip() for t in tags):
+        fail("tags", "every tag must be a non-empty string", "write `tags: [europe, energy]`")
+    slug = meta.get("slug") or _slug_from_path(path)
+    if not is_valid_slug(slug):
+        fail(
+            "slug",
+            f"slug {slug!r} cannot be a URL path segment",
+            "use letters, digits and hyphens, e.g. `slug: grain-corridor`",
+        )
+    if str(meta["title"]).strip() == "":
+        fail("title", "`title` is empty", "write the issue's title after `title:`")
+    if problems:
+        raise PublisherError(problems)
+    assert date is not None
+    issue_id = meta.get("id") or derive_id(config, date, slug)
+    return Issue(
+        source=path,
+        title=meta["title"].strip(),
+        date=date,
+        slug=slug,
+        id=issue_id,
+        body=body,
+        body_line=body_line,
+        subtitle=meta.get("subtitle") or "",
+        subject=meta.get("subject") or "",
+        summary=meta.get("summary") or "",
+        author=meta.get("author") or config.author.name,
+        tags=tuple(t.strip() for t in tags),
+        image=meta.get("image") or "",
+        draft=bool(meta.get("draft", False)),
+        updated=updated,
+        signoff=meta.get("signoff"),
+        lines=key_lines,
+    )
+
+
+DATE_HINT = "write the date as YYYY-MM-DD, e.g. `date: 2025-07-15`, or 2025-07-15T08:00:00+02:00"
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    names = {str: "text", bool: "true or false", list: "a list", dt.date: "a date"}
+    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
+
+
+def _parse_date(value: Any, config: Config, fail: Any) -> dt.datetime | None:
+    """Turn a YAML date, date-time or ISO 8601 string into an aware datetime."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            fail(f"{value!r} is not a date")
+            return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=config.tz)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=config.tz)
+    fail(f"{value!r} is not a date")
+    return None
+
+
+def _slug_from_path(path: Path) -> str:
+    stem = path.parent.name if path.name == FOLDER_INDEX else path.stem
+    match = DATED_NAME.match(stem)
+    return match.group("slug") if match else stem
+
+
+def is_valid_slug(slug: str) -> bool:
+    """Return whether ``slug`` is usable as one URL path segment and folder name."""
+    if not slug or slug in (".", "..") or slug.startswith("."):
+        return False
+    return not any(
+        ch in "/\\?#%\"'<>" or ch.isspace() or unicodedata.category(ch).startswith("C")
+        for ch in slug
+    )
+
+
+def derive_id(config: Config, date: dt.datetime, slug: str) -> str:
+    """Return a tag URI (RFC 4151) from the base URL's host, the date and the slug."""
+    host = urlsplit(config.base_url).hostname or "localhost"
+    return f"tag:{host},{date.date().isoformat()}:/{quote(slug)}/"

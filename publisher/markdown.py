@@ -1,0 +1,109 @@
+"""Markdown parsing: one markdown-it token tree per issue, shared by every renderer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+
+SOURCE_LINE = re.compile(r"^(sources?|via|data|photo|credit)\s*:", re.IGNORECASE)
+CREDIT_SEPARATOR = " | "
+
+
+@lru_cache(maxsize=1)
+def parser() -> MarkdownIt:
+    """Return the shared parser: CommonMark, tables, strikethrough, footnotes, smart typography."""
+    md = MarkdownIt("commonmark", {"typographer": True, "linkify": True, "html": True})
+    md.enable(["table", "strikethrough", "replacements", "smartquotes", "linkify"])
+    md.use(footnote_plugin)
+    return md
+
+
+@dataclass
+class Document:
+    """A parsed issue body: the token stream and what renderers need to know about it."""
+
+    tokens: list[Token]
+    env: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def first_paragraph(self) -> str:
+        """Return the plain text of the first paragraph that is not only an image."""
+        for i, token in enumerate(self.tokens):
+            if token.type == "paragraph_open" and token.level == 0:
+                inline = self.tokens[i + 1]
+                if standalone_image(inline) is None:
+                    return inline_text(inline).strip()
+        return ""
+
+    def images(self) -> list[Token]:
+        """Return every image token, in order."""
+        return [
+            c
+            for t in self.tokens
+            if t.type == "inline"
+            for c in (t.children or [])
+            if c.type == "image"
+        ]
+
+
+def parse(body: str) -> Document:
+    """Parse a Markdown body once; mark source lines so every renderer can style them."""
+    env: dict[str, Any] = {}
+    tokens = parser().parse(body, env)
+    for i, token in enumerate(tokens):
+        is_paragraph = token.type == "paragraph_open" and i + 1 < len(tokens)
+        if is_paragraph and SOURCE_LINE.match(tokens[i + 1].content):
+            token.attrJoin("class", "source")
+    return Document(tokens, env)
+
+
+def inline_text(token: Token) -> str:
+    """Return the visible text of an inline token: text, code, image alt, breaks as spaces."""
+    parts: list[str] = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline", "html_inline_text") or child.type == "image":
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+def standalone_image(inline: Token) -> tuple[Token, str | None] | None:
+    """Return (image, link href) when a paragraph holds a single image (maybe linked), else None."""
+    children = [
+        c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())
+    ]
+    if len(children) == 1 and children[0].type == "image":
+        return children[0], None
+    if (
+        len(children) == 3
+        and children[0].type == "link_open"
+        and children[1].type == "image"
+        and children[2].type == "link_close"
+    ):
+        return children[1], str(children[0].attrGet("href") or "")
+    return None
+
+
+def caption_and_credit(title: str) -> tuple[str, str]:
+    """Split an image title ``"Caption | Credit"`` into its caption and credit."""
+    caption, _, credit = title.partition(CREDIT_SEPARATOR)
+    return caption.strip(), credit.strip()
+
+
+def close_index(tokens: list[Token], start: int) -> int:
+    """Return the index of the token that closes the block opened at ``start``."""
+    if tokens[start].nesting != 1:
+        return start
+    depth = 0
+    for j in range(start, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1

@@ -1,0 +1,147 @@
+"""Render one issue: parse once, then the email (MJML → HTML) and its plain-text twin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from publisher import __version__
+from publisher.config import Config, load_config
+from publisher.context import Endnote, IssueView, TemplateContext
+from publisher.email import compile_mjml, email_blocks, fragment_renderer, inline_css
+from publisher.errors import PublisherError
+from publisher.issue import FOLDER_INDEX, Issue, load_issue, load_issues
+from publisher.markdown import Document, parse
+from publisher.sanitize import absolute_url
+from publisher.text import render_text
+from publisher.theme import Theme
+
+EMAIL_TEMPLATE = "email.mjml.j2"
+EMAIL_CSS = "email.css.j2"
+TEXT_TEMPLATE = "email.txt.j2"
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+#: Zero-width and non-breaking characters after the preheader keep body text out of the preview.
+PREHEADER_PADDING = "\u034f\u200c\u00a0" * 90
+PREHEADER_MAX = 180
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Everything one issue's email becomes."""
+
+    mjml: str
+    html: str
+    text: str
+
+
+def render_issue(issue: Issue, config: Config, theme: Theme) -> Rendered:
+    """Render an issue's email as MJML, HTML and plain text from one parse."""
+    doc = parse(issue.body)
+    context = build_context(issue, doc, config)
+    variables = context.as_dict()
+    mjml = theme.render(EMAIL_TEMPLATE, variables)
+    css = theme.render(EMAIL_CSS, variables)
+    html = inline_css(compile_mjml(mjml, theme.path_of(EMAIL_TEMPLATE)), css)
+    text = _normalise_text(theme.render(TEXT_TEMPLATE, variables))
+    return Rendered(mjml=mjml, html=html, text=text)
+
+
+def source_dir(issue: Issue) -> Path:
+    """Return the folder an issue's relative image paths start from."""
+    return issue.folder or issue.source.parent
+
+
+def build_context(issue: Issue, doc: Document, config: Config) -> TemplateContext:
+    """Assemble the documented template context for one issue."""
+    url = issue.url(config)
+    blocks, notes = email_blocks(doc, url, source_dir(issue))
+    plain = render_text(doc.tokens, url)
+    notes_text = dict(plain.notes)
+    endnotes = [Endnote(n.number, n.html, notes_text.get(n.number, "")) for n in notes]
+    signoff = issue.signoff if issue.signoff is not None else config.signoff
+    signoff_doc = parse(signoff) if signoff else None
+    preheader = issue.summary or doc.first_paragraph
+    if len(preheader) > PREHEADER_MAX:
+        preheader = preheader[:PREHEADER_MAX].rsplit(" ", 1)[0] + "…"
+    view = IssueView(
+        title=issue.title,
+        subtitle=issue.subtitle,
+        subject=issue.email_subject,
+        date=issue.date,
+        date_display=_display_date(issue, config),
+        url=url,
+        preheader=preheader,
+        author=issue.author,
+        tags=issue.tags,
+        draft=issue.draft,
+        signoff_html=(
+            fragment_renderer(signoff_doc, url, None)(signoff_doc.tokens) if signoff_doc else ""
+        ),
+        signoff_text=render_text(signoff_doc.tokens, url).body if signoff_doc else "",
+    )
+    base = config.base_url
+    return TemplateContext(
+        newsletter=config,
+        issue=view,
+        blocks=blocks,
+        endnotes=endnotes,
+        body_text=plain.body,
+        links=plain.links,
+        unsubscribe_url=config.unsubscribe.link,
+        logo_url=absolute_url(config.logo, base) if config.logo else "",
+        footer_reason=config.footer.reason.replace("{name}", config.name),
+        social=[(label, link) for label, link in config.social.items()],
+        preheader_padding=PREHEADER_PADDING,
+        version=__version__,
+    )
+
+
+def _display_date(issue: Issue, config: Config) -> str:
+    d = issue.date
+    if config.language.split("-")[0].lower() == "en":
+        return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+    return d.date().isoformat()
+
+
+def _normalise_text(text: str) -> str:
+    """Collapse runs of blank lines and trailing spaces that template logic leaves behind."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+def render_one(root: Path, name: str) -> Rendered:
+    """Render the issue named by its file path or its slug."""
+    config = load_config(root)
+    path = Path(name)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    if path.is_dir() and (path / FOLDER_INDEX).is_file():
+        path = path / FOLDER_INDEX
+    if path.is_file():
+        issue = load_issue(path, config)
+    else:
+        matches = [i for i in load_issues(root, config) if name in (i.slug, i.source.stem)]
+        if not matches:
+            raise PublisherError.at(
+                f"no issue file or slug {name!r}",
+                hint="give the issue's file (issues/2025-07-15-slug.md) or its slug",
+            )
+        issue = matches[0]
+    return render_issue(issue, config, Theme(root))

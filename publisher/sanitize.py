@@ -1,0 +1,81 @@
+"""HTML safety and portability: strip what must never reach a reader, make every URL absolute."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+#: Tags an author's HTML may use; everything else is dropped (scripts, iframes and forms with it).
+TAGS = set(nh3.ALLOWED_TAGS) | {"section", "figure", "figcaption", "picture", "source"}
+#: Tags whose content goes too, not only the tag.
+DROP_WITH_CONTENT = {"script", "style", "iframe", "form", "object", "embed", "template", "noscript"}
+GLOBAL_ATTRIBUTES = {"class", "id", "title", "lang", "dir", "role", "aria-hidden", "aria-label"}
+ATTRIBUTES: dict[str, set[str]] = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+ATTRIBUTES["*"] = GLOBAL_ATTRIBUTES
+ATTRIBUTES.setdefault("img", set()).update({"srcset", "sizes", "loading", "style"})
+ATTRIBUTES.setdefault("source", set()).update({"srcset", "media", "type", "sizes"})
+ATTRIBUTES.setdefault("td", set()).update({"style"})
+ATTRIBUTES.setdefault("th", set()).update({"style"})
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+URL_ATTRIBUTES = {"href", "src", "cite"}
+
+
+@lru_cache(maxsize=64)
+def _cleaner(base_url: str) -> nh3.Cleaner:
+    def absolute(tag: str, attr: str, value: str) -> str | None:
+        if attr in URL_ATTRIBUTES:
+            return absolute_url(value, base_url)
+        if attr == "srcset":
+            return absolute_srcset(value, base_url)
+        return value
+
+    return nh3.Cleaner(
+        tags=TAGS,
+        clean_content_tags=DROP_WITH_CONTENT,
+        attributes=ATTRIBUTES,
+        attribute_filter=absolute,
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+def clean(html: str, base_url: str) -> str:
+    """Sanitize an HTML fragment and resolve its relative URLs against ``base_url``."""
+    return str(_cleaner(base_url).clean(html))
+
+
+def absolute_url(url: str, base_url: str) -> str:
+    """Resolve ``url`` against ``base_url``; leave merge tags and ``mailto:``/``tel:`` alone."""
+    url = url.strip()
+    if not url or urlsplit(url).scheme in URL_SCHEMES:
+        return url
+    return urljoin(base_url, url)
+
+
+def absolute_srcset(value: str, base_url: str) -> str:
+    """Resolve every URL of a ``srcset`` list."""
+    items = []
+    for item in value.split(","):
+        parts = item.strip().split(maxsplit=1)
+        if parts:
+            parts[0] = absolute_url(parts[0], base_url)
+            items.append(" ".join(parts))
+    return ", ".join(items)
+
+
+_PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL | re.IGNORECASE)
+_NEWLINE_GAP = re.compile(r">[ \t]*\n\s*<")
+
+
+def keep_spaces(html: str) -> str:
+    """Turn newline-only gaps between tags into spaces (outside ``<pre>``).
+
+    mjml-python drops a text node that is only a line break, so ``<b>a</b>\\n<i>b</i>`` would
+    show as "ab"; a plain space survives.
+    """
+    parts = _PRE.split(html)
+    return "".join(part if i % 2 else _NEWLINE_GAP.sub("> <", part) for i, part in enumerate(parts))

@@ -1,0 +1,209 @@
+"""The plain-text twin, rendered from the same token tree as the email (never scraped from HTML)."""
+
+from __future__ import annotations
+
+import html as html_lib
+import textwrap
+from dataclasses import dataclass, field
+
+import nh3
+from markdown_it.token import Token
+
+from publisher.markdown import caption_and_credit, close_index, standalone_image
+from publisher.sanitize import absolute_url
+
+#: Lines are wrapped at this width (mail clients show about 78 columns).
+WIDTH = 72
+
+
+@dataclass
+class PlainText:
+    """The body as wrapped text, its numbered link references and its footnotes."""
+
+    body: str
+    links: list[str] = field(default_factory=list)
+    notes: list[tuple[int, str]] = field(default_factory=list)
+
+
+def render_text(tokens: list[Token], base_url: str, width: int = WIDTH) -> PlainText:
+    """Render a body's tokens as plain text; links become [n] references, footnotes [^n]."""
+    renderer = _TextRenderer(base_url)
+    blocks = renderer.blocks(tokens, 0, len(tokens), width)
+    return PlainText("\n\n".join(blocks), renderer.links, renderer.notes)
+
+
+def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> str:
+    """Wrap one paragraph; hard line breaks are kept; URLs and words are never split."""
+    lines: list[str] = []
+    for n, part in enumerate(text.split("\n")):
+        wrapper = textwrap.TextWrapper(
+            width=width,
+            initial_indent=first if n == 0 else rest,
+            subsequent_indent=rest,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines.extend(wrapper.wrap(part) or [(first if n == 0 else rest).rstrip()])
+    return "\n".join(lines)
+
+
+def strip_tags(html: str) -> str:
+    """Return the text of an HTML fragment (scripts and styles dropped with their content)."""
+    return html_lib.unescape(nh3.clean(html, tags=set(), clean_content_tags={"script", "style"}))
+
+
+class _TextRenderer:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.links: list[str] = []
+        self.notes: list[tuple[int, str]] = []
+
+    # -- blocks --
+
+    def blocks(self, tokens: list[Token], start: int, end: int, width: int) -> list[str]:
+        out: list[str] = []
+        i = start
+        while i < end:
+            close = close_index(tokens, i)
+            text = self.block(tokens, i, close, width)
+            if text is not None:
+                out.append(text)
+            i = close + 1
+        return out
+
+    def block(self, tokens: list[Token], i: int, close: int, width: int) -> str | None:
+        token = tokens[i]
+        kind = token.type
+        if kind == "heading_open":
+            title = self.inline(tokens[i + 1])
+            level = int(token.tag[1])
+            if level <= 2:
+                return f"{title}\n{('=' if level == 1 else '-') * min(len(title), width)}"
+            return wrap(title, width)
+        if kind == "paragraph_open":
+            inline = tokens[i + 1]
+            found = standalone_image(inline)
+            if found:
+                return self.image(found[0], found[1], width)
+            return wrap(self.inline(inline), width)
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            return self.list_block(tokens, i, close, width)
+        if kind == "blockquote_open":
+            inner = "\n\n".join(self.blocks(tokens, i + 1, close, width - 2))
+            return "\n".join(f"> {line}".rstrip() for line in inner.split("\n"))
+        if kind in ("fence", "code_block"):
+            return "\n".join(
+                f"    {line}".rstrip() for line in token.content.rstrip("\n").split("\n")
+            )
+        if kind == "hr":
+            return "* * *".center(width).rstrip()
+        if kind == "html_block":
+            text = strip_tags(token.content).strip()
+            return wrap(" ".join(text.split()), width) if text else None
+        if kind == "table_open":
+            return self.table(tokens, i, close)
+        if kind == "footnote_block_open":
+            self.footnotes(tokens, i, close, width)
+            return None
+        return None
+
+    def list_block(self, tokens: list[Token], i: int, close: int, width: int) -> str:
+        ordered = tokens[i].type == "ordered_list_open"
+        number = int(tokens[i].attrGet("start") or 1)
+        items = []
+        j = i + 1
+        while j < close:
+            item_close = close_index(tokens, j)
+            marker = f"{number}. " if ordered else "- "
+            inner = "\n".join(self.blocks(tokens, j + 1, item_close, width - len(marker)))
+            lines = inner.split("\n")
+            items.append(
+                "\n".join(
+                    [marker + lines[0]]
+                    + [(" " * len(marker) + line).rstrip() for line in lines[1:]]
+                )
+            )
+            number += 1
+            j = item_close + 1
+        return "\n".join(items)
+
+    def table(self, tokens: list[Token], i: int, close: int) -> str:
+        rows: list[list[str]] = []
+        for token in tokens[i:close]:
+            if token.type == "tr_open":
+                rows.append([])
+            elif token.type == "inline" and rows:
+                rows[-1].append(self.inline(token))
+        return "\n".join(" | ".join(row) for row in rows)
+
+    def image(self, image: Token, href: str | None, width: int) -> str:
+        caption, credit = caption_and_credit(str(image.attrGet("title") or ""))
+        label = f"[Image: {image.content}]" if image.content else "[Image]"
+        if credit:
+            label += f" ({credit})"
+        lines = [wrap(label, width)]
+        if caption:
+            lines.append(wrap(caption, width))
+        if href:
+            lines.append(absolute_url(href, self.base_url))
+        return "\n".join(lines)
+
+    def footnotes(self, tokens: list[Token], i: int, close: int, width: int) -> None:
+        j = i + 1
+        while j < close:
+            if tokens[j].type == "footnote_open":
+                note_close = close_index(tokens, j)
+                number = int(tokens[j].meta["id"]) + 1
+                marker = f"[^{number}] "
+                text = "\n\n".join(self.blocks(tokens, j + 1, note_close, width - len(marker)))
+                indented = "\n".join(
+                    (marker if n == 0 else " " * len(marker)) + line if line else ""
+                    for n, line in enumerate(text.split("\n"))
+                )
+                self.notes.append((number, indented))
+                j = note_close
+            j += 1
+
+    # -- inline --
+
+    def inline(self, token: Token) -> str:
+        parts: list[str] = []
+        hrefs: list[str] = []
+        link_start: list[int] = []
+        for child in token.children or []:
+            kind = child.type
+            if kind in ("text", "code_inline"):
+                parts.append(child.content)
+            elif kind in ("s_open", "s_close"):
+                parts.append("~~")
+            elif kind == "softbreak":
+                parts.append(" ")
+            elif kind == "hardbreak":
+                parts.append("\n")
+            elif kind == "link_open":
+                hrefs.append(str(child.attrGet("href") or ""))
+                link_start.append(len(parts))
+            elif kind == "link_close" and hrefs:
+                href = hrefs.pop()
+                label = "".join(parts[link_start.pop() :])
+                parts.append(self.reference(href, label))
+            elif kind == "image":
+                parts.append(f"[Image: {child.content}]" if child.content else "[Image]")
+            elif kind == "footnote_ref":
+                parts.append(f"[^{int(child.meta['id']) + 1}]")
+            elif kind == "html_inline":
+                parts.append(strip_tags(child.content))
+        return "".join(parts)
+
+    def reference(self, href: str, label: str) -> str:
+        """Return what follows a link's text: its URL inline when the text is the URL, else [n]."""
+        url = absolute_url(href, self.base_url)
+        if not url:
+            return ""
+        bare = url.removeprefix("mailto:")
+        if label.strip() in (url, bare, href) or url.rstrip("/") == label.strip().rstrip("/"):
+            return ""
+        if url in self.links:
+            return f" [{self.links.index(url) + 1}]"
+        self.links.append(url)
+        return f" [{len(self.links)}]"

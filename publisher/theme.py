@@ -1,0 +1,94 @@
+"""The theme: the folder's own ``templates/`` over the bundled default, rendered strictly."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from publisher.errors import PublisherError
+from publisher.text import wrap
+
+TEMPLATES_DIR = "templates"
+
+
+def default_theme_dir() -> Path:
+    """Return the bundled default theme: inside the package when installed, else the repo's."""
+    packaged = Path(__file__).parent / "theme"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).parent.parent / TEMPLATES_DIR
+
+
+def _autoescape(name: str | None) -> bool:
+    return bool(name) and not str(name).endswith((".txt.j2", ".css.j2"))
+
+
+class Theme:
+    """Loads and renders templates, turning template mistakes into user errors."""
+
+    def __init__(self, root: Path) -> None:
+        own = root / TEMPLATES_DIR
+        self.search_path = [p for p in (own, default_theme_dir()) if p.is_dir()]
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(p) for p in self.search_path]),
+            undefined=jinja2.StrictUndefined,
+            autoescape=_autoescape,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["wrap_text"] = wrap
+
+    def path_of(self, name: str) -> Path:
+        """Return the file a template name resolves to."""
+        for folder in self.search_path:
+            if (folder / name).is_file():
+                return folder / name
+        return Path(TEMPLATES_DIR) / name
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        """Render template ``name``; a syntax error or undefined variable names file and line."""
+        try:
+            return self.env.get_template(name).render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise PublisherError.at(
+                f"template error: {exc.message}",
+                Path(exc.filename) if exc.filename else self.path_of(name),
+                exc.lineno,
+                "fix the Jinja syntax at that line",
+            ) from exc
+        except jinja2.TemplateNotFound as exc:
+            raise PublisherError.at(
+                f"template {exc.name!r} not found",
+                self.path_of(name),
+                hint="restore it, or delete your copy to use the bundled one",
+            ) from exc
+        except jinja2.UndefinedError as exc:
+            path, line = _template_position(exc, self.path_of(name))
+            raise PublisherError.at(
+                f"template error: {exc.message}",
+                path,
+                line,
+                "use only the variables listed in the README's template context",
+            ) from exc
+
+
+def _template_position(exc: BaseException, fallback: Path) -> tuple[Path, int | None]:
+    """Find the template file and line in a rendering traceback."""
+    tb = exc.__traceback__
+    found: tuple[Path, int | None] = (fallback, None)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (Path(filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+@lru_cache(maxsize=8)
+def theme_for(root: Path) -> Theme:
+    """Return the (cached) theme of a newsletter folder."""
+    return Theme(root)
