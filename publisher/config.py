@@ -167,8 +167,8 @@ def _fields(cls: type[Any]) -> list[_Field]:
     for f in dataclasses.fields(cls):
         if f.metadata.get("internal"):
             continue
-        has_factory = f.default_factory is not dataclasses.MISSING
-        default = f.default_factory() if has_factory else f.default
+        factory = f.default_factory
+        default = factory() if callable(factory) else f.default
         table = type(default) if dataclasses.is_dataclass(default) else None
         out.append(_Field(f.name, f.metadata.get("doc", ""), default, table))
     return out

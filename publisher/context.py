@@ -32,8 +32,8 @@ class Block:
     width: int = _doc("Display width in pixels of an image block.", default=0)
     height: int = _doc("Display height in pixels, 0 when unknown.", default=0)
     href: str = _doc("Link around the image, if any.", default="")
-    caption: str = _doc("Caption (image title before ` | `), plain text.", default="")
-    credit: str = _doc("Credit (image title after ` | `), plain text.", default="")
+    caption: str = _doc("Caption: the image title before its vertical bar.", default="")
+    credit: str = _doc("Credit: the image title after its vertical bar.", default="")
     lead: bool = _doc("True for an image that opens the issue: shown full width.", default=False)
 
 

@@ -178,6 +178,10 @@ def inline_css(html: str, css: str) -> str:
     """Inline ``css`` into the elements; keep MJML's and the theme's <style> blocks as they are."""
     marked = html.replace("<style", "<style" + _IGNORE)
     out = css_inline.inline(
-        marked, extra_css=css, keep_style_tags=True, load_remote_stylesheets=False
+        marked,
+        extra_css=css,
+        keep_style_tags=True,
+        keep_link_tags=True,
+        load_remote_stylesheets=False,
     )
     return str(out).replace(_IGNORE, "")

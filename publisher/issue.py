@@ -31,7 +31,7 @@ class Issue:
     #: Front-matter keys and the Python types their values must have.
     KEYS: ClassVar[dict[str, tuple[type, ...]]] = {
         "title": (str,),
-        "date": (dt.date, str),
+        "date": (str, dt.date),
         "subtitle": (str,),
         "subject": (str,),
         "summary": (str,),
@@ -40,7 +40,7 @@ class Issue:
         "tags": (list,),
         "image": (str,),
         "draft": (bool,),
-        "updated": (dt.date, str),
+        "updated": (str, dt.date),
         "id": (str,),
         "signoff": (str,),
     }
@@ -181,9 +181,18 @@ def parse_issue(text: str, path: Path, config: Config) -> Issue:
     return _build(meta, key_lines, body, end + 2, path, config)
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader, leaving dates as text for our own checked parsing."""
+
+
+_FrontMatterLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
+
+
 def _read_yaml(text: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     """Parse front matter, keeping each top-level key's line in the file."""
-    loader = yaml.SafeLoader(text)
+    loader = _FrontMatterLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else {}

@@ -1,0 +1,131 @@
+"""Shared helpers: a temporary newsletter folder, an issue factory, a real HTTP server, Chromium."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import socketserver
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_SLUG = "undersea-cables"
+CHROMIUM = os.environ.get("PUBLISHER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+SETTINGS = """\
+name = "Test Weekly"
+base_url = "https://news.example.org/"
+language = "en"
+timezone = "UTC"
+
+[author]
+name = "Ada Writer"
+email = "ada@example.org"
+
+[footer]
+address = "1 Test Street, Testville"
+
+[unsubscribe]
+service = "mailchimp"
+"""
+
+
+class Newsletter:
+    """A temporary newsletter folder with helpers to write issues and settings."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "issues").mkdir(parents=True, exist_ok=True)
+        self.settings(SETTINGS)
+
+    def settings(self, text: str) -> Path:
+        path = self.root / "newsletter.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def issue(
+        self,
+        name: str = "2025-07-15-first.md",
+        body: str = "Hello, world.\n",
+        front: str | None = None,
+        **meta: Any,
+    ) -> Path:
+        """Write an issue; ``front`` replaces the generated front matter verbatim."""
+        if front is None:
+            meta.setdefault("title", "First issue")
+            meta.setdefault("date", "2025-07-15")
+            front = "".join(f"{k}: {v}\n" for k, v in meta.items())
+        path = self.root / "issues" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\n{front}---\n{textwrap.dedent(body)}", encoding="utf-8")
+        return path
+
+
+@pytest.fixture
+def newsletter(tmp_path: Path) -> Newsletter:
+    """Return an empty newsletter folder with valid settings."""
+    return Newsletter(tmp_path / "news")
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """Return a copy of the bundled example newsletter (settings and issues, repo theme)."""
+    root = tmp_path / "example"
+    root.mkdir()
+    shutil.copy(REPO / "newsletter.toml", root / "newsletter.toml")
+    shutil.copytree(REPO / "issues", root / "issues")
+    return root
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """Serve a fresh folder over real HTTP on 127.0.0.1; yield (base URL, folder)."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", folder
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Launch Debian's Chromium through Playwright; skip (or fail in CI) when it is missing."""
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium"
+        if os.environ.get("PUBLISHER_REQUIRE_BROWSER"):
+            pytest.fail(message + " (browser tests are mandatory here)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -1,0 +1,77 @@
+"""Chromium shows the built email as a reader would: no sideways scrolling, dark mode applied."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import SAMPLE_SLUG
+from publisher.build import build
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served_email(sample: Path, http_server: tuple[str, Path]) -> str:
+    """Build the sample with base_url on a real local HTTP server; return the email's URL."""
+    base_url, www = http_server
+    settings = sample / "newsletter.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(
+        re.sub(r'^base_url = ".*"$', f'base_url = "{base_url}"', text, flags=re.M), encoding="utf-8"
+    )
+    build(sample, out=www / "site")
+    for child in (www / "site").iterdir():
+        child.rename(www / child.name)
+    return f"{base_url}{SAMPLE_SLUG}/email.html"
+
+
+@pytest.mark.parametrize("width", [320, 375, 600])
+def test_email_has_no_horizontal_scrolling(browser: Any, served_email: str, width: int) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    try:
+        page.goto(served_email)
+        page.wait_for_load_state("load")
+        loaded = page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        assert loaded, "the email's images did not load from the local server"
+        scroll, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll <= client, f"{scroll}px of content in a {client}px window"
+        text = page.evaluate("document.body.innerText")
+        assert "Every video call between Lagos and London" in text
+        assert "A cable is a border that nobody patrols." in text
+    finally:
+        page.close()
+
+
+def test_email_with_images_blocked_still_fits_a_phone(browser: Any, served_email: str) -> None:
+    page = browser.new_page(viewport={"width": 320, "height": 800})
+    try:
+        page.route(re.compile(r".*\.(jpg|png)$"), lambda route: route.abort())
+        page.goto(served_email)
+        scroll, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll <= client
+    finally:
+        page.close()
+
+
+def test_dark_mode_styles_apply(browser: Any, served_email: str) -> None:
+    colours = {}
+    for scheme in ("light", "dark"):
+        page = browser.new_page(viewport={"width": 600, "height": 800}, color_scheme=scheme)
+        try:
+            page.goto(served_email)
+            colours[scheme] = page.evaluate(
+                "[getComputedStyle(document.body).backgroundColor,"
+                " getComputedStyle(document.querySelector('h1')).color]"
+            )
+        finally:
+            page.close()
+    assert colours["light"] == ["rgb(255, 255, 255)", "rgb(31, 35, 40)"]
+    assert colours["dark"] == ["rgb(23, 25, 28)", "rgb(230, 230, 230)"]

@@ -1,0 +1,235 @@
+"""The email: real MJML compile, every contract point checked on the rendered HTML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import lxml.html
+import pytest
+from PIL import Image
+
+from conftest import SAMPLE_SLUG, Newsletter
+from publisher.config import load_config
+from publisher.issue import load_issue, load_issues
+from publisher.markdown import inline_text, parse
+from publisher.render import Rendered, render_issue
+from publisher.theme import Theme
+
+WORD = re.compile(r"\w+")
+BLOCK_TAG = re.compile(r"<(/?(?:p|div|td|th|tr|li|h[1-6]|table|ol|ul|blockquote|pre|br)\b)", re.I)
+
+
+def render(root: Path, path: Path) -> Rendered:
+    config = load_config(root)
+    return render_issue(load_issue(path, config), config, Theme(root))
+
+
+def render_sample(root: Path) -> Rendered:
+    config = load_config(root)
+    (issue,) = [i for i in load_issues(root, config) if i.slug == SAMPLE_SLUG]
+    return render_issue(issue, config, Theme(root))
+
+
+def visible_text(html: str) -> str:
+    """Return the text a reader sees: no head, no hidden preheader, no conditional comments."""
+    spaced = BLOCK_TAG.sub(r" <\1", html)  # blocks are separate lines on screen
+    tree = lxml.html.document_fromstring(spaced)
+    for hidden in tree.xpath('//*[contains(@style, "display:none")]'):
+        hidden.drop_tree()
+    return " ".join(tree.body.text_content().split())
+
+
+def source_words(body: str) -> list[str]:
+    """Return every word the author wrote in the body, from the parsed tree, in order."""
+    doc = parse(body)
+    words: list[str] = []
+    for token in doc.tokens:
+        if token.type == "inline":
+            visible = [c for c in token.children or [] if c.type != "image"]  # alt is not shown
+            words += WORD.findall(inline_text(token.copy(children=visible)))
+        elif token.type in ("fence", "code_block"):
+            words += WORD.findall(token.content)
+    return words
+
+
+def is_subsequence(needles: list[str], haystack: list[str]) -> bool:
+    it = iter(haystack)
+    return all(any(n == h for h in it) for n in needles)
+
+
+# --- the sample issue --------------------------------------------------------------------------
+
+
+def test_sample_email_compiles_and_meets_the_contract(sample: Path) -> None:
+    html = render_sample(sample).html
+    tree = lxml.html.document_fromstring(html)
+    assert tree.get("lang") == "en"
+    assert tree.findtext(".//title") == "The wires under the sea"
+    # every image has alt text and explicit width
+    images = tree.xpath("//img")
+    assert images
+    for img in images:
+        assert img.get("alt"), lxml.html.tostring(img)
+        assert img.get("width"), lxml.html.tostring(img)
+    lead = images[0]
+    assert lead.get("src") == f"https://longview.example.org/{SAMPLE_SLUG}/lead.jpg"
+    assert (lead.get("width"), lead.get("height")) == ("600", "338")  # from the real file
+    # view in browser and unsubscribe merge tag and postal address
+    hrefs = [a.get("href") for a in tree.xpath("//a")]
+    assert f"https://longview.example.org/{SAMPLE_SLUG}/" in hrefs
+    assert "{{ unsubscribe_url }}" in hrefs
+    assert "12 Harbour Row" in visible_text(html)
+    # no remote fonts, dark mode present, CSS inlined onto elements
+    assert "fonts.googleapis" not in html and "<link" not in html
+    assert "prefers-color-scheme: dark" in html
+    assert 'name="color-scheme"' in html
+    h2 = tree.xpath("//h2")[0]
+    assert "font-size" in (h2.get("style") or "")
+    assert not tree.xpath("//script|//iframe|//form")
+
+
+def test_sample_email_is_well_under_gmail_clipping(sample: Path) -> None:
+    size = len(render_sample(sample).html.encode("utf-8"))
+    assert size < 60_000, f"sample email is {size} bytes"
+
+
+def test_every_source_word_is_visible_in_order(sample: Path) -> None:
+    issue = sample / "issues" / "2026-11-20-undersea-cables" / "index.md"
+    body = issue.read_text(encoding="utf-8").split("---\n", 2)[2]
+    words = source_words(body)
+    assert len(words) > 500
+    seen = WORD.findall(visible_text(render_sample(sample).html))
+    assert is_subsequence(words, seen)
+
+
+def test_every_url_is_absolute(sample: Path) -> None:
+    tree = lxml.html.document_fromstring(render_sample(sample).html)
+    urls = tree.xpath("//@href | //@src")
+    assert urls
+    for url in urls:
+        assert url.startswith(("https://", "http://", "mailto:", "{{")), url
+
+
+def test_preheader_is_summary_and_padded(sample: Path) -> None:
+    tree = lxml.html.document_fromstring(render_sample(sample).html)
+    (preheader,) = tree.xpath('//div[contains(@style, "display:none")]')
+    text = preheader.text_content()
+    assert text.startswith("Why a few hundred cables on the sea floor")
+    assert text.count("\u200c") >= 50
+
+
+# --- Markdown features ---------------------------------------------------------------------------
+
+
+def test_adjacent_inline_tags_keep_their_space(newsletter: Newsletter) -> None:
+    """mjml-python drops newline-only text between tags; every word must stay apart."""
+    body = (
+        "One **bold**\n*italic* and `code`\n[link](https://x.example/)\n~~gone~~ end.\n\n"
+        "<b>raw</b>\n<i>html</i>\n"
+    )
+    html = render(newsletter.root, newsletter.issue(body=body)).html
+    text = visible_text(html)
+    assert "One bold italic and code link gone end." in text
+    assert "raw html" in text
+
+
+def test_preheader_from_first_paragraph(newsletter: Newsletter) -> None:
+    path = newsletter.issue(
+        body="![Alt](https://img.example/a.png)\n\nFirst words here.\n\nMore.\n"
+    )
+    tree = lxml.html.document_fromstring(render(newsletter.root, path).html)
+    (preheader,) = tree.xpath('//div[contains(@style, "display:none")]')
+    assert preheader.text_content().startswith("First words here.")
+
+
+def test_relative_links_and_images_become_absolute(newsletter: Newsletter) -> None:
+    body = "[prev](../2025-07-01-prev/) and [top](/about/) and [here](#notes)\n\n![A](pic.png)\n"
+    html = render(newsletter.root, newsletter.issue(body=body)).html
+    assert 'href="https://news.example.org/2025-07-01-prev/"' in html
+    assert 'href="https://news.example.org/about/"' in html
+    assert 'href="https://news.example.org/first/#notes"' in html
+    assert 'src="https://news.example.org/first/pic.png"' in html
+
+
+def test_image_title_becomes_caption_and_credit(newsletter: Newsletter) -> None:
+    folder = newsletter.root / "issues" / "2025-07-15-pics"
+    folder.mkdir(parents=True)
+    Image.new("RGB", (1000, 500), "navy").save(folder / "wide.png")
+    Image.new("RGB", (200, 100), "red").save(folder / "small.png")
+    body = (
+        "Intro.\n\n"
+        '![Wide alt](wide.png "A harbour at dusk | Photo: Jo Doe")\n\n'
+        "![Small alt](small.png)\n\n![](https://elsewhere.example/x.png)\n"
+    )
+    path = newsletter.issue("2025-07-15-pics/index.md", body=body)
+    html = render(newsletter.root, path).html
+    tree = lxml.html.document_fromstring(html)
+    wide, small, remote = tree.xpath("//img")
+    assert (wide.get("width"), wide.get("height")) == ("552", "276")
+    assert (small.get("width"), small.get("height")) == ("200", "100")
+    assert remote.get("width") == "552" and remote.get("alt") == ""
+    text = visible_text(html)
+    assert "A harbour at dusk Photo: Jo Doe" in text
+
+
+def test_footnotes_become_numbered_endnotes(newsletter: Newsletter) -> None:
+    body = "Claim one.[^a] Claim two.[^b]\n\n[^a]: First note.\n[^b]: Second [note](https://n.example/).\n"
+    html = render(newsletter.root, newsletter.issue(body=body)).html
+    tree = lxml.html.document_fromstring(html)
+    assert [s.text_content() for s in tree.xpath("//sup")] == ["1", "2"]
+    notes = tree.xpath('//ol[contains(@class, "notes")]/li')
+    assert [n.get("value") for n in notes] == ["1", "2"]
+    assert notes[1].text_content().strip() == "Second note."
+    assert "#fn" not in html  # no in-page anchors that most clients break
+
+
+def test_tables_strikethrough_quotes_code_rules(newsletter: Newsletter) -> None:
+    body = (
+        'He said "yes" -- then left...\n\n'
+        "| A | B |\n|---|---|\n| 1 | 2 |\n\n"
+        "~~old~~ new\n\n> Pull quote.\n\n---\n\n```\ncode <here>\n```\n\n"
+        "Visit https://auto.example.org now.\n"
+    )
+    html = render(newsletter.root, newsletter.issue(body=body)).html
+    tree = lxml.html.document_fromstring(html)
+    assert "He said “yes” – then left…" in visible_text(html)
+    assert tree.xpath("//table//th")[0].text_content() == "A"
+    assert tree.xpath("//s")[0].text_content() == "old"
+    assert tree.xpath("//blockquote")[0].text_content().strip() == "Pull quote."
+    assert tree.xpath("//pre/code")[0].text_content() == "code <here>\n"
+    assert tree.xpath('//a[@href="https://auto.example.org"]')
+
+
+def test_unsafe_html_never_reaches_the_email(newsletter: Newsletter) -> None:
+    body = (
+        "<script>alert(1)</script>\n\n"
+        '<p onclick="steal()">Click <a href="javascript:alert(2)">me</a></p>\n\n'
+        '<iframe src="https://evil.example/"></iframe>\n\n'
+        '<form action="https://evil.example/"><input name="x"></form>\n\n'
+        '[bad](javascript:alert(3)) and <span style="color:red">kept text</span>\n'
+    )
+    html = render(newsletter.root, newsletter.issue(body=body)).html.lower()
+    for bad in ("<script", "onclick", "<iframe", "<form", "<input", "alert(1)", "steal()"):
+        assert bad not in html, bad
+    tree = lxml.html.document_fromstring(html)
+    assert not [url for url in tree.xpath("//@href | //@src") if "javascript" in url]
+    assert "kept text" in html
+
+
+def test_remote_fonts_only_when_asked(newsletter: Newsletter) -> None:
+    newsletter.settings(
+        'base_url = "https://n.example/"\n[fonts]\nbody = "Inter, sans-serif"\n'
+        'stylesheet = "https://fonts.example/inter.css"\n'
+    )
+    html = render(newsletter.root, newsletter.issue()).html
+    assert "https://fonts.example/inter.css" in html
+
+
+@pytest.mark.parametrize("service", ["mailchimp", "listmonk", "mailerlite", "postmark"])
+def test_unsubscribe_merge_tag_survives_verbatim(newsletter: Newsletter, service: str) -> None:
+    from publisher.config import UNSUBSCRIBE_PRESETS
+
+    newsletter.settings(f'base_url = "https://n.example/"\n[unsubscribe]\nservice = "{service}"\n')
+    html = render(newsletter.root, newsletter.issue()).html
+    assert f'href="{UNSUBSCRIBE_PRESETS[service]}"' in html

@@ -1,0 +1,183 @@
+"""The issue model: front matter per the contract, with file, line and fix for every mistake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pytest
+
+from conftest import Newsletter
+from publisher.config import Config, load_config
+from publisher.errors import PublisherError
+from publisher.issue import derive_id, load_issue, load_issues
+
+CONFIG = Config(base_url="https://news.example.org/")
+
+
+def problem_of(path: Path) -> tuple[int | None, str, str]:
+    with pytest.raises(PublisherError) as info:
+        load_issue(path, CONFIG)
+    (problem,) = info.value.problems
+    assert problem.file == path
+    assert problem.hint
+    return problem.line, problem.message, problem.hint
+
+
+def test_a_full_front_matter(newsletter: Newsletter) -> None:
+    path = newsletter.issue(
+        "2025-07-15-grain.md",
+        title='"Grain: the long way round"',
+        date="2025-07-15T08:30:00+02:00",
+        subtitle="Why it matters",
+        tags="[food, shipping]",
+        draft="true",
+        updated="2025-07-16",
+        summary="A summary.",
+    )
+    issue = load_issue(path, CONFIG)
+    assert issue.title == "Grain: the long way round"
+    assert issue.date == dt.datetime(2025, 7, 15, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert issue.slug == "grain"
+    assert issue.tags == ("food", "shipping")
+    assert issue.draft is True
+    assert issue.updated is not None and issue.updated.date() == dt.date(2025, 7, 16)
+    assert issue.url(CONFIG) == "https://news.example.org/grain/"
+    assert issue.id == "tag:news.example.org,2025-07-15:/grain/"
+    assert issue.body_line == 10
+
+
+def test_folder_issue_and_slug_override(newsletter: Newsletter) -> None:
+    path = newsletter.issue("2025-08-01-ports/index.md", title="Ports", date="2025-08-01")
+    issue = load_issue(path, CONFIG)
+    assert issue.slug == "ports"
+    assert issue.folder == path.parent
+    other = newsletter.issue("notes.md", title="N", date="2025-08-02", slug="custom-slug")
+    assert load_issue(other, CONFIG).slug == "custom-slug"
+
+
+def test_id_stays_when_title_changes(newsletter: Newsletter) -> None:
+    path = newsletter.issue(title="One")
+    first = load_issue(path, CONFIG).id
+    newsletter.issue(title="Another title entirely")
+    assert load_issue(path, CONFIG).id == first
+    pinned = newsletter.issue("2025-07-16-x.md", id="urn:uuid:1234", date="2025-07-16")
+    assert load_issue(pinned, CONFIG).id == "urn:uuid:1234"
+
+
+def test_date_without_zone_takes_the_settings_zone(newsletter: Newsletter) -> None:
+    config = load_config(newsletter.root)
+    config = Config(**{**config.__dict__, "timezone": "America/New_York"})
+    issue = load_issue(newsletter.issue(date="2025-07-15"), config)
+    assert issue.date.utcoffset() == dt.timedelta(hours=-4)
+    assert derive_id(config, issue.date, "x").startswith("tag:news.example.org,2025-07-15:")
+
+
+def test_bom_and_crlf_just_work(newsletter: Newsletter) -> None:
+    path = newsletter.root / "issues" / "2025-07-15-crlf.md"
+    path.write_bytes(b"\xef\xbb\xbf---\r\ntitle: Windows\r\ndate: 2025-07-15\r\n---\r\nBody\r\n")
+    issue = load_issue(path, CONFIG)
+    assert issue.title == "Windows"
+    assert issue.body == "Body\n"
+
+
+def test_bad_yaml_points_at_the_line(newsletter: Newsletter) -> None:
+    path = newsletter.issue(front="title: ok\ndate: 2025-07-15\ntags: [a, b\n")
+    line, message, _ = problem_of(path)
+    assert message.startswith("front matter is not valid YAML")
+    assert line in (4, 5)
+
+
+def test_unclosed_front_matter(newsletter: Newsletter) -> None:
+    path = newsletter.root / "issues" / "x.md"
+    path.write_text("---\ntitle: x\ndate: 2025-01-01\nBody\n", encoding="utf-8")
+    assert problem_of(path) == (
+        1,
+        "front matter is not closed",
+        "add a line `---` after the last front-matter key",
+    )
+
+
+def test_no_front_matter(newsletter: Newsletter) -> None:
+    path = newsletter.root / "issues" / "x.md"
+    path.write_text("# Just markdown\n", encoding="utf-8")
+    line, message, hint = problem_of(path)
+    assert (line, message) == (1, "no front matter")
+    assert "---" in hint
+
+
+@pytest.mark.parametrize("missing", ["title", "date"])
+def test_missing_required_key(newsletter: Newsletter, missing: str) -> None:
+    meta = {"title": "T", "date": "2025-01-01"}
+    del meta[missing]
+    path = newsletter.issue(front="".join(f"{k}: {v}\n" for k, v in meta.items()))
+    line, message, hint = problem_of(path)
+    assert line == 1  # the front matter's opening line
+    assert message == f"`{missing}` is missing"
+    assert hint == f"add a line `{missing}: ...` to the front matter"
+
+
+@pytest.mark.parametrize("value", ["2025-13-45", "next tuesday", "'2025-02-30'"])
+def test_bad_date(newsletter: Newsletter, value: str) -> None:
+    path = newsletter.issue(front=f"title: T\ndate: {value}\n")
+    line, message, hint = problem_of(path)
+    assert line == 3
+    assert "date" in message
+    assert "YYYY-MM-DD" in hint
+
+
+@pytest.mark.parametrize(
+    ("front", "key", "fix"),
+    [
+        ("tags: europe\n", "tags", "write a list"),
+        ('draft: "yes"\n', "draft", "draft: true"),
+        ("title: [a, b]\n", "title", "quote the value"),
+        ("subtitle: 12\n", "subtitle", "quote the value"),
+    ],
+)
+def test_wrong_types(newsletter: Newsletter, front: str, key: str, fix: str) -> None:
+    base = "title: T\ndate: 2025-01-01\n"
+    if key == "title":
+        base = "date: 2025-01-01\n"
+    path = newsletter.issue(front=base + front)
+    line, message, hint = problem_of(path)
+    assert message.startswith(f"`{key}` must be")
+    assert line == base.count("\n") + 2
+    assert fix in hint
+
+
+def test_non_utf8_file_names_the_line(newsletter: Newsletter) -> None:
+    path = newsletter.root / "issues" / "latin1.md"
+    path.write_bytes(b"---\ntitle: T\ndate: 2025-01-01\n---\nCaf\xe9\n")
+    line, message, hint = problem_of(path)
+    assert line == 5
+    assert message == "not UTF-8 text (byte 0xe9)"
+    assert "UTF-8" in hint
+
+
+def test_unknown_key_is_warned(newsletter: Newsletter, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    path = newsletter.issue(front="title: T\ndate: 2025-01-01\nsubtitel: oops\n")
+    load_issue(path, CONFIG)
+    assert f"{path.name}:4: unknown front-matter key `subtitel` is ignored" in caplog.text
+
+
+def test_all_files_reported_together_and_duplicates(newsletter: Newsletter) -> None:
+    newsletter.issue("2025-01-01-a.md", front="date: 2025-01-01\n")
+    newsletter.issue("2025-01-02-b.md", front="title: B\n")
+    newsletter.issue("2025-01-03-same.md", title="C", date="2025-01-03")
+    newsletter.issue("2025-01-04-d.md", title="D", date="2025-01-04", slug="same")
+    with pytest.raises(PublisherError) as info:
+        load_issues(newsletter.root, CONFIG)
+    messages = sorted(p.message for p in info.value.problems)
+    assert messages[0] == "`date` is missing"
+    assert messages[1] == "`title` is missing"
+    assert messages[2].startswith("slug 'same' is used by")
+
+
+def test_issues_are_sorted_newest_first(newsletter: Newsletter) -> None:
+    newsletter.issue("2025-01-01-old.md", title="Old", date="2025-01-01")
+    newsletter.issue("2025-03-01-new.md", title="New", date="2025-03-01")
+    newsletter.issue("README.md", title="not an issue", date="2025-03-01")
+    assert [i.slug for i in load_issues(newsletter.root, CONFIG)] == ["new", "old"]

@@ -1,0 +1,83 @@
+"""The plain-text twin: rendered from the token tree, wrapped, links as numbered references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import SAMPLE_SLUG, Newsletter
+from publisher.config import load_config
+from publisher.issue import load_issue, load_issues
+from publisher.markdown import parse
+from publisher.render import render_issue
+from publisher.text import WIDTH, render_text
+from publisher.theme import Theme
+
+BASE = "https://news.example.org/first/"
+
+
+def text_of(body: str) -> str:
+    return render_text(parse(body).tokens, BASE).body
+
+
+def test_headings_lists_and_quotes() -> None:
+    out = text_of(
+        "## Section\n\n- one\n- two\n  - nested\n\n1. first\n2. second\n\n> quoted **words**\n"
+    )
+    assert out == (
+        "Section\n-------\n\n- one\n- two\n  - nested\n\n1. first\n2. second\n\n> quoted words"
+    )
+
+
+def test_links_become_numbered_references() -> None:
+    result = render_text(
+        parse(
+            "See [the map](https://map.example/) and [this](../other/), "
+            "again [the map](https://map.example/), and https://bare.example/.\n"
+        ).tokens,
+        BASE,
+    )
+    assert result.body == (
+        "See the map [1] and this [2], again the map [1], and\nhttps://bare.example/."
+    )
+    assert result.links == ["https://map.example/", "https://news.example.org/other/"]
+
+
+def test_images_as_alt_and_credit() -> None:
+    out = text_of('![A ship in fog](ship.jpg "Off the coast | Photo: K. Lee")\n')
+    assert out == "[Image: A ship in fog] (Photo: K. Lee)\nOff the coast"
+
+
+def test_footnotes_are_collected() -> None:
+    result = render_text(parse("Claim.[^x]\n\n[^x]: The note.\n").tokens, BASE)
+    assert result.body == "Claim.[^1]"
+    assert result.notes == [(1, "[^1] The note.")]
+
+
+def test_code_is_indented_and_not_wrapped() -> None:
+    line = "x" * 100
+    assert text_of(f"```\n{line}\n```\n") == "    " + line
+
+
+def test_raw_html_keeps_only_its_text() -> None:
+    assert text_of("<div><script>bad()</script><b>Bold</b> words</div>\n") == "Bold words"
+
+
+def test_lines_are_wrapped_under_78(sample: Path) -> None:
+    config = load_config(sample)
+    (issue,) = [i for i in load_issues(sample, config) if i.slug == SAMPLE_SLUG]
+    text = render_issue(issue, config, Theme(sample)).text
+    for line in text.splitlines():
+        if len(line) >= 78:  # only a URL that cannot be broken may be longer
+            assert " " not in line.split("] ", 1)[-1].strip(), line
+    assert max(len(line) for line in text.splitlines() if "://" not in line) <= WIDTH
+
+
+def test_text_email_has_view_online_and_unsubscribe(newsletter: Newsletter) -> None:
+    config = load_config(newsletter.root)
+    issue = load_issue(newsletter.issue(body="Body with [a link](https://l.example/).\n"), config)
+    text = render_issue(issue, config, Theme(newsletter.root)).text
+    assert "View online: https://news.example.org/first/" in text
+    assert "Unsubscribe: *|UNSUB|*" in text
+    assert "1 Test Street, Testville" in text
+    assert "[1] https://l.example/" in text
+    assert "Body with a link [1]." in text
