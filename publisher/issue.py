@@ -185,9 +185,11 @@ class _FrontMatterLoader(yaml.SafeLoader):
     """YAML's safe loader, leaving dates as text for our own checked parsing."""
 
 
-_FrontMatterLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
-)
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def _read_yaml(text: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
