@@ -61,6 +61,7 @@ def build(root: Path, out: Path | None = None, now: dt.datetime | None = None) -
                 problems.extend(exc.problems)
         if problems:
             raise PublisherError(problems)
+        _copy_logo(root, config, staging)
         swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -88,6 +89,16 @@ def _copy_images(issue: Issue, folder: Path) -> None:
         target = folder / path.relative_to(base)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
+
+
+def _copy_logo(root: Path, config: Config, staging: Path) -> None:
+    """Publish a logo kept in the newsletter folder at the URL the email gives it."""
+    path = local_path(config.logo, root)  # checked to exist when the settings were read
+    if path is None:
+        return
+    target = staging / path.relative_to(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
 
 
 def _check_out(root: Path, out: Path) -> None:

@@ -386,14 +386,23 @@ def _check_values(config: Config, problem: Any) -> None:
             "must not contain double quotes or line breaks",
             "use the merge tag exactly as your email service documents it",
         )
-    for key in ("logo",):
-        value = getattr(config, key)
-        if value and "://" in value and not _is_web_url(value):
+    logo = config.logo
+    if logo and "://" in logo and not _is_web_url(logo):
+        problem(
+            None,
+            "logo",
+            f"{logo!r} is not an http(s) URL",
+            "use a full https:// address or a path inside this folder",
+        )
+    elif logo and "://" not in logo and config.path is not None:
+        folder = config.path.parent.resolve()
+        file = (folder / logo).resolve()
+        if not file.is_relative_to(folder) or not file.is_file():
             problem(
                 None,
-                key,
-                f"{value!r} is not an http(s) URL",
-                "use a full https:// address or a path inside this folder",
+                "logo",
+                f"{logo!r} is not a file in this folder",
+                "put the image in your newsletter folder, or give its https:// URL",
             )
     if config.fonts.stylesheet and not _is_web_url(config.fonts.stylesheet):
         problem(

@@ -21,7 +21,7 @@ tags: [meta]
 draft: true
 ---
 
-This is your first issue. Edit it, or start another with `publisher new "Title"`.
+This is your first issue. Edit it, or add another file beside it in `issues/`.
 
 ## How an issue is written
 
@@ -29,7 +29,7 @@ Each issue is a Markdown file in `issues/`. The front matter above holds its tit
 date and summary. Below it, write as you would anywhere else:
 
 - **bold**, *italic*, ~~struck~~ and [links](https://commonmark.org/help/);
-- images, whose title becomes the caption, with the credit after a ` | `;
+- images, whose title becomes the caption, with the credit after a vertical bar;
 - footnotes, which become endnotes in the email.[^1]
 
 > A block quote becomes a pull quote.

@@ -185,3 +185,22 @@ def test_out_must_not_hold_author_files(newsletter: Newsletter) -> None:
         assert result.exit_code == 1, out
         assert "refusing to build into" in result.output
     assert (newsletter.root / "issues" / "2025-07-15-first.md").is_file()
+
+
+def test_a_local_logo_is_published_where_the_email_points(newsletter: Newsletter) -> None:
+    from PIL import Image
+
+    newsletter.issue()
+    (newsletter.root / "brand").mkdir()
+    Image.new("RGB", (320, 80), "teal").save(newsletter.root / "brand" / "logo.png")
+    newsletter.settings('base_url = "https://n.example/"\nlogo = "brand/logo.png"\n')
+    result = run("-C", str(newsletter.root), "build")
+    assert result.exit_code == 0, result.output
+    site = newsletter.root / "site"
+    assert (site / "brand" / "logo.png").is_file()
+    html = (site / "first" / "email.html").read_text(encoding="utf-8")
+    assert 'src="https://n.example/brand/logo.png"' in html
+    newsletter.settings('base_url = "https://n.example/"\nlogo = "missing.png"\n')
+    result = run("-C", str(newsletter.root), "build")
+    assert result.exit_code == 1
+    assert "newsletter.toml:2: setting `logo`: 'missing.png' is not a file" in result.output
