@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
@@ -14,6 +15,7 @@ from publisher import __version__
 from publisher.errors import PublisherError
 
 log = logging.getLogger("publisher")
+T = TypeVar("T")
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -140,13 +142,15 @@ def render(root: Path, issue: str, fmt: str) -> None:
 )
 @click.pass_obj
 def build(root: Path, out: Path | None) -> None:
-    """Write every published issue's email (HTML and text) into site/, atomically.
+    """Write the web archive, feeds and every published issue's email into site/.
 
-    The previous site/ stays whole until the new one is complete. Example: publisher build
+    Drafts and issues dated in the future are left out. The site is built in a temporary folder
+    and swapped in whole: the previous site/ stays as it was if anything fails.
+    Example: publisher build --out public
     """
     from publisher.build import build as run_build
 
-    result = run_build(root, out)
+    result = run_build(root, out, progress=_progress_bar)
     log.info(
         "built %d issue%s into %s (%d draft%s, %d scheduled skipped) in %.2f s",
         result.built,
@@ -157,6 +161,19 @@ def build(root: Path, out: Path | None) -> None:
         result.scheduled,
         result.seconds,
     )
+
+
+#: Builds with more issues than this show a progress bar on a terminal.
+PROGRESS_FROM = 50
+
+
+def _progress_bar(items: Sequence[T]) -> Iterator[T]:
+    """Show a progress bar on a terminal for long builds; stay silent otherwise."""
+    if len(items) < PROGRESS_FROM or not sys.stderr.isatty() or log.level > logging.INFO:
+        yield from items
+        return
+    with click.progressbar(items, label="Rendering", file=sys.stderr) as bar:
+        yield from bar
 
 
 def main() -> None:

@@ -95,6 +95,27 @@ class Footer:
 
 
 @dataclass(frozen=True)
+class Feeds:
+    """The RSS, Atom and JSON feeds."""
+
+    limit: int = field(default=20, metadata=_doc("How many of the newest issues the feeds carry."))
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """The subscribe box on the web pages."""
+
+    action: str = field(
+        default="",
+        metadata=_doc("URL the subscribe form posts to (your email service's); empty: no box."),
+    )
+    email_field: str = field(default="email", metadata=_doc("Name of the form's email field."))
+    text: str = field(
+        default="Get each new issue by email.", metadata=_doc("The line above the form.")
+    )
+
+
+@dataclass(frozen=True)
 class Unsubscribe:
     """The unsubscribe link: a merge tag your email service replaces per subscriber."""
 
@@ -141,6 +162,8 @@ class Config:
     unsubscribe: Unsubscribe = field(
         default_factory=Unsubscribe, metadata=_doc("The unsubscribe link.")
     )
+    feeds: Feeds = field(default_factory=Feeds, metadata=_doc("The feeds."))
+    subscribe: Subscribe = field(default_factory=Subscribe, metadata=_doc("The subscribe box."))
     social: dict[str, str] = field(
         default_factory=dict,
         metadata=_doc('Links shown in the footer, label = URL, e.g. Mastodon = "https://...".'),
@@ -296,7 +319,16 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> Config:
                         )
                 values[key] = dict(value)
                 continue
-            if not isinstance(value, str):
+            if isinstance(spec.default, int) and not isinstance(spec.default, bool):
+                if not isinstance(value, int) or isinstance(value, bool):
+                    problem(
+                        table,
+                        key,
+                        f"must be a whole number, not {type(value).__name__}",
+                        f"write a number without quotes: {key} = {spec.default}",
+                    )
+                    continue
+            elif not isinstance(value, str):
                 problem(
                     table,
                     key,
@@ -404,6 +436,17 @@ def _check_values(config: Config, problem: Any) -> None:
                 f"{logo!r} is not a file in this folder",
                 "put the image in your newsletter folder, or give its https:// URL",
             )
+    if config.feeds.limit < 1:
+        problem(
+            "feeds", "limit", "must be 1 or more", "set how many issues the feeds carry, e.g. 20"
+        )
+    if config.subscribe.action and not _is_web_url(config.subscribe.action):
+        problem(
+            "subscribe",
+            "action",
+            f"{config.subscribe.action!r} is not an http(s) URL",
+            "use the full https:// address your email service gives for its signup form",
+        )
     if config.fonts.stylesheet and not _is_web_url(config.fonts.stylesheet):
         problem(
             "fonts",
@@ -425,7 +468,7 @@ def settings_template(**values: str) -> str:
         lines.append(f"# {f.doc}")
         value = values.get(f.name, f.default)
         prefix = "" if f.name in values else "# "
-        lines.append(f"{prefix}{f.name} = {_toml_string(value)}")
+        lines.append(f"{prefix}{f.name} = {_toml_value(value)}")
         lines.append("")
     for f in _fields(Config):
         if f.type_class is None:
@@ -436,13 +479,15 @@ def settings_template(**values: str) -> str:
             value = values.get(key, sub.default)
             prefix = "" if key in values else "# "
             lines.append(f"# {sub.doc}")
-            lines.append(f"{prefix}{sub.name} = {_toml_string(value)}")
+            lines.append(f"{prefix}{sub.name} = {_toml_value(value)}")
         lines.append("")
     lines.append('[social]  # Links shown in the footer: label = "URL".')
     lines.append('# Mastodon = "https://mastodon.social/@you"')
     return "\n".join(lines) + "\n"
 
 
-def _toml_string(value: str) -> str:
+def _toml_value(value: str | int) -> str:
+    if isinstance(value, int):
+        return str(value)
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'

@@ -88,4 +88,73 @@ class TemplateContext:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
-DOCUMENTED = (Block, Endnote, IssueView, TemplateContext)
+@dataclass(frozen=True)
+class TagLink:
+    """A tag and its page."""
+
+    name: str = _doc("The tag as written in front matter.")
+    slug: str = _doc("The tag's URL segment.")
+    path: str = _doc("The tag page's path from the site root, e.g. `tags/energy/`.")
+    count: int = _doc("How many published issues carry it.")
+
+
+@dataclass(frozen=True)
+class IssueLink:
+    """An issue as listed on the archive and tag pages and in previous/next links."""
+
+    title: str = _doc("The title.")
+    slug: str = _doc("The slug.")
+    path: str = _doc("The issue page's path from the site root, e.g. `grain-corridor/`.")
+    url: str = _doc("The issue page's absolute URL.")
+    date: dt.datetime = _doc("Publication date-time (aware).")
+    date_display: str = _doc("The date for people.")
+    summary: str = _doc("The summary (or first paragraph).")
+    tags: tuple[TagLink, ...] = _doc("The issue's tags.")
+
+
+@dataclass(frozen=True)
+class FeedLinks:
+    """Absolute URLs of the feeds."""
+
+    rss: str = _doc("RSS 2.0 feed (`feed.xml`).")
+    atom: str = _doc("Atom 1.0 feed (`atom.xml`).")
+    json: str = _doc("JSON Feed 1.1 (`feed.json`).")
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """The variables of the web page templates (index, issue and tag pages)."""
+
+    newsletter: Config = _doc("The settings (newsletter.toml).")
+    kind: str = _doc("`index`, `issue` or `tag`.")
+    title: str = _doc("The page's title (for `<title>` and social cards).")
+    description: str = _doc("The page's description (meta description and social cards).")
+    canonical_url: str = _doc("The page's absolute URL.")
+    root: str = _doc("Relative path from this page to the site root (`` or `../`...).")
+    image_url: str = _doc("Absolute URL of the social card image, or empty.")
+    feeds: FeedLinks = _doc("The feeds' absolute URLs.")
+    tags: list[TagLink] = _doc("Every tag of the published issues, by name.")
+    issues: list[IssueLink] = _doc("Issues listed on the page, newest first (index and tag).")
+    tag: TagLink | None = _doc("The tag of a tag page, else None.")
+    issue: IssueView | None = _doc("The issue of an issue page, else None.")
+    issue_tags: list[TagLink] = _doc("The tags of the issue of an issue page.")
+    article_html: str = _doc("The issue's body as sanitized HTML (issue page).")
+    previous: IssueLink | None = _doc("The next older issue (issue page), or None.")
+    next: IssueLink | None = _doc("The next newer issue (issue page), or None.")
+    version: str = _doc("publisher's version.")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the fields as template variables."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+DOCUMENTED = (
+    Block,
+    Endnote,
+    IssueView,
+    TemplateContext,
+    TagLink,
+    IssueLink,
+    FeedLinks,
+    PageContext,
+)

@@ -159,9 +159,25 @@ def load_issue(path: Path, config: Config) -> Issue:
     return parse_issue(text, path, config)
 
 
+#: Control characters no email, page or feed can carry (tab and line feed are fine).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def parse_issue(text: str, path: Path, config: Config) -> Issue:
     """Split front matter from body, validate it, and build the Issue."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    found = CONTROL.search(text)
+    if found:
+        log.warning(
+            "%s",
+            Problem(
+                f"control character U+{ord(found.group()):04X} removed (and any others)",
+                path,
+                text.count("\n", 0, found.start()) + 1,
+                "delete the invisible character; it cannot appear in email or feeds",
+            ).format(),
+        )
+        text = CONTROL.sub("", text)
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         raise PublisherError.at("no front matter", path, 1, FRONT_MATTER_HINT)
@@ -248,6 +264,7 @@ def _build(
                     "check the spelling; known keys: " + ", ".join(Issue.KEYS),
                 ).format(),
             )
+    meta = {k: CONTROL.sub("", v) if isinstance(v, str) else v for k, v in meta.items()}
     for key in Issue.REQUIRED:
         if meta.get(key) in (None, ""):
             fail(key, f"`{key}` is missing", f"add a line `{key}: ...` to the front matter")
@@ -346,6 +363,12 @@ def is_valid_slug(slug: str) -> bool:
         ch in "/\\?#%\"'<>" or ch.isspace() or unicodedata.category(ch).startswith("C")
         for ch in slug
     )
+
+
+def slugify(text: str) -> str:
+    """Return a URL slug for any Unicode text: lower case, words joined by hyphens."""
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\W_]+", "-", normal).strip("-")
 
 
 def derive_id(config: Config, date: dt.datetime, slug: str) -> str:

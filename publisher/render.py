@@ -1,4 +1,4 @@
-"""Render one issue: parse once, then the email (MJML → HTML) and its plain-text twin."""
+"""Render one issue from one parse: its email (MJML → HTML), plain-text twin and article."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from publisher.markdown import Document, parse
 from publisher.sanitize import absolute_url
 from publisher.text import render_text
 from publisher.theme import Theme
+from publisher.web import article_html, social_image
 
 EMAIL_TEMPLATE = "email.mjml.j2"
 EMAIL_CSS = "email.css.j2"
@@ -40,15 +41,21 @@ PREHEADER_MAX = 180
 
 @dataclass(frozen=True)
 class Rendered:
-    """Everything one issue's email becomes."""
+    """Everything one issue becomes: its email, plain text, and article for the web and feeds."""
 
+    issue: Issue
+    view: IssueView
     mjml: str
     html: str
     text: str
+    #: The body as sanitized HTML with absolute URLs, for the web page and the feeds.
+    article_html: str
+    #: Absolute URL of the card image (front matter ``image``, else the first image), or "".
+    image_url: str
 
 
 def render_issue(issue: Issue, config: Config, theme: Theme) -> Rendered:
-    """Render an issue's email as MJML, HTML and plain text from one parse."""
+    """Render an issue's email, plain text and article from one parse."""
     doc = parse(issue.body)
     context = build_context(issue, doc, config)
     variables = context.as_dict()
@@ -56,7 +63,16 @@ def render_issue(issue: Issue, config: Config, theme: Theme) -> Rendered:
     css = theme.render(EMAIL_CSS, variables)
     html = inline_css(compile_mjml(mjml, theme.path_of(EMAIL_TEMPLATE)), css)
     text = _normalise_text(theme.render(TEXT_TEMPLATE, variables))
-    return Rendered(mjml=mjml, html=html, text=text)
+    url = issue.url(config)
+    return Rendered(
+        issue=issue,
+        view=context.issue,
+        mjml=mjml,
+        html=html,
+        text=text,
+        article_html=article_html(doc, url, source_dir(issue)),
+        image_url=social_image(doc, issue.image, url),
+    )
 
 
 def source_dir(issue: Issue) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
@@ -23,29 +24,36 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 URL_ATTRIBUTES = {"href", "src", "cite"}
 
 
-@lru_cache(maxsize=64)
-def _cleaner(base_url: str) -> nh3.Cleaner:
-    def absolute(tag: str, attr: str, value: str) -> str | None:
+def _cleaner(map_url: Callable[[str], str]) -> nh3.Cleaner:
+    """Return a sanitizer that passes every URL attribute through ``map_url``."""
+
+    def filter_attribute(tag: str, attr: str, value: str) -> str | None:
         if attr in URL_ATTRIBUTES:
-            return absolute_url(value, base_url)
+            return map_url(value)
         if attr == "srcset":
-            return absolute_srcset(value, base_url)
+            items = (item.strip().split(maxsplit=1) for item in value.split(","))
+            return ", ".join(" ".join([map_url(i[0]), *i[1:]]) for i in items if i)
         return value
 
     return nh3.Cleaner(
         tags=TAGS,
         clean_content_tags=DROP_WITH_CONTENT,
         attributes=ATTRIBUTES,
-        attribute_filter=absolute,
+        attribute_filter=filter_attribute,
         url_schemes=URL_SCHEMES,
         link_rel=None,
         strip_comments=True,
     )
 
 
+@lru_cache(maxsize=64)
+def _absolute_cleaner(base_url: str) -> nh3.Cleaner:
+    return _cleaner(lambda url: absolute_url(url, base_url))
+
+
 def clean(html: str, base_url: str) -> str:
     """Sanitize an HTML fragment and resolve its relative URLs against ``base_url``."""
-    return str(_cleaner(base_url).clean(html))
+    return str(_absolute_cleaner(base_url).clean(html))
 
 
 def absolute_url(url: str, base_url: str) -> str:
@@ -56,15 +64,19 @@ def absolute_url(url: str, base_url: str) -> str:
     return urljoin(base_url, url)
 
 
-def absolute_srcset(value: str, base_url: str) -> str:
-    """Resolve every URL of a ``srcset`` list."""
-    items = []
-    for item in value.split(","):
-        parts = item.strip().split(maxsplit=1)
-        if parts:
-            parts[0] = absolute_url(parts[0], base_url)
-            items.append(" ".join(parts))
-    return ", ".join(items)
+def relative_url(url: str, page_url: str, site_url: str, root: str) -> str:
+    """Return ``url`` relative to the page when it points inside the site, else unchanged."""
+    if url.startswith(page_url):
+        return url[len(page_url) :] or "./"
+    if url.startswith(site_url):
+        return root + url[len(site_url) :] or "./"
+    return url
+
+
+def relative_links(html: str, page_url: str, site_url: str, root: str) -> str:
+    """Make a fragment's links into the site relative, so a copy of site/ works anywhere."""
+    cleaner = _cleaner(lambda url: relative_url(url, page_url, site_url, root))
+    return str(cleaner.clean(html))
 
 
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL | re.IGNORECASE)

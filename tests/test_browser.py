@@ -75,3 +75,68 @@ def test_dark_mode_styles_apply(browser: Any, served_email: str) -> None:
             page.close()
     assert colours["light"] == ["rgb(255, 255, 255)", "rgb(31, 35, 40)"]
     assert colours["dark"] == ["rgb(23, 25, 28)", "rgb(230, 230, 230)"]
+
+
+@pytest.fixture
+def served_site(newsletter: Any, http_server: tuple[str, Path]) -> str:
+    """Build a small archive, wide table and long code line included, served over HTTP."""
+    from PIL import Image
+
+    base_url, www = http_server
+    newsletter.settings(
+        f'name = "Wide Weekly"\nbase_url = "{base_url}"\n'
+        '[subscribe]\naction = "https://mail.example/subscribe"\n'
+    )
+    folder = newsletter.root / "issues" / "2025-05-01-wide"
+    folder.mkdir(parents=True)
+    Image.new("RGB", (1600, 900), "navy").save(folder / "big.png")
+    newsletter.issue(
+        "2025-05-01-wide/index.md",
+        title="A very wide issue with a long title that wraps",
+        date="2025-05-01",
+        tags="[tables]",
+        body=(
+            '![A big image](big.png "Caption | Credit")\n\n'
+            "| " + " | ".join(f"Column {n}" for n in range(12)) + " |\n"
+            "|" + "---|" * 12 + "\n"
+            "| " + " | ".join(f"value-{n}" for n in range(12)) + " |\n\n"
+            "```\n" + "x = " + "1234567890" * 20 + "\n```\n\n"
+            "A https://example.org/a/very/long/url/that/does/not/break/easily/at/all/anywhere ok.\n"
+        ),
+    )
+    newsletter.issue("2025-04-01-older.md", title="Older", date="2025-04-01", tags="[tables]")
+    build(newsletter.root, out=www)
+    return base_url
+
+
+@pytest.mark.parametrize("path", ["", "wide/", "older/", "tags/tables/"])
+def test_web_pages_fit_a_phone(browser: Any, served_site: str, path: str) -> None:
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    try:
+        page.goto(served_site + path)
+        scroll, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll <= client, f"{path or 'index'}: {scroll}px of content in {client}px"
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == (
+            "rgb(255, 255, 255)"
+        )
+    finally:
+        page.close()
+
+
+def test_web_page_in_dark_mode_and_navigation(browser: Any, served_site: str) -> None:
+    page = browser.new_page(viewport={"width": 375, "height": 800}, color_scheme="dark")
+    try:
+        page.goto(served_site)
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == (
+            "rgb(23, 25, 28)"
+        )
+        page.click("text=A very wide issue with a long title that wraps")
+        page.wait_for_url(served_site + "wide/")
+        assert page.evaluate("document.images[0].naturalWidth") == 1600  # relative src loads
+        page.click("a[rel=prev]")
+        page.wait_for_url(served_site + "older/")
+        assert page.locator("h1").inner_text() == "Older"
+    finally:
+        page.close()

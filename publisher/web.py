@@ -1,0 +1,180 @@
+"""The web archive: the article HTML (shared with the feeds) and the pages around it."""
+
+from __future__ import annotations
+
+import html as html_lib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from markdown_it.token import Token
+
+from publisher import __version__, images
+from publisher.config import Config
+from publisher.context import FeedLinks, IssueLink, PageContext, TagLink
+from publisher.issue import slugify
+from publisher.markdown import Document, caption_and_credit, close_index, parser, standalone_image
+from publisher.sanitize import absolute_url, clean, relative_links
+from publisher.theme import Theme
+
+if TYPE_CHECKING:
+    from publisher.render import Rendered
+
+
+def article_html(doc: Document, base_url: str, source_dir: Path | None) -> str:
+    """Render the body for web and feeds: figures, scrolling tables, footnotes, absolute URLs."""
+    md = parser()
+    parts: list[str] = []
+    tokens = doc.tokens
+    first_figure = True
+    i = 0
+    while i < len(tokens):
+        end = close_index(tokens, i)
+        group = tokens[i : end + 1]
+        found = standalone_image(tokens[i + 1]) if tokens[i].type == "paragraph_open" else None
+        if found:
+            parts.append(_figure(found[0], found[1], source_dir, lazy=not first_figure))
+            first_figure = False
+        elif tokens[i].type == "table_open":
+            table = md.renderer.render(group, md.options, doc.env)
+            parts.append(f'<div class="table-wrap">{table}</div>\n')
+        else:
+            parts.append(md.renderer.render(group, md.options, doc.env))
+        i = end + 1
+    return clean("".join(parts), base_url)
+
+
+def _figure(image: Token, href: str | None, source_dir: Path | None, lazy: bool) -> str:
+    src = str(image.attrGet("src") or "")
+    width, height = images.local_size(src, source_dir)
+    attrs = f'src="{html_lib.escape(src)}" alt="{html_lib.escape(image.content)}"'
+    if width and height:
+        attrs += f' width="{width}" height="{height}"'
+    if lazy:
+        attrs += ' loading="lazy"'
+    img = f"<img {attrs}>"
+    if href:
+        img = f'<a href="{html_lib.escape(href)}">{img}</a>'
+    caption, credit = caption_and_credit(str(image.attrGet("title") or ""))
+    figcaption = ""
+    if caption or credit:
+        credit_html = f' <small class="credit">{html_lib.escape(credit)}</small>' if credit else ""
+        figcaption = f"<figcaption>{html_lib.escape(caption)}{credit_html}</figcaption>"
+    return f"<figure>{img}{figcaption}</figure>\n"
+
+
+def social_image(doc: Document, front_matter_image: str, base_url: str) -> str:
+    """Return the absolute URL of the issue's card image: front matter ``image``, else the first."""
+    if front_matter_image:
+        return absolute_url(front_matter_image, base_url)
+    found = doc.images()
+    return absolute_url(str(found[0].attrGet("src") or ""), base_url) if found else ""
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+INDEX_TEMPLATE = "index.html.j2"
+ISSUE_TEMPLATE = "issue.html.j2"
+TAG_TEMPLATE = "tag.html.j2"
+STYLE_TEMPLATE = "style.css.j2"
+STYLE_FILE = "assets/style.css"
+
+
+def tag_links(items: Sequence[Rendered]) -> dict[str, TagLink]:
+    """Return every tag of ``items`` by slug; tags that differ only in case share a page."""
+    names: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for item in items:
+        for name in dict.fromkeys(item.issue.tags):
+            slug = slugify(name) or "tag"
+            names.setdefault(slug, name)
+            counts[slug] = counts.get(slug, 0) + 1
+    return {
+        slug: TagLink(name=names[slug], slug=slug, path=f"tags/{slug}/", count=counts[slug])
+        for slug in sorted(names, key=lambda s: names[s].casefold())
+    }
+
+
+def issue_link(item: Rendered, tags: dict[str, TagLink]) -> IssueLink:
+    """Return how an issue is listed and linked."""
+    issue, view = item.issue, item.view
+    return IssueLink(
+        title=issue.title,
+        slug=issue.slug,
+        path=f"{issue.slug}/",
+        url=view.url,
+        date=issue.date,
+        date_display=view.date_display,
+        summary=view.preheader,
+        tags=tuple(tags[slugify(t) or "tag"] for t in dict.fromkeys(issue.tags)),
+    )
+
+
+def render_pages(theme: Theme, config: Config, items: Sequence[Rendered]) -> dict[str, str]:
+    """Render the archive, one page per issue, one per tag, and the stylesheet: path -> text."""
+    from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
+
+    base = config.base_url
+    tags = tag_links(items)
+    links = [issue_link(item, tags) for item in items]
+    common: dict[str, Any] = {
+        "newsletter": config,
+        "feeds": FeedLinks(rss=base + RSS_FILE, atom=base + ATOM_FILE, json=base + JSON_FILE),
+        "tags": list(tags.values()),
+        "version": __version__,
+    }
+    empty: dict[str, Any] = {
+        "issues": [],
+        "tag": None,
+        "issue": None,
+        "issue_tags": [],
+        "article_html": "",
+        "previous": None,
+        "next": None,
+        "image_url": "",
+    }
+
+    def page(template: str, **values: Any) -> str:
+        context = PageContext(**{**common, **empty, **values})
+        return theme.render(template, context.as_dict())
+
+    pages = {
+        "index.html": page(
+            INDEX_TEMPLATE,
+            kind="index",
+            title=config.name,
+            description=config.description or config.name,
+            canonical_url=base,
+            root="",
+            issues=links,
+        ),
+        STYLE_FILE: theme.render(STYLE_TEMPLATE, {"newsletter": config}),
+    }
+    for n, item in enumerate(items):
+        pages[f"{item.issue.slug}/index.html"] = page(
+            ISSUE_TEMPLATE,
+            kind="issue",
+            title=item.issue.title,
+            description=item.view.preheader or item.issue.subtitle or config.description,
+            canonical_url=item.view.url,
+            root="../",
+            image_url=item.image_url,
+            issue=item.view,
+            issue_tags=list(links[n].tags),
+            article_html=relative_links(item.article_html, item.view.url, base, "../"),
+            previous=links[n + 1] if n + 1 < len(links) else None,
+            next=links[n - 1] if n > 0 else None,
+        )
+    for tag in tags.values():
+        pages[f"{tag.path}index.html"] = page(
+            TAG_TEMPLATE,
+            kind="tag",
+            title=f"{tag.name} · {config.name}",
+            description=f"Issues of {config.name} about {tag.name}.",
+            canonical_url=base + tag.path,
+            root="../../",
+            issues=[link for link in links if tag in link.tags],
+            tag=tag,
+        )
+    return pages

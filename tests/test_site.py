@@ -1,0 +1,407 @@
+"""`publisher build`: the web archive and feeds, read back with real parsers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import logging
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import feedparser
+import lxml.etree
+import lxml.html
+import pytest
+import rnc2rng
+
+from conftest import SAMPLE_SLUG, Newsletter
+from publisher.build import build
+
+SCHEMAS = Path(__file__).parent / "schemas"
+ATOM = "{http://www.w3.org/2005/Atom}"
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def atom_schema() -> lxml.etree.RelaxNG:
+    """Return RFC 4287's RELAX NG grammar (the compact syntax converted by rnc2rng)."""
+    rng = rnc2rng.dumps(rnc2rng.loads((SCHEMAS / "atom.rnc").read_text(encoding="utf-8")))
+    # rnc2rng declares the empty namespace as a prefix, which XML does not allow.
+    rng = rng.replace('xmlns:local=""', "")
+    return lxml.etree.RelaxNG(lxml.etree.fromstring(rng.encode("utf-8")))
+
+
+def read_feed(path: Path, **kwargs: object) -> feedparser.FeedParserDict:
+    """Parse an RSS or Atom file with feedparser."""
+    return feedparser.parse(path.read_bytes(), **kwargs)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def archive(newsletter: Newsletter, count: int = 3) -> Newsletter:
+    """Write ``count`` issues a week apart, tagged, with links, images and a footnote."""
+    for n in range(count):
+        day = dt.date(2025, 1, 6) + dt.timedelta(weeks=n)
+        newsletter.issue(
+            f"{day}-week-{n}.md",
+            title=f'"Week {n}: ports & <power>"',
+            date=str(day),
+            tags="[Energy, shipping]" if n % 2 else "[energy]",
+            summary=f"Summary of week {n}.",
+            body=f"""\
+                Opening of week {n} with [a relative link](../week-0/) and [an anchor](#notes).
+
+                ![A crane](crane.png "Cranes at dawn | Photo: A. Writer")
+
+                ## Section
+
+                Text with a note.[^1] Last words of week {n}.
+
+                [^1]: The note.
+                """,
+        )
+    return newsletter
+
+
+def built(newsletter: Newsletter) -> Path:
+    build(newsletter.root, now=NOW)
+    return newsletter.root / "site"
+
+
+# --- layout ----------------------------------------------------------------------------------
+
+
+def test_layout(newsletter: Newsletter) -> None:
+    site = built(archive(newsletter))
+    expected = {
+        "index.html",
+        "feed.xml",
+        "atom.xml",
+        "feed.json",
+        "sitemap.xml",
+        "assets/style.css",
+        "tags/energy/index.html",
+        "tags/shipping/index.html",
+    }
+    for n in range(3):
+        expected |= {f"week-{n}/index.html", f"week-{n}/email.html", f"week-{n}/email.txt"}
+    files = {str(p.relative_to(site)) for p in site.rglob("*") if p.is_file()}
+    assert expected <= files, expected - files
+
+
+def test_drafts_and_scheduled_are_not_in_site_or_feeds(newsletter: Newsletter) -> None:
+    archive(newsletter, 1)
+    newsletter.issue("2025-02-01-draft.md", title="Secret draft", date="2025-02-01", draft="true")
+    newsletter.issue("2027-01-01-later.md", title="Scheduled later", date="2027-01-01")
+    site = built(newsletter)
+    everything = b"".join(p.read_bytes() for p in site.rglob("*") if p.is_file())
+    assert b"Secret draft" not in everything
+    assert b"Scheduled later" not in everything
+    assert not (site / "draft").exists() and not (site / "later").exists()
+
+
+# --- feeds -------------------------------------------------------------------------------------
+
+
+def test_feeds_parse_with_full_content_and_front_matter_dates(newsletter: Newsletter) -> None:
+    site = built(archive(newsletter))
+    for name in ("feed.xml", "atom.xml"):  # feedparser 6 does not read JSON Feed: see below
+        parsed = read_feed(site / name)
+        assert not parsed.bozo, (name, parsed.get("bozo_exception"))
+        entries = parsed.entries
+        assert [e.title for e in entries] == [
+            "Week 2: ports & <power>",
+            "Week 1: ports & <power>",
+            "Week 0: ports & <power>",
+        ]
+        newest = entries[0]
+        assert newest.link == "https://news.example.org/week-2/"
+        assert newest.id == "tag:news.example.org,2025-01-20:/week-2/"
+        assert newest.published_parsed[:3] == (2025, 1, 20)
+        content = newest.content[0].value if "content" in newest else newest.summary
+        assert "Last words of week 2." in content
+        assert "The note." in content
+        assert {t.term for t in newest.tags} == {"energy"}
+        assert newest.author == "Ada Writer" or "Ada Writer" in newest.get("author", "")
+        assert parsed.feed.title == "Test Weekly"
+
+
+def test_atom_is_valid_against_rfc_4287(newsletter: Newsletter) -> None:
+    site = built(archive(newsletter))
+    schema = atom_schema()
+    document = lxml.etree.parse(str(site / "atom.xml"))
+    assert schema.validate(document), schema.error_log
+    root = document.getroot()
+    self_link = root.find(f"{ATOM}link[@rel='self']")
+    assert self_link is not None
+    assert self_link.get("href") == "https://news.example.org/atom.xml"
+    assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    for entry in root.iter(f"{ATOM}entry"):
+        assert entry.find(f"{ATOM}content").get("type") == "html"
+        assert entry.find(f"{ATOM}link").get("href").startswith("https://news.example.org/")
+
+
+def test_rss_channel_and_items(newsletter: Newsletter) -> None:
+    site = built(archive(newsletter))
+    rss = lxml.etree.parse(str(site / "feed.xml")).getroot()
+    channel = rss.find("channel")
+    assert channel.findtext("link") == "https://news.example.org/"
+    self_link = channel.find("{http://www.w3.org/2005/Atom}link")
+    assert self_link.get("rel") == "self"
+    assert self_link.get("href") == "https://news.example.org/feed.xml"
+    assert channel.findtext("language") == "en"
+    assert channel.findtext("lastBuildDate") == "Mon, 20 Jan 2025 00:00:00 +0000"
+    item = channel.find("item")
+    assert item.find("guid").get("isPermaLink") == "false"
+    assert item.findtext("author") == "ada@example.org (Ada Writer)"
+    assert item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
+
+
+def test_json_feed_has_its_required_fields(newsletter: Newsletter) -> None:
+    site = built(archive(newsletter))
+    feed = json.loads((site / "feed.json").read_text(encoding="utf-8"))
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert feed["title"] == "Test Weekly"
+    assert feed["feed_url"] == "https://news.example.org/feed.json"
+    assert feed["home_page_url"] == "https://news.example.org/"
+    assert feed["language"] == "en"
+    for item in feed["items"]:
+        assert item["id"] and item["url"].startswith("https://")
+        assert item["content_html"]
+        assert dt.datetime.fromisoformat(item["date_published"]).tzinfo is not None
+    assert feed["items"][0]["image"] == "https://news.example.org/week-2/crane.png"
+
+
+def test_every_url_in_feeds_and_emails_is_absolute(newsletter: Newsletter) -> None:
+    site = built(archive(newsletter))
+    fragments: list[str] = []
+    for name in ("feed.xml", "atom.xml"):
+        parsed = feedparser.parse(
+            (site / name).read_bytes(), sanitize_html=False, resolve_relative_uris=False
+        )
+        fragments += [e.content[0].value for e in parsed.entries]
+    feed = json.loads((site / "feed.json").read_text(encoding="utf-8"))
+    fragments += [i["content_html"] for i in feed["items"]]
+    fragments += [p.read_text(encoding="utf-8") for p in site.glob("*/email.html")]
+    urls = []
+    for fragment in fragments:
+        tree = lxml.html.fromstring(f"<div>{fragment}</div>")
+        urls += tree.xpath("//@href | //@src")
+        urls += [part.split()[0] for s in tree.xpath("//@srcset") for part in s.split(",")]
+    assert len(urls) > 20
+    for url in urls:
+        assert url.startswith(("https://", "*|")), url
+
+
+def test_feed_limit_and_newest_first(newsletter: Newsletter) -> None:
+    archive(newsletter, 5)
+    (newsletter.root / "newsletter.toml").write_text(
+        (newsletter.root / "newsletter.toml").read_text() + "\n[feeds]\nlimit = 2\n"
+    )
+    site = built(newsletter)
+    for name in ("feed.xml", "atom.xml"):
+        parsed = read_feed(site / name)
+        assert [e.link.rsplit("/", 2)[1] for e in parsed.entries] == ["week-4", "week-3"]
+    items = json.loads((site / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert [i["url"].rsplit("/", 2)[1] for i in items] == ["week-4", "week-3"]
+
+
+def test_control_characters_never_break_the_feeds(newsletter: Newsletter) -> None:
+    newsletter.issue(
+        front='title: "Bell\\a and nul\\0 title"\ndate: 2025-01-01\n', body="Body\x0b text\x1f.\n"
+    )
+    site = built(newsletter)
+    for name in ("feed.xml", "atom.xml"):
+        lxml.etree.parse(str(site / name))  # raises on a forbidden character
+    assert read_feed(site / "atom.xml").entries[0].title == "Bell and nul title"
+
+
+def test_build_time_never_shows(newsletter: Newsletter) -> None:
+    archive(newsletter, 2)
+    build(newsletter.root, now=NOW, out=newsletter.root / "a")
+    build(newsletter.root, now=NOW + dt.timedelta(days=300), out=newsletter.root / "b")
+    assert tree_digest(newsletter.root / "a") == tree_digest(newsletter.root / "b")
+
+
+# --- permanent ids ------------------------------------------------------------------------------
+
+
+def test_title_edit_keeps_ids_and_dates(newsletter: Newsletter) -> None:
+    archive(newsletter, 2)
+    before = read_feed(built(newsletter) / "atom.xml").entries
+    newsletter.issue("2025-01-13-week-1.md", title="A new title", date="2025-01-13")
+    after = read_feed(built(newsletter) / "atom.xml").entries
+    assert [e.id for e in after] == [e.id for e in before]
+    assert [e.published for e in after] == [e.published for e in before]
+    assert after[0].title == "A new title"
+
+
+def test_renamed_slug_warns_and_says_how_to_pin(
+    newsletter: Newsletter, caplog: pytest.LogCaptureFixture
+) -> None:
+    archive(newsletter, 1)
+    built(newsletter)
+    old = newsletter.root / "issues" / "2025-01-06-week-0.md"
+    old.rename(old.with_name("2025-01-06-renamed.md"))
+    caplog.set_level(logging.WARNING)
+    built(newsletter)
+    assert (
+        "the published issue 'week-0' (id tag:news.example.org,2025-01-06:/week-0/)" in caplog.text
+    )
+    assert "add `id: tag:news.example.org,2025-01-06:/week-0/` to its front matter" in caplog.text
+
+
+def test_renamed_slug_with_pinned_id_is_quiet(
+    newsletter: Newsletter, caplog: pytest.LogCaptureFixture
+) -> None:
+    archive(newsletter, 1)
+    built(newsletter)
+    old = newsletter.root / "issues" / "2025-01-06-week-0.md"
+    text = old.read_text(encoding="utf-8")
+    old.unlink()
+    old.with_name("2025-01-06-renamed.md").write_text(
+        text.replace("---\n", "---\nid: tag:news.example.org,2025-01-06:/week-0/\n", 1),
+        encoding="utf-8",
+    )
+    caplog.set_level(logging.WARNING)
+    site = built(newsletter)
+    assert "feed readers" not in caplog.text
+    assert (site / "renamed" / "index.html").is_file()
+
+
+# --- web pages -----------------------------------------------------------------------------------
+
+
+def test_issue_page_has_meta_links_and_navigation(newsletter: Newsletter) -> None:
+    archive(newsletter)
+    newsletter.settings(
+        (newsletter.root / "newsletter.toml").read_text()
+        + '\n[subscribe]\naction = "https://mail.example/subscribe"\n'
+    )
+    page = lxml.html.parse(str(built(newsletter) / "week-1" / "index.html")).getroot()
+    head = {
+        (m.get("property") or m.get("name")): m.get("content") for m in page.xpath("//head/meta")
+    }
+    assert page.xpath("//link[@rel='canonical']/@href") == ["https://news.example.org/week-1/"]
+    assert head["og:title"] == "Week 1: ports & <power>"
+    assert head["og:image"] == "https://news.example.org/week-1/crane.png"
+    assert head["twitter:card"] == "summary_large_image"
+    assert head["description"] == "Summary of week 1."
+    assert set(page.xpath("//link[@rel='alternate']/@type")) == {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/feed+json",
+    }
+    assert page.xpath("//a[@rel='prev']/@href") == ["../week-0/"]
+    assert page.xpath("//a[@rel='next']/@href") == ["../week-2/"]
+    assert page.xpath("//form/@action") == ["https://mail.example/subscribe"]
+    assert page.xpath("//img/@src") == ["crane.png"]  # relative: a copy of site/ works anywhere
+    assert page.xpath("//figcaption")[0].text_content() == "Cranes at dawn Photo: A. Writer"
+
+
+def test_pages_are_accessible(newsletter: Newsletter) -> None:
+    site = built(archive(newsletter))
+    for path in ("index.html", "week-1/index.html", "tags/energy/index.html"):
+        page = lxml.html.parse(str(site / path)).getroot()
+        assert page.get("lang") == "en"
+        for landmark in ("header", "nav", "main", "footer"):
+            assert page.xpath(f"//{landmark}"), (path, landmark)
+        levels = [int(h.tag[1]) for h in page.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+        assert levels[0] == 1 and levels.count(1) == 1, (path, levels)
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), (path, levels)
+        assert all(img.get("alt") is not None for img in page.iter("img"))
+
+
+def test_tag_pages_list_their_issues(newsletter: Newsletter) -> None:
+    site = built(archive(newsletter))
+    page = lxml.html.parse(str(site / "tags" / "shipping" / "index.html")).getroot()
+    assert page.xpath("//h1")[0].text == "shipping"
+    assert page.xpath("//ol[@class='issue-list']//a/@href") == ["../../week-1/"]
+    energy = lxml.html.parse(str(site / "tags" / "energy" / "index.html")).getroot()
+    assert len(energy.xpath("//ol[@class='issue-list']/li")) == 3  # "Energy" and "energy" merge
+
+
+def test_sitemap_lists_every_page(newsletter: Newsletter) -> None:
+    site = built(archive(newsletter))
+    tree = lxml.etree.parse(str(site / "sitemap.xml"))
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = tree.xpath("//s:loc/text()", namespaces=ns)
+    assert locs[0] == "https://news.example.org/"
+    assert "https://news.example.org/week-2/" in locs
+    assert tree.xpath("//s:url[2]/s:lastmod/text()", namespaces=ns) == ["2025-01-20"]
+
+
+def test_sample_site_is_complete(sample: Path) -> None:
+    build(sample, now=NOW + dt.timedelta(days=365))
+    site = sample / "site"
+    assert (site / SAMPLE_SLUG / "index.html").is_file()
+    assert (site / SAMPLE_SLUG / "lead.jpg").is_file()
+    index = lxml.html.parse(str(site / "index.html")).getroot()
+    assert index.xpath("//h2/a/@href") == [f"{SAMPLE_SLUG}/"]
+
+
+# --- atomic output ---------------------------------------------------------------------------
+
+
+def test_a_killed_build_leaves_the_old_site_whole(newsletter: Newsletter) -> None:
+    archive(newsletter, 2)
+    site = built(newsletter)
+    old = tree_digest(site)
+    for n in range(40):  # enough work that a kill lands mid-build
+        day = f"2025-03-{n % 28 + 1:02d}"
+        newsletter.issue(f"{day}-more-{n}.md", title=f"More {n}", date=day, body="Words. " * 400)
+    build(newsletter.root, now=NOW, out=newsletter.root / "reference")
+    new = tree_digest(newsletter.root / "reference")
+    command = [sys.executable, "-m", "publisher", "-C", str(newsletter.root), "build"]
+    started = time.perf_counter()
+    subprocess.run([*command, "--out", str(newsletter.root / "timing")], check=True)
+    whole = time.perf_counter() - started
+    killed = 0
+    for fraction in (0.3, 0.5, 0.7, 0.85, 0.95):  # moments across the build, start-up included
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(whole * fraction)
+        proc.send_signal(signal.SIGKILL)
+        killed += proc.wait() == -signal.SIGKILL
+        after = tree_digest(site)
+        assert after in (old, new), f"a mixed tree after a kill at {fraction:.0%} of a build"
+    assert killed >= 3, "the builds finished before they could be killed"
+    build(newsletter.root, now=NOW)  # the next build cleans up what the kills left
+    assert tree_digest(site) == new
+    assert not [p for p in newsletter.root.iterdir() if p.name.startswith(".site")]
+
+
+def test_feed_entries_never_share_an_updated_instant(newsletter: Newsletter) -> None:
+    """The W3C validator warns about two entries with the same atom:updated."""
+    for slug in ("a", "b", "c"):
+        newsletter.issue(f"2025-02-02-{slug}.md", title=slug.upper(), date="2025-02-02")
+    site = built(newsletter)
+    root = lxml.etree.parse(str(site / "atom.xml")).getroot()
+    updated = [e.findtext(f"{ATOM}updated") for e in root.iter(f"{ATOM}entry")]
+    assert updated == [
+        "2025-02-02T00:00:00+00:00",
+        "2025-02-01T23:59:59+00:00",
+        "2025-02-01T23:59:58+00:00",
+    ]
+    published = [e.findtext(f"{ATOM}published") for e in root.iter(f"{ATOM}entry")]
+    assert set(published) == {"2025-02-02T00:00:00+00:00"}  # publication dates stay as written
+
+
+def test_rss_items_name_their_author_once(newsletter: Newsletter) -> None:
+    """RSS <author> must be an email; a guest author goes in dc:creator, never both."""
+    newsletter.issue("2025-01-01-own.md", title="Own", date="2025-01-01")
+    newsletter.issue("2025-01-02-guest.md", title="Guest", date="2025-01-02", author="Guest Writer")
+    rss = lxml.etree.parse(str(built(newsletter) / "feed.xml")).getroot()
+    dc = "{http://purl.org/dc/elements/1.1/}creator"
+    guest, own = rss.iter("item")
+    assert (guest.findtext("author"), guest.findtext(dc)) == (None, "Guest Writer")
+    assert (own.findtext("author"), own.findtext(dc)) == ("ada@example.org (Ada Writer)", None)
