@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -405,3 +406,64 @@ def test_rss_items_name_their_author_once(newsletter: Newsletter) -> None:
     guest, own = rss.iter("item")
     assert (guest.findtext("author"), guest.findtext(dc)) == (None, "Guest Writer")
     assert (own.findtext("author"), own.findtext(dc)) == ("ada@example.org (Ada Writer)", None)
+
+
+def _luminance(colour: str) -> float:
+    value = colour.lstrip("#")
+    if len(value) == 3:
+        value = "".join(ch * 2 for ch in value)
+    channels = [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """Return the WCAG 2 contrast ratio of two colours."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_default_colours_meet_wcag_aa() -> None:
+    from publisher.config import Colors
+
+    c = Colors()
+    pairs = {
+        "text": (c.text, c.background),
+        "link": (c.link, c.background),
+        "muted": (c.muted, c.background),
+        "dark text": (c.dark_text, c.dark_background),
+        "dark link": (c.dark_link, c.dark_background),
+        "dark muted (theme)": ("#a8b0b8", c.dark_background),
+    }
+    for name, (fg, bg) in pairs.items():
+        assert contrast(fg, bg) >= 4.5, (name, round(contrast(fg, bg), 2))
+    assert round(contrast("#000", "#fff"), 1) == 21.0
+
+
+def test_progress_bar_on_a_terminal(newsletter: Newsletter) -> None:
+    import pty
+
+    for n in range(60):
+        newsletter.issue(f"2025-01-{n % 28 + 1:02d}-p{n}.md", title=f"P{n}", date="2025-01-01")
+    leader, follower = pty.openpty()
+    done = subprocess.run(
+        [sys.executable, "-m", "publisher", "-C", str(newsletter.root), "build"],
+        stderr=follower,
+        stdout=subprocess.DEVNULL,
+        check=False,
+    )
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert b"Rendering" in output
+    assert b"built 60 issues into " in output
+    assert b"site (0 drafts, 0 scheduled skipped)" in output
