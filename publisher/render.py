@@ -87,27 +87,7 @@ def build_context(issue: Issue, doc: Document, config: Config) -> TemplateContex
     plain = render_text(doc.tokens, url)
     notes_text = dict(plain.notes)
     endnotes = [Endnote(n.number, n.html, notes_text.get(n.number, "")) for n in notes]
-    signoff = issue.signoff if issue.signoff is not None else config.signoff
-    signoff_doc = parse(signoff) if signoff else None
-    preheader = issue.summary or doc.first_paragraph
-    if len(preheader) > PREHEADER_MAX:
-        preheader = preheader[:PREHEADER_MAX].rsplit(" ", 1)[0] + "…"
-    view = IssueView(
-        title=issue.title,
-        subtitle=issue.subtitle,
-        subject=issue.email_subject,
-        date=issue.date,
-        date_display=_display_date(issue, config),
-        url=url,
-        preheader=preheader,
-        author=issue.author,
-        tags=issue.tags,
-        draft=issue.draft,
-        signoff_html=(
-            fragment_renderer(signoff_doc, url, None)(signoff_doc.tokens) if signoff_doc else ""
-        ),
-        signoff_text=render_text(signoff_doc.tokens, url).body if signoff_doc else "",
-    )
+    view = issue_view(issue, doc, config)
     base = config.base_url
     return TemplateContext(
         newsletter=config,
@@ -125,7 +105,39 @@ def build_context(issue: Issue, doc: Document, config: Config) -> TemplateContex
     )
 
 
-def _display_date(issue: Issue, config: Config) -> str:
+def preheader(issue: Issue, doc: Document) -> str:
+    """Return the inbox preview text: ``summary``, else the first paragraph, shortened."""
+    text = issue.summary or doc.first_paragraph
+    if len(text) > PREHEADER_MAX:
+        text = text[:PREHEADER_MAX].rsplit(" ", 1)[0] + "…"
+    return text
+
+
+def issue_view(issue: Issue, doc: Document, config: Config) -> IssueView:
+    """Return what templates know of an issue (no email rendering needed)."""
+    url = issue.url(config)
+    signoff = issue.signoff if issue.signoff is not None else config.signoff
+    signoff_doc = parse(signoff) if signoff else None
+    return IssueView(
+        title=issue.title,
+        subtitle=issue.subtitle,
+        subject=issue.email_subject,
+        date=issue.date,
+        date_display=display_date(issue, config),
+        url=url,
+        preheader=preheader(issue, doc),
+        author=issue.author,
+        tags=issue.tags,
+        draft=issue.draft,
+        signoff_html=(
+            fragment_renderer(signoff_doc, url, None)(signoff_doc.tokens) if signoff_doc else ""
+        ),
+        signoff_text=render_text(signoff_doc.tokens, url).body if signoff_doc else "",
+    )
+
+
+def display_date(issue: Issue, config: Config) -> str:
+    """Return the issue's date for people (English month names; ISO dates otherwise)."""
     d = issue.date
     if config.language.split("-")[0].lower() == "en":
         return f"{d.day} {MONTHS[d.month - 1]} {d.year}"

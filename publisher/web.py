@@ -11,8 +11,8 @@ from markdown_it.token import Token
 
 from publisher import __version__, images
 from publisher.config import Config
-from publisher.context import FeedLinks, IssueLink, PageContext, TagLink
-from publisher.issue import slugify
+from publisher.context import FeedLinks, IssueLink, IssueView, PageContext, TagLink
+from publisher.issue import Issue, slugify
 from publisher.markdown import Document, caption_and_credit, close_index, parser, standalone_image
 from publisher.sanitize import absolute_url, clean, relative_links
 from publisher.theme import Theme
@@ -81,12 +81,12 @@ STYLE_TEMPLATE = "style.css.j2"
 STYLE_FILE = "assets/style.css"
 
 
-def tag_links(items: Sequence[Rendered]) -> dict[str, TagLink]:
-    """Return every tag of ``items`` by slug; tags that differ only in case share a page."""
+def tag_links(issues: Sequence[Issue]) -> dict[str, TagLink]:
+    """Return every tag of ``issues`` by slug; tags that differ only in case share a page."""
     names: dict[str, str] = {}
     counts: dict[str, int] = {}
-    for item in items:
-        for name in dict.fromkeys(item.issue.tags):
+    for issue in issues:
+        for name in dict.fromkeys(issue.tags):
             slug = slugify(name) or "tag"
             names.setdefault(slug, name)
             counts[slug] = counts.get(slug, 0) + 1
@@ -96,85 +96,108 @@ def tag_links(items: Sequence[Rendered]) -> dict[str, TagLink]:
     }
 
 
-def issue_link(item: Rendered, tags: dict[str, TagLink]) -> IssueLink:
-    """Return how an issue is listed and linked."""
-    issue, view = item.issue, item.view
-    return IssueLink(
-        title=issue.title,
-        slug=issue.slug,
-        path=f"{issue.slug}/",
-        url=view.url,
-        date=issue.date,
-        date_display=view.date_display,
-        summary=view.preheader,
-        tags=tuple(tags[slugify(t) or "tag"] for t in dict.fromkeys(issue.tags)),
-    )
+class Pages:
+    """Renders the web pages of a list of issues (newest first), one page at a time."""
 
+    def __init__(
+        self, theme: Theme, config: Config, listed: Sequence[tuple[Issue, IssueView]]
+    ) -> None:
+        from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
 
-def render_pages(theme: Theme, config: Config, items: Sequence[Rendered]) -> dict[str, str]:
-    """Render the archive, one page per issue, one per tag, and the stylesheet: path -> text."""
-    from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
+        self.theme, self.config = theme, config
+        self.tags = tag_links([issue for issue, _ in listed])
+        self.links = [self._link(issue, view) for issue, view in listed]
+        self.position = {issue.slug: n for n, (issue, _) in enumerate(listed)}
+        base = config.base_url
+        self.common: dict[str, Any] = {
+            "newsletter": config,
+            "feeds": FeedLinks(rss=base + RSS_FILE, atom=base + ATOM_FILE, json=base + JSON_FILE),
+            "tags": list(self.tags.values()),
+            "version": __version__,
+            "issues": [],
+            "tag": None,
+            "issue": None,
+            "issue_tags": [],
+            "article_html": "",
+            "previous": None,
+            "next": None,
+            "image_url": "",
+        }
 
-    base = config.base_url
-    tags = tag_links(items)
-    links = [issue_link(item, tags) for item in items]
-    common: dict[str, Any] = {
-        "newsletter": config,
-        "feeds": FeedLinks(rss=base + RSS_FILE, atom=base + ATOM_FILE, json=base + JSON_FILE),
-        "tags": list(tags.values()),
-        "version": __version__,
-    }
-    empty: dict[str, Any] = {
-        "issues": [],
-        "tag": None,
-        "issue": None,
-        "issue_tags": [],
-        "article_html": "",
-        "previous": None,
-        "next": None,
-        "image_url": "",
-    }
+    def _link(self, issue: Issue, view: IssueView) -> IssueLink:
+        return IssueLink(
+            title=issue.title,
+            slug=issue.slug,
+            path=f"{issue.slug}/",
+            url=view.url,
+            date=issue.date,
+            date_display=view.date_display,
+            summary=view.preheader,
+            tags=tuple(self.tags[slugify(t) or "tag"] for t in dict.fromkeys(issue.tags)),
+        )
 
-    def page(template: str, **values: Any) -> str:
-        context = PageContext(**{**common, **empty, **values})
-        return theme.render(template, context.as_dict())
+    def _page(self, template: str, **values: Any) -> str:
+        context = PageContext(**{**self.common, **values})
+        return self.theme.render(template, context.as_dict())
 
-    pages = {
-        "index.html": page(
+    def index(self) -> str:
+        """Render the archive page."""
+        config = self.config
+        return self._page(
             INDEX_TEMPLATE,
             kind="index",
             title=config.name,
             description=config.description or config.name,
-            canonical_url=base,
+            canonical_url=config.base_url,
             root="",
-            issues=links,
-        ),
-        STYLE_FILE: theme.render(STYLE_TEMPLATE, {"newsletter": config}),
-    }
-    for n, item in enumerate(items):
-        pages[f"{item.issue.slug}/index.html"] = page(
+            issues=self.links,
+        )
+
+    def issue(self, item: Rendered) -> str:
+        """Render one issue's page, with links to its listed neighbours."""
+        config, view = self.config, item.view
+        n = self.position.get(item.issue.slug)
+        link = self.links[n] if n is not None else self._link(item.issue, view)
+        return self._page(
             ISSUE_TEMPLATE,
             kind="issue",
             title=item.issue.title,
-            description=item.view.preheader or item.issue.subtitle or config.description,
-            canonical_url=item.view.url,
+            description=view.preheader or item.issue.subtitle or config.description,
+            canonical_url=view.url,
             root="../",
             image_url=item.image_url,
-            issue=item.view,
-            issue_tags=list(links[n].tags),
-            article_html=relative_links(item.article_html, item.view.url, base, "../"),
-            previous=links[n + 1] if n + 1 < len(links) else None,
-            next=links[n - 1] if n > 0 else None,
+            issue=view,
+            issue_tags=list(link.tags),
+            article_html=relative_links(item.article_html, view.url, config.base_url, "../"),
+            previous=self.links[n + 1] if n is not None and n + 1 < len(self.links) else None,
+            next=self.links[n - 1] if n is not None and n > 0 else None,
         )
-    for tag in tags.values():
-        pages[f"{tag.path}index.html"] = page(
+
+    def tag(self, tag: TagLink) -> str:
+        """Render one tag's page."""
+        name = self.config.name
+        return self._page(
             TAG_TEMPLATE,
             kind="tag",
-            title=f"{tag.name} · {config.name}",
-            description=f"Issues of {config.name} about {tag.name}.",
-            canonical_url=base + tag.path,
+            title=f"{tag.name} · {name}",
+            description=f"Issues of {name} about {tag.name}.",
+            canonical_url=self.config.base_url + tag.path,
             root="../../",
-            issues=[link for link in links if tag in link.tags],
+            issues=[link for link in self.links if tag in link.tags],
             tag=tag,
         )
-    return pages
+
+    def style(self) -> str:
+        """Render the stylesheet."""
+        return self.theme.render(STYLE_TEMPLATE, {"newsletter": self.config})
+
+
+def render_pages(theme: Theme, config: Config, items: Sequence[Rendered]) -> dict[str, str]:
+    """Render the archive, one page per issue, one per tag, and the stylesheet: path -> text."""
+    pages = Pages(theme, config, [(item.issue, item.view) for item in items])
+    out = {"index.html": pages.index(), STYLE_FILE: pages.style()}
+    for item in items:
+        out[f"{item.issue.slug}/index.html"] = pages.issue(item)
+    for tag in pages.tags.values():
+        out[f"{tag.path}index.html"] = pages.tag(tag)
+    return out
