@@ -163,6 +163,51 @@ def build(root: Path, out: Path | None) -> None:
     )
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on; 0 picks a free one. Example: --port 0",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in your browser.")
+@click.pass_obj
+def preview(root: Path, host: str, port: int, open_browser: bool) -> None:
+    """Serve every issue, drafts included, and reload the page as you save.
+
+    Shows each email at desktop and phone widths, light and dark, its plain text, web page,
+    source and size. Example: publisher preview --open
+    """
+    import time
+
+    from publisher.server import is_loopback, start
+
+    if not is_loopback(host):
+        log.warning("listening on %s: anyone who can reach this machine can read your drafts", host)
+    try:
+        server = start(root, host, port)
+    except OSError as exc:
+        raise PublisherError.at(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            hint="choose another port with --port, or --port 0 for any free one",
+        ) from exc
+    click.echo(f"Preview: {server.url}  (Ctrl-C to stop)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 #: Builds with more issues than this show a progress bar on a terminal.
 PROGRESS_FROM = 50
 

@@ -1,0 +1,261 @@
+"""The preview's state: every issue (drafts and scheduled ones too), rendered on demand by the
+same code as ``publisher build``, re-read only where a saved file changed."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from publisher.config import SETTINGS_FILE, Config, load_config
+from publisher.context import IssueView
+from publisher.errors import PublisherError
+from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue, issue_files, load_issue
+from publisher.markdown import parse
+from publisher.render import Rendered, display_date, issue_view, render_issue
+from publisher.theme import TEMPLATES_DIR, Theme
+from publisher.web import Pages
+
+log = logging.getLogger(__name__)
+
+#: Gmail clips messages larger than this (bytes of HTML).
+GMAIL_CLIP = 102 * 1024
+EVERYTHING = "*"
+
+
+@dataclass
+class Entry:
+    """One issue file as the preview knows it: loaded, or the error that stops it loading."""
+
+    key: str
+    path: Path
+    issue: Issue | None = None
+    error: PublisherError | None = None
+    warnings: list[str] = field(default_factory=list)
+    view: IssueView | None = None
+    rendered: Rendered | None = None
+    render_error: PublisherError | None = None
+
+    @property
+    def problems(self) -> int:
+        """Return how many problems loading and rendering found so far."""
+        errors = self.error or self.render_error
+        return len(self.warnings) + (len(errors.problems) if errors else 0)
+
+
+def entry_key(root: Path, path: Path) -> str | None:
+    """Return the preview key of a path under ``issues/`` (the file or folder name), or None."""
+    try:
+        parts = path.relative_to(root / ISSUES_DIR).parts
+    except ValueError:
+        return None
+    if not parts or parts[0].startswith((".", "_")):
+        return None
+    if len(parts) == 1:
+        return parts[0][:-3] if parts[0].lower().endswith(".md") else None
+    return parts[0]
+
+
+class _Capture(logging.Handler):
+    """Collects the warnings logged while one issue is loaded or rendered."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _captured(into: list[str]) -> Iterator[None]:
+    handler = _Capture()
+    logger = logging.getLogger("publisher")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        into.extend(handler.messages)
+
+
+class Preview:
+    """Thread-safe preview state; ``version`` grows by one with every applied change."""
+
+    def __init__(self, root: Path, base_url: str) -> None:
+        self.root = root.resolve()
+        self.base_url = base_url
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.version = 0
+        self.history: deque[tuple[int, set[str]]] = deque(maxlen=256)
+        self.entries: dict[str, Entry] = {}
+        self.config_error: PublisherError | None = None
+        self.config_warnings: list[str] = []
+        self._load_all()
+
+    # -- loading --
+
+    def _load_all(self) -> None:
+        self.config_warnings = []
+        with _captured(self.config_warnings):
+            try:
+                self.config: Config = load_config(self.root)
+                self.config_error = None
+            except PublisherError as exc:
+                self.config, self.config_error = Config(), exc
+        self.site_config = dataclasses.replace(self.config, base_url=self.base_url)
+        self.theme = Theme(self.root)
+        self.entries = {}
+        for path in issue_files(self.root):
+            key = entry_key(self.root, path)
+            if key is not None:
+                self.entries[key] = self._load(key, path)
+
+    def _load(self, key: str, path: Path) -> Entry:
+        entry = Entry(key, path)
+        with _captured(entry.warnings):
+            try:
+                entry.issue = load_issue(path, self.config)
+            except PublisherError as exc:
+                entry.error = exc
+            except OSError as exc:
+                entry.error = PublisherError.at(f"cannot read the file: {exc.strerror}", path)
+        return entry
+
+    def apply(self, paths: Iterable[Path]) -> set[str]:
+        """Re-read what the changed ``paths`` affect; return the changed keys (``*``: all)."""
+        changed: set[str] = set()
+        with self.lock:
+            for path in paths:
+                path = Path(path)
+                if path == self.root / SETTINGS_FILE or path.is_relative_to(
+                    self.root / TEMPLATES_DIR
+                ):
+                    changed.add(EVERYTHING)
+                    continue
+                key = entry_key(self.root, path)
+                if key is not None:
+                    changed.add(key)
+            if not changed:
+                return changed
+            if EVERYTHING in changed:
+                self._load_all()
+            else:
+                for key in changed:
+                    self._reload(key)
+            self.version += 1
+            self.history.append((self.version, changed))
+            self.changed.notify_all()
+        return changed
+
+    def _reload(self, key: str) -> None:
+        folder = self.root / ISSUES_DIR
+        for path in (folder / key / FOLDER_INDEX, folder / f"{key}.md"):
+            if path.is_file():
+                self.entries[key] = self._load(key, path)
+                return
+        self.entries.pop(key, None)
+
+    # -- reading --
+
+    def sorted_entries(self) -> list[Entry]:
+        """Return every entry, newest first; ones that failed to load come first."""
+        with self.lock:
+            entries = list(self.entries.values())
+
+        def order(entry: Entry) -> tuple[int, dt.datetime, str]:
+            if entry.issue is None:
+                return (1, dt.datetime.max.replace(tzinfo=dt.UTC), entry.key)
+            return (0, entry.issue.date, entry.key)
+
+        return sorted(entries, key=order, reverse=True)
+
+    def entry(self, key: str) -> Entry | None:
+        """Return the entry with ``key``, or None."""
+        with self.lock:
+            return self.entries.get(key)
+
+    def by_slug(self, slug: str) -> Entry | None:
+        """Return the loaded entry whose issue has ``slug``."""
+        with self.lock:
+            for entry in self.entries.values():
+                if entry.issue is not None and entry.issue.slug == slug:
+                    return entry
+        return None
+
+    def view_of(self, entry: Entry) -> IssueView:
+        """Return (and remember) what templates know of a loaded entry's issue."""
+        with self.lock:
+            if entry.view is None:
+                assert entry.issue is not None
+                entry.view = issue_view(entry.issue, parse(entry.issue.body), self.site_config)
+            return entry.view
+
+    def render(self, entry: Entry) -> Rendered:
+        """Return the entry's rendering, made on first use; raise its error."""
+        with self.lock:
+            if self.config_error is not None:
+                raise self.config_error
+            if entry.error is not None:
+                raise entry.error
+            if entry.rendered is None and entry.render_error is None:
+                assert entry.issue is not None
+                with _captured(entry.warnings):
+                    try:
+                        entry.rendered = render_issue(entry.issue, self.site_config, self.theme)
+                    except PublisherError as exc:
+                        entry.render_error = exc
+            if entry.render_error is not None:
+                raise entry.render_error
+            assert entry.rendered is not None
+            return entry.rendered
+
+    def pages(self) -> Pages:
+        """Return the page renderer over every loaded issue, drafts included."""
+        with self.lock:
+            listed = [
+                (entry.issue, self.view_of(entry))
+                for entry in self.sorted_entries()
+                if entry.issue is not None
+            ]
+            return Pages(self.theme, self.site_config, listed)
+
+    def status(self, entry: Entry, now: dt.datetime) -> str:
+        """Return `draft`, `scheduled`, `error` or `published`."""
+        if entry.issue is None:
+            return "error"
+        if entry.issue.draft:
+            return "draft"
+        return "scheduled" if entry.issue.is_scheduled(now) else "published"
+
+    def date_of(self, entry: Entry) -> str:
+        """Return the entry's date for people, or empty."""
+        return display_date(entry.issue, self.config) if entry.issue else ""
+
+    def wait(self, version: int, timeout: float) -> tuple[int, set[str]]:
+        """Block until ``version`` is passed (or ``timeout``); return the version and all changes
+        since ``version`` (``*`` when they are too old to tell)."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.version != version, timeout)
+            if self.version == version:
+                return version, set()
+            if not self.history or self.history[0][0] > version + 1:
+                return self.version, {EVERYTHING}
+            changed: set[str] = set()
+            for number, keys in self.history:
+                if number > version:
+                    changed |= keys
+            return self.version, changed
+
+
+def problem_lines(error: PublisherError | None, warnings: list[str], root: Path) -> list[str]:
+    """Return an entry's problems as the lines a user sees on the command line."""
+    lines = [f"error: {p.format(root)}" for p in (error.problems if error else [])]
+    return lines + [f"warning: {w}" for w in warnings]

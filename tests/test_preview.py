@@ -1,0 +1,289 @@
+"""`publisher preview`: a real HTTP server, a real file watcher, and Chromium reading the page."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Newsletter
+from publisher.preview import EVERYTHING, Preview, entry_key
+from publisher.server import PreviewServer, safe_file, start, with_scheme
+
+ISSUE = "2025-07-15-first"
+
+
+@pytest.fixture
+def server(newsletter: Newsletter) -> Iterator[PreviewServer]:
+    newsletter.issue(
+        f"{ISSUE}.md",
+        title="First issue",
+        date="2025-07-15",
+        summary="The preheader text.",
+        body="Original words here.\n\n## Section\n\nMore **words**.\n",
+    )
+    newsletter.issue("2025-08-01-wip.md", title="Work in progress", date="2025-08-01", draft="true")
+    newsletter.issue("2999-01-01-later.md", title="Far future", date="2999-01-01")
+    running = start(newsletter.root, "127.0.0.1", 0)
+    time.sleep(0.3)  # let the watcher register before tests save files
+    try:
+        yield running
+    finally:
+        running.shutdown()
+        running.server_close()
+
+
+def get(server: PreviewServer, path: str, method: str = "GET") -> tuple[int, str]:
+    """Send ``path`` exactly as given (no client-side normalising) and return status and body."""
+    host, port = server.server_address[:2]
+    connection = http.client.HTTPConnection(str(host), int(port), timeout=5)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
+# --- state, without a browser ----------------------------------------------------------------
+
+
+def test_entry_keys(tmp_path: Path) -> None:
+    issues = tmp_path / "issues"
+    assert entry_key(tmp_path, issues / "2025-01-01-a.md") == "2025-01-01-a"
+    assert entry_key(tmp_path, issues / "2025-01-01-b" / "index.md") == "2025-01-01-b"
+    assert entry_key(tmp_path, issues / "2025-01-01-b" / "photo.jpg") == "2025-01-01-b"
+    assert entry_key(tmp_path, issues / ".hidden.md") is None
+    assert entry_key(tmp_path, tmp_path / "newsletter.toml") is None
+
+
+def test_apply_reloads_only_what_changed(newsletter: Newsletter) -> None:
+    a = newsletter.issue("2025-01-01-a.md", title="A", date="2025-01-01")
+    newsletter.issue("2025-01-02-b.md", title="B", date="2025-01-02")
+    preview = Preview(newsletter.root, "http://127.0.0.1:1/site/")
+    untouched = preview.entry("2025-01-02-b")
+    edit(a, "title: A", "title: A2")
+    assert preview.apply([a]) == {"2025-01-01-a"}
+    assert preview.entry("2025-01-01-a").issue.title == "A2"
+    assert preview.entry("2025-01-02-b") is untouched
+    assert preview.apply([newsletter.root / "newsletter.toml"]) == {EVERYTHING}
+    assert preview.entry("2025-01-02-b") is not untouched
+    a.unlink()
+    preview.apply([a])
+    assert preview.entry("2025-01-01-a") is None
+    assert preview.version == 3
+    assert preview.wait(0, 0.01) == (3, {EVERYTHING, "2025-01-01-a"})
+
+
+def test_preview_renders_with_the_build_code_and_local_urls(newsletter: Newsletter) -> None:
+    newsletter.issue(body="![Alt](pic.png)\n")
+    preview = Preview(newsletter.root, "http://127.0.0.1:9/site/")
+    rendered = preview.render(preview.entry("2025-07-15-first"))
+    assert 'src="http://127.0.0.1:9/site/first/pic.png"' in rendered.html
+    assert rendered.issue.id == "tag:news.example.org,2025-07-15:/first/"  # the published id
+
+
+def test_with_scheme_forces_the_emails_own_dark_styles() -> None:
+    html = "@media (prefers-color-scheme: dark) { a { color: red } }"
+    assert with_scheme(html, "dark") == "@media (min-width: 0px) { a { color: red } }"
+    assert with_scheme(html, "light") == "@media (max-width: 0px) { a { color: red } }"
+
+
+def test_safe_file_refuses_escapes(tmp_path: Path) -> None:
+    folder = tmp_path / "issue"
+    folder.mkdir()
+    (folder / "ok.png").write_bytes(b"png")
+    (folder / "index.md").write_text("secret", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
+    (folder / "link.txt").symlink_to(tmp_path / "secret.txt")
+    (folder / "sub").mkdir()
+    assert safe_file(folder, ["ok.png"]) == (folder / "ok.png").resolve()
+    for parts in (["..", "secret.txt"], ["link.txt"], ["index.md"], ["sub"], [".hidden"], []):
+        assert safe_file(folder, parts) is None, parts
+
+
+# --- over HTTP ---------------------------------------------------------------------------------
+
+
+def test_routes_and_refusals(server: PreviewServer, newsletter: Newsletter) -> None:
+    files = {p: p.read_bytes() for p in newsletter.root.rglob("*") if p.is_file()}
+    assert get(server, "/")[0] == 200
+    assert get(server, f"/issue/{ISSUE}/")[0] == 200
+    assert get(server, f"/issue/{ISSUE}/email.txt")[1].count("Original words here.") == 1
+    assert "<mjml" in get(server, f"/issue/{ISSUE}/email.mjml")[1]
+    assert get(server, "/site/first/")[0] == 200
+    assert get(server, "/site/assets/style.css")[0] == 200
+    assert get(server, "/", "POST")[0] == 405
+    for path in (
+        "/site/../newsletter.toml",
+        "/site/first/../../newsletter.toml",
+        "/site/%2e%2e/newsletter.toml",
+        "/site/first/%2E%2E/%2E%2E/newsletter.toml",
+        "/site/first/%252e%252e/newsletter.toml",
+        "/site/first/..%2f..%2fnewsletter.toml",
+        "/site/first/..%5c..%5cnewsletter.toml",
+        "/site/first/%00",
+        "//etc/passwd",
+        "/site//etc/passwd",
+        "/site/first/2025-07-15-first.md",
+        "/issue/../newsletter.toml",
+        "/site/assets/",
+        "/site/first/missing.png",
+        "http://evil.example/",
+    ):
+        status, body = get(server, path)
+        assert status in (400, 404), (path, status)
+        assert "Test Weekly" not in body and "base_url" not in body, path
+    assert {p: p.read_bytes() for p in newsletter.root.rglob("*") if p.is_file()} == files
+
+
+def test_port_zero_and_the_printed_url(newsletter: Newsletter) -> None:
+    newsletter.issue()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "publisher",
+            "-C",
+            str(newsletter.root),
+            "preview",
+            "--port",
+            "0",
+            "--host",
+            "0.0.0.0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        line = proc.stdout.readline()
+        match = re.match(r"Preview: http://127\.0\.0\.1:(\d+)/", line)
+        assert match, line
+        connection = http.client.HTTPConnection("127.0.0.1", int(match.group(1)), timeout=5)
+        connection.request("GET", "/")
+        assert connection.getresponse().status == 200
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "anyone who can reach this machine can read your drafts" in err
+
+
+# --- in Chromium -------------------------------------------------------------------------------
+
+
+def open_page(browser: Any, url: str, **kwargs: Any) -> Any:
+    page = browser.new_page(viewport={"width": 1200, "height": 900}, **kwargs)
+    page.goto(url)
+    return page
+
+
+def email_frame(page: Any) -> Any:
+    page.wait_for_selector("iframe.email")
+    frame = page.frame_locator("iframe.email")
+    frame.locator("body").wait_for()
+    return page.frames[1]
+
+
+@pytest.mark.browser
+def test_index_lists_every_issue_with_status(browser: Any, server: PreviewServer) -> None:
+    page = open_page(browser, server.url)
+    try:
+        rows = page.locator("table.issues tbody tr")
+        assert rows.count() == 3
+        text = page.locator("table.issues").inner_text().lower()
+        assert "far future" in text and "scheduled" in text
+        assert "work in progress" in text and "draft" in text
+        assert "the preheader text." in text
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_issue_page_widths_dark_and_plain_text(browser: Any, server: PreviewServer) -> None:
+    page = open_page(browser, server.url)
+    try:
+        page.click("text=First issue")
+        page.wait_for_url(f"**/issue/{ISSUE}/")
+        assert "First issue — The preheader text." in page.locator(".inbox").inner_text()
+        assert "KB of Gmail's 102 KB" in page.locator(".size").inner_text()
+        page.click("text=Phone 375")
+        page.wait_for_url("**width=phone**")
+        frame = email_frame(page)
+        width, scroll = frame.evaluate(
+            "[document.documentElement.clientWidth, document.documentElement.scrollWidth]"
+        )
+        assert width == 375 and scroll <= width
+        light = frame.evaluate("getComputedStyle(document.body).backgroundColor")
+        page.click("text=Dark")
+        page.wait_for_url("**scheme=dark**")
+        dark = email_frame(page).evaluate("getComputedStyle(document.body).backgroundColor")
+        assert (light, dark) == ("rgb(255, 255, 255)", "rgb(23, 25, 28)")
+        page.click("text=Plain text")
+        assert "Original words here." in page.locator("pre#text").inner_text()
+        page.click("text=Web page")
+        page.wait_for_selector("iframe.web")
+        assert page.frames[1].locator("h1").inner_text() == "First issue"
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_live_reload_error_and_recovery(
+    browser: Any, server: PreviewServer, newsletter: Newsletter
+) -> None:
+    path = newsletter.root / "issues" / f"{ISSUE}.md"
+    page = open_page(browser, f"{server.url}issue/{ISSUE}/")
+    try:
+        assert "Original words here." in email_frame(page).locator("body").inner_text()
+        edit(path, "Original words here.", "Freshly saved words.")
+        started = time.monotonic()
+        page.frame_locator("iframe.email").get_by_text("Freshly saved words.").wait_for(
+            timeout=2000
+        )
+        assert time.monotonic() - started < 2.0
+        edit(path, "date: 2025-07-15", "date: [broken")
+        page.locator(".problems pre.error").wait_for(timeout=2000)
+        message = page.locator(".problems pre.error").inner_text()
+        assert f"issues/{ISSUE}.md:4: front matter is not valid YAML" in message
+        assert "fix:" in message
+        assert "Freshly saved words." not in email_frame(page).locator("body").inner_text()
+        edit(path, "date: [broken", "date: 2025-07-15")
+        page.frame_locator("iframe.email").get_by_text("Freshly saved words.").wait_for(
+            timeout=2000
+        )
+        assert page.locator(".problems pre.error").count() == 0
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_template_change_reloads_every_page(
+    browser: Any, server: PreviewServer, newsletter: Newsletter
+) -> None:
+    from publisher.theme import default_theme_dir
+
+    page = open_page(browser, f"{server.url}issue/{ISSUE}/?tab=text")
+    try:
+        templates = newsletter.root / "templates"
+        templates.mkdir()
+        shutil.copy(default_theme_dir() / "email.txt.j2", templates / "email.txt.j2")
+        edit(templates / "email.txt.j2", "View online:", "Read it on the web:")
+        page.get_by_text("Read it on the web:").wait_for(timeout=2000)
+    finally:
+        page.close()
