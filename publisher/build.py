@@ -18,7 +18,7 @@ from pathlib import Path
 
 from publisher import feeds
 from publisher.config import Config, load_config
-from publisher.errors import Problem, PublisherError
+from publisher.errors import Problem, PublisherError, warn
 from publisher.images import local_path
 from publisher.issue import ISSUES_DIR, Issue, load_issues
 from publisher.markdown import parse
@@ -208,7 +208,7 @@ def changed_ids(previous: list[dict[str, str]], issues: Sequence[Issue]) -> list
 def warn_changed_ids(previous: list[dict[str, str]], issues: Sequence[Issue]) -> None:
     """Log a warning for each published id the new build would drop or change."""
     for problem in changed_ids(previous, issues):
-        log.warning("%s", problem.format())
+        warn(problem)
 
 
 # --- atomic output -----------------------------------------------------------------------------

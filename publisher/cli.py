@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import sys
@@ -106,6 +107,77 @@ def init(directory: Path, name: str | None, theme: bool) -> None:
     for path in run_init(directory, name, theme):
         log.info("wrote %s", path)
     log.info("next: cd %s && publisher render issues/*.md --format text", directory)
+
+
+@cli.command()
+@click.argument("title")
+@click.option(
+    "--date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Publication date, YYYY-MM-DD (default: today). Example: --date 2025-07-15",
+)
+@click.option("--slug", help="URL slug (default: from the title). Example: --slug grain-corridor")
+@click.option("--tag", "tags", multiple=True, help="A tag; repeat for more. Example: --tag energy")
+@click.option(
+    "--folder",
+    is_flag=True,
+    help="Make a folder with index.md, to keep the issue's images beside it.",
+)
+@click.pass_obj
+def new(
+    root: Path,
+    title: str,
+    date: dt.datetime | None,
+    slug: str | None,
+    tags: tuple[str, ...],
+    folder: bool,
+) -> None:
+    """Start a draft issue: issues/<date>-<slug>.md with front matter and a skeleton.
+
+    Never overwrites. Example: publisher new "The grain corridor" --tag food --folder
+    """
+    from publisher.scaffold import new_issue
+
+    path = new_issue(root, title, date.date() if date else None, slug, tags, folder)
+    click.echo(os.path.relpath(path))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--strict", is_flag=True, help="Fail on warnings too, e.g. in CI: --strict")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: file:line:col: level rule message; json: a list for editors and CI.",
+)
+@click.pass_obj
+def check(root: Path, paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
+    """Find what is wrong or risky in every issue (or the PATHS given) and the settings.
+
+    Exit status 1 when there is an error (or, with --strict, a warning).
+    Example: publisher check issues/2025-07-15-grain.md --strict
+    """
+    import json
+
+    from publisher.check import exit_status, run_checks
+
+    findings = run_checks(root, paths)
+    if fmt == "json":
+        click.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            click.echo(finding.format())
+        counts = {level: sum(f.level == level for f in findings) for level in LEVEL_NAMES}
+        summary = ", ".join(f"{n} {name}{'s' if n != 1 else ''}" for name, n in counts.items())
+        click.echo(summary if findings else "no problems found", err=True)
+    sys.exit(exit_status(findings, strict))
+
+
+LEVEL_NAMES = ("error", "warning", "info")
 
 
 @cli.command()

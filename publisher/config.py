@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -12,9 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from publisher.errors import Problem, PublisherError
-
-log = logging.getLogger(__name__)
+from publisher.errors import Problem, PublisherError, warn
 
 SETTINGS_FILE = "newsletter.toml"
 
@@ -204,9 +201,12 @@ def load_config(root: Path) -> Config:
     """Read and validate ``root/newsletter.toml``; without one, return the defaults."""
     path = root / SETTINGS_FILE
     if not path.is_file():
-        log.warning(
-            "%s: not found; using default settings (run `publisher init` to create one)",
-            SETTINGS_FILE,
+        warn(
+            Problem(
+                "not found; using default settings",
+                Path(SETTINGS_FILE),
+                hint="run `publisher init` to create one",
+            )
         )
         return Config()
     try:
@@ -237,7 +237,7 @@ def _strip_position(message: str) -> str:
     return re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
 
 
-def _key_line(text: str, table: str | None, key: str | None) -> int | None:
+def key_line(text: str, table: str | None, key: str | None) -> int | None:
     """Find the line of ``key`` in ``[table]``, or of the ``[table]`` header when key is None."""
     current: str | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -259,7 +259,7 @@ def _key_line(text: str, table: str | None, key: str | None) -> int | None:
         ):
             return number
     if key is not None and table is not None:  # an inline table, or a key we could not place
-        return _key_line(text, None, table) or _key_line(text, table, None)
+        return key_line(text, None, table) or key_line(text, table, None)
     return None
 
 
@@ -271,7 +271,7 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> Config:
     problems: list[Problem] = []
 
     def problem(table: str | None, key: str | None, message: str, hint: str) -> None:
-        line = _key_line(text, table, key)
+        line = key_line(text, table, key)
         label = f"{table}.{key}" if table and key else (key or table or "")
         problems.append(Problem(f"setting `{label}`: {message}", path, line, hint))
 
@@ -282,14 +282,13 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> Config:
             spec = known.get(key)
             label = f"{table}.{key}" if table else key
             if spec is None:
-                log.warning(
-                    "%s",
+                warn(
                     Problem(
                         f"unknown setting `{label}` is ignored",
                         path,
-                        _key_line(text, table, key),
+                        key_line(text, table, key),
                         "check the spelling; known keys: " + ", ".join(known),
-                    ).format(),
+                    )
                 )
                 continue
             if spec.type_class is not None:

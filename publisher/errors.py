@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import logging
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger("publisher")
 
 
 @dataclass(frozen=True)
@@ -61,3 +66,26 @@ def _display(path: Path, root: Path | None) -> str:
         return str(path.resolve().relative_to((root or Path.cwd()).resolve()))
     except (ValueError, OSError):
         return str(path)
+
+
+_collected: ContextVar[list[Problem] | None] = ContextVar("publisher_warnings", default=None)
+
+
+def warn(problem: Problem) -> None:
+    """Report a problem that does not stop the work: logged, or collected by ``collecting``."""
+    sink = _collected.get()
+    if sink is None:
+        log.warning("%s", problem.format())
+    else:
+        sink.append(problem)
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[Problem]]:
+    """Collect the warnings raised in this thread instead of logging them."""
+    problems: list[Problem] = []
+    token = _collected.set(problems)
+    try:
+        yield problems
+    finally:
+        _collected.reset(token)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -14,9 +13,7 @@ from urllib.parse import quote, urlsplit
 import yaml
 
 from publisher.config import Config
-from publisher.errors import Problem, PublisherError
-
-log = logging.getLogger(__name__)
+from publisher.errors import Problem, PublisherError, warn
 
 ISSUES_DIR = "issues"
 FOLDER_INDEX = "index.md"
@@ -168,14 +165,13 @@ def parse_issue(text: str, path: Path, config: Config) -> Issue:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     found = CONTROL.search(text)
     if found:
-        log.warning(
-            "%s",
+        warn(
             Problem(
                 f"control character U+{ord(found.group()):04X} removed (and any others)",
                 path,
                 text.count("\n", 0, found.start()) + 1,
                 "delete the invisible character; it cannot appear in email or feeds",
-            ).format(),
+            )
         )
         text = CONTROL.sub("", text)
     lines = text.split("\n")
@@ -255,14 +251,13 @@ def _build(
 
     for key in meta:
         if key not in Issue.KEYS:
-            log.warning(
-                "%s",
+            warn(
                 Problem(
                     f"unknown front-matter key `{key}` is ignored",
                     path,
                     key_lines.get(str(key)),
                     "check the spelling; known keys: " + ", ".join(Issue.KEYS),
-                ).format(),
+                )
             )
     meta = {k: CONTROL.sub("", v) if isinstance(v, str) else v for k, v in meta.items()}
     for key in Issue.REQUIRED:

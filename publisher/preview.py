@@ -13,9 +13,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from publisher.check import (
+    Finding,
+    email_findings,
+    from_problem,
+    issue_findings,
+    settings_findings,
+)
 from publisher.config import SETTINGS_FILE, Config, load_config
 from publisher.context import IssueView
-from publisher.errors import PublisherError
+from publisher.errors import Problem, PublisherError, collecting
 from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue, issue_files, load_issue
 from publisher.markdown import parse
 from publisher.render import Rendered, display_date, issue_view, render_issue
@@ -37,16 +44,13 @@ class Entry:
     path: Path
     issue: Issue | None = None
     error: PublisherError | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     view: IssueView | None = None
     rendered: Rendered | None = None
     render_error: PublisherError | None = None
-
-    @property
-    def problems(self) -> int:
-        """Return how many problems loading and rendering found so far."""
-        errors = self.error or self.render_error
-        return len(self.warnings) + (len(errors.problems) if errors else 0)
+    #: The check findings, and what they were computed from (other issues' slugs, rendered?).
+    findings: list[Finding] | None = None
+    findings_for: tuple[frozenset[str], bool] | None = None
 
 
 def entry_key(root: Path, path: Path) -> str | None:
@@ -62,27 +66,12 @@ def entry_key(root: Path, path: Path) -> str | None:
     return parts[0]
 
 
-class _Capture(logging.Handler):
-    """Collects the warnings logged while one issue is loaded or rendered."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 @contextlib.contextmanager
-def _captured(into: list[str]) -> Iterator[None]:
-    handler = _Capture()
-    logger = logging.getLogger("publisher")
-    logger.addHandler(handler)
-    try:
+def _captured(into: list[Problem]) -> Iterator[None]:
+    """Keep the warnings raised while loading or rendering one issue with that issue."""
+    with collecting() as problems:
         yield
-    finally:
-        logger.removeHandler(handler)
-        into.extend(handler.messages)
+    into.extend(problems)
 
 
 class Preview:
@@ -97,7 +86,7 @@ class Preview:
         self.history: deque[tuple[int, set[str]]] = deque(maxlen=256)
         self.entries: dict[str, Entry] = {}
         self.config_error: PublisherError | None = None
-        self.config_warnings: list[str] = []
+        self.config_warnings: list[Problem] = []
         self._load_all()
 
     # -- loading --
@@ -217,6 +206,35 @@ class Preview:
             assert entry.rendered is not None
             return entry.rendered
 
+    def findings(self, entry: Entry) -> list[Finding]:
+        """Return ``publisher check``'s findings for one entry (email rules once rendered)."""
+        with self.lock:
+            slugs = frozenset(e.issue.slug for e in self.entries.values() if e.issue)
+            basis = (slugs, entry.rendered is not None or entry.render_error is not None)
+            if entry.findings is not None and entry.findings_for == basis:
+                return entry.findings
+            root = self.root
+            found = [from_problem("FM002", w, root) for w in entry.warnings]
+            if entry.error is not None:
+                found += [from_problem("FM001", p, root) for p in entry.error.problems]
+            elif entry.issue is not None:
+                now = dt.datetime.now(dt.UTC)
+                doc = parse(entry.issue.body)
+                found += issue_findings(entry.issue, doc, self.config, set(slugs), root, now)
+                if entry.rendered is not None:
+                    found += email_findings(entry.issue, entry.rendered, self.config, root)
+                if entry.render_error is not None:
+                    found += [from_problem("TPL001", p, root) for p in entry.render_error.problems]
+            entry.findings, entry.findings_for = sorted(set(found)), basis
+            return entry.findings
+
+    def settings_lines(self) -> list[str]:
+        """Return the settings' problems and findings as lines."""
+        lines = problem_lines(self.config_error, self.config_warnings, self.root)
+        if self.config_error is None:
+            lines += [f.format() for f in settings_findings(self.config, self.root)]
+        return lines
+
     def pages(self) -> Pages:
         """Return the page renderer over every loaded issue, drafts included."""
         with self.lock:
@@ -255,7 +273,7 @@ class Preview:
             return self.version, changed
 
 
-def problem_lines(error: PublisherError | None, warnings: list[str], root: Path) -> list[str]:
+def problem_lines(error: PublisherError | None, warnings: list[Problem], root: Path) -> list[str]:
     """Return an entry's problems as the lines a user sees on the command line."""
     lines = [f"error: {p.format(root)}" for p in (error.problems if error else [])]
-    return lines + [f"warning: {w}" for w in warnings]
+    return lines + [f"warning: {w.format(root)}" for w in warnings]

@@ -1,14 +1,16 @@
-"""``publisher init``: lay out a new newsletter folder without overwriting anything."""
+"""``publisher init`` and ``publisher new``: lay out a folder or an issue, never overwriting."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
-from publisher.config import SETTINGS_FILE, settings_template
+from publisher.config import SETTINGS_FILE, load_config, settings_template
 from publisher.errors import PublisherError
-from publisher.issue import ISSUES_DIR
+from publisher.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, slugify
 from publisher.theme import TEMPLATES_DIR, default_theme_dir
 
 WELCOME = """\
@@ -69,3 +71,66 @@ def init(target: Path, name: str | None = None, with_theme: bool = False) -> lis
         shutil.copytree(default_theme_dir(), theme_target)
         written.append(theme_target)
     return written
+
+
+SKELETON = """\
+---
+title: {title}
+subtitle: ""
+date: {date}
+summary: ""
+tags: [{tags}]
+draft: true
+---
+
+Write the opening paragraph here: it is what readers see first.
+
+## The first section
+
+- A point
+- Another point
+
+Sources: where the facts come from.
+"""
+
+
+def new_issue(
+    root: Path,
+    title: str,
+    date: dt.date | None = None,
+    slug: str | None = None,
+    tags: Sequence[str] = (),
+    folder: bool = False,
+) -> Path:
+    """Write a draft issue with a skeleton body; return its path. Never overwrites."""
+    config = load_config(root)
+    date = date or dt.datetime.now(config.tz).date()
+    slug = slug or slugify(title)
+    if not slug or not is_valid_slug(slug):
+        raise PublisherError.at(
+            f"cannot make a URL slug from {title!r}",
+            hint='give one with --slug, e.g. --slug "grain-corridor"',
+        )
+    name = f"{date.isoformat()}-{slug}"
+    issues = root / ISSUES_DIR
+    path = issues / name / FOLDER_INDEX if folder else issues / f"{name}.md"
+    clashes = [p for p in (issues / name, issues / f"{name}.md") if p.exists()]
+    if clashes:
+        raise PublisherError.at(
+            f"refusing to overwrite {clashes[0]}",
+            hint="pick another title or --slug, or edit the existing issue",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = SKELETON.format(
+        title=_yaml_string(title),
+        date=date.isoformat(),
+        tags=", ".join(_yaml_string(t) for t in tags),
+    )
+    with path.open("x", encoding="utf-8") as handle:  # "x": fail rather than overwrite
+        handle.write(text)
+    return path
+
+
+def _yaml_string(value: str) -> str:
+    """Quote a value for YAML front matter (JSON strings are valid YAML)."""
+    return json.dumps(value, ensure_ascii=False)

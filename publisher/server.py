@@ -36,7 +36,7 @@ from publisher import __version__
 from publisher.config import SETTINGS_FILE
 from publisher.errors import PublisherError
 from publisher.issue import ISSUES_DIR
-from publisher.preview import EVERYTHING, GMAIL_CLIP, Entry, Preview, problem_lines
+from publisher.preview import EVERYTHING, GMAIL_CLIP, Entry, Preview
 from publisher.render import source_dir
 from publisher.theme import TEMPLATES_DIR
 from publisher.web import STYLE_FILE
@@ -189,7 +189,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     "subject": entry.issue.email_subject if entry.issue else entry.path.name,
                     "preheader": preview.view_of(entry).preheader if entry.issue else "",
                     "date": preview.date_of(entry),
-                    "problems": entry.problems,
+                    "problems": sum(f.level != "info" for f in preview.findings(entry)),
                 }
             )
         return (
@@ -198,9 +198,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             .render(
                 newsletter=preview.config,
                 rows=rows,
-                config_lines=problem_lines(
-                    preview.config_error, preview.config_warnings, preview.root
-                ),
+                config_lines=preview.settings_lines(),
                 version=preview.version,
                 publisher_version=__version__,
             )
@@ -225,7 +223,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 status=preview.status(entry, dt.datetime.now(dt.UTC)),
                 view=rendered.view if rendered else None,
                 rendered=rendered,
-                lines=problem_lines(error, entry.warnings, preview.root),
+                lines=[f.format() for f in preview.findings(entry)],
                 failed=error is not None,
                 size=size,
                 clip=GMAIL_CLIP,

@@ -260,7 +260,7 @@ def test_live_reload_error_and_recovery(
         edit(path, "date: 2025-07-15", "date: [broken")
         page.locator(".problems pre.error").wait_for(timeout=2000)
         message = page.locator(".problems pre.error").inner_text()
-        assert f"issues/{ISSUE}.md:4: front matter is not valid YAML" in message
+        assert f"issues/{ISSUE}.md:4:1: error FM001 front matter is not valid YAML" in message
         assert "fix:" in message
         assert "Freshly saved words." not in email_frame(page).locator("body").inner_text()
         edit(path, "date: [broken", "date: 2025-07-15")
@@ -285,5 +285,24 @@ def test_template_change_reloads_every_page(
         shutil.copy(default_theme_dir() / "email.txt.j2", templates / "email.txt.j2")
         edit(templates / "email.txt.j2", "View online:", "Read it on the web:")
         page.get_by_text("Read it on the web:").wait_for(timeout=2000)
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_check_results_show_in_the_preview(
+    browser: Any, server: PreviewServer, newsletter: Newsletter
+) -> None:
+    path = newsletter.root / "issues" / f"{ISSUE}.md"
+    edit(path, "More **words**.", "More **words**.\n\n![photo](missing.png)")
+    time.sleep(0.5)
+    page = open_page(browser, server.url)
+    try:
+        row = page.locator(f"tr[data-key='{ISSUE}'] .problems-count")
+        assert row.inner_text() == "2"  # IMG002 generic alt text, IMG003 missing file
+        page.click("text=First issue")
+        text = page.locator(".problems pre").inner_text()
+        assert f"issues/{ISSUE}.md:12:10: warning IMG002 alt text 'photo' says nothing" in text
+        assert "error IMG003 image 'missing.png' not found" in text
     finally:
         page.close()

@@ -1,0 +1,530 @@
+"""``publisher check``: every rule over every issue, one finding per line, like a linter.
+
+Each rule has an id, a level and a message that says how to fix what it found. ``check``,
+``build`` and ``preview`` share the loading code, so they agree on what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+from markdown_it.token import Token
+
+from publisher.config import SETTINGS_FILE, Config, key_line, load_config
+from publisher.email import BODY_WIDTH, CONTENT_WIDTH
+from publisher.errors import Problem, PublisherError, collecting
+from publisher.images import local_path, local_size
+from publisher.issue import Issue, issue_files, load_issue
+from publisher.markdown import Document, parse
+from publisher.render import Rendered, render_issue, source_dir
+from publisher.sanitize import URL_SCHEMES, absolute_url
+from publisher.theme import Theme
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+LEVELS = (ERROR, WARNING, INFO)
+
+#: Every rule: id -> (level, what it finds). The README lists them.
+RULES: dict[str, tuple[str, str]] = {
+    "FM001": (ERROR, "front matter or file that cannot be read"),
+    "FM002": (WARNING, "unknown front-matter key, or a character that was removed"),
+    "FM003": (ERROR, "settings (newsletter.toml) that cannot be read"),
+    "FM004": (WARNING, "unknown setting"),
+    "ID001": (ERROR, "two issues with the same slug"),
+    "ID002": (ERROR, "two issues with the same feed id"),
+    "ID003": (WARNING, "a feed id that would change against the published site"),
+    "IMG001": (WARNING, "image without alt text"),
+    "IMG002": (WARNING, "image whose alt text says nothing (“image”, “photo”, its file name)"),
+    "IMG003": (ERROR, "local image that does not exist"),
+    "IMG004": (WARNING, "image file much larger than the email shows it"),
+    "IMG005": (INFO, "remote image of unknown size"),
+    "LNK001": (ERROR, "link to another issue that does not exist"),
+    "LNK002": (ERROR, "empty link"),
+    "LNK003": (WARNING, "http:// link"),
+    "LNK004": (ERROR, "link to a local file that does not exist"),
+    "FN001": (ERROR, "footnote reference without a definition"),
+    "FN002": (WARNING, "footnote defined but never referenced"),
+    "HDG001": (WARNING, "heading that skips a level"),
+    "HTML001": (WARNING, "script, iframe, form, event handler or javascript: URL (removed)"),
+    "SIZE001": (WARNING, "email over 80 KB, close to Gmail's clipping"),
+    "SIZE002": (ERROR, "email over 102 KB: Gmail clips it"),
+    "SUM001": (INFO, "no summary: the first paragraph is the inbox preview"),
+    "SUM002": (WARNING, "summary longer than an inbox shows"),
+    "TPL001": (ERROR, "the theme cannot render the issue"),
+    "SET001": (WARNING, "text colour below WCAG AA contrast on the background"),
+    "SET002": (WARNING, "no postal address in the settings"),
+    "SET003": (ERROR, "no unsubscribe link in the email"),
+    "DATE001": (INFO, "dated in the future: scheduled"),
+    "DRAFT001": (INFO, "draft: not published"),
+}
+
+GMAIL_WARN = 80 * 1024
+GMAIL_CLIP = 102 * 1024
+INBOX_PREVIEW = 140
+EMAIL_COLUMN = CONTENT_WIDTH
+GENERIC_ALT = {"image", "img", "photo", "picture", "pic", "graphic", "screenshot", "foto", "bild"}
+UNSAFE_HTML = re.compile(
+    r"<\s*(script|iframe|form|object|embed)\b|\son[a-z]+\s*=|javascript\s*:", re.IGNORECASE
+)
+UNDEFINED_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+SITE_FILES = {"tags", "assets", "feed.xml", "atom.xml", "feed.json", "sitemap.xml", "index.html"}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One thing a rule found, with where it is and how to fix it."""
+
+    file: str
+    line: int
+    column: int
+    rule: str
+    message: str
+
+    @property
+    def level(self) -> str:
+        """Return the rule's level: error, warning or info."""
+        return RULES[self.rule][0]
+
+    def format(self) -> str:
+        """Return ``file:line:col: level rule message``."""
+        return f"{self.file}:{self.line}:{self.column}: {self.level} {self.rule} {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the finding for JSON output."""
+        return {**asdict(self), "level": self.level}
+
+
+def _shown(path: Path | None, root: Path) -> str:
+    if path is None:
+        return SETTINGS_FILE
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def from_problem(rule: str, problem: Problem, root: Path) -> Finding:
+    """Turn a loading problem into a finding."""
+    message = problem.message + (f"; fix: {problem.hint}" if problem.hint else "")
+    return Finding(_shown(problem.file, root), problem.line or 1, 1, rule, message)
+
+
+# --- the issue's own rules ----------------------------------------------------------------------
+
+
+class _Locator:
+    """Finds the file line and column of something in an issue's body."""
+
+    def __init__(self, issue: Issue) -> None:
+        self.issue = issue
+        self.lines = issue.body.split("\n")
+
+    def find(self, token: Token | None, needle: str = "", skip: int = 0) -> tuple[int, int]:
+        """Return (line, column) of ``needle`` (plus ``skip`` characters) in ``token``'s lines."""
+        start, end = (token.map or [0, 1]) if token is not None else (0, len(self.lines))
+        for n in range(start, max(end, start + 1)):
+            if n < len(self.lines):
+                column = self.lines[n].find(needle) if needle else 0
+                if column >= 0:
+                    return self.issue.body_line + n, column + 1 + (skip if needle else 0)
+        return self.issue.body_line + start, 1
+
+
+def issue_findings(
+    issue: Issue,
+    doc: Document,
+    config: Config,
+    slugs: set[str],
+    root: Path,
+    now: dt.datetime,
+) -> list[Finding]:
+    """Run every rule that needs only the issue's source."""
+    file = _shown(issue.source, root)
+    where = _Locator(issue)
+    found: list[Finding] = []
+
+    def add(rule: str, position: tuple[int, int], message: str) -> None:
+        found.append(Finding(file, position[0], position[1], rule, message))
+
+    front = (1, 1)
+    if issue.draft:
+        add(
+            "DRAFT001",
+            (issue.lines.get("draft", 1), 1),
+            "draft: left out of site/ and the feeds; fix: remove `draft: true` to publish it",
+        )
+    elif issue.is_scheduled(now):
+        add(
+            "DATE001",
+            (issue.lines.get("date", 1), 1),
+            f"scheduled for {issue.date.date().isoformat()}: built once that day has come",
+        )
+    if not issue.summary:
+        add(
+            "SUM001",
+            front,
+            "no `summary:`; the inbox shows the first paragraph instead"
+            "; fix: add a one-sentence `summary:` of up to 140 characters",
+        )
+    elif len(issue.summary) > INBOX_PREVIEW:
+        add(
+            "SUM002",
+            (issue.lines.get("summary", 1), 1),
+            f"summary is {len(issue.summary)} characters; inboxes show about {INBOX_PREVIEW}"
+            "; fix: shorten it",
+        )
+
+    base = issue.url(config)
+    folder = source_dir(issue)
+    level = 1  # the title is the page's h1
+    for token in doc.tokens:
+        if token.type == "heading_open":
+            new = int(token.tag[1])
+            if new > level + 1:
+                add(
+                    "HDG001",
+                    where.find(token),
+                    f"heading level {new} follows level {level}"
+                    f"; fix: use {'#' * (level + 1)} (the title is level 1)",
+                )
+            level = new
+        if token.type in ("html_block", "html_inline") and UNSAFE_HTML.search(token.content):
+            add(
+                "HTML001",
+                where.find(token, token.content.strip()[:20]),
+                "script, iframe, form, event handler or javascript: URL: it is removed from "
+                "email and feeds; fix: delete it, or link to the page instead",
+            )
+        if token.type != "inline":
+            continue
+        for child in token.children or []:
+            if child.type == "image":
+                found.extend(_image_findings(child, token, where, folder, file))
+            elif child.type == "link_open":
+                found.extend(_link_findings(child, token, where, base, config, slugs, folder, file))
+            elif child.type == "html_inline" and UNSAFE_HTML.search(child.content):
+                add(
+                    "HTML001",
+                    where.find(token, child.content[:20]),
+                    "script, iframe, form, event handler or javascript: URL: it is removed"
+                    "; fix: delete it",
+                )
+            elif child.type == "text":
+                for match in UNDEFINED_FOOTNOTE.finditer(child.content):
+                    add(
+                        "FN001",
+                        where.find(token, match.group()),
+                        f"footnote [^{match.group(1)}] is never defined"
+                        f"; fix: add a line `[^{match.group(1)}]: the note` at the end",
+                    )
+    for label, number in doc.env.get("footnotes", {}).get("refs", {}).items():
+        if number == -1:
+            name = label.lstrip(":")
+            add(
+                "FN002",
+                where.find(None, f"[^{name}]:"),
+                f"footnote [^{name}] is defined but never used, so it is not shown"
+                f"; fix: cite it with [^{name}] in the text, or delete it",
+            )
+    return found
+
+
+def _image_findings(
+    image: Token, inline: Token, where: _Locator, folder: Path, file: str
+) -> Iterable[Finding]:
+    src = str(image.attrGet("src") or "")
+    position = where.find(inline, src) if src else where.find(inline, "![")
+    alt = image.content.strip()
+    name = PurePosixPath(urlsplit(src).path).name
+    if not alt:
+        yield Finding(
+            file,
+            *position,
+            "IMG001",
+            f"image {name or src!r} has no alt text; fix: "
+            "describe what it shows inside ![...] for readers who cannot see it",
+        )
+    elif alt.casefold() in GENERIC_ALT or alt == name or alt == PurePosixPath(name).stem:
+        yield Finding(
+            file,
+            *position,
+            "IMG002",
+            f"alt text {alt!r} says nothing about the image"
+            "; fix: describe what it shows, e.g. ![Cranes unloading grain at dusk]",
+        )
+    if urlsplit(src).scheme in ("http", "https"):
+        yield Finding(
+            file,
+            *position,
+            "IMG005",
+            f"remote image {src!r}: its size is unknown, so "
+            f"it is shown {EMAIL_COLUMN} px wide; fix: save it in the issue's folder",
+        )
+        return
+    path = local_path(src, folder)
+    if path is None or not path.is_file():
+        yield Finding(
+            file,
+            *position,
+            "IMG003",
+            f"image {src!r} not found next to the issue"
+            "; fix: check the file name, or put the image in the issue's folder",
+        )
+        return
+    width, _ = local_size(src, folder)
+    if width > 2 * BODY_WIDTH:  # twice the widest it is shown covers high-density screens
+        yield Finding(
+            file,
+            *position,
+            "IMG004",
+            f"image {src!r} is {width} px wide but shown at "
+            f"most {BODY_WIDTH} px; fix: resize it to {2 * BODY_WIDTH} px wide to keep "
+            "the email fast",
+        )
+
+
+def _link_findings(
+    link: Token,
+    inline: Token,
+    where: _Locator,
+    base: str,
+    config: Config,
+    slugs: set[str],
+    folder: Path,
+    file: str,
+) -> Iterable[Finding]:
+    href = str(link.attrGet("href") or "").strip()
+    position = where.find(inline, f"]({href}", skip=2) if href else where.find(inline, "]()")
+    if not href:
+        yield Finding(file, *position, "LNK002", "link has no address; fix: put the URL in (...)")
+        return
+    parts = urlsplit(href)
+    if parts.scheme == "http":
+        yield Finding(
+            file,
+            *position,
+            "LNK003",
+            f"{href} is not encrypted; fix: use https:// if the site supports it",
+        )
+        return
+    if parts.scheme in URL_SCHEMES or parts.scheme:
+        return
+    if not parts.path:
+        return  # a fragment or query on this page
+    url = absolute_url(href, base)
+    site = config.base_url
+    if not url.startswith(site):
+        return
+    segments = [unquote(s) for s in url[len(site) :].split("#")[0].split("?")[0].split("/")]
+    first = segments[0]
+    if not first or first in SITE_FILES:
+        return
+    own = base[len(site) :].strip("/")
+    if first == own:
+        rest = "/".join(segments[1:])
+        if rest and local_path(rest, folder) is not None and not (folder / rest).exists():
+            yield Finding(
+                file,
+                *position,
+                "LNK004",
+                f"{href!r}: no file {rest!r} next to the "
+                "issue; fix: check the name, or add the file to the issue's folder",
+            )
+        return
+    if first.endswith(".md"):
+        hint = f"link to the issue's page instead, e.g. ../{first.removesuffix('.md')}/"
+    else:
+        hint = "check the slug (the file name without its date), e.g. ../grain-corridor/"
+    if first not in slugs:
+        yield Finding(
+            file,
+            *position,
+            "LNK001",
+            f"{href!r} links to {first!r}, which is not an issue; fix: {hint}",
+        )
+
+
+def email_findings(issue: Issue, rendered: Rendered, config: Config, root: Path) -> list[Finding]:
+    """Run the rules that need the rendered email."""
+    file = _shown(issue.source, root)
+    size = len(rendered.html.encode("utf-8"))
+    found = []
+    if size >= GMAIL_CLIP:
+        found.append(
+            Finding(
+                file,
+                1,
+                1,
+                "SIZE002",
+                f"the email is {size / 1024:.0f} KB; Gmail "
+                "clips emails over 102 KB; fix: shorten it or split it in two",
+            )
+        )
+    elif size >= GMAIL_WARN:
+        found.append(
+            Finding(
+                file,
+                1,
+                1,
+                "SIZE001",
+                f"the email is {size / 1024:.0f} KB, close to "
+                "Gmail's 102 KB clipping; fix: shorten it",
+            )
+        )
+    link = config.unsubscribe.link
+    if f'href="{link}"' not in rendered.html:
+        found.append(
+            Finding(
+                file,
+                1,
+                1,
+                "SET003",
+                "the email has no unsubscribe link; fix: keep "
+                "{{ unsubscribe_url }} in your email template's footer",
+            )
+        )
+    return found
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def _luminance(colour: str) -> float:
+    value = colour.lstrip("#")
+    if len(value) == 3:
+        value = "".join(ch * 2 for ch in value)
+    channels = [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    """Return the WCAG 2 contrast ratio of two #rgb/#rrggbb colours (1 to 21)."""
+    high, low = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def settings_findings(config: Config, root: Path) -> list[Finding]:
+    """Run the rules on the settings."""
+    file = SETTINGS_FILE
+    text = config.path.read_text(encoding="utf-8-sig") if config.path else ""
+    found = []
+    c = config.colors
+    for fg, bg, what in (
+        ("text", "background", "text"),
+        ("link", "background", "links"),
+        ("muted", "background", "captions and footer"),
+        ("dark_text", "dark_background", "dark-mode text"),
+        ("dark_link", "dark_background", "dark-mode links"),
+    ):
+        ratio = contrast(getattr(c, fg), getattr(c, bg))
+        if ratio < 4.5:
+            line = key_line(text, "colors", fg) or 1 if text else 1
+            found.append(
+                Finding(
+                    file,
+                    line,
+                    1,
+                    "SET001",
+                    f"{what} ({getattr(c, fg)} on "
+                    f"{getattr(c, bg)}) have contrast {ratio:.1f}:1, under WCAG AA's "
+                    "4.5:1; fix: darken or lighten the colour",
+                )
+            )
+    if not config.footer.address.strip():
+        found.append(
+            Finding(
+                file,
+                (key_line(text, "footer", None) or 1) if text else 1,
+                1,
+                "SET002",
+                "no postal address; bulk-mail rules (CAN-SPAM and others) "
+                "require one; fix: set address under [footer]",
+            )
+        )
+    return found
+
+
+# --- running it all ------------------------------------------------------------------------------
+
+
+def run_checks(
+    root: Path, paths: Sequence[Path] = (), now: dt.datetime | None = None
+) -> list[Finding]:
+    """Check the newsletter in ``root`` (or only the issue files in ``paths``); sorted findings."""
+    from publisher.build import changed_ids, read_manifest
+
+    root = root.resolve()
+    now = now or dt.datetime.now(dt.UTC)
+    findings: list[Finding] = []
+    with collecting() as warnings:
+        try:
+            config = load_config(root)
+        except PublisherError as exc:
+            return sorted(from_problem("FM003", p, root) for p in exc.problems)
+    findings += [from_problem("FM004", w, root) for w in warnings]
+    findings += settings_findings(config, root)
+    theme = Theme(root)
+
+    issues: list[Issue] = []
+    for path in issue_files(root):
+        with collecting() as warnings:
+            try:
+                issues.append(load_issue(path, config))
+            except PublisherError as exc:
+                findings += [from_problem("FM001", p, root) for p in exc.problems]
+        findings += [from_problem("FM002", w, root) for w in warnings]
+    for rule, attr in (("ID001", "slug"), ("ID002", "id")):
+        seen: dict[str, Issue] = {}
+        for issue in sorted(issues, key=lambda i: str(i.source)):
+            value = getattr(issue, attr)
+            if value in seen:
+                findings.append(
+                    Finding(
+                        _shown(issue.source, root),
+                        issue.lines.get(attr, 1),
+                        1,
+                        rule,
+                        f"{attr} {value!r} is also used by "
+                        f"{_shown(seen[value].source, root)}; fix: give one of "
+                        f"them another `{attr}:`",
+                    )
+                )
+            else:
+                seen[value] = issue
+    published = [i for i in issues if i.is_published(now)]
+    findings += [
+        from_problem("ID003", p, root) for p in changed_ids(read_manifest(root / "site"), published)
+    ]
+
+    wanted = {p.resolve() for p in paths}
+    slugs = {i.slug for i in issues}
+    for issue in issues:
+        if (
+            wanted
+            and issue.source.resolve() not in wanted
+            and (issue.source.parent.resolve() not in wanted)
+        ):
+            continue
+        findings += issue_findings(issue, parse(issue.body), config, slugs, root, now)
+        try:
+            rendered = render_issue(issue, config, theme)
+        except PublisherError as exc:
+            findings += [from_problem("TPL001", p, root) for p in exc.problems]
+            continue
+        findings += email_findings(issue, rendered, config, root)
+    if wanted:
+        keep = {_shown(p, root) for p in wanted} | {SETTINGS_FILE}
+        keep |= {_shown(p / "index.md", root) for p in wanted if p.is_dir()}
+        findings = [f for f in findings if f.file in keep]
+    return sorted(set(findings))
+
+
+def exit_status(findings: Sequence[Finding], strict: bool) -> int:
+    """Return 1 when there is an error (or, with ``strict``, a warning), else 0."""
+    failing = {ERROR, WARNING} if strict else {ERROR}
+    return 1 if any(f.level in failing for f in findings) else 0

@@ -1,0 +1,206 @@
+"""`publisher check`: every rule has an issue that triggers it and a clean issue that does not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from conftest import Newsletter
+from publisher.check import RULES, Finding, contrast, run_checks
+from publisher.cli import cli
+
+CLEAN_FRONT = 'title: Clean\ndate: 2025-07-15\nsummary: "A short summary."\n'
+CLEAN_BODY = """\
+Opening paragraph with [a link](https://example.org/) and [the other issue](../other/).
+
+![Cranes unloading grain at dusk](crane.png "Cranes | Photo: A. Writer")
+
+## Section
+
+A claim.[^1]
+
+### Subsection
+
+Text.
+
+[^1]: The note.
+"""
+
+
+def setup_clean(newsletter: Newsletter) -> Path:
+    """Write a clean folder issue and a second issue it links to."""
+    path = newsletter.issue("2025-07-15-clean/index.md", front=CLEAN_FRONT, body=CLEAN_BODY)
+    Image.new("RGB", (800, 400), "navy").save(path.parent / "crane.png")
+    newsletter.issue("2025-07-01-other.md", front='title: Other\ndate: 2025-07-01\nsummary: "S."\n')
+    return path
+
+
+def rules_of(findings: list[Finding], file: str | None = None) -> set[str]:
+    return {f.rule for f in findings if file is None or f.file == file}
+
+
+def test_a_clean_newsletter_has_no_findings(newsletter: Newsletter) -> None:
+    setup_clean(newsletter)
+    assert run_checks(newsletter.root) == []
+
+
+def test_the_sample_passes_strict(sample: Path) -> None:
+    result = CliRunner().invoke(cli, ["-C", str(sample), "check", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "no problems found"
+
+
+Change = Callable[[Newsletter, Path], None]
+
+
+def edit(old: str, new: str) -> Change:
+    def change(newsletter: Newsletter, path: Path) -> None:
+        text = path.read_text(encoding="utf-8")
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return change
+
+
+def settings(extra: str, drop: str = "", top: bool = False) -> Change:
+    def change(newsletter: Newsletter, path: Path) -> None:
+        toml = newsletter.root / "newsletter.toml"
+        text = toml.read_text(encoding="utf-8").replace(drop, "")
+        toml.write_text(extra + text if top else text + extra, encoding="utf-8")
+
+    return change
+
+
+def add_issue(name: str, front: str) -> Change:
+    def change(newsletter: Newsletter, path: Path) -> None:
+        newsletter.issue(name, front=front)
+
+    return change
+
+
+def big_image(newsletter: Newsletter, path: Path) -> None:
+    Image.new("RGB", (3000, 1500), "navy").save(path.parent / "crane.png")
+
+
+def published_site(newsletter: Newsletter, path: Path) -> None:
+    from publisher.build import build
+
+    build(newsletter.root)
+    edit("title: Clean", "title: Clean\nslug: renamed")(newsletter, path)
+
+
+def huge(newsletter: Newsletter, path: Path) -> None:
+    words = " ".join(f"word{n}" for n in range(20000))
+    edit("Text.", words)(newsletter, path)
+
+
+def template_without_unsubscribe(newsletter: Newsletter, path: Path) -> None:
+    from publisher.theme import default_theme_dir
+
+    (newsletter.root / "templates").mkdir()
+    source = (default_theme_dir() / "email.mjml.j2").read_text(encoding="utf-8")
+    (newsletter.root / "templates" / "email.mjml.j2").write_text(
+        source.replace('<a href="{{ unsubscribe_url }}">Unsubscribe</a>', ""), encoding="utf-8"
+    )
+
+
+def bad_template(newsletter: Newsletter, path: Path) -> None:
+    (newsletter.root / "templates").mkdir()
+    (newsletter.root / "templates" / "email.txt.j2").write_text("{{ nope }}", encoding="utf-8")
+
+
+CASES: dict[str, Change] = {
+    "FM001": edit("date: 2025-07-15", "date: someday"),
+    "FM002": edit("title: Clean", "title: Clean\nsubtitel: typo"),
+    "FM003": settings(
+        'base_url = "nowhere"\n', drop='base_url = "https://news.example.org/"\n', top=True
+    ),
+    "FM004": settings('colour = "red"\n', top=True),
+    "ID001": add_issue("2025-07-20-dup.md", "title: Dup\ndate: 2025-07-20\nslug: clean\n"),
+    "ID002": add_issue(
+        "2025-07-20-dup.md",
+        "title: Dup\ndate: 2025-07-20\nid: tag:news.example.org,2025-07-15:/clean/\n",
+    ),
+    "ID003": published_site,
+    "IMG001": edit("![Cranes unloading grain at dusk]", "![]"),
+    "IMG002": edit("![Cranes unloading grain at dusk]", "![photo]"),
+    "IMG003": edit("(crane.png", "(missing.png"),
+    "IMG004": big_image,
+    "IMG005": edit("(crane.png", "(https://img.example/crane.png"),
+    "LNK001": edit("(../other/)", "(../no-such-issue/)"),
+    "LNK002": edit("[a link](https://example.org/)", "[a link]()"),
+    "LNK003": edit("https://example.org/", "http://example.org/"),
+    "LNK004": edit("(../other/)", "(report.pdf)"),
+    "FN001": edit("A claim.[^1]", "A claim.[^1] Another.[^2]"),
+    "FN002": edit("[^1]: The note.", "[^1]: The note.\n[^extra]: Never cited."),
+    "HDG001": edit("### Subsection", "#### Subsection"),
+    "HTML001": edit("Text.", 'Text.\n\n<iframe src="https://x.example/"></iframe>'),
+    "SIZE001": edit("Text.", " ".join(f"w{n}" for n in range(11000))),
+    "SIZE002": huge,
+    "SUM001": edit('summary: "A short summary."\n', ""),
+    "SUM002": edit('summary: "A short summary."', f'summary: "{"Long words. " * 20}"'),
+    "TPL001": bad_template,
+    "SET001": settings('[colors]\ntext = "#bbbbbb"\n'),
+    "SET002": settings("", drop='address = "1 Test Street, Testville"\n'),
+    "SET003": template_without_unsubscribe,
+    "DATE001": edit("date: 2025-07-15", "date: 2999-07-15"),
+    "DRAFT001": edit("title: Clean", "title: Clean\ndraft: true"),
+}
+
+
+def test_every_rule_has_a_case() -> None:
+    assert set(CASES) == set(RULES)
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_triggers(newsletter: Newsletter, rule: str) -> None:
+    path = setup_clean(newsletter)
+    CASES[rule](newsletter, path)
+    findings = run_checks(newsletter.root)
+    assert rule in rules_of(findings), [f.format() for f in findings]
+    finding = next(f for f in findings if f.rule == rule)
+    assert finding.line >= 1 and finding.column >= 1
+    assert "fix:" in finding.message or RULES[rule][0] == "info", finding.message
+
+
+def test_findings_point_at_the_line_and_column(newsletter: Newsletter) -> None:
+    path = setup_clean(newsletter)
+    edit("(../other/)", "(../nowhere/)")(newsletter, path)
+    (finding,) = [f for f in run_checks(newsletter.root) if f.rule == "LNK001"]
+    assert finding.format() == (
+        "issues/2025-07-15-clean/index.md:6:77: error LNK001 '../nowhere/' links to 'nowhere', "
+        "which is not an issue; fix: check the slug (the file name without its date), "
+        "e.g. ../grain-corridor/"
+    )
+
+
+def test_cli_text_json_strict_and_paths(newsletter: Newsletter) -> None:
+    path = setup_clean(newsletter)
+    edit("### Subsection", "#### Subsection")(newsletter, path)  # a warning
+    runner = CliRunner()
+    result = runner.invoke(cli, ["-C", str(newsletter.root), "check"])
+    assert result.exit_code == 0, result.output
+    assert "issues/2025-07-15-clean/index.md:14:1: warning HDG001 heading level 4" in result.output
+    assert "0 errors, 1 warning, 0 infos" in result.output
+    strict = runner.invoke(cli, ["-C", str(newsletter.root), "check", "--strict"])
+    assert strict.exit_code == 1
+    as_json = runner.invoke(cli, ["-C", str(newsletter.root), "check", "--format", "json"])
+    (item,) = json.loads(as_json.stdout)
+    assert item["rule"] == "HDG001" and item["level"] == "warning" and item["line"] == 14
+    other = newsletter.root / "issues" / "2025-07-01-other.md"
+    only = runner.invoke(cli, ["-C", str(newsletter.root), "check", str(other), "--strict"])
+    assert only.exit_code == 0, only.output
+    edit("date: 2025-07-15", "date: never")(newsletter, path)
+    failed = runner.invoke(cli, ["-C", str(newsletter.root), "check"])
+    assert failed.exit_code == 1
+    assert "error FM001 'never' is not a date; fix: write the date as YYYY-MM-DD" in failed.output
+
+
+def test_contrast_ratio() -> None:
+    assert round(contrast("#000", "#fff"), 1) == 21.0
+    assert round(contrast("#777777", "#ffffff"), 2) == 4.48
