@@ -150,7 +150,6 @@ def issue_findings(
     def add(rule: str, position: tuple[int, int], message: str) -> None:
         found.append(Finding(file, position[0], position[1], rule, message))
 
-    front = (1, 1)
     if issue.draft:
         add(
             "DRAFT001",
