@@ -165,7 +165,7 @@ def issue_findings(
     if not issue.summary:
         add(
             "SUM001",
-            front,
+            (issue.lines.get("summary", 1), 1),
             "no `summary:`; the inbox shows the first paragraph instead"
             "; fix: add a one-sentence `summary:` of up to 140 characters",
         )
