@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from publisher import feeds
+from publisher.cache import BuildCache, Output, Record
 from publisher.config import Config, load_config
-from publisher.errors import Problem, PublisherError, warn
+from publisher.errors import Problem, PublisherError, collecting, warn
+from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
 from publisher.images import local_path
-from publisher.issue import ISSUES_DIR, Issue, load_issues
-from publisher.markdown import parse
-from publisher.render import Rendered, render_issue, source_dir
+from publisher.issue import ISSUES_DIR, Issue, duplicates, issue_files, load_issue
 from publisher.theme import TEMPLATES_DIR, Theme
-from publisher.web import render_pages
+
+if TYPE_CHECKING:  # the renderers load only when something must be rendered
+    from publisher.context import IssueView
+    from publisher.render import Rendered
+    from publisher.web import Pages
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SITE_DIR = "site"
 #: Every published issue's permanent id, so the next build can tell when one would change.
@@ -52,120 +56,406 @@ def build(
     out: Path | None = None,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    cache: bool = True,
 ) -> BuildResult:
-    """Build ``root``'s newsletter into ``out`` (default ``root/site``), atomically."""
+    """Build ``root``'s newsletter into ``out`` (default ``root/site``), atomically.
+
+    Unchanged issues come from ``.publisher-cache/`` (``cache=False``: render everything), new
+    ones are rendered on ``jobs`` processes (default: one per core), and outputs whose inputs did
+    not change are hard-linked from the previous ``site/``. The new site is written into a
+    spare tree beside ``out`` (the site before last, kept for this) and swapped in whole.
+    """
+    from publisher.cache import base_key, output_key, signature
+
     started = time.perf_counter()
     root = root.resolve()
     out = (out or root / SITE_DIR).resolve()
     _check_out(root, out)
     config = load_config(root)
-    theme = Theme(root)
-    issues = load_issues(root, config)
+    theme = Theme(root, keep_compiled=cache)
+    store = BuildCache(root, base_key(root, theme.search_path), enabled=cache)
+    paths = issue_files(root)
+    records = _load(paths, config, store)
     now = now or dt.datetime.now(dt.UTC)
-    published = [i for i in issues if i.is_published(now)]
+    issues = [r.issue for r in records.values()]
+    published = [r for r in records.values() if r.issue.is_published(now)]
+    published.sort(key=lambda r: (r.issue.date, r.issue.slug), reverse=True)
     drafts = sum(1 for i in issues if i.draft)
     scheduled = sum(1 for i in issues if not i.draft and i.is_scheduled(now))
 
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out)
-    rendered = _render_all(published, config, theme, progress)
-    warn_changed_ids(read_manifest(out), published)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        write_site(staging, root, config, theme, rendered)
-        swap_in(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    logo = local_path(config.logo, root)
+    state = output_key(
+        store.key,
+        str(out),
+        [(r.issue.source, r.render_key) for r in published],
+        signature(logo) if logo else None,
+    )
+    if all(r.render_key for r in published) and store.up_to_date(out, state):
+        return BuildResult(out, len(published), drafts, scheduled, time.perf_counter() - started)
+
+    items = _render_missing(published, config, theme, store, progress, jobs)
+    spare = out.with_name(f".{out.name}.spare")
+    spare.mkdir(exist_ok=True)
+    warn_changed_ids(read_manifest(out), [i.issue for i in items])
+    state = output_key(
+        store.key,
+        str(out),
+        [(r.issue.source, r.render_key) for r in published],
+        signature(logo) if logo else None,
+    )
+    outputs = write_site(spare, root, config, theme, items, store, out)
+    swap_in(spare, out)
+    store.spare_outputs, store.outputs = store.outputs, outputs
+    store.save(out, state, paths)
     return BuildResult(out, len(published), drafts, scheduled, time.perf_counter() - started)
 
 
+def _load(paths: Sequence[Path], config: Config, store: BuildCache) -> dict[Path, Record]:
+    """Load every issue (unchanged ones from the cache); report all problems together."""
+    records: dict[Path, Record] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        record = store.record(path)
+        if record is None:
+            with collecting() as warnings:
+                try:
+                    issue = load_issue(path, config)
+                except PublisherError as exc:
+                    problems.extend(exc.problems)
+                    continue
+            record = store.remember(path, issue, warnings)
+        for warning in record.warnings:
+            warn(warning)
+        records[path] = record
+    problems.extend(duplicates([r.issue for r in records.values()]))
+    if problems:
+        raise PublisherError(problems)
+    return records
+
+
+@dataclass
+class Item:
+    """A published issue: light data from its record, the heavy outputs read when needed."""
+
+    record: Record
+    store: BuildCache
+    body: dict[str, str] | None = None
+
+    @property
+    def issue(self) -> Issue:
+        return self.record.issue
+
+    @property
+    def view(self) -> IssueView:
+        assert self.record.view is not None
+        return self.record.view
+
+    def rendered(self) -> Rendered:
+        """Return the full rendering (without MJML), reading it from the cache if need be."""
+        from publisher.render import Rendered
+
+        if self.body is None:
+            self.body = self.store.body(self.record)
+            if self.body is None:
+                raise RuntimeError(f"cache entry for {self.issue.source} is missing")
+        r = self.record
+        return Rendered(
+            issue=r.issue,
+            view=self.view,
+            mjml="",
+            html=self.body["html"],
+            text=self.body["text"],
+            article_html=self.body["article"],
+            image_url=r.image_url,
+            files=r.files,
+        )
+
+
+def _render_missing(
+    records: Sequence[Record],
+    config: Config,
+    theme: Theme,
+    store: BuildCache,
+    progress: Progress | None,
+    jobs: int | None,
+) -> list[Item]:
+    """Render the records the cache cannot serve (in parallel); return every item in order."""
+    todo = [r for r in records if not store.has_body(r)]
+    for record in todo:
+        if not record.complete:  # its body was dropped from the index: read the file again
+            record.issue = load_issue(record.issue.source, config)
+            record.complete = True
+    results = _render_all([r.issue for r in todo], config, theme, progress, jobs)
+    bodies: dict[int, dict[str, str]] = {}
+    for record, rendered in zip(todo, results, strict=True):
+        body = {"html": rendered.html, "text": rendered.text, "article": rendered.article_html}
+        store.store(
+            record,
+            record.issue.source,
+            body,
+            rendered.view,
+            rendered.image_url,
+            rendered.files,
+            list(rendered.deps),
+        )
+        bodies[id(record)] = body
+    return [Item(r, store, bodies.get(id(r))) for r in records]
+
+
+def _render_one(issue: Issue, config: Config, theme: Theme) -> Rendered | list[Problem]:
+    """Render one issue; problems come back as data (exceptions do not pickle)."""
+    from publisher.render import render_issue
+
+    try:
+        return render_issue(issue, config, theme)
+    except PublisherError as exc:
+        return exc.problems
+
+
+_WORKER: tuple[Config, Theme]
+
+
+def _start_worker(config: Config, theme: Theme) -> None:
+    global _WORKER
+    _WORKER = (config, theme)
+
+
+def _render_in_worker(issue: Issue) -> Rendered | list[Problem]:
+    return _render_one(issue, *_WORKER)
+
+
+#: Fewer issues than this render in the building process itself: workers cost more than they save.
+PARALLEL_FROM = 8
+
+
 def _render_all(
-    issues: Sequence[Issue], config: Config, theme: Theme, progress: Progress | None
+    issues: Sequence[Issue],
+    config: Config,
+    theme: Theme,
+    progress: Progress | None,
+    jobs: int | None = None,
 ) -> list[Rendered]:
-    """Render every issue; report the problems of all of them together."""
+    """Render every issue, in order; report the problems of all of them together."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = jobs or os.cpu_count() or 1
+    forking = "fork" in multiprocessing.get_all_start_methods()
+    results: list[Rendered | list[Problem]]
+    if jobs > 1 and len(issues) >= PARALLEL_FROM and forking:
+        executor = ProcessPoolExecutor(
+            max_workers=min(jobs, len(issues)),
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+            initargs=(config, theme),
+        )
+        chunk = max(1, len(issues) // (jobs * 8))
+        with executor:
+            mapped = executor.map(_render_in_worker, issues, chunksize=chunk)
+            results = list(_track(mapped, issues, progress))
+    else:
+        results = [_render_one(i, config, theme) for i in _track(issues, issues, progress)]
     rendered: list[Rendered] = []
     problems: list[Problem] = []
-    for issue in progress(issues) if progress else issues:
-        try:
-            rendered.append(render_issue(issue, config, theme))
-        except PublisherError as exc:
-            problems.extend(exc.problems)
+    for result in results:
+        if isinstance(result, list):
+            problems.extend(result)
+        else:
+            rendered.append(result)
     if problems:
         raise PublisherError(problems)
     return rendered
 
 
+def _track(results: Iterable[T], issues: Sequence[Issue], progress: Progress | None) -> Iterator[T]:
+    """Advance the progress bar (if any) as results arrive."""
+    if progress is None:
+        yield from results
+        return
+    for _, result in zip(progress(issues), results, strict=False):
+        yield result
+
+
 def write_site(
-    folder: Path, root: Path, config: Config, theme: Theme, items: Sequence[Rendered]
-) -> None:
-    """Write the whole site for ``items`` (newest first) into the empty ``folder``."""
+    folder: Path,
+    root: Path,
+    config: Config,
+    theme: Theme,
+    items: Sequence[Item],
+    store: BuildCache,
+    old: Path,
+) -> dict[str, Output]:
+    """Write the whole site for ``items`` (newest first) into the empty ``folder``.
 
-    def write(relative: str, data: str | bytes) -> None:
-        path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        path.write_bytes(data)
+    Files whose inputs did not change are hard-linked from the previous site ``old``.
+    """
+    from publisher.cache import output_key
+    from publisher.web import STYLE_FILE, Pages
 
-    for item in items:
-        write(f"{item.issue.slug}/email.html", item.html)
-        write(f"{item.issue.slug}/email.txt", item.text)
-        _copy_images(item.issue, folder / item.issue.slug)
-    for relative, text in render_pages(theme, config, items).items():
-        write(relative, text)
-    _copy_theme_assets(theme, folder)
-    _copy_logo(root, config, folder)
-    in_feeds = items[: config.feeds.limit]
-    write(feeds.RSS_FILE, feeds.rss(config, in_feeds))
-    write(feeds.ATOM_FILE, feeds.atom(config, in_feeds))
-    write(feeds.JSON_FILE, feeds.json_feed(config, in_feeds))
+    writer = _Writer(folder, old, store)
+    pages = Pages(theme, config, [(i.issue, i.view) for i in items])
+    everywhere = output_key(store.key, [t for t in pages.tags.values()])
+    link_keys = [output_key(link) for link in pages.links]
+    for n, item in enumerate(items):
+        slug, key = item.issue.slug, item.record.render_key
+        writer.put(f"{slug}/email.html", key, partial(_email_html, item))
+        writer.put(f"{slug}/email.txt", key, partial(_email_text, item))
+        for name in item.record.files:
+            source = item.issue.source.parent / name
+            writer.put(f"{slug}/{name}", output_key(item.record.deps.get(name)), source=source)
+        neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(items)]
+        page_key = output_key(everywhere, key, link_keys[n], neighbours)
+        writer.put(f"{slug}/index.html", page_key, partial(_issue_page, pages, item))
+    writer.put("index.html", output_key(everywhere, link_keys), pages.index)
+    writer.put(STYLE_FILE, everywhere, pages.style)
+    for tag in pages.tags.values():
+        listed = [k for k, link in zip(link_keys, pages.links, strict=True) if tag in link.tags]
+        writer.put(f"{tag.path}index.html", output_key(everywhere, listed), partial(pages.tag, tag))
+    for theme_dir in reversed(theme.search_path):  # the folder's own assets win
+        assets = theme_dir / ASSETS_DIR
+        for source in sorted(assets.rglob("*")) if assets.is_dir() else []:
+            if source.is_file():
+                writer.put(
+                    f"{ASSETS_DIR}/{source.relative_to(assets).as_posix()}", None, source=source
+                )
+    logo = local_path(config.logo, root)  # checked to exist when the settings were read
+    if logo is not None:
+        writer.put(logo.relative_to(root).as_posix(), None, source=logo)
+    newest = items[: config.feeds.limit]
+    feed_key = output_key(store.key, [(i.record.render_key, i.record.issue) for i in newest])
+    for name, make in (
+        (RSS_FILE, "rss"),
+        (ATOM_FILE, "atom"),
+        (JSON_FILE, "json_feed"),
+    ):
+        writer.put(name, feed_key, partial(_feed, make, config, newest))
     urls: list[tuple[str, dt.datetime | None]] = [
         (config.base_url, max((i.issue.date for i in items), default=None))
     ]
     urls += [(i.view.url, i.issue.updated or i.issue.date) for i in items]
-    write(feeds.SITEMAP_FILE, feeds.sitemap(urls))
-    write(MANIFEST, manifest(items))
+    writer.put(SITEMAP_FILE, None, partial(_sitemap, urls))
+    writer.put(MANIFEST, None, lambda: manifest([i.issue for i in items]))
+    writer.prune()
+    return writer.outputs
 
 
-def _copy_images(issue: Issue, folder: Path) -> None:
-    """Copy the issue's local images next to its pages, where their absolute URLs point."""
-    base = source_dir(issue)
-    for image in parse(issue.body).images():
-        path = local_path(str(image.attrGet("src") or ""), base)
-        if path is None or not path.is_file():
-            continue
-        target = folder / path.relative_to(base)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+def _feed(kind: str, config: Config, items: Sequence[Item]) -> bytes:
+    from publisher import feeds
+
+    make: Callable[[Config, Sequence[Rendered]], bytes] = getattr(feeds, kind)
+    return make(config, [item.rendered() for item in items])
 
 
-def _copy_theme_assets(theme: Theme, folder: Path) -> None:
-    """Copy the theme's static files (``templates/assets/``, the folder's own first)."""
-    for theme_dir in reversed(theme.search_path):
-        assets = theme_dir / ASSETS_DIR
-        if assets.is_dir():
-            shutil.copytree(assets, folder / ASSETS_DIR, dirs_exist_ok=True)
+def _sitemap(urls: list[tuple[str, dt.datetime | None]]) -> bytes:
+    from publisher.feeds import sitemap
+
+    return sitemap(urls)
 
 
-def _copy_logo(root: Path, config: Config, folder: Path) -> None:
-    """Publish a logo kept in the newsletter folder at the URL the email gives it."""
-    path = local_path(config.logo, root)  # checked to exist when the settings were read
-    if path is None:
-        return
-    target = folder / path.relative_to(root)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target)
+def _email_html(item: Item) -> str:
+    return item.rendered().html
+
+
+def _email_text(item: Item) -> str:
+    return item.rendered().text
+
+
+def _issue_page(pages: Pages, item: Item) -> str:
+    return pages.issue(item.rendered())
+
+
+class _Writer:
+    """Brings the spare tree up to date, file by file, without touching the live site.
+
+    A file already right in the spare tree stays; one unchanged since the live site was written
+    is hard-linked from it; anything else is written. Files are replaced, never changed in place
+    (a hard link shares them with the live site), and whatever is not needed any more goes.
+    """
+
+    TEMPORARY = ".publisher-tmp"
+
+    def __init__(self, folder: Path, old: Path, store: BuildCache) -> None:
+        self.folder, self.old, self.store = folder, old, store
+        self.outputs: dict[str, Output] = {}
+        self.files: set[str] = set()
+        self.folders: set[str] = {""}
+        for path, dirs, files in os.walk(folder):
+            base = os.path.relpath(path, folder)
+            base = "" if base == "." else base.replace(os.sep, "/") + "/"
+            self.folders.update(base + d for d in dirs)
+            self.files.update(base + f for f in files)
+
+    def put(
+        self,
+        relative: str,
+        key: str | None,
+        produce: Callable[[], str | bytes] | None = None,
+        source: Path | None = None,
+    ) -> None:
+        from publisher.cache import output_key
+
+        if relative in self.outputs:
+            return  # written once already (an issue's image also used as the logo, say)
+        target = f"{self.folder}/{relative}"  # plain strings: this runs for every output file
+        parent = relative.rpartition("/")[0]
+        if parent not in self.folders:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            while parent and parent not in self.folders:
+                self.folders.add(parent)
+                parent = parent.rpartition("/")[0]
+        if key is not None and relative in self.files:
+            kept = self.store.spare_output(relative, key, self.folder)
+            if kept is not None:
+                self.outputs[relative] = kept
+                return
+        temporary = target + self.TEMPORARY
+        previous = self.store.reusable(relative, key, self.old) if key else None
+        if previous is not None:
+            try:
+                os.link(previous, temporary)
+                os.replace(temporary, target)
+                self.outputs[relative] = self.store.outputs[relative]  # the very same file
+                return
+            except OSError:
+                shutil.copyfile(previous, temporary)
+        elif source is not None:
+            shutil.copyfile(source, temporary)
+        else:
+            assert produce is not None
+            data = produce()
+            with open(temporary, "wb") as handle:
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(temporary, target)
+        st = os.stat(target)
+        self.outputs[relative] = Output(
+            key or output_key(relative, st.st_size), st.st_size, st.st_mtime_ns, st.st_ino
+        )
+
+    def prune(self) -> None:
+        """Delete the files and folders of the spare tree that the new site does not have."""
+        for relative in self.files - set(self.outputs):
+            with contextlib.suppress(OSError):
+                (self.folder / relative).unlink()
+        needed = {""}
+        for relative in self.outputs:
+            parent = relative.rpartition("/")[0]
+            while parent not in needed:
+                needed.add(parent)
+                parent = parent.rpartition("/")[0]
+        for relative in sorted(self.folders - needed, key=len, reverse=True):
+            with contextlib.suppress(OSError):
+                (self.folder / relative).rmdir()
 
 
 # --- permanent ids -----------------------------------------------------------------------------
 
 
-def manifest(items: Sequence[Rendered]) -> str:
+def manifest(issues: Sequence[Issue]) -> str:
     """Return the record of every published issue's slug, id and date."""
-    records = [
-        {"slug": i.issue.slug, "id": i.issue.id, "published": i.issue.date.isoformat()}
-        for i in items
-    ]
+    records = [{"slug": i.slug, "id": i.id, "published": i.date.isoformat()} for i in issues]
     return json.dumps({"issues": records}, ensure_ascii=False, indent=1) + "\n"
 
 
@@ -242,6 +532,9 @@ def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one atomic step (Linux renameat2); return False where unsupported."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes
+    import ctypes.util
+
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
@@ -251,15 +544,16 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(done == 0)
 
 
-def swap_in(staging: Path, out: Path) -> None:
-    """Put ``staging`` in place of ``out``; at no moment is ``out`` missing or half-written."""
-    staging.chmod(0o755)
+def swap_in(new: Path, out: Path) -> None:
+    """Put the tree ``new`` in place of ``out``, and the old ``out`` at ``new``'s path.
+
+    At no moment is ``out`` missing or half-written: on Linux the two trade places in one step.
+    """
+    new.chmod(0o755)
     if not out.exists():
-        os.replace(staging, out)
-    elif _exchange(staging, out):
-        pass  # staging now holds the old tree; the caller removes it
-    else:  # elsewhere: two renames, and _remove_leftovers repairs a crash between them
+        os.replace(new, out)
+    elif not _exchange(new, out):  # elsewhere: three renames; _remove_leftovers mends a crash
         old = out.with_name(f".{out.name}.old")
         os.replace(out, old)
-        os.replace(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
+        os.replace(new, out)
+        os.replace(old, new)

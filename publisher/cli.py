@@ -212,8 +212,20 @@ def render(root: Path, issue: str, fmt: str) -> None:
     default=None,
     help="Where to write the site (default: site/ in the newsletter folder), e.g. --out public.",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1),
+    default=None,
+    help="Processes that render issues (default: one per core). Example: --jobs 1",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Render every issue again, neither reading nor updating .publisher-cache/.",
+)
 @click.pass_obj
-def build(root: Path, out: Path | None) -> None:
+def build(root: Path, out: Path | None, jobs: int | None, no_cache: bool) -> None:
     """Write the web archive, feeds and every published issue's email into site/.
 
     Drafts and issues dated in the future are left out. The site is built in a temporary folder
@@ -222,7 +234,7 @@ def build(root: Path, out: Path | None) -> None:
     """
     from publisher.build import build as run_build
 
-    result = run_build(root, out, progress=_progress_bar)
+    result = run_build(root, out, progress=_progress_bar, jobs=jobs, cache=not no_cache)
     log.info(
         "built %d issue%s into %s (%d draft%s, %d scheduled skipped) in %.2f s",
         result.built,

@@ -10,12 +10,14 @@ import datetime as dt
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
-from xml.sax.saxutils import escape
+from html import escape
+from typing import TYPE_CHECKING, Any
 
 from publisher import __version__
 from publisher.config import Config
-from publisher.render import Rendered
+
+if TYPE_CHECKING:
+    from publisher.render import Rendered
 
 RSS_FILE = "feed.xml"
 ATOM_FILE = "atom.xml"
@@ -160,6 +162,6 @@ def sitemap(urls: Sequence[tuple[str, dt.datetime | None]]) -> bytes:
     ]
     for url, modified in urls:
         lastmod = f"<lastmod>{modified.date().isoformat()}</lastmod>" if modified else ""
-        lines.append(f"  <url><loc>{escape(url)}</loc>{lastmod}</url>")
+        lines.append(f"  <url><loc>{escape(url, quote=False)}</loc>{lastmod}</url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")

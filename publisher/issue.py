@@ -6,11 +6,10 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
-
-import yaml
 
 from publisher.config import Config
 from publisher.errors import Problem, PublisherError, warn
@@ -114,13 +113,14 @@ def load_issues(root: Path, config: Config) -> list[Issue]:
             issues.append(load_issue(path, config))
         except PublisherError as exc:
             problems.extend(exc.problems)
-    problems.extend(_duplicates(issues))
+    problems.extend(duplicates(issues))
     if problems:
         raise PublisherError(problems)
     return sorted(issues, key=lambda i: (i.date, i.slug), reverse=True)
 
 
-def _duplicates(issues: list[Issue]) -> list[Problem]:
+def duplicates(issues: list[Issue]) -> list[Problem]:
+    """Return a problem for each slug or id that two issues share."""
     problems = []
     for attr in ("slug", "id"):
         seen: dict[str, Issue] = {}
@@ -193,20 +193,26 @@ def parse_issue(text: str, path: Path, config: Config) -> Issue:
     return _build(meta, key_lines, body, end + 2, path, config)
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
-    """YAML's safe loader, leaving dates as text for our own checked parsing."""
+@lru_cache(maxsize=1)
+def _loader() -> type[Any]:
+    """Return YAML's safe loader, leaving dates as text for our own checked parsing."""
+    import yaml
 
+    class FrontMatterLoader(yaml.SafeLoader):
+        pass
 
-def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-    return str(loader.construct_scalar(node))
+    def timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+        return str(loader.construct_scalar(node))
 
-
-_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+    FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
+    return FrontMatterLoader
 
 
 def _read_yaml(text: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     """Parse front matter, keeping each top-level key's line in the file."""
-    loader = _FrontMatterLoader(text)
+    import yaml
+
+    loader = _loader()(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else {}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
@@ -15,11 +16,26 @@ SOURCE_LINE = re.compile(r"^(sources?|via|data|photo|credit)\s*:", re.IGNORECASE
 CREDIT_SEPARATOR = " | "
 
 
+class _SchemeLinkify(LinkifyIt):  # type: ignore[misc]
+    """Links bare URLs that have a scheme (https://...), never guessed ones like "Node.js".
+
+    With fuzzy matching off every link contains "//" or "mailto:", so texts without either skip
+    linkify-it's costly patterns: half of all parsing time otherwise.
+    """
+
+    def pretest(self, text: str) -> bool:
+        return ("//" in text or "mailto:" in text) and bool(super().pretest(text))
+
+    def test(self, text: str) -> bool:
+        return ("//" in text or "mailto:" in text) and bool(super().test(text))
+
+
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
     """Return the shared parser: CommonMark, tables, strikethrough, footnotes, smart typography."""
     md = MarkdownIt("commonmark", {"typographer": True, "linkify": True, "html": True})
     md.enable(["table", "strikethrough", "replacements", "smartquotes", "linkify"])
+    md.linkify = _SchemeLinkify(options={"fuzzy_link": False, "fuzzy_email": False})
     md.use(footnote_plugin)
     return md
 

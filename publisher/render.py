@@ -10,6 +10,7 @@ from publisher.config import Config, load_config
 from publisher.context import Endnote, IssueView, TemplateContext
 from publisher.email import compile_mjml, email_blocks, fragment_renderer, inline_css
 from publisher.errors import PublisherError
+from publisher.images import local_path
 from publisher.issue import FOLDER_INDEX, Issue, load_issue, load_issues
 from publisher.markdown import Document, parse
 from publisher.sanitize import absolute_url
@@ -52,6 +53,10 @@ class Rendered:
     article_html: str
     #: Absolute URL of the card image (front matter ``image``, else the first image), or "".
     image_url: str
+    #: The issue's local image files, relative to its folder, to publish beside its pages.
+    files: tuple[str, ...] = ()
+    #: Every local image path it refers to, present or not (what a cached render depends on).
+    deps: tuple[str, ...] = ()
 
 
 def render_issue(issue: Issue, config: Config, theme: Theme) -> Rendered:
@@ -64,6 +69,7 @@ def render_issue(issue: Issue, config: Config, theme: Theme) -> Rendered:
     html = inline_css(compile_mjml(mjml, theme.path_of(EMAIL_TEMPLATE)), css)
     text = _normalise_text(theme.render(TEXT_TEMPLATE, variables))
     url = issue.url(config)
+    refs = local_refs(doc, source_dir(issue))
     return Rendered(
         issue=issue,
         view=context.issue,
@@ -72,7 +78,19 @@ def render_issue(issue: Issue, config: Config, theme: Theme) -> Rendered:
         text=text,
         article_html=article_html(doc, url, source_dir(issue)),
         image_url=social_image(doc, issue.image, url),
+        files=tuple(name for name in refs if (source_dir(issue) / name).is_file()),
+        deps=refs,
     )
+
+
+def local_refs(doc: Document, folder: Path) -> tuple[str, ...]:
+    """Return the local image paths ``doc`` refers to, relative to ``folder``, once each."""
+    found: dict[str, None] = {}
+    for image in doc.images():
+        path = local_path(str(image.attrGet("src") or ""), folder)
+        if path is not None:
+            found[path.relative_to(folder).as_posix()] = None
+    return tuple(found)
 
 
 def source_dir(issue: Issue) -> Path:

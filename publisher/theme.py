@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import contextlib
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from publisher.errors import PublisherError
-from publisher.text import wrap
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES_DIR = "templates"
 
@@ -22,6 +23,13 @@ def default_theme_dir() -> Path:
     return Path(__file__).parent.parent / TEMPLATES_DIR
 
 
+def _wrap_text(text: str) -> str:
+    """Wrap a paragraph for the plain-text email (the ``wrap_text`` filter)."""
+    from publisher.text import wrap
+
+    return wrap(text)
+
+
 def _autoescape(name: str | None) -> bool:
     return bool(name) and not str(name).endswith((".txt.j2", ".css.j2"))
 
@@ -29,18 +37,40 @@ def _autoescape(name: str | None) -> bool:
 class Theme:
     """Loads and renders templates, turning template mistakes into user errors."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, keep_compiled: bool = False) -> None:
+        self.root = root
+        #: Keep compiled templates in .publisher-cache/ (builds do; preview and render write
+        #: nothing into the newsletter folder).
+        self.keep_compiled = keep_compiled
         own = root / TEMPLATES_DIR
         self.search_path = [p for p in (own, default_theme_dir()) if p.is_dir()]
-        self.env = jinja2.Environment(
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        """Return the Jinja environment (made on first use: a build with nothing to do needs
+        none)."""
+        import jinja2
+
+        compiled = self.root / ".publisher-cache" / "templates"
+        if self.keep_compiled:
+            with contextlib.suppress(OSError):
+                compiled.mkdir(parents=True, exist_ok=True)
+        env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(p) for p in self.search_path]),
+            # Compiled templates are kept (keyed on the template source) for the next run.
+            bytecode_cache=(
+                jinja2.FileSystemBytecodeCache(str(compiled))
+                if self.keep_compiled and compiled.is_dir()
+                else None
+            ),
             undefined=jinja2.StrictUndefined,
             autoescape=_autoescape,
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["wrap_text"] = wrap
+        env.filters["wrap_text"] = _wrap_text
+        return env
 
     def path_of(self, name: str) -> Path:
         """Return the file a template name resolves to."""
@@ -51,6 +81,8 @@ class Theme:
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render template ``name``; a syntax error or undefined variable names file and line."""
+        import jinja2
+
         try:
             return self.env.get_template(name).render(context)
         except jinja2.TemplateSyntaxError as exc:

@@ -1,0 +1,301 @@
+"""The build cache (``.publisher-cache/``): what each issue rendered to, and what each output was.
+
+Nothing is reused unless everything it came from is unchanged:
+
+- the *base key* covers publisher's own code and version, the libraries that shape the output,
+  the settings file and every theme file (their bytes);
+- an issue's record also keeps the signature of its file and of every local image it showed
+  (size, modification and change times, inode: an edit always moves the change time);
+- an output file is linked from the previous ``site/`` only when its own key is unchanged and the
+  old file is exactly the one the last build wrote (same size, times and inode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import os
+import pickle
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from publisher import __version__
+from publisher.config import SETTINGS_FILE
+from publisher.context import IssueView
+from publisher.errors import Problem
+from publisher.issue import Issue
+
+CACHE_DIR = ".publisher-cache"
+INDEX_FILE = "index.pickle"
+FORMAT = 1
+#: Libraries whose version changes what a build writes.
+LIBRARIES = (
+    "mjml",
+    "css_inline",
+    "markdown_it",
+    "mdit_py_plugins",
+    "linkify_it",
+    "nh3",
+    "jinja2",
+    "PIL",
+    "feedgen",
+    "yaml",
+)
+
+Signature = tuple[int, int, int, int]
+
+
+def signature(path: Path) -> Signature | None:
+    """Return what identifies a file's content without reading it, or None if it is missing."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def base_key(root: Path, theme_dirs: list[Path]) -> str:
+    """Return the key of everything every issue's output depends on."""
+    parts: list[bytes | str] = [f"format {FORMAT}", __version__]
+    package = Path(__file__).parent
+    for source in sorted(package.rglob("*")):
+        if source.is_file() and source.suffix in (".py", ".j2"):
+            parts += [str(source.relative_to(package)), source.read_bytes()]
+    for name in LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        origin = Path(spec.origin) if spec and spec.origin else None
+        parts += [name, repr(signature(origin) if origin else None)]
+    settings = root / SETTINGS_FILE
+    parts.append(settings.read_bytes() if settings.is_file() else b"")
+    for folder in theme_dirs:
+        for source in sorted(folder.rglob("*")):
+            if source.is_file():
+                parts += [str(source.relative_to(folder)), source.read_bytes()]
+    return _digest(*parts)
+
+
+@dataclass
+class Record:
+    """One issue file as the last build saw it."""
+
+    signature: Signature
+    issue: Issue
+    warnings: list[Problem]
+    #: Set once rendered: the render key, its light results, and the local files it read.
+    render_key: str | None = None
+    view: IssueView | None = None
+    image_url: str = ""
+    files: tuple[str, ...] = ()
+    deps: dict[str, Signature | None] = field(default_factory=dict)
+    #: False for a record read from the index: its issue is stored without the Markdown body.
+    complete: bool = True
+
+
+@dataclass
+class Output:
+    """A file the last build wrote: its key and the stat of what was written."""
+
+    key: str
+    size: int
+    mtime_ns: int
+    ino: int
+
+
+class BuildCache:
+    """Reads and writes ``.publisher-cache/`` for one newsletter folder."""
+
+    def __init__(self, root: Path, key: str, enabled: bool = True) -> None:
+        self.dir = root / CACHE_DIR
+        self.key = key
+        self.enabled = enabled
+        self.records: dict[str, Record] = {}
+        #: What the live site and the spare tree beside it hold, as written.
+        self.outputs: dict[str, Output] = {}
+        self.spare_outputs: dict[str, Output] = {}
+        self.out: str = ""
+        self.state: str = ""
+        if enabled:
+            self._read()
+
+    def _read(self) -> None:
+        try:
+            with (self.dir / INDEX_FILE).open("rb") as handle:
+                data = pickle.load(handle)
+        except (
+            OSError,
+            pickle.UnpicklingError,
+            EOFError,
+            AttributeError,
+            ImportError,
+            ValueError,
+            TypeError,
+        ):
+            return
+        if not isinstance(data, dict) or data.get("key") != self.key:
+            return  # another version, theme or settings: start afresh
+        self.records = data["records"]
+        self.outputs = data["outputs"]
+        self.spare_outputs = data["spare_outputs"]
+        self.spare_outputs = data["spare_outputs"]
+        self.out = data["out"]
+        self.state = data["state"]
+
+    # -- issues --
+
+    def record(self, path: Path) -> Record | None:
+        """Return the record of an unchanged issue file (and unchanged images), else None."""
+        record = self.records.get(str(path))
+        if record is None or record.signature != signature(path):
+            return None
+        folder = path.parent
+        if any(signature(folder / name) != sig for name, sig in record.deps.items()):
+            return None  # an image it shows changed: load and render it again
+        return record
+
+    def remember(self, path: Path, issue: Issue, warnings: list[Problem]) -> Record:
+        """Record a freshly loaded issue file."""
+        sig = signature(path)
+        assert sig is not None
+        record = Record(sig, issue, warnings)
+        self.records[str(path)] = record
+        return record
+
+    def has_body(self, record: Record) -> bool:
+        """Return whether the record's rendered outputs are stored."""
+        key = record.render_key
+        return (
+            self.enabled and key is not None and (self.dir / "render" / f"{key}.pickle").is_file()
+        )
+
+    def body(self, record: Record) -> dict[str, str] | None:
+        """Return the stored email HTML, text and article of a rendered record, if intact."""
+        if not self.enabled or record.render_key is None:
+            return None
+        try:
+            with (self.dir / "render" / f"{record.render_key}.pickle").open("rb") as handle:
+                body = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError):
+            return None
+        return body if isinstance(body, dict) else None
+
+    def store(
+        self,
+        record: Record,
+        path: Path,
+        body: dict[str, str],
+        view: IssueView,
+        image_url: str,
+        files: tuple[str, ...],
+        deps: list[str],
+    ) -> None:
+        """Remember what a record rendered to."""
+        folder = path.parent
+        record.deps = {name: signature(folder / name) for name in deps}
+        record.render_key = _digest(
+            self.key, str(path), repr(record.signature), repr(sorted(record.deps.items()))
+        )
+        record.view, record.image_url, record.files = view, image_url, files
+        if self.enabled:
+            target = self.dir / "render" / f"{record.render_key}.pickle"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(target, pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL))
+
+    # -- outputs --
+
+    def reusable(self, relative: str, key: str, old_root: Path) -> Path | None:
+        """Return the live site's file for ``relative`` if it can be linked as it is."""
+        return old_root / relative if _intact(self.outputs, relative, key, old_root) else None
+
+    def spare_output(self, relative: str, key: str, spare: Path) -> Output | None:
+        """Return the record of the spare tree's file if it is already right for ``key``."""
+        if _intact(self.spare_outputs, relative, key, spare):
+            return self.spare_outputs[relative]
+        return None
+
+    def up_to_date(self, out: Path, state: str) -> bool:
+        """Return whether ``out`` is exactly what the last build wrote for the same ``state``."""
+        if not self.enabled or self.state != state or self.out != str(out) or not self.outputs:
+            return False
+        for relative, output in self.outputs.items():
+            try:
+                st = (out / relative).stat()
+            except OSError:
+                return False
+            if (st.st_size, st.st_mtime_ns, st.st_ino) != (
+                output.size,
+                output.mtime_ns,
+                output.ino,
+            ):
+                return False
+        return True
+
+    def save(self, out: Path, state: str, paths: list[Path] | None = None) -> None:
+        """Write the index; with ``paths``, also drop the records of files that are gone and
+        the rendered bodies nothing uses."""
+        if not self.enabled:
+            return
+        if paths is not None:
+            keep = {str(p) for p in paths}
+            self.records = {k: v for k, v in self.records.items() if k in keep}
+        self.out, self.state = str(out), state
+        light = {  # the bodies are in the issue files; keep the index small and quick to read
+            k: replace(r, issue=replace(r.issue, body=""), complete=False) if r.complete else r
+            for k, r in self.records.items()
+        }
+        data = {
+            "key": self.key,
+            "records": light,
+            "outputs": self.outputs,
+            "spare_outputs": self.spare_outputs,
+            "out": self.out,
+            "state": state,
+        }
+        self.dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.dir / INDEX_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        if paths is None:
+            return
+        used = {f"{r.render_key}.pickle" for r in self.records.values() if r.render_key}
+        render_dir = self.dir / "render"
+        if render_dir.is_dir():
+            for stale in render_dir.iterdir():
+                if stale.name not in used:
+                    with contextlib.suppress(OSError):
+                        stale.unlink()
+
+
+def _intact(outputs: dict[str, Output], relative: str, key: str, root: Path) -> bool:
+    """Return whether ``root/relative`` is still exactly the file recorded for ``key``."""
+    recorded = outputs.get(relative)
+    if recorded is None or recorded.key != key:
+        return False
+    try:
+        st = os.stat(f"{root}/{relative}")
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns, st.st_ino) == (
+        recorded.size,
+        recorded.mtime_ns,
+        recorded.ino,
+    )
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def output_key(*parts: Any) -> str:
+    """Return the key of an output file from what it depends on."""
+    return _digest(*(repr(p) for p in parts))
