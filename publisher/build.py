@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -75,42 +76,43 @@ def build(
     config = load_config(root)
     theme = Theme(root, keep_compiled=cache)
     store = BuildCache(root, base_key(root, theme.search_path), enabled=cache)
-    paths = issue_files(root)
-    records = _load(paths, config, store)
-    now = now or dt.datetime.now(dt.UTC)
-    issues = [r.issue for r in records.values()]
-    published = [r for r in records.values() if r.issue.is_published(now)]
-    published.sort(key=lambda r: (r.issue.date, r.issue.slug), reverse=True)
-    drafts = sum(1 for i in issues if i.draft)
-    scheduled = sum(1 for i in issues if not i.draft and i.is_scheduled(now))
+    try:
+        paths = issue_files(root)
+        records = _load(paths, config, store)
+        now = now or dt.datetime.now(dt.UTC)
+        issues = [r.issue for r in records.values()]
+        published = [r for r in records.values() if r.issue.is_published(now)]
+        published.sort(key=lambda r: (r.issue.date, r.issue.slug), reverse=True)
+        drafts = sum(1 for i in issues if i.draft)
+        scheduled = sum(1 for i in issues if not i.draft and i.is_scheduled(now))
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out)
-    logo = local_path(config.logo, root)
-    state = output_key(
-        store.key,
-        str(out),
-        [(r.issue.source, r.render_key) for r in published],
-        signature(logo) if logo else None,
-    )
-    if all(r.render_key for r in published) and store.up_to_date(out, state):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(out)
+        logo = local_path(config.logo, root)
+
+        def site_state() -> str:
+            """Return the key of everything the site is made from."""
+            sources = [(r.issue.source, r.render_key) for r in published]
+            return output_key(store.key, str(out), sources, signature(logo) if logo else None)
+
+        state = site_state()
+        if all(r.render_key for r in published) and store.up_to_date(out, state):
+            return BuildResult(
+                out, len(published), drafts, scheduled, time.perf_counter() - started
+            )
+
+        items = _render_missing(published, config, theme, store, progress, jobs)
+        spare = out.with_name(f".{out.name}.spare")
+        spare.mkdir(exist_ok=True)
+        warn_changed_ids(read_manifest(out), [i.issue for i in items])
+        state = site_state()
+        outputs = write_site(spare, root, config, theme, items, store, out)
+        swap_in(spare, out)
+        store.spare_outputs, store.outputs = store.outputs, outputs
+        store.save(out, state, paths)
         return BuildResult(out, len(published), drafts, scheduled, time.perf_counter() - started)
-
-    items = _render_missing(published, config, theme, store, progress, jobs)
-    spare = out.with_name(f".{out.name}.spare")
-    spare.mkdir(exist_ok=True)
-    warn_changed_ids(read_manifest(out), [i.issue for i in items])
-    state = output_key(
-        store.key,
-        str(out),
-        [(r.issue.source, r.render_key) for r in published],
-        signature(logo) if logo else None,
-    )
-    outputs = write_site(spare, root, config, theme, items, store, out)
-    swap_in(spare, out)
-    store.spare_outputs, store.outputs = store.outputs, outputs
-    store.save(out, state, paths)
-    return BuildResult(out, len(published), drafts, scheduled, time.perf_counter() - started)
+    finally:
+        store.close()
 
 
 def _load(paths: Sequence[Path], config: Config, store: BuildCache) -> dict[Path, Record]:
@@ -182,27 +184,34 @@ def _render_missing(
     progress: Progress | None,
     jobs: int | None,
 ) -> list[Item]:
-    """Render the records the cache cannot serve (in parallel); return every item in order."""
+    """Render the records the cache cannot serve (in parallel); return every item in order.
+
+    Each result goes to the cache as it arrives, so memory holds one rendering at a time.
+    """
     todo = [r for r in records if not store.has_body(r)]
     for record in todo:
         if not record.complete:  # its body was dropped from the index: read the file again
             record.issue = load_issue(record.issue.source, config)
             record.complete = True
-    results = _render_all([r.issue for r in todo], config, theme, progress, jobs)
-    bodies: dict[int, dict[str, str]] = {}
-    for record, rendered in zip(todo, results, strict=True):
-        body = {"html": rendered.html, "text": rendered.text, "article": rendered.article_html}
+    problems: list[Problem] = []
+    results = _render_stream([r.issue for r in todo], config, theme, progress, jobs)
+    for record, result in zip(todo, results, strict=True):
+        if isinstance(result, list):
+            problems.extend(result)
+            continue
+        body = {"html": result.html, "text": result.text, "article": result.article_html}
         store.store(
             record,
             record.issue.source,
             body,
-            rendered.view,
-            rendered.image_url,
-            rendered.files,
-            list(rendered.deps),
+            result.view,
+            result.image_url,
+            result.files,
+            list(result.deps),
         )
-        bodies[id(record)] = body
-    return [Item(r, store, bodies.get(id(r))) for r in records]
+    if problems:
+        raise PublisherError(problems)
+    return [Item(r, store) for r in records]
 
 
 def _render_one(issue: Issue, config: Config, theme: Theme) -> Rendered | list[Problem]:
@@ -210,7 +219,7 @@ def _render_one(issue: Issue, config: Config, theme: Theme) -> Rendered | list[P
     from publisher.render import render_issue
 
     try:
-        return render_issue(issue, config, theme)
+        return dataclasses.replace(render_issue(issue, config, theme), mjml="")
     except PublisherError as exc:
         return exc.problems
 
@@ -231,20 +240,19 @@ def _render_in_worker(issue: Issue) -> Rendered | list[Problem]:
 PARALLEL_FROM = 8
 
 
-def _render_all(
+def _render_stream(
     issues: Sequence[Issue],
     config: Config,
     theme: Theme,
     progress: Progress | None,
     jobs: int | None = None,
-) -> list[Rendered]:
-    """Render every issue, in order; report the problems of all of them together."""
+) -> Iterator[Rendered | list[Problem]]:
+    """Render every issue on ``jobs`` processes; yield the results in order as they come."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = jobs or os.cpu_count() or 1
     forking = "fork" in multiprocessing.get_all_start_methods()
-    results: list[Rendered | list[Problem]]
     if jobs > 1 and len(issues) >= PARALLEL_FROM and forking:
         executor = ProcessPoolExecutor(
             max_workers=min(jobs, len(issues)),
@@ -252,22 +260,14 @@ def _render_all(
             initializer=_start_worker,
             initargs=(config, theme),
         )
-        chunk = max(1, len(issues) // (jobs * 8))
+        chunk = max(1, min(32, len(issues) // (jobs * 8)))
         with executor:
-            mapped = executor.map(_render_in_worker, issues, chunksize=chunk)
-            results = list(_track(mapped, issues, progress))
+            yield from _track(
+                executor.map(_render_in_worker, issues, chunksize=chunk), issues, progress
+            )
     else:
-        results = [_render_one(i, config, theme) for i in _track(issues, issues, progress)]
-    rendered: list[Rendered] = []
-    problems: list[Problem] = []
-    for result in results:
-        if isinstance(result, list):
-            problems.extend(result)
-        else:
-            rendered.append(result)
-    if problems:
-        raise PublisherError(problems)
-    return rendered
+        for issue in _track(issues, issues, progress):
+            yield _render_one(issue, config, theme)
 
 
 def _track(results: Iterable[T], issues: Sequence[Issue], progress: Progress | None) -> Iterator[T]:
@@ -309,6 +309,7 @@ def write_site(
         neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(items)]
         page_key = output_key(everywhere, key, link_keys[n], neighbours)
         writer.put(f"{slug}/index.html", page_key, partial(_issue_page, pages, item))
+        item.body = None  # one rendering in memory at a time
     writer.put("index.html", output_key(everywhere, link_keys), pages.index)
     writer.put(STYLE_FILE, everywhere, pages.style)
     for tag in pages.tags.values():

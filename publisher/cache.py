@@ -17,6 +17,8 @@ import hashlib
 import importlib.util
 import os
 import pickle
+import shutil
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -116,7 +118,9 @@ class BuildCache:
     """Reads and writes ``.publisher-cache/`` for one newsletter folder."""
 
     def __init__(self, root: Path, key: str, enabled: bool = True) -> None:
-        self.dir = root / CACHE_DIR
+        # Disabled, it neither reads nor writes the folder's cache; renderings still go to disk,
+        # in a temporary folder, so that a build holds one of them in memory at a time.
+        self.dir = root / CACHE_DIR if enabled else Path(tempfile.mkdtemp(prefix="publisher-"))
         self.key = key
         self.enabled = enabled
         self.records: dict[str, Record] = {}
@@ -174,13 +178,11 @@ class BuildCache:
     def has_body(self, record: Record) -> bool:
         """Return whether the record's rendered outputs are stored."""
         key = record.render_key
-        return (
-            self.enabled and key is not None and (self.dir / "render" / f"{key}.pickle").is_file()
-        )
+        return key is not None and (self.dir / "render" / f"{key}.pickle").is_file()
 
     def body(self, record: Record) -> dict[str, str] | None:
         """Return the stored email HTML, text and article of a rendered record, if intact."""
-        if not self.enabled or record.render_key is None:
+        if record.render_key is None:
             return None
         try:
             with (self.dir / "render" / f"{record.render_key}.pickle").open("rb") as handle:
@@ -206,10 +208,14 @@ class BuildCache:
             self.key, str(path), repr(record.signature), repr(sorted(record.deps.items()))
         )
         record.view, record.image_url, record.files = view, image_url, files
-        if self.enabled:
-            target = self.dir / "render" / f"{record.render_key}.pickle"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(target, pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL))
+        target = self.dir / "render" / f"{record.render_key}.pickle"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(target, pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def close(self) -> None:
+        """Remove the temporary folder of a disabled cache."""
+        if not self.enabled:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- outputs --
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -94,13 +95,15 @@ def issue_files(root: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     found = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith((".", "_")):
-            continue
-        if entry.is_file() and entry.suffix.lower() == ".md" and entry.name.lower() != "readme.md":
-            found.append(entry)
-        elif entry.is_dir() and (entry / FOLDER_INDEX).is_file():
-            found.append(entry / FOLDER_INDEX)
+    with os.scandir(folder) as entries:  # scandir knows file from folder without a stat each
+        for entry in sorted(entries, key=lambda e: e.name):
+            name = entry.name
+            if name.startswith((".", "_")):
+                continue
+            if entry.is_file() and name.lower().endswith(".md") and name.lower() != "readme.md":
+                found.append(folder / name)
+            elif entry.is_dir() and os.path.isfile(os.path.join(entry.path, FOLDER_INDEX)):
+                found.append(folder / name / FOLDER_INDEX)
     return found
 
 
@@ -292,7 +295,7 @@ def _build(
     tags = meta.get("tags") or []
     if not all(isinstance(t, str) and t.strip() for t in tags):
         fail("tags", "every tag must be a non-empty string", "write `tags: [europe, energy]`")
-    slug = meta.get("slug") or _slug_from_path(path)
+    slug = meta.get("slug") or slug_from_path(path)
     if not is_valid_slug(slug):
         fail(
             "slug",
@@ -350,7 +353,8 @@ def _parse_date(value: Any, config: Config, fail: Any) -> dt.datetime | None:
     return None
 
 
-def _slug_from_path(path: Path) -> str:
+def slug_from_path(path: Path) -> str:
+    """Return the slug an issue file's name gives: the name without its date prefix."""
     stem = path.parent.name if path.name == FOLDER_INDEX else path.stem
     match = DATED_NAME.match(stem)
     return match.group("slug") if match else stem

@@ -11,7 +11,14 @@ from publisher.context import Endnote, IssueView, TemplateContext
 from publisher.email import compile_mjml, email_blocks, fragment_renderer, inline_css
 from publisher.errors import PublisherError
 from publisher.images import local_path
-from publisher.issue import FOLDER_INDEX, Issue, load_issue, load_issues
+from publisher.issue import (
+    FOLDER_INDEX,
+    Issue,
+    issue_files,
+    load_issue,
+    load_issues,
+    slug_from_path,
+)
 from publisher.markdown import Document, parse
 from publisher.sanitize import absolute_url
 from publisher.text import render_text
@@ -180,14 +187,24 @@ def render_one(root: Path, name: str) -> Rendered:
         path = Path.cwd() / path
     if path.is_dir() and (path / FOLDER_INDEX).is_file():
         path = path / FOLDER_INDEX
-    if path.is_file():
-        issue = load_issue(path, config)
-    else:
-        matches = [i for i in load_issues(root, config) if name in (i.slug, i.source.stem)]
-        if not matches:
-            raise PublisherError.at(
-                f"no issue file or slug {name!r}",
-                hint="give the issue's file (issues/2025-07-15-slug.md) or its slug",
-            )
-        issue = matches[0]
-    return render_issue(issue, config, Theme(root))
+    issue = load_issue(path, config) if path.is_file() else _find(root, config, name)
+    # A folder that has been built keeps compiled templates; reuse them (and keep new ones).
+    theme = Theme(root, keep_compiled=(root / ".publisher-cache").is_dir())
+    return render_issue(issue, config, theme)
+
+
+def _find(root: Path, config: Config, name: str) -> Issue:
+    """Return the issue whose slug (or file name) is ``name``."""
+    # The slug usually is the file name without its date: read those files first.
+    for path in issue_files(root):
+        if name in (slug_from_path(path), path.stem, path.parent.name):
+            issue = load_issue(path, config)
+            if name in (issue.slug, path.stem, path.parent.name):
+                return issue
+    for issue in load_issues(root, config):  # a slug set in front matter
+        if issue.slug == name:
+            return issue
+    raise PublisherError.at(
+        f"no issue file or slug {name!r}",
+        hint="give the issue's file (issues/2025-07-15-slug.md) or its slug",
+    )

@@ -1,0 +1,189 @@
+"""The build cache never serves stale output; parallel builds equal serial ones byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import publisher.cache
+from conftest import Newsletter
+from publisher.build import build
+from publisher.theme import default_theme_dir
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def fresh(newsletter: Newsletter, tmp_path: Path) -> dict[str, str]:
+    """Build the same folder with no cache at all, elsewhere, and return its tree."""
+    out = tmp_path / "fresh"
+    shutil.rmtree(out, ignore_errors=True)
+    build(newsletter.root, out=out, cache=False, jobs=1)
+    return digest(out)
+
+
+@pytest.fixture
+def archive(newsletter: Newsletter) -> Newsletter:
+    for n in range(12):
+        folder = f"2025-02-{n + 1:02d}-issue-{n}"
+        path = newsletter.issue(
+            f"{folder}/index.md",
+            title=f"Issue {n}",
+            date=f"2025-02-{n + 1:02d}",
+            tags="[energy]" if n % 2 else "[trade]",
+            body=f"Paragraph {n}, [a link](https://example.org/{n}).\n\n![A chart](chart.png)\n",
+        )
+        Image.new("RGB", (300 + n, 200), "teal").save(path.parent / "chart.png")
+    return newsletter
+
+
+def rebuild_matches_fresh(newsletter: Newsletter, tmp_path: Path) -> dict[str, str]:
+    build(newsletter.root)
+    site = digest(newsletter.root / "site")
+    assert site == fresh(newsletter, tmp_path)
+    return site
+
+
+def test_unchanged_rebuild_reuses_everything(archive: Newsletter, tmp_path: Path) -> None:
+    build(archive.root)
+    site = archive.root / "site"
+    inode = (site / "issue-3" / "email.html").stat().st_ino
+    build(archive.root)
+    assert (site / "issue-3" / "email.html").stat().st_ino == inode  # nothing was rewritten
+    assert digest(site) == fresh(archive, tmp_path)
+
+
+def test_cache_follows_an_issue_edit(archive: Newsletter, tmp_path: Path) -> None:
+    build(archive.root)
+    path = archive.root / "issues" / "2025-02-04-issue-3" / "index.md"
+    path.write_text(path.read_text().replace("Paragraph 3", "Edited paragraph"), encoding="utf-8")
+    site = rebuild_matches_fresh(archive, tmp_path)
+    assert "Edited paragraph" in (archive.root / "site" / "issue-3" / "email.html").read_text()
+    assert site
+
+
+def test_cache_follows_an_image_change(archive: Newsletter, tmp_path: Path) -> None:
+    build(archive.root)
+    chart = archive.root / "issues" / "2025-02-04-issue-3" / "chart.png"
+    Image.new("RGB", (480, 100), "teal").save(chart)
+    rebuild_matches_fresh(archive, tmp_path)
+    html = (archive.root / "site" / "issue-3" / "email.html").read_text()
+    assert 'width="480"' in html
+
+
+def test_cache_follows_a_template_change(archive: Newsletter, tmp_path: Path) -> None:
+    build(archive.root)
+    templates = archive.root / "templates"
+    templates.mkdir()
+    text = (default_theme_dir() / "email.txt.j2").read_text(encoding="utf-8")
+    (templates / "email.txt.j2").write_text(text.replace("View online:", "On the web:"))
+    rebuild_matches_fresh(archive, tmp_path)
+    assert "On the web:" in (archive.root / "site" / "issue-0" / "email.txt").read_text()
+
+
+def test_cache_follows_a_settings_change(archive: Newsletter, tmp_path: Path) -> None:
+    build(archive.root)
+    toml = archive.root / "newsletter.toml"
+    toml.write_text(toml.read_text().replace("Test Weekly", "Renamed Weekly"), encoding="utf-8")
+    rebuild_matches_fresh(archive, tmp_path)
+    assert "Renamed Weekly" in (archive.root / "site" / "index.html").read_text()
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count the issues a (serial) build renders."""
+    import publisher.render
+
+    seen: list[str] = []
+    real = publisher.render.render_issue
+
+    def counting(issue, config, theme):  # type: ignore[no-untyped-def]
+        seen.append(issue.slug)
+        return real(issue, config, theme)
+
+    monkeypatch.setattr(publisher.render, "render_issue", counting)
+    return seen
+
+
+def test_only_what_changed_is_rendered(archive: Newsletter, renders: list[str]) -> None:
+    build(archive.root, jobs=1)
+    assert len(renders) == 12
+    renders.clear()
+    build(archive.root, jobs=1)
+    assert renders == []
+    path = archive.root / "issues" / "2025-02-04-issue-3" / "index.md"
+    path.write_text(path.read_text() + "\nMore.\n", encoding="utf-8")
+    build(archive.root, jobs=1)
+    assert renders == ["issue-3"]
+
+
+def test_cache_follows_the_version(
+    archive: Newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, renders: list[str]
+) -> None:
+    build(archive.root, jobs=1)
+    renders.clear()
+    monkeypatch.setattr(publisher.cache, "__version__", "99.0")
+    build(archive.root, jobs=1)
+    assert len(renders) == 12
+    assert digest(archive.root / "site") == fresh(archive, tmp_path)
+
+
+def test_cache_follows_added_removed_and_renamed_issues(
+    archive: Newsletter, tmp_path: Path
+) -> None:
+    build(archive.root)
+    shutil.rmtree(archive.root / "issues" / "2025-02-05-issue-4")
+    archive.issue("2025-03-01-new.md", title="Brand new", date="2025-03-01", tags="[trade]")
+    (archive.root / "issues" / "2025-02-06-issue-5").rename(
+        archive.root / "issues" / "2025-02-06-moved"
+    )
+    rebuild_matches_fresh(archive, tmp_path)
+    site = archive.root / "site"
+    assert not (site / "issue-4").exists() and not (site / "issue-5").exists()
+    assert (site / "moved" / "chart.png").is_file()
+
+
+def test_a_hand_edited_site_file_is_not_reused(archive: Newsletter, tmp_path: Path) -> None:
+    build(archive.root)
+    page = archive.root / "site" / "issue-2" / "email.html"
+    page.write_text("tampered", encoding="utf-8")
+    build(archive.root)
+    assert page.read_text() != "tampered"
+    assert digest(archive.root / "site") == fresh(archive, tmp_path)
+
+
+def test_scheduled_issue_appears_when_its_day_comes(newsletter: Newsletter) -> None:
+    import datetime as dt
+
+    newsletter.issue("2030-01-01-later.md", title="Later", date="2030-01-01")
+    build(newsletter.root, now=dt.datetime(2029, 12, 31, tzinfo=dt.UTC))
+    assert not (newsletter.root / "site" / "later").exists()
+    build(newsletter.root, now=dt.datetime(2030, 1, 2, tzinfo=dt.UTC))
+    assert (newsletter.root / "site" / "later" / "email.html").is_file()
+
+
+def test_parallel_build_equals_serial(archive: Newsletter, tmp_path: Path) -> None:
+    build(archive.root, out=tmp_path / "serial", jobs=1, cache=False)
+    build(archive.root, out=tmp_path / "parallel", jobs=2, cache=False)
+    serial, parallel = digest(tmp_path / "serial"), digest(tmp_path / "parallel")
+    assert len(serial) > 40
+    assert serial == parallel
+
+
+def test_a_corrupt_cache_is_ignored(archive: Newsletter, tmp_path: Path) -> None:
+    build(archive.root)
+    index = archive.root / ".publisher-cache" / "index.pickle"
+    index.write_bytes(b"not a pickle")
+    for body in (archive.root / ".publisher-cache" / "render").iterdir():
+        body.write_bytes(b"garbage")
+        break
+    rebuild_matches_fresh(archive, tmp_path)
