@@ -148,7 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--big", type=int, default=10000, help="issues for the scaling run; 0: skip")
+    parser.add_argument("--big", type=int, default=10000, help="issues to scale to; 0: skip")
     parser.add_argument("--no-pelican", action="store_true")
     args = parser.parse_args()
 
@@ -175,30 +175,61 @@ def main() -> None:
         pelican = 0.0
         if not args.no_pelican:
             project = pelican_project(root, work / "pelican")
-            command = [sys.executable, "-m", "pelican", "content", "-o", "output", "-s",
-                       "pelicanconf.py", "-q"]
+            command = [
+                sys.executable,
+                "-m",
+                "pelican",
+                "content",
+                "-o",
+                "output",
+                "-s",
+                "pelicanconf.py",
+                "-q",
+            ]
             pelican = median_of(
-                args.runs, lambda n: shutil.rmtree(project / "output", ignore_errors=True),
-                command, cwd=project,
+                args.runs,
+                lambda n: shutil.rmtree(project / "output", ignore_errors=True),
+                command,
+                cwd=project,
             )
 
         n = f"{args.issues:,}"
         ratio = f", Pelican {pelican:.2f} s: {pelican / cold:.1f}x faster" if pelican else ""
-        rows.append((f"cold build, {n} issues", "<= 1.0 s and <= 1/3 of Pelican",
-                     f"{cold:.2f} s{ratio}", cold <= 1.0 and (not pelican or cold <= pelican / 3)))
-        rows.append((f"rebuild, nothing changed, {n}", "<= 0.3 s", f"{unchanged:.2f} s",
-                     unchanged <= 0.3))
+        rows.append(
+            (
+                f"cold build, {n} issues",
+                "<= 1.0 s and <= 1/3 of Pelican",
+                f"{cold:.2f} s{ratio}",
+                cold <= 1.0 and (not pelican or cold <= pelican / 3),
+            )
+        )
+        rows.append(
+            (f"rebuild, nothing changed, {n}", "<= 0.3 s", f"{unchanged:.2f} s", unchanged <= 0.3)
+        )
         rows.append((f"rebuild, one issue changed, {n}", "<= 0.4 s", f"{one:.2f} s", one <= 0.4))
         if args.big:
             big = generate(work / "big", args.big)
             clean(big)
             seconds, peak = timed([*PUBLISHER, "-C", str(big), "build"], memory=True)
-            rows.append((f"cold build, {args.big:,} issues", f"<= 12 x {cold:.2f} s",
-                         f"{seconds:.1f} s ({seconds / cold:.1f}x)", seconds <= 12 * cold))
-            rows.append((f"peak memory, {args.big:,} issues", "<= 300 MB",
-                         f"{peak / 1e6:.0f} MB (all processes)", peak <= 300e6))
-        rows.append(("`publisher render` one issue", "<= 0.25 s", f"{render:.3f} s",
-                     render <= 0.25))
+            rows.append(
+                (
+                    f"cold build, {args.big:,} issues",
+                    f"<= 12 x {cold:.2f} s",
+                    f"{seconds:.1f} s ({seconds / cold:.1f}x)",
+                    seconds <= 12 * cold,
+                )
+            )
+            rows.append(
+                (
+                    f"peak memory, {args.big:,} issues",
+                    "<= 300 MB",
+                    f"{peak / 1e6:.0f} MB (all processes)",
+                    peak <= 300e6,
+                )
+            )
+        rows.append(
+            ("`publisher render` one issue", "<= 0.25 s", f"{render:.3f} s", render <= 0.25)
+        )
         rows.append(("`publisher --help`", "<= 0.15 s", f"{helps:.3f} s", helps <= 0.15))
 
         print(f"\n{os.cpu_count()} cores, median of {args.runs} runs, whole processes\n")
