@@ -412,12 +412,15 @@ class _Writer:
             if kept is not None:
                 self.outputs[relative] = kept
                 return
-        temporary = target + self.TEMPORARY
+        # A file already in the spare tree may be a hard link shared with the live site: never
+        # write into it, write beside it and rename over it. A new file is written in place.
+        temporary = target + self.TEMPORARY if relative in self.files else target
         previous = self.store.reusable(relative, key, self.old) if key else None
         if previous is not None:
             try:
                 os.link(previous, temporary)
-                os.replace(temporary, target)
+                if temporary != target:
+                    os.replace(temporary, target)
                 self.outputs[relative] = self.store.outputs[relative]  # the very same file
                 return
             except OSError:
@@ -429,7 +432,8 @@ class _Writer:
             data = produce()
             with open(temporary, "wb") as handle:
                 handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(temporary, target)
+        if temporary != target:
+            os.replace(temporary, target)
         st = os.stat(target)
         self.outputs[relative] = Output(
             key or output_key(relative, st.st_size), st.st_size, st.st_mtime_ns, st.st_ino

@@ -17,8 +17,7 @@ import hashlib
 import importlib.util
 import os
 import pickle
-import shutil
-import tempfile
+import sqlite3
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from publisher.issue import Issue
 
 CACHE_DIR = ".publisher-cache"
 INDEX_FILE = "index.pickle"
+BODIES_FILE = "bodies.sqlite"
 FORMAT = 1
 #: Libraries whose version changes what a build writes.
 LIBRARIES = (
@@ -118,9 +118,11 @@ class BuildCache:
     """Reads and writes ``.publisher-cache/`` for one newsletter folder."""
 
     def __init__(self, root: Path, key: str, enabled: bool = True) -> None:
-        # Disabled, it neither reads nor writes the folder's cache; renderings still go to disk,
-        # in a temporary folder, so that a build holds one of them in memory at a time.
-        self.dir = root / CACHE_DIR if enabled else Path(tempfile.mkdtemp(prefix="publisher-"))
+        # Disabled, it neither reads nor writes the folder's cache (renderings wait in memory,
+        # in SQLite, where a build holds them more compactly than as Python objects).
+        self.dir = root / CACHE_DIR
+        self._db: sqlite3.Connection | None = None
+        self._keys: set[str] = set()
         self.key = key
         self.enabled = enabled
         self.records: dict[str, Record] = {}
@@ -175,21 +177,48 @@ class BuildCache:
         self.records[str(path)] = record
         return record
 
+    @property
+    def _bodies(self) -> sqlite3.Connection:
+        """Return the store of rendered bodies (in memory when the cache is disabled)."""
+        if self._db is None:
+            self._db = self._open()
+            self._keys = {row[0] for row in self._db.execute("SELECT key FROM bodies")}
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        if not self.enabled:
+            db = sqlite3.connect(":memory:")
+        else:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            path = self.dir / BODIES_FILE
+            try:
+                db = sqlite3.connect(path)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError:  # damaged: start again with an empty one
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                db = sqlite3.connect(path)
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT, text TEXT, "
+            "article TEXT)"
+        )
+        return db
+
     def has_body(self, record: Record) -> bool:
         """Return whether the record's rendered outputs are stored."""
-        key = record.render_key
-        return key is not None and (self.dir / "render" / f"{key}.pickle").is_file()
+        self._bodies  # noqa: B018 (opens the store and reads its keys)
+        return record.render_key is not None and record.render_key in self._keys
 
     def body(self, record: Record) -> dict[str, str] | None:
-        """Return the stored email HTML, text and article of a rendered record, if intact."""
+        """Return the stored email HTML, text and article of a rendered record, if any."""
         if record.render_key is None:
             return None
-        try:
-            with (self.dir / "render" / f"{record.render_key}.pickle").open("rb") as handle:
-                body = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError):
-            return None
-        return body if isinstance(body, dict) else None
+        row = self._bodies.execute(
+            "SELECT html, text, article FROM bodies WHERE key = ?", (record.render_key,)
+        ).fetchone()
+        return {"html": row[0], "text": row[1], "article": row[2]} if row else None
 
     def store(
         self,
@@ -208,14 +237,17 @@ class BuildCache:
             self.key, str(path), repr(record.signature), repr(sorted(record.deps.items()))
         )
         record.view, record.image_url, record.files = view, image_url, files
-        target = self.dir / "render" / f"{record.render_key}.pickle"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL))
+        self._bodies.execute(
+            "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)",
+            (record.render_key, body["html"], body["text"], body["article"]),
+        )
+        self._keys.add(record.render_key)
 
     def close(self) -> None:
-        """Remove the temporary folder of a disabled cache."""
-        if not self.enabled:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        """Close the store of bodies (without committing: ``save`` commits)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     # -- outputs --
 
@@ -246,14 +278,19 @@ class BuildCache:
                 return False
         return True
 
-    def save(self, out: Path, state: str, paths: list[Path] | None = None) -> None:
-        """Write the index; with ``paths``, also drop the records of files that are gone and
-        the rendered bodies nothing uses."""
+    def save(self, out: Path, state: str, paths: list[Path]) -> None:
+        """Commit the bodies (dropping those nothing uses), then write the index; records of
+        issue files that are gone are dropped."""
         if not self.enabled:
             return
-        if paths is not None:
-            keep = {str(p) for p in paths}
-            self.records = {k: v for k, v in self.records.items() if k in keep}
+        keep = {str(p) for p in paths}
+        self.records = {k: v for k, v in self.records.items() if k in keep}
+        used = {r.render_key for r in self.records.values() if r.render_key}
+        unused = self._keys - used
+        db = self._bodies
+        db.executemany("DELETE FROM bodies WHERE key = ?", [(k,) for k in unused])
+        db.commit()
+        self._keys -= unused
         self.out, self.state = str(out), state
         light = {  # the bodies are in the issue files; keep the index small and quick to read
             k: replace(r, issue=replace(r.issue, body=""), complete=False) if r.complete else r
@@ -267,17 +304,7 @@ class BuildCache:
             "out": self.out,
             "state": state,
         }
-        self.dir.mkdir(parents=True, exist_ok=True)
         _write_atomic(self.dir / INDEX_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-        if paths is None:
-            return
-        used = {f"{r.render_key}.pickle" for r in self.records.values() if r.render_key}
-        render_dir = self.dir / "render"
-        if render_dir.is_dir():
-            for stale in render_dir.iterdir():
-                if stale.name not in used:
-                    with contextlib.suppress(OSError):
-                        stale.unlink()
 
 
 def _intact(outputs: dict[str, Output], relative: str, key: str, root: Path) -> bool:

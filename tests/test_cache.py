@@ -181,9 +181,10 @@ def test_parallel_build_equals_serial(archive: Newsletter, tmp_path: Path) -> No
 
 def test_a_corrupt_cache_is_ignored(archive: Newsletter, tmp_path: Path) -> None:
     build(archive.root)
-    index = archive.root / ".publisher-cache" / "index.pickle"
-    index.write_bytes(b"not a pickle")
-    for body in (archive.root / ".publisher-cache" / "render").iterdir():
-        body.write_bytes(b"garbage")
-        break
+    cache = archive.root / ".publisher-cache"
+    (cache / "index.pickle").write_bytes(b"not a pickle")
+    rebuild_matches_fresh(archive, tmp_path)
+    for name in ("bodies.sqlite", "bodies.sqlite-wal"):
+        if (cache / name).exists():
+            (cache / name).write_bytes(b"garbage" * 100)
     rebuild_matches_fresh(archive, tmp_path)
