@@ -190,9 +190,9 @@ def generate(out: Path, issues: int, seed: int = 7) -> Path:
     (out / "newsletter.toml").write_text(SETTINGS, encoding="utf-8")
     lead = out / "lead.png"
     Image.new("RGB", (1200, 675), (30, 60, 110)).save(lead, optimize=True)
-    start = dt.date(2006, 1, 2)
+    start = dt.date(2025, 1, 1) - dt.timedelta(days=issues)  # one a day, all in the past
     for n in range(issues):
-        day = start + dt.timedelta(days=7 * n // 3)
+        day = start + dt.timedelta(days=n)
         folder = out / "issues" / f"{day.isoformat()}-issue-{n:05d}"
         folder.mkdir()
         (folder / "index.md").write_text(issue_text(n, day, rng), encoding="utf-8")

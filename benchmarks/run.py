@@ -79,7 +79,9 @@ def pelican_project(root: Path, out: Path) -> Path:
 
 
 class PeakMemory:
-    """Samples the summed resident memory of a process and all its descendants."""
+    """Samples the memory of a process and all its descendants: the sum of their proportional
+    set sizes (PSS), which splits pages shared between forked workers instead of counting them
+    once per process."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self.running = pid, 0, True
@@ -102,9 +104,9 @@ class PeakMemory:
             total = 0
             for pid in self._tree(self.pid):
                 try:
-                    with open(f"/proc/{pid}/status") as handle:
+                    with open(f"/proc/{pid}/smaps_rollup") as handle:
                         for line in handle:
-                            if line.startswith("VmRSS:"):
+                            if line.startswith("Pss:"):
                                 total += int(line.split()[1]) * 1024
                 except OSError:
                     pass
