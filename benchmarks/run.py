@@ -225,7 +225,7 @@ def main() -> None:
                 (
                     f"peak memory, {args.big:,} issues",
                     "<= 300 MB",
-                    f"{peak / 1e6:.0f} MB (all processes)",
+                    f"{peak / 1e6:.0f} MB (all processes, PSS)",
                     peak <= 300e6,
                 )
             )
