@@ -86,7 +86,10 @@ def build(
         drafts = sum(1 for i in issues if i.draft)
         scheduled = sum(1 for i in issues if not i.draft and i.is_scheduled(now))
 
-        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _unwritable(out, exc) from exc
         _remove_leftovers(out)
         logo = local_path(config.logo, root)
 
@@ -103,16 +106,50 @@ def build(
 
         items = _render_missing(published, config, theme, store, progress, jobs)
         spare = out.with_name(f".{out.name}.spare")
-        spare.mkdir(exist_ok=True)
+        try:
+            spare.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise _unwritable(out, exc) from exc
         warn_changed_ids(read_manifest(out), [i.issue for i in items])
         state = site_state()
-        outputs = write_site(spare, root, config, theme, items, store, out)
-        swap_in(spare, out)
+        _warn_missing_images(published)
+        try:
+            outputs = write_site(spare, root, config, theme, items, store, out)
+            swap_in(spare, out)
+        except OSError as exc:
+            raise _unwritable(out, exc) from exc
         store.spare_outputs, store.outputs = store.outputs, outputs
         store.save(out, state, paths)
         return BuildResult(out, len(published), drafts, scheduled, time.perf_counter() - started)
     finally:
         store.close()
+
+
+def _unwritable(out: Path, exc: OSError) -> PublisherError:
+    where = exc.filename or out
+    return PublisherError.at(
+        f"cannot write the site to {out}: {exc.strerror} ({where})",
+        hint="build into a folder you can write to, e.g. --out site (the previous site is intact)",
+    )
+
+
+def _warn_missing_images(records: Sequence[Record]) -> None:
+    """Warn about local images an issue shows that do not exist (its email shows a hole)."""
+    for record in records:
+        missing = [name for name in record.deps if name not in record.files]
+        if not missing:
+            continue
+        lines = record.issue.source.read_text(encoding="utf-8-sig", errors="replace").split("\n")
+        for name in missing:
+            line = next((n for n, text in enumerate(lines, 1) if name in text), None)
+            warn(
+                Problem(
+                    f"image {name!r} not found next to the issue: the email shows a gap",
+                    record.issue.source,
+                    line,
+                    "check the file name, or put the image in the issue's folder",
+                )
+            )
 
 
 def _load(paths: Sequence[Path], config: Config, store: BuildCache) -> dict[Path, Record]:
@@ -517,10 +554,14 @@ def _check_out(root: Path, out: Path) -> None:
             f"refusing to build into {out}: it holds your own files",
             hint=f"build into a folder of its own, e.g. --out {SITE_DIR}",
         )
-    if out.exists() and not out.is_dir():
-        raise PublisherError.at(
-            f"cannot build into {out}: it is a file", hint="choose another --out folder"
-        )
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise PublisherError.at(
+                    f"cannot build into {out}: {folder} is a file, not a folder",
+                    hint="choose another --out folder",
+                )
+            break
 
 
 def _remove_leftovers(out: Path) -> None:

@@ -102,7 +102,7 @@ def _shown(path: Path | None, root: Path) -> str:
     if path is None:
         return SETTINGS_FILE
     try:
-        return str(path.resolve().relative_to(root.resolve()))
+        return str(path.absolute().relative_to(root.absolute()))
     except ValueError:
         return str(path)
 

@@ -62,8 +62,8 @@ class PublisherError(Exception):
 
 def _display(path: Path, root: Path | None) -> str:
     """Show ``path`` relative to ``root`` (the working folder by default) when it lies inside it."""
-    try:
-        return str(path.resolve().relative_to((root or Path.cwd()).resolve()))
+    try:  # absolute(), not resolve(): show the path the user knows, links and all
+        return str(path.absolute().relative_to((root or Path.cwd()).absolute()))
     except (ValueError, OSError):
         return str(path)
 

@@ -100,10 +100,22 @@ def issue_files(root: Path) -> list[Path]:
             name = entry.name
             if name.startswith((".", "_")):
                 continue
-            if entry.is_file() and name.lower().endswith(".md") and name.lower() != "readme.md":
+            try:
+                is_file, is_dir = entry.is_file(), entry.is_dir()
+            except OSError:  # a symbolic link in a loop
+                is_file = is_dir = False
+            if is_file and name.lower().endswith(".md") and name.lower() != "readme.md":
                 found.append(folder / name)
-            elif entry.is_dir() and os.path.isfile(os.path.join(entry.path, FOLDER_INDEX)):
+            elif is_dir and os.path.isfile(os.path.join(entry.path, FOLDER_INDEX)):
                 found.append(folder / name / FOLDER_INDEX)
+            elif entry.is_symlink() and not os.path.exists(entry.path):
+                warn(
+                    Problem(
+                        "a symbolic link that leads nowhere (or round in a loop) is skipped",
+                        folder / name,
+                        hint="point the link at an existing file, or delete it",
+                    )
+                )
     return found
 
 
@@ -143,9 +155,36 @@ def duplicates(issues: list[Issue]) -> list[Problem]:
     return problems
 
 
+#: An issue file larger than this cannot become a usable email (Gmail clips at 102 KB).
+MAX_ISSUE_BYTES = 1_000_000
+
+
 def load_issue(path: Path, config: Config) -> Issue:
     """Read and validate one issue file."""
-    raw = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        raw = path.read_bytes() if size <= MAX_ISSUE_BYTES else b""
+    except OSError as exc:
+        raise PublisherError.at(
+            f"cannot read the file: {exc.strerror}",
+            path,
+            hint="check that it exists and is readable",
+        ) from exc
+    if size > MAX_ISSUE_BYTES:
+        raise PublisherError.at(
+            f"the file is {size / 1e6:.1f} MB; no inbox shows an email that long (Gmail clips "
+            "at 102 KB)",
+            path,
+            1,
+            "split it into several issues, or move long material to a linked page",
+        )
+    if raw[:8192].count(b"\x00") > 16:  # a stray NUL is a typo (removed below); many: binary
+        raise PublisherError.at(
+            "this is not a text file (it holds binary data)",
+            path,
+            raw[: raw.index(b"\x00")].count(b"\n") + 1,
+            "move it out of issues/, or give it another extension than .md",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -193,6 +232,15 @@ def parse_issue(text: str, path: Path, config: Config) -> Issue:
         ) from None
     meta, key_lines = _read_yaml("\n".join(lines[1:end]), path)
     body = "\n".join(lines[end + 1 :])
+    if not body.strip():
+        warn(
+            Problem(
+                "the issue has no text below its front matter",
+                path,
+                end + 1,
+                "write the issue below the closing `---` line",
+            )
+        )
     return _build(meta, key_lines, body, end + 2, path, config)
 
 

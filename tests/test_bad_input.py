@@ -1,0 +1,360 @@
+"""The bad-input catalogue: every case run through the CLI as a user would.
+
+Each case gets exit status 1 with a message naming the file (and line where there is one) and
+the fix, no traceback, the previous site/ byte-identical and no author file touched; or, where
+that is right, a warning and a good build. ``python tests/test_bad_input.py`` prints every case
+with the message it gets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lxml.etree
+import pytest
+from click.testing import CliRunner
+
+from conftest import SETTINGS, Newsletter
+from publisher.cli import cli
+from publisher.theme import default_theme_dir
+
+GOOD = "title: Good\ndate: 2025-01-01\nsummary: Fine.\n"
+
+
+@dataclass
+class Case:
+    """One bad input: how to make it, what to run, and what the user must be told."""
+
+    setup: Callable[[Newsletter], None]
+    expect: list[str]
+    command: list[str] = field(default_factory=lambda: ["build"])
+    status: int = 1
+    check: Callable[[Newsletter], None] | None = None
+
+
+def issue(name: str, content: str | bytes) -> Callable[[Newsletter], None]:
+    def setup(n: Newsletter) -> None:
+        path = n.root / "issues" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+    return setup
+
+
+def settings(text: str) -> Callable[[Newsletter], None]:
+    def setup(n: Newsletter) -> None:
+        (n.root / "newsletter.toml").write_text(text, encoding="utf-8")
+
+    return setup
+
+
+def template(name: str, text: str) -> Callable[[Newsletter], None]:
+    def setup(n: Newsletter) -> None:
+        (n.root / "templates").mkdir(exist_ok=True)
+        (n.root / "templates" / name).write_text(text, encoding="utf-8")
+
+    return setup
+
+
+def both(*steps: Callable[[Newsletter], None]) -> Callable[[Newsletter], None]:
+    def setup(n: Newsletter) -> None:
+        for step in steps:
+            step(n)
+
+    return setup
+
+
+def feeds_parse(n: Newsletter) -> None:
+    for name in ("feed.xml", "atom.xml"):
+        lxml.etree.parse(str(n.root / "site" / name))
+
+
+def built(slug: str) -> Callable[[Newsletter], None]:
+    def check(n: Newsletter) -> None:
+        assert (n.root / "site" / slug / "email.html").is_file(), slug
+
+    return check
+
+
+def symlink_loop(n: Newsletter) -> None:
+    (n.root / "issues" / "loop-a.md").symlink_to(n.root / "issues" / "loop-b.md")
+    (n.root / "issues" / "loop-b.md").symlink_to(n.root / "issues" / "loop-a.md")
+
+
+def new_issue(title: str) -> Callable[[Newsletter], None]:
+    return lambda n: None
+
+
+def out_under_a_file(n: Newsletter) -> None:
+    (n.root / "blocker").write_text("a file, not a folder", encoding="utf-8")
+
+
+MJML = (default_theme_dir() / "email.mjml.j2").read_text(encoding="utf-8")
+BIG = "---\n" + GOOD + "---\n" + ("Words words words. " * 600_000)
+
+CASES: dict[str, Case] = {
+    "invalid YAML": Case(
+        issue("2025-02-01-bad.md", "---\ntitle: [oops\ndate: 2025-02-01\n---\nText\n"),
+        ["issues/2025-02-01-bad.md:", "front matter is not valid YAML", "fix:"],
+    ),
+    "front matter not closed": Case(
+        issue("2025-02-01-bad.md", "---\ntitle: T\ndate: 2025-02-01\nText\n"),
+        ["issues/2025-02-01-bad.md:1: front matter is not closed", "fix: add a line `---`"],
+    ),
+    "missing title": Case(
+        issue("2025-02-01-bad.md", "---\ndate: 2025-02-01\n---\nText\n"),
+        ["issues/2025-02-01-bad.md:1: `title` is missing", "fix: add a line `title: ...`"],
+    ),
+    "missing date": Case(
+        issue("2025-02-01-bad.md", "---\ntitle: T\n---\nText\n"),
+        ["issues/2025-02-01-bad.md:1: `date` is missing", "fix: add a line `date: ...`"],
+    ),
+    "impossible date": Case(
+        issue("2025-02-01-bad.md", "---\ntitle: T\ndate: 2025-02-30\n---\nText\n"),
+        ["issues/2025-02-01-bad.md:3: '2025-02-30' is not a date", "fix: write the date as"],
+    ),
+    "tags as a string": Case(
+        issue("2025-02-01-bad.md", "---\ntitle: T\ndate: 2025-02-01\ntags: energy\n---\nX\n"),
+        ["issues/2025-02-01-bad.md:4: `tags` must be a list, not str", "fix: write a list"],
+    ),
+    'draft as "yes"': Case(
+        issue("2025-02-01-bad.md", '---\ntitle: T\ndate: 2025-02-01\ndraft: "yes"\n---\nX\n'),
+        ["issues/2025-02-01-bad.md:4: `draft` must be true or false", "fix: write `draft: true`"],
+    ),
+    "date as a number": Case(
+        issue("2025-02-01-bad.md", "---\ntitle: T\ndate: 20250201\n---\nText\n"),
+        ["issues/2025-02-01-bad.md:3: `date` must be text or a date, not int", "fix:"],
+    ),
+    "empty file": Case(
+        issue("2025-02-01-empty.md", ""),
+        ["issues/2025-02-01-empty.md:1: no front matter", "fix: start the file with a line `---`"],
+    ),
+    "only front matter": Case(
+        issue("2025-02-01-only.md", "---\ntitle: Only\ndate: 2025-02-01\n---\n"),
+        ["warning: issues/2025-02-01-only.md:4: the issue has no text below its front matter"],
+        status=0,
+        check=built("only"),
+    ),
+    "non-UTF-8 bytes": Case(
+        issue("2025-02-01-latin.md", b"---\ntitle: T\ndate: 2025-02-01\n---\nCaf\xe9\n"),
+        ["issues/2025-02-01-latin.md:5: not UTF-8 text (byte 0xe9)", "fix: save the file as UTF-8"],
+    ),
+    "UTF-8 BOM and CRLF": Case(
+        issue(
+            "2025-02-01-windows.md",
+            b"\xef\xbb\xbf---\r\ntitle: Win\r\ndate: 2025-02-01\r\n---\r\nOk\r\n",
+        ),
+        ["built 2 issues"],
+        status=0,
+        check=built("windows"),
+    ),
+    "NUL and control characters": Case(
+        issue(
+            "2025-02-01-ctl.md",
+            b'---\ntitle: "Bell\\a nul\\0 title"\ndate: 2025-02-01\n---\n'
+            b"Body\x00 with\x0b controls\x1f.\n",
+        ),
+        ["warning: issues/2025-02-01-ctl.md:5: control character U+0000 removed", "fix: delete"],
+        status=0,
+        check=both(built("ctl"), feeds_parse),
+    ),
+    "a 10 MB issue": Case(
+        issue("2025-02-01-huge.md", BIG),
+        ["issues/2025-02-01-huge.md:1: the file is 11.4 MB", "fix: split it into several issues"],
+    ),
+    "a binary file named .md": Case(
+        issue("2025-02-01-photo.md", b"\x89PNG\r\n\x1a\n" + b"\x00" * 200),
+        ["issues/2025-02-01-photo.md:3: this is not a text file", "fix: move it out of issues/"],
+    ),
+    "a binary file that is not .md": Case(
+        issue("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 200),
+        ["built 1 issue"],
+        status=0,
+    ),
+    "duplicate slugs": Case(
+        issue("2025-02-01-other.md", "---\ntitle: T\ndate: 2025-02-01\nslug: good\n---\nX\n"),
+        ["slug 'good' is used by", "fix: give one of them another `slug:`"],
+    ),
+    "duplicate ids": Case(
+        issue(
+            "2025-02-01-other.md",
+            "---\ntitle: T\ndate: 2025-02-01\nid: tag:news.example.org,2025-01-01:/good/\n---\nX\n",
+        ),
+        ["issues/2025-02-01-other.md:4: id 'tag:news.example.org,2025-01-01:/good/' is used by"],
+    ),
+    "a missing local image": Case(
+        issue(
+            "2025-02-01-pic.md", "---\ntitle: P\ndate: 2025-02-01\n---\n\n![A chart](chart.png)\n"
+        ),
+        ["warning: issues/2025-02-01-pic.md:6: image 'chart.png' not found", "fix: check the file"],
+        status=0,
+    ),
+    "a missing local image, checked": Case(
+        issue(
+            "2025-02-01-pic.md", "---\ntitle: P\ndate: 2025-02-01\n---\n\n![A chart](chart.png)\n"
+        ),
+        ["issues/2025-02-01-pic.md:6:12: error IMG003 image 'chart.png' not found", "fix:"],
+        command=["check"],
+    ),
+    "a link to a missing issue": Case(
+        issue(
+            "2025-02-01-link.md", "---\ntitle: L\ndate: 2025-02-01\n---\nSee [this](../nope/).\n"
+        ),
+        ["issues/2025-02-01-link.md:5:12: error LNK001 '../nope/' links to 'nope'", "fix:"],
+        command=["check"],
+    ),
+    "unknown settings keys": Case(
+        settings(SETTINGS + 'colour = "red"\n'),
+        ["warning: newsletter.toml:", "unknown setting `unsubscribe.colour` is ignored", "fix:"],
+        status=0,
+    ),
+    "a bad base_url": Case(
+        settings(SETTINGS.replace("https://news.example.org/", "news.example.org")),
+        ["newsletter.toml:2: setting `base_url`: 'news.example.org' is not an absolute http(s)"],
+    ),
+    "bad colours": Case(
+        settings(SETTINGS + '\n[colors]\ntext = "dark grey"\n'),
+        ["newsletter.toml:17: setting `colors.text`: 'dark grey' is not a colour", "fix: write"],
+    ),
+    "settings that are not TOML": Case(
+        settings('name = "Unclosed\n'),
+        ["newsletter.toml:1: settings are not valid TOML", "fix: see https://toml.io"],
+    ),
+    "a setting of the wrong type": Case(
+        settings("name = 42\n"),
+        ["newsletter.toml:1: setting `name`: must be a string, not int", "fix: put the value"],
+    ),
+    "a Jinja syntax error in a theme template": Case(
+        template("email.txt.j2", "{{ issue.title }}\n{% if %}\n"),
+        ["templates/email.txt.j2:2: template error:", "fix: fix the Jinja syntax"],
+    ),
+    "an undefined variable in a theme template": Case(
+        template("email.txt.j2", "{{ issue.title }}\n{{ issue.nope }}\n"),
+        ["templates/email.txt.j2:2: template error: 'publisher.context.IssueView object' has no"],
+    ),
+    "invalid MJML from a theme": Case(
+        template("email.mjml.j2", MJML.replace("</mj-body>", "")),
+        ["templates/email.mjml.j2: the email template produced invalid MJML", "fix: check the"],
+    ),
+    "an output folder that cannot be written": Case(
+        out_under_a_file,
+        ["cannot build into", "blocker is a file, not a folder", "fix: choose another --out"],
+        command=["build", "--out", "blocker/site"],
+    ),
+    "--out inside issues/": Case(
+        lambda n: None,
+        ["refusing to build into", "issues/site: it holds your own files", "fix: build into"],
+        command=["build", "--out", "issues/site"],
+    ),
+    "--out at the project root": Case(
+        lambda n: None,
+        ["refusing to build into", "it holds your own files"],
+        command=["build", "--out", "."],
+    ),
+    "a symbolic link loop in issues/": Case(
+        symlink_loop,
+        ["warning: issues/loop-a.md: a symbolic link that leads nowhere", "fix: point the link"],
+        status=0,
+    ),
+    "right-to-left title": Case(
+        issue(
+            "2025-02-01-rtl.md",
+            '---\ntitle: "שלום עולם"\ndate: 2025-02-01\nslug: שלום\n---\nטקסט\n',
+        ),
+        ["built 2 issues"],
+        status=0,
+        check=both(built("שלום"), feeds_parse),
+    ),
+    "CJK title, slug from the title": Case(
+        lambda n: None,
+        ["issues/2025-03-01-東京の夜.md"],
+        command=["new", "東京の夜", "--date", "2025-03-01"],
+        status=0,
+    ),
+    "emoji title, slug from the title": Case(
+        lambda n: None,
+        ["issues/2025-03-01-launch-day.md"],
+        command=["new", "🚀 Launch day 🎉", "--date", "2025-03-01"],
+        status=0,
+    ),
+}
+
+
+def snapshot(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    if not folder.exists():
+        return {}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if not p.is_symlink() and p.is_file() and not str(p.relative_to(folder)).startswith(skip)
+    }
+
+
+def run_case(name: str, root: Path) -> tuple[Newsletter, str, int]:
+    """Set a folder up with one good built issue, apply the case, run its command."""
+    case = CASES[name]
+    newsletter = Newsletter(root)
+    newsletter.issue("2025-01-01-good.md", front=GOOD, body="All fine here.\n")
+    runner = CliRunner()
+    first = runner.invoke(cli, ["-C", str(root), "build"], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    case.setup(newsletter)
+    result = runner.invoke(cli, ["-C", str(root), *case.command], catch_exceptions=False)
+    return newsletter, result.output, result.exit_code
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = CASES[name]
+    root = tmp_path / "news"
+    monkeypatch.chdir(tmp_path)
+    newsletter = Newsletter(root)
+    newsletter.issue("2025-01-01-good.md", front=GOOD, body="All fine here.\n")
+    runner = CliRunner()
+    first = runner.invoke(cli, ["-C", str(root), "build"], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    case.setup(newsletter)
+    site_before = snapshot(root / "site")
+    authors_before = snapshot(root, skip=("site", ".site", ".publisher-cache"))
+    monkeypatch.chdir(root)
+    result = runner.invoke(cli, [*case.command], catch_exceptions=False)
+    output = result.output
+    assert result.exit_code == case.status, output
+    assert "Traceback" not in output
+    for expected in case.expect:
+        assert expected in output, f"{expected!r} not in:\n{output}"
+    if case.status == 1:
+        assert snapshot(root / "site") == site_before, "the previous site/ changed"
+    authors_after = snapshot(root, skip=("site", ".site", ".publisher-cache"))
+    if case.command[0] != "new":
+        assert authors_after == authors_before, "an author file changed"
+    else:
+        assert set(authors_after) - set(authors_before) == {output.strip()}
+    if case.check:
+        case.check(newsletter)
+
+
+def test_the_catalogue_is_long_enough() -> None:
+    assert len(CASES) >= 30
+
+
+if __name__ == "__main__":  # print the catalogue with the message each case gets
+    import os
+    import tempfile
+
+    for name in CASES:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chdir(tmp)
+            _, output, status = run_case(name, Path(tmp) / "news")
+            lines = [line for line in output.splitlines() if line.strip()]
+            print(f"- **{name}** (exit {status}): " + " / ".join(lines[:3]).replace(tmp + "/", ""))
+    shutil.rmtree(Path(tempfile.gettempdir()) / "unused", ignore_errors=True)
+    sys.exit(0)
