@@ -75,11 +75,12 @@ class _TextRenderer:
         token = tokens[i]
         kind = token.type
         if kind == "heading_open":
-            title = self.inline(tokens[i + 1])
+            title = wrap(self.inline(tokens[i + 1]), width)
             level = int(token.tag[1])
             if level <= 2:
-                return f"{title}\n{('=' if level == 1 else '-') * min(len(title), width)}"
-            return wrap(title, width)
+                longest = max(len(line) for line in title.split("\n"))
+                return f"{title}\n{('=' if level == 1 else '-') * min(longest, width)}"
+            return title
         if kind == "paragraph_open":
             inline = tokens[i + 1]
             found = standalone_image(inline)
