@@ -334,6 +334,7 @@ class PreviewServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+    request_queue_size = 128  # the default 5 makes a burst of clients wait seconds to connect
 
     def __init__(self, address: tuple[str, int], root: Path) -> None:
         if ":" in address[0]:
@@ -402,6 +403,9 @@ def is_loopback(host: str) -> bool:
 def start(root: Path, host: str = "127.0.0.1", port: int = 8000) -> PreviewServer:
     """Start the server and its watcher on background threads; return the server."""
     server = PreviewServer((host, port), root)
-    threading.Thread(target=server.serve_forever, name="preview-http", daemon=True).start()
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="preview-http", daemon=True
+    )
+    serving.start()
     threading.Thread(target=watch, args=(server,), name="preview-watch", daemon=True).start()
     return server

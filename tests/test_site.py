@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -358,8 +359,8 @@ def test_a_killed_build_leaves_the_old_site_whole(newsletter: Newsletter) -> Non
     archive(newsletter, 2)
     site = built(newsletter)
     old = tree_digest(site)
-    for n in range(40):  # enough work that a kill lands mid-build
-        day = f"2025-03-{n % 28 + 1:02d}"
+    for n in range(150):  # enough work that kills land in every phase of a build
+        day = f"2025-{n % 12 + 1:02d}-{n % 28 + 1:02d}"
         newsletter.issue(f"{day}-more-{n}.md", title=f"More {n}", date=day, body="Words. " * 400)
     build(newsletter.root, now=NOW, out=newsletter.root / "reference")
     new = tree_digest(newsletter.root / "reference")
@@ -368,14 +369,15 @@ def test_a_killed_build_leaves_the_old_site_whole(newsletter: Newsletter) -> Non
     subprocess.run([*command, "--out", str(newsletter.root / "timing")], check=True)
     whole = time.perf_counter() - started
     killed = 0
-    for fraction in (0.3, 0.5, 0.7, 0.85, 0.95):  # moments across the build, start-up included
+    moments = sorted(random.Random(7).uniform(0.05, 1.0) for _ in range(20))
+    for fraction in moments:  # 20 moments across the build, start-up and swap included
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(whole * fraction)
         proc.send_signal(signal.SIGKILL)
         killed += proc.wait() == -signal.SIGKILL
         after = tree_digest(site)
         assert after in (old, new), f"a mixed tree after a kill at {fraction:.0%} of a build"
-    assert killed >= 3, "the builds finished before they could be killed"
+    assert killed >= 12, "the builds finished before they could be killed"
     build(newsletter.root, now=NOW)  # the next build cleans up what the kills left
     assert tree_digest(site) == new
     leftovers = [p.name for p in newsletter.root.iterdir() if p.name.startswith(".site")]
