@@ -72,7 +72,8 @@ class _Group(click.Group):
     type=click.Path(file_okay=False, path_type=Path),
     default=".",
     show_default=True,
-    help="The newsletter folder to work in, e.g. -C ~/my-newsletter.",
+    help="Work in this newsletter folder, as if started there (paths are relative to it), "
+    "e.g. -C ~/my-newsletter.",
 )
 @click.option("-v", "--verbose", count=True, help="Say more (repeat for debug output).")
 @click.option("-q", "--quiet", count=True, help="Say less: only warnings and errors.")
@@ -86,7 +87,12 @@ def cli(ctx: click.Context, root: Path, verbose: int, quiet: int) -> None:
     Publish:  publisher build
     """
     _setup_logging(verbose, quiet)
-    ctx.obj = root
+    if root != Path("."):
+        try:
+            os.chdir(root)  # like git -C: every path given is then relative to the folder
+        except OSError as exc:
+            raise click.BadParameter(f"{root}: {exc.strerror}", param_hint="'-C'") from exc
+    ctx.obj = Path(".")
 
 
 @cli.command()

@@ -75,6 +75,14 @@ class Newsletter:
         return path
 
 
+@pytest.fixture(autouse=True)
+def _keep_working_folder() -> Iterator[None]:
+    """Restore the working folder: `publisher -C DIR` changes it, as `git -C` does."""
+    before = os.getcwd()
+    yield
+    os.chdir(before)
+
+
 @pytest.fixture
 def newsletter(tmp_path: Path) -> Newsletter:
     """Return an empty newsletter folder with valid settings."""

@@ -307,7 +307,7 @@ def run_case(name: str, root: Path) -> tuple[Newsletter, str, int]:
     first = runner.invoke(cli, ["-C", str(root), "build"], catch_exceptions=False)
     assert first.exit_code == 0, first.output
     case.setup(newsletter)
-    result = runner.invoke(cli, ["-C", str(root), *case.command], catch_exceptions=False)
+    result = runner.invoke(cli, [*case.command], catch_exceptions=False)
     return newsletter, result.output, result.exit_code
 
 
