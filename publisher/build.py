@@ -332,6 +332,14 @@ def write_site(
     from publisher.cache import output_key
     from publisher.web import STYLE_FILE, Pages
 
+    if items and not config.author.email:
+        warn(
+            Problem(
+                "no sender address: the ready-to-send email.eml files are left out",
+                config.path,
+                hint='set email under [author], e.g. email = "you@example.org"',
+            )
+        )
     writer = _Writer(folder, old, store)
     pages = Pages(theme, config, [(i.issue, i.view) for i in items])
     everywhere = output_key(store.key, [t for t in pages.tags.values()])
@@ -340,6 +348,8 @@ def write_site(
         slug, key = item.issue.slug, item.record.render_key
         writer.put(f"{slug}/email.html", key, partial(_email_html, item))
         writer.put(f"{slug}/email.txt", key, partial(_email_text, item))
+        if config.author.email:  # a message needs a sender; warned about below otherwise
+            writer.put(f"{slug}/email.eml", key, partial(_email_eml, item, config))
         for name in item.record.files:
             source = item.issue.source.parent / name
             writer.put(f"{slug}/{name}", output_key(item.record.deps.get(name)), source=source)
@@ -399,6 +409,12 @@ def _email_html(item: Item) -> str:
 
 def _email_text(item: Item) -> str:
     return item.rendered().text
+
+
+def _email_eml(item: Item, config: Config) -> bytes:
+    from publisher.message import compose
+
+    return compose(item.issue, item.rendered(), config)
 
 
 def _issue_page(pages: Pages, item: Item) -> str:

@@ -192,10 +192,11 @@ LEVEL_NAMES = ("error", "warning", "info")
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["html", "text", "mjml"]),
+    type=click.Choice(["html", "text", "mjml", "eml"]),
     default="html",
     show_default=True,
-    help="What to print: the email's HTML, its plain-text twin, or the MJML source.",
+    help="What to print: the email's HTML, its plain-text twin, the MJML source, or the whole "
+    "MIME message (.eml).",
 )
 @click.pass_obj
 def render(root: Path, issue: str, fmt: str) -> None:
@@ -203,6 +204,11 @@ def render(root: Path, issue: str, fmt: str) -> None:
 
     ISSUE is the issue's file or its slug. Example: publisher render grain-corridor --format text
     """
+    if fmt == "eml":
+        from publisher.message import send_issue
+
+        sys.stdout.buffer.write(send_issue(root, issue, [], prefix=False, dry_run=True))
+        return
     from publisher.render import render_one
 
     rendered = render_one(root, issue)
@@ -296,6 +302,39 @@ def preview(root: Path, host: str, port: int, open_browser: bool) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@cli.command()
+@click.argument("issue")
+@click.option(
+    "--to",
+    "recipients",
+    multiple=True,
+    required=True,
+    help="Who gets the test; repeat for more. Example: --to me@example.org",
+)
+@click.option(
+    "--prefix/--no-prefix",
+    default=True,
+    show_default=True,
+    help="Start the subject with [TEST].",
+)
+@click.option("--dry-run", is_flag=True, help="Print the message instead of sending it.")
+@click.pass_obj
+def send(root: Path, issue: str, recipients: tuple[str, ...], prefix: bool, dry_run: bool) -> None:
+    """Send ISSUE (its file or slug; drafts too) to yourself through the SMTP server in the
+    settings, exactly as email.eml holds it.
+
+    The password comes only from the environment variable PUBLISHER_SMTP_PASSWORD.
+    Example: publisher send grain-corridor --to me@example.org
+    """
+    from publisher.message import send_issue
+
+    data = send_issue(root, issue, recipients, prefix=prefix, dry_run=dry_run)
+    if dry_run:
+        sys.stdout.buffer.write(data)
+    else:
+        log.info("sent to %s", ", ".join(recipients))
 
 
 #: Builds with more issues than this show a progress bar on a terminal.

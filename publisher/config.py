@@ -123,11 +123,44 @@ class Unsubscribe:
     url: str = field(
         default="", metadata=_doc('With service = "custom": the link or merge tag to use.')
     )
+    header_url: str = field(
+        default="",
+        metadata=_doc(
+            "https:// one-click unsubscribe URL for the List-Unsubscribe header of email.eml."
+        ),
+    )
+    mailto: str = field(
+        default="", metadata=_doc("Address that unsubscribes whoever writes to it (header too).")
+    )
 
     @property
     def link(self) -> str:
         """Return the merge tag or URL that goes into the email."""
         return self.url if self.service == "custom" else UNSUBSCRIBE_PRESETS[self.service]
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """The server `publisher send` delivers test messages through. The password is only ever
+    read from the environment variable PUBLISHER_SMTP_PASSWORD."""
+
+    host: str = field(default="localhost", metadata=_doc("SMTP server name."))
+    port: int = field(default=587, metadata=_doc("Port: 587 for STARTTLS, 465 for TLS."))
+    security: str = field(default="starttls", metadata=_doc("starttls, tls or none."))
+    user: str = field(
+        default="",
+        metadata=_doc(
+            "User name to log in with; empty: no login (or set it in PUBLISHER_SMTP_USER)."
+        ),
+    )
+    ca_file: str = field(
+        default="",
+        metadata=_doc("Certificate authority file for a private server; empty: the system's."),
+    )
+    timeout: int = field(default=30, metadata=_doc("Seconds to wait for the server."))
+
+
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 @dataclass(frozen=True)
@@ -160,6 +193,7 @@ class Config:
         default_factory=Unsubscribe, metadata=_doc("The unsubscribe link.")
     )
     feeds: Feeds = field(default_factory=Feeds, metadata=_doc("The feeds."))
+    smtp: Smtp = field(default_factory=Smtp, metadata=_doc("Test sends (publisher send)."))
     subscribe: Subscribe = field(default_factory=Subscribe, metadata=_doc("The subscribe box."))
     social: dict[str, str] = field(
         default_factory=dict,
@@ -435,6 +469,40 @@ def _check_values(config: Config, problem: Any) -> None:
                 f"{logo!r} is not a file in this folder",
                 "put the image in your newsletter folder, or give its https:// URL",
             )
+    unsub = config.unsubscribe
+    if unsub.header_url and not unsub.header_url.startswith(("https://", "http://")):
+        problem(
+            "unsubscribe",
+            "header_url",
+            f"{unsub.header_url!r} is not an http(s) URL",
+            "give the full https:// unsubscribe link your email service provides",
+        )
+    if unsub.mailto and ("@" not in unsub.mailto or unsub.mailto.startswith("mailto:")):
+        problem(
+            "unsubscribe",
+            "mailto",
+            f"{unsub.mailto!r} is not an email address",
+            'write just the address, e.g. mailto = "unsubscribe@example.org"',
+        )
+    smtp = config.smtp
+    if smtp.security not in SMTP_SECURITY:
+        problem(
+            "smtp",
+            "security",
+            f"{smtp.security!r} is not one of " + ", ".join(SMTP_SECURITY),
+            'use "starttls" (port 587), "tls" (port 465) or "none"',
+        )
+    if not 0 < smtp.port < 65536:
+        problem("smtp", "port", f"{smtp.port} is not a port number", "use 587, 465 or 25")
+    if smtp.timeout < 1:
+        problem("smtp", "timeout", "must be 1 or more", "give the seconds to wait, e.g. 30")
+    if smtp.ca_file and config.path and not (config.path.parent / smtp.ca_file).is_file():
+        problem(
+            "smtp",
+            "ca_file",
+            f"{smtp.ca_file!r} is not a file",
+            "give the path of a PEM certificate file, or leave it empty",
+        )
     if config.feeds.limit < 1:
         problem(
             "feeds", "limit", "must be 1 or more", "set how many issues the feeds carry, e.g. 20"

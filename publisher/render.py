@@ -181,16 +181,25 @@ def _normalise_text(text: str) -> str:
 
 def render_one(root: Path, name: str) -> Rendered:
     """Render the issue named by its file path or its slug."""
+    config, issue = find_issue(root, name)
+    return render_issue(issue, config, theme_for_render(root))
+
+
+def theme_for_render(root: Path) -> Theme:
+    """Return the theme for a one-off render: compiled templates are reused (and kept) only in
+    a folder that has been built, where the cache already is."""
+    return Theme(root, keep_compiled=(root / ".publisher-cache").is_dir())
+
+
+def find_issue(root: Path, name: str) -> tuple[Config, Issue]:
+    """Return the settings and the issue named by its file path or its slug (drafts too)."""
     config = load_config(root)
     path = Path(name)
     if not path.is_absolute():
         path = Path.cwd() / path
     if path.is_dir() and (path / FOLDER_INDEX).is_file():
         path = path / FOLDER_INDEX
-    issue = load_issue(path, config) if path.is_file() else _find(root, config, name)
-    # A folder that has been built keeps compiled templates; reuse them (and keep new ones).
-    theme = Theme(root, keep_compiled=(root / ".publisher-cache").is_dir())
-    return render_issue(issue, config, theme)
+    return config, load_issue(path, config) if path.is_file() else _find(root, config, name)
 
 
 def _find(root: Path, config: Config, name: str) -> Issue:

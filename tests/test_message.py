@@ -1,0 +1,339 @@
+"""email.eml and `publisher send`: a real SMTP server (aiosmtpd) with STARTTLS and login,
+and two independent parsers reading the message back."""
+
+from __future__ import annotations
+
+import email
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import fast_mail_parser
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from click.testing import CliRunner
+
+from conftest import Newsletter
+from publisher.build import build
+from publisher.cli import cli
+
+USER, PASSWORD = "tester", "s3cret-pass"
+BODY = "Hello **readers**, see [the map](https://map.example/).\n\n## Part two\n\nMore words.\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what arrives and refuses one address."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        )
+        return "250 Message accepted"
+
+
+def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+        USER.encode(),
+        PASSWORD.encode(),
+    )
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd replies 535 itself
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def smtp(authority: trustme.CA) -> Iterator[tuple[Inbox, int]]:
+    """Run an SMTP server on 127.0.0.1 that requires STARTTLS and a login."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_require_tls=True,
+    )
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def configure(newsletter: Newsletter, authority: trustme.CA, port: int, **smtp: Any) -> None:
+    authority.cert_pem.write_to_path(str(newsletter.root / "ca.pem"))
+    values = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "starttls",
+        "user": USER,
+        "ca_file": "ca.pem",
+        "timeout": 5,
+        **smtp,
+    }
+    lines = [f"{k} = {v!r}".replace("'", '"') for k, v in values.items()]
+    text = (newsletter.root / "newsletter.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'service = "mailchimp"',
+        'service = "mailchimp"\n'
+        'header_url = "https://news.example.org/unsubscribe"\n'
+        'mailto = "leave@news.example.org"',
+    )
+    newsletter.settings(text + "\n[smtp]\n" + "\n".join(lines) + "\n")
+
+
+def run(root: Path, *args: str) -> Any:
+    return CliRunner().invoke(cli, ["-C", str(root), *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def issue(newsletter: Newsletter) -> Path:
+    return newsletter.issue(body=BODY, summary="The preheader.")
+
+
+# --- the message ---------------------------------------------------------------------------------
+
+
+def test_eml_is_built_and_reads_back_with_two_parsers(newsletter: Newsletter, issue: Path) -> None:
+    build(newsletter.root)
+    data = (newsletter.root / "site" / "first" / "email.eml").read_bytes()
+    assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    parsed = email.message_from_bytes(data, policy=policy.default)
+    assert parsed["From"] == "Ada Writer <ada@example.org>"
+    assert parsed["Subject"] == "First issue"
+    assert parsed["Date"] == "Tue, 15 Jul 2025 00:00:00 +0000"
+    assert parsed["Message-ID"].startswith("<") and parsed["Message-ID"].endswith(
+        "@news.example.org>"
+    )
+    assert parsed["MIME-Version"] == "1.0"
+    assert parsed.get_content_type() == "multipart/alternative"
+    text, html = parsed.iter_parts()
+    assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    assert text.get_content_charset() == html.get_content_charset() == "utf-8"
+    assert "Hello readers, see the map [1]." in text.get_content()
+    page = (newsletter.root / "site" / "first" / "email.html").read_text()
+    assert html.get_content().replace("\r\n", "\n").rstrip("\n") == page.rstrip("\n")
+    other = fast_mail_parser.parse_email(data)
+    assert other.subject == "First issue"
+    assert other.headers["Message-ID"] == [parsed["Message-ID"]]
+    assert other.text_plain[0] == text.get_content()
+    assert other.text_html[0].replace("\r\n", "\n").rstrip() == page.rstrip()
+
+
+def test_list_unsubscribe_headers(newsletter: Newsletter, issue: Path, authority: Any) -> None:
+    configure(newsletter, authority, 2525)
+    result = run(newsletter.root, "render", "first", "--format", "eml")
+    parsed = email.message_from_bytes(result.stdout_bytes, policy=policy.default)
+    assert parsed["List-Unsubscribe"] == (
+        "<https://news.example.org/unsubscribe>, "
+        "<mailto:leave@news.example.org?subject=unsubscribe>"
+    )
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_without_an_unsubscribe_url_there_is_no_one_click_header(
+    newsletter: Newsletter, issue: Path
+) -> None:
+    result = run(newsletter.root, "render", "first", "--format", "eml")
+    parsed = email.message_from_bytes(result.stdout_bytes, policy=policy.default)
+    assert parsed["List-Unsubscribe"] is None and parsed["List-Unsubscribe-Post"] is None
+
+
+def test_a_sender_address_is_required(newsletter: Newsletter, issue: Path) -> None:
+    newsletter.settings('base_url = "https://n.example/"\n')
+    result = run(newsletter.root, "render", "first", "--format", "eml")
+    assert result.exit_code == 1
+    assert "the message needs a sender address" in result.output
+    assert "fix: set email under [author]" in result.output
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+def test_send_arrives_intact_over_starttls_with_login(
+    newsletter: Newsletter,
+    issue: Path,
+    smtp: tuple[Inbox, int],
+    authority: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox, port = smtp
+    configure(newsletter, authority, port)
+    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+    build(newsletter.root)
+    result = run(
+        newsletter.root, "send", "first", "--to", "me@example.org", "--to", "you@example.org"
+    )
+    assert result.exit_code == 0, result.output
+    assert "sent to me@example.org, you@example.org" in result.output
+    ((sender, recipients, data),) = inbox.messages
+    assert sender == "ada@example.org"
+    assert recipients == ["me@example.org", "you@example.org"]
+    built = (newsletter.root / "site" / "first" / "email.eml").read_bytes()
+    assert data == built.replace(b"Subject: First issue", b"Subject: [TEST] First issue")
+    parsed = email.message_from_bytes(data, policy=policy.default)
+    text, html = parsed.iter_parts()
+    assert "More words." in text.get_content() and "More words." in html.get_content()
+
+
+def test_send_without_prefix_and_drafts(
+    newsletter: Newsletter,
+    smtp: tuple[Inbox, int],
+    authority: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox, port = smtp
+    newsletter.issue(
+        "2025-08-01-wip.md",
+        title="Work in progress",
+        date="2025-08-01",
+        draft="true",
+        body="Draft text.\n",
+    )
+    configure(newsletter, authority, port)
+    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+    result = run(newsletter.root, "send", "wip", "--to", "me@example.org", "--no-prefix")
+    assert result.exit_code == 0, result.output
+    parsed = email.message_from_bytes(inbox.messages[0][2], policy=policy.default)
+    assert parsed["Subject"] == "Work in progress"
+
+
+def test_dry_run_prints_and_sends_nothing(
+    newsletter: Newsletter, issue: Path, smtp: tuple[Inbox, int], authority: Any
+) -> None:
+    inbox, port = smtp
+    configure(newsletter, authority, port)
+    result = run(newsletter.root, "send", "first", "--to", "me@example.org", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert b"Subject: [TEST] First issue" in result.stdout_bytes
+    assert inbox.messages == []
+
+
+def failing(newsletter: Newsletter, *args: str) -> str:
+    result = run(newsletter.root, "send", "first", "--to", "me@example.org", *args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "fix:" in result.output
+    return result.output
+
+
+def test_connection_refused(newsletter: Newsletter, issue: Path, authority: Any) -> None:
+    configure(newsletter, authority, free_port())
+    assert "connection refused" in failing(newsletter)
+
+
+def test_timeout(newsletter: Newsletter, issue: Path, authority: Any) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(silent.accept()[0]), daemon=True).start()
+    try:
+        configure(newsletter, authority, silent.getsockname()[1], timeout=1)
+        assert "no answer from 127.0.0.1" in failing(newsletter)
+    finally:
+        for sock in accepted:
+            sock.close()
+        silent.close()
+
+
+def test_tls_failure(
+    newsletter: Newsletter,
+    issue: Path,
+    smtp: tuple[Inbox, int],
+    authority: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, port = smtp
+    configure(newsletter, authority, port, ca_file="")  # the test CA is not trusted then
+    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+    output = failing(newsletter)
+    assert "TLS with 127.0.0.1" in output and "certificate" in output
+
+
+def test_wrong_password(
+    newsletter: Newsletter,
+    issue: Path,
+    smtp: tuple[Inbox, int],
+    authority: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, port = smtp
+    configure(newsletter, authority, port)
+    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", "wrong")
+    assert "refused the user name or password: 535" in failing(newsletter)
+
+
+def test_missing_password(
+    newsletter: Newsletter,
+    issue: Path,
+    smtp: tuple[Inbox, int],
+    authority: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, port = smtp
+    configure(newsletter, authority, port)
+    monkeypatch.delenv("PUBLISHER_SMTP_PASSWORD", raising=False)
+    assert "set the environment variable PUBLISHER_SMTP_PASSWORD" in failing(newsletter)
+
+
+def test_rejected_recipient(
+    newsletter: Newsletter,
+    issue: Path,
+    smtp: tuple[Inbox, int],
+    authority: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, port = smtp
+    configure(newsletter, authority, port)
+    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+    result = run(newsletter.root, "send", "first", "--to", "nobody@example.org")
+    assert result.exit_code == 1
+    assert "the server refused nobody@example.org (550 5.1.1 No such user here)" in result.output
+
+
+def test_the_password_is_never_written(
+    newsletter: Newsletter,
+    issue: Path,
+    smtp: tuple[Inbox, int],
+    authority: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, port = smtp
+    configure(newsletter, authority, port)
+    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+    run(newsletter.root, "send", "first", "--to", "me@example.org")
+    build(newsletter.root)
+    for path in newsletter.root.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
