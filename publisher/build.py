@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from publisher.cache import BuildCache, Output, Record
 from publisher.config import Config, load_config
@@ -181,7 +181,7 @@ class Item:
 
     record: Record
     store: BuildCache
-    body: dict[str, str] | None = None
+    body: dict[str, Any] | None = None
 
     @property
     def issue(self) -> Issue:
@@ -210,6 +210,7 @@ class Item:
             article_html=self.body["article"],
             image_url=r.image_url,
             files=r.files,
+            eml=self.body["eml"],
         )
 
 
@@ -236,7 +237,12 @@ def _render_missing(
         if isinstance(result, list):
             problems.extend(result)
             continue
-        body = {"html": result.html, "text": result.text, "article": result.article_html}
+        body = {
+            "html": result.html,
+            "text": result.text,
+            "article": result.article_html,
+            "eml": result.eml,
+        }
         store.store(
             record,
             record.issue.source,
@@ -252,11 +258,16 @@ def _render_missing(
 
 
 def _render_one(issue: Issue, config: Config, theme: Theme) -> Rendered | list[Problem]:
-    """Render one issue; problems come back as data (exceptions do not pickle)."""
+    """Render one issue, its ready-to-send message included (when there is a sender);
+    problems come back as data (exceptions do not pickle)."""
+    from publisher.message import compose
     from publisher.render import render_issue
 
     try:
-        return dataclasses.replace(render_issue(issue, config, theme), mjml="")
+        rendered = dataclasses.replace(render_issue(issue, config, theme), mjml="")
+        if config.author.email:
+            rendered = dataclasses.replace(rendered, eml=compose(issue, rendered, config))
+        return rendered
     except PublisherError as exc:
         return exc.problems
 
@@ -349,7 +360,7 @@ def write_site(
         writer.put(f"{slug}/email.html", key, partial(_email_html, item))
         writer.put(f"{slug}/email.txt", key, partial(_email_text, item))
         if config.author.email:  # a message needs a sender; warned about below otherwise
-            writer.put(f"{slug}/email.eml", key, partial(_email_eml, item, config))
+            writer.put(f"{slug}/email.eml", key, partial(_email_eml, item))
         for name in item.record.files:
             source = item.issue.source.parent / name
             writer.put(f"{slug}/{name}", output_key(item.record.deps.get(name)), source=source)
@@ -411,10 +422,8 @@ def _email_text(item: Item) -> str:
     return item.rendered().text
 
 
-def _email_eml(item: Item, config: Config) -> bytes:
-    from publisher.message import compose
-
-    return compose(item.issue, item.rendered(), config)
+def _email_eml(item: Item) -> bytes:
+    return item.rendered().eml
 
 
 def _issue_page(pages: Pages, item: Item) -> str:

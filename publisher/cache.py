@@ -31,7 +31,8 @@ from publisher.issue import Issue
 CACHE_DIR = ".publisher-cache"
 INDEX_FILE = "index.pickle"
 BODIES_FILE = "bodies.sqlite"
-FORMAT = 1
+FORMAT = 2
+TABLE = f"bodies_{FORMAT}"
 #: Libraries whose version changes what a build writes.
 LIBRARIES = (
     "mjml",
@@ -182,7 +183,7 @@ class BuildCache:
         """Return the store of rendered bodies (in memory when the cache is disabled)."""
         if self._db is None:
             self._db = self._open()
-            self._keys = {row[0] for row in self._db.execute("SELECT key FROM bodies")}
+            self._keys = {row[0] for row in self._db.execute(f"SELECT key FROM {TABLE}")}
         return self._db
 
     def _open(self) -> sqlite3.Connection:
@@ -201,8 +202,8 @@ class BuildCache:
                     path.unlink()
                 db = sqlite3.connect(path)
         db.execute(
-            "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT, text TEXT, "
-            "article TEXT)"
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, html TEXT, text TEXT, "
+            "article TEXT, eml BLOB)"
         )
         return db
 
@@ -211,20 +212,20 @@ class BuildCache:
         self._bodies  # noqa: B018 (opens the store and reads its keys)
         return record.render_key is not None and record.render_key in self._keys
 
-    def body(self, record: Record) -> dict[str, str] | None:
+    def body(self, record: Record) -> dict[str, Any] | None:
         """Return the stored email HTML, text and article of a rendered record, if any."""
         if record.render_key is None:
             return None
         row = self._bodies.execute(
-            "SELECT html, text, article FROM bodies WHERE key = ?", (record.render_key,)
+            f"SELECT html, text, article, eml FROM {TABLE} WHERE key = ?", (record.render_key,)
         ).fetchone()
-        return {"html": row[0], "text": row[1], "article": row[2]} if row else None
+        return {"html": row[0], "text": row[1], "article": row[2], "eml": row[3]} if row else None
 
     def store(
         self,
         record: Record,
         path: Path,
-        body: dict[str, str],
+        body: dict[str, Any],
         view: IssueView,
         image_url: str,
         files: tuple[str, ...],
@@ -238,8 +239,8 @@ class BuildCache:
         )
         record.view, record.image_url, record.files = view, image_url, files
         self._bodies.execute(
-            "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)",
-            (record.render_key, body["html"], body["text"], body["article"]),
+            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?)",
+            (record.render_key, body["html"], body["text"], body["article"], body["eml"]),
         )
         self._keys.add(record.render_key)
 
@@ -288,7 +289,11 @@ class BuildCache:
         used = {r.render_key for r in self.records.values() if r.render_key}
         unused = self._keys - used
         db = self._bodies
-        db.executemany("DELETE FROM bodies WHERE key = ?", [(k,) for k in unused])
+        db.executemany(f"DELETE FROM {TABLE} WHERE key = ?", [(k,) for k in unused])
+        for (old,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != ?", (TABLE,)
+        ).fetchall():
+            db.execute(f'DROP TABLE "{old}"')  # left by an earlier format
         db.commit()
         self._keys -= unused
         self.out, self.state = str(out), state

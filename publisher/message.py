@@ -80,6 +80,10 @@ def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) ->
         config.path.parent / smtp.ca_file if config.path else smtp.ca_file
     )
     context = ssl.create_default_context(cafile=ca_file or None)
+    silent = _failure(
+        f"no answer from {where} within {smtp.timeout} s",
+        'check host, port and security under [smtp] (TLS ports expect security = "tls")',
+    )
     try:
         if smtp.security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -109,10 +113,7 @@ def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) ->
             "check host and port under [smtp], and that the server is running",
         ) from exc
     except TimeoutError as exc:
-        raise _failure(
-            f"no answer from {where} within {smtp.timeout} s",
-            'check host, port and security under [smtp] (TLS ports expect security = "tls")',
-        ) from exc
+        raise silent from exc
     except socket.gaierror as exc:
         raise _failure(
             f"unknown host {smtp.host!r}: {exc.strerror}", "check host under [smtp]"
@@ -129,11 +130,8 @@ def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) ->
             'check security under [smtp]: "starttls" (port 587), "tls" (port 465) or "none"',
         ) from exc
     except smtplib.SMTPServerDisconnected as exc:
-        if "timed out" in str(exc):
-            raise _failure(
-                f"no answer from {where} within {smtp.timeout} s",
-                'check host, port and security under [smtp] (TLS ports expect security = "tls")',
-            ) from exc
+        if "timed out" in str(exc):  # smtplib reports a read that timed out this way
+            raise silent from exc
         raise _failure(
             f"{where} closed the connection: {exc}",
             "check port and security under [smtp], and the server's log",

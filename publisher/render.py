@@ -64,6 +64,8 @@ class Rendered:
     files: tuple[str, ...] = ()
     #: Every local image path it refers to, present or not (what a cached render depends on).
     deps: tuple[str, ...] = ()
+    #: The ready-to-send MIME message, once composed (``publisher build`` does).
+    eml: bytes = b""
 
 
 def render_issue(issue: Issue, config: Config, theme: Theme) -> Rendered:

@@ -190,14 +190,3 @@ class Pages:
     def style(self) -> str:
         """Render the stylesheet."""
         return self.theme.render(STYLE_TEMPLATE, {"newsletter": self.config})
-
-
-def render_pages(theme: Theme, config: Config, items: Sequence[Rendered]) -> dict[str, str]:
-    """Render the archive, one page per issue, one per tag, and the stylesheet: path -> text."""
-    pages = Pages(theme, config, [(item.issue, item.view) for item in items])
-    out = {"index.html": pages.index(), STYLE_FILE: pages.style()}
-    for item in items:
-        out[f"{item.issue.slug}/index.html"] = pages.issue(item)
-    for tag in pages.tags.values():
-        out[f"{tag.path}index.html"] = pages.tag(tag)
-    return out

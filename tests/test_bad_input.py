@@ -9,7 +9,6 @@ with the message it gets.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -298,34 +297,25 @@ def snapshot(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
     }
 
 
-def run_case(name: str, root: Path) -> tuple[Newsletter, str, int]:
-    """Set a folder up with one good built issue, apply the case, run its command."""
-    case = CASES[name]
+def prepare(name: str, root: Path) -> Newsletter:
+    """Make a folder with one good issue, build it, then apply the case."""
     newsletter = Newsletter(root)
     newsletter.issue("2025-01-01-good.md", front=GOOD, body="All fine here.\n")
-    runner = CliRunner()
-    first = runner.invoke(cli, ["-C", str(root), "build"], catch_exceptions=False)
+    first = CliRunner().invoke(cli, ["-C", str(root), "build"], catch_exceptions=False)
     assert first.exit_code == 0, first.output
-    case.setup(newsletter)
-    result = runner.invoke(cli, [*case.command], catch_exceptions=False)
-    return newsletter, result.output, result.exit_code
+    CASES[name].setup(newsletter)
+    return newsletter
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     case = CASES[name]
     root = tmp_path / "news"
-    monkeypatch.chdir(tmp_path)
-    newsletter = Newsletter(root)
-    newsletter.issue("2025-01-01-good.md", front=GOOD, body="All fine here.\n")
-    runner = CliRunner()
-    first = runner.invoke(cli, ["-C", str(root), "build"], catch_exceptions=False)
-    assert first.exit_code == 0, first.output
-    case.setup(newsletter)
+    newsletter = prepare(name, root)
     site_before = snapshot(root / "site")
     authors_before = snapshot(root, skip=("site", ".site", ".publisher-cache"))
     monkeypatch.chdir(root)
-    result = runner.invoke(cli, [*case.command], catch_exceptions=False)
+    result = CliRunner().invoke(cli, case.command, catch_exceptions=False)
     output = result.output
     assert result.exit_code == case.status, output
     assert "Traceback" not in output
@@ -352,9 +342,9 @@ if __name__ == "__main__":  # print the catalogue with the message each case get
 
     for name in CASES:
         with tempfile.TemporaryDirectory() as tmp:
-            os.chdir(tmp)
-            _, output, status = run_case(name, Path(tmp) / "news")
-            lines = [line for line in output.splitlines() if line.strip()]
-            print(f"- **{name}** (exit {status}): " + " / ".join(lines[:3]).replace(tmp + "/", ""))
-    shutil.rmtree(Path(tempfile.gettempdir()) / "unused", ignore_errors=True)
+            prepare(name, Path(tmp) / "news")
+            os.chdir(Path(tmp) / "news")
+            result = CliRunner().invoke(cli, CASES[name].command, catch_exceptions=False)
+            lines = [line for line in result.output.splitlines() if line.strip()]
+            print(f"- **{name}** (exit {result.exit_code}): " + " / ".join(lines[:3]))
     sys.exit(0)

@@ -180,6 +180,21 @@ def test_a_sender_address_is_required(newsletter: Newsletter, issue: Path) -> No
 # --- sending -----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def ready(
+    newsletter: Newsletter,
+    issue: Path,
+    smtp: tuple[Inbox, int],
+    authority: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Inbox:
+    """Point the settings at the test server, with the right password in the environment."""
+    inbox, port = smtp
+    configure(newsletter, authority, port)
+    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+    return inbox
+
+
 def test_send_arrives_intact_over_starttls_with_login(
     newsletter: Newsletter,
     issue: Path,
@@ -282,56 +297,26 @@ def test_tls_failure(
 
 
 def test_wrong_password(
-    newsletter: Newsletter,
-    issue: Path,
-    smtp: tuple[Inbox, int],
-    authority: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    newsletter: Newsletter, ready: Inbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, port = smtp
-    configure(newsletter, authority, port)
     monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", "wrong")
     assert "refused the user name or password: 535" in failing(newsletter)
 
 
 def test_missing_password(
-    newsletter: Newsletter,
-    issue: Path,
-    smtp: tuple[Inbox, int],
-    authority: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    newsletter: Newsletter, ready: Inbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, port = smtp
-    configure(newsletter, authority, port)
     monkeypatch.delenv("PUBLISHER_SMTP_PASSWORD", raising=False)
     assert "set the environment variable PUBLISHER_SMTP_PASSWORD" in failing(newsletter)
 
 
-def test_rejected_recipient(
-    newsletter: Newsletter,
-    issue: Path,
-    smtp: tuple[Inbox, int],
-    authority: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    _, port = smtp
-    configure(newsletter, authority, port)
-    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+def test_rejected_recipient(newsletter: Newsletter, ready: Inbox) -> None:
     result = run(newsletter.root, "send", "first", "--to", "nobody@example.org")
     assert result.exit_code == 1
     assert "the server refused nobody@example.org (550 5.1.1 No such user here)" in result.output
 
 
-def test_the_password_is_never_written(
-    newsletter: Newsletter,
-    issue: Path,
-    smtp: tuple[Inbox, int],
-    authority: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    _, port = smtp
-    configure(newsletter, authority, port)
-    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+def test_the_password_is_never_written(newsletter: Newsletter, ready: Inbox) -> None:
     run(newsletter.root, "send", "first", "--to", "me@example.org")
     build(newsletter.root)
     for path in newsletter.root.rglob("*"):
