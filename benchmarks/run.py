@@ -154,6 +154,12 @@ def main() -> None:
     parser.add_argument("--no-pelican", action="store_true")
     args = parser.parse_args()
 
+    # An installed package has its bytecode compiled (pip does it); a checkout run with
+    # PYTHONDONTWRITEBYTECODE would compile every module again in each timed process.
+    import publisher
+
+    package = Path(publisher.__file__).parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
     work = Path(tempfile.mkdtemp(prefix="publisher-bench-"))
     try:
         root = generate(work / "news", args.issues)

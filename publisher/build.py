@@ -104,17 +104,16 @@ def build(
                 out, len(published), drafts, scheduled, time.perf_counter() - started
             )
 
-        items = _render_missing(published, config, theme, store, progress, jobs)
         spare = out.with_name(f".{out.name}.spare")
         try:
             spare.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise _unwritable(out, exc) from exc
-        warn_changed_ids(read_manifest(out), [i.issue for i in items])
-        state = site_state()
-        _warn_missing_images(published)
-        try:
-            outputs = write_site(spare, root, config, theme, items, store, out)
+            writer = _Writer(spare, out, store)
+            # Each new rendering's files are written as it arrives, while others render.
+            items = _render_missing(published, config, theme, store, progress, jobs, writer)
+            warn_changed_ids(read_manifest(out), [i.issue for i in items])
+            state = site_state()
+            _warn_missing_images(published)
+            outputs = write_site(writer, root, config, theme, items)
             swap_in(spare, out)
         except OSError as exc:
             raise _unwritable(out, exc) from exc
@@ -221,10 +220,12 @@ def _render_missing(
     store: BuildCache,
     progress: Progress | None,
     jobs: int | None,
+    writer: _Writer | None = None,
 ) -> list[Item]:
     """Render the records the cache cannot serve (in parallel); return every item in order.
 
-    Each result goes to the cache as it arrives, so memory holds one rendering at a time.
+    Each result goes to the cache (and its files to ``writer``) as it arrives, so memory holds
+    one rendering at a time.
     """
     todo = [r for r in records if not store.has_body(r)]
     for record in todo:
@@ -252,6 +253,15 @@ def _render_missing(
             result.files,
             list(result.deps),
         )
+        if writer is not None and not problems:
+            _issue_files(
+                writer,
+                record,
+                config,
+                partial(getattr, result, "html"),
+                partial(getattr, result, "text"),
+                partial(getattr, result, "eml"),
+            )
     if problems:
         raise PublisherError(problems)
     return [Item(r, store) for r in records]
@@ -327,19 +337,35 @@ def _track(results: Iterable[T], issues: Sequence[Issue], progress: Progress | N
         yield result
 
 
-def write_site(
-    folder: Path,
-    root: Path,
+def _issue_files(
+    writer: _Writer,
+    record: Record,
     config: Config,
-    theme: Theme,
-    items: Sequence[Item],
-    store: BuildCache,
-    old: Path,
-) -> dict[str, Output]:
-    """Write the whole site for ``items`` (newest first) into the empty ``folder``.
+    html: Callable[[], str],
+    text: Callable[[], str],
+    eml: Callable[[], bytes],
+) -> None:
+    """Write an issue's email files and images (each once; unchanged ones are linked)."""
+    from publisher.cache import output_key
 
-    Files whose inputs did not change are hard-linked from the previous site ``old``.
+    slug, key = record.issue.slug, record.render_key
+    writer.put(f"{slug}/email.html", key, html)
+    writer.put(f"{slug}/email.txt", key, text)
+    if config.author.email:  # a message needs a sender; write_site warns otherwise
+        writer.put(f"{slug}/email.eml", key, eml)
+    for name in record.files:
+        source = record.issue.source.parent / name
+        writer.put(f"{slug}/{name}", output_key(record.deps.get(name)), source=source)
+
+
+def write_site(
+    writer: _Writer, root: Path, config: Config, theme: Theme, items: Sequence[Item]
+) -> dict[str, Output]:
+    """Bring ``writer``'s tree to the whole site for ``items`` (newest first).
+
+    Files whose inputs did not change are hard-linked from the previous site.
     """
+    store = writer.store
     from publisher.cache import output_key
     from publisher.web import STYLE_FILE, Pages
 
@@ -351,19 +377,19 @@ def write_site(
                 hint='set email under [author], e.g. email = "you@example.org"',
             )
         )
-    writer = _Writer(folder, old, store)
     pages = Pages(theme, config, [(i.issue, i.view) for i in items])
     everywhere = output_key(store.key, [t for t in pages.tags.values()])
     link_keys = [output_key(link) for link in pages.links]
     for n, item in enumerate(items):
         slug, key = item.issue.slug, item.record.render_key
-        writer.put(f"{slug}/email.html", key, partial(_email_html, item))
-        writer.put(f"{slug}/email.txt", key, partial(_email_text, item))
-        if config.author.email:  # a message needs a sender; warned about below otherwise
-            writer.put(f"{slug}/email.eml", key, partial(_email_eml, item))
-        for name in item.record.files:
-            source = item.issue.source.parent / name
-            writer.put(f"{slug}/{name}", output_key(item.record.deps.get(name)), source=source)
+        _issue_files(
+            writer,
+            item.record,
+            config,
+            partial(_email_html, item),
+            partial(_email_text, item),
+            partial(_email_eml, item),
+        )
         neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(items)]
         page_key = output_key(everywhere, key, link_keys[n], neighbours)
         writer.put(f"{slug}/index.html", page_key, partial(_issue_page, pages, item))

@@ -18,6 +18,7 @@ import importlib.util
 import os
 import pickle
 import sqlite3
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from publisher.issue import Issue
 CACHE_DIR = ".publisher-cache"
 INDEX_FILE = "index.pickle"
 BODIES_FILE = "bodies.sqlite"
-FORMAT = 2
+FORMAT = 3
 TABLE = f"bodies_{FORMAT}"
 #: Libraries whose version changes what a build writes.
 LIBRARIES = (
@@ -195,15 +196,16 @@ class BuildCache:
             try:
                 db = sqlite3.connect(path)
                 db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
+                # No fsync: a cache may lose its last writes in a power cut, and every row
+                # carries a checksum, so a damaged one is rendered again, never served.
+                db.execute("PRAGMA synchronous=OFF")
                 db.execute("SELECT count(*) FROM sqlite_master").fetchone()
             except sqlite3.DatabaseError:  # damaged: start again with an empty one
                 with contextlib.suppress(OSError):
                     path.unlink()
                 db = sqlite3.connect(path)
         db.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, html TEXT, text TEXT, "
-            "article TEXT, eml BLOB)"
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, digest TEXT, data BLOB)"
         )
         return db
 
@@ -217,9 +219,15 @@ class BuildCache:
         if record.render_key is None:
             return None
         row = self._bodies.execute(
-            f"SELECT html, text, article, eml FROM {TABLE} WHERE key = ?", (record.render_key,)
+            f"SELECT digest, data FROM {TABLE} WHERE key = ?", (record.render_key,)
         ).fetchone()
-        return {"html": row[0], "text": row[1], "article": row[2], "eml": row[3]} if row else None
+        if row is None or hashlib.sha256(row[1]).hexdigest() != row[0]:
+            return None
+        try:
+            body = pickle.loads(zlib.decompress(row[1]))
+        except (zlib.error, pickle.UnpicklingError, EOFError, ValueError):
+            return None
+        return body if isinstance(body, dict) else None
 
     def store(
         self,
@@ -238,9 +246,10 @@ class BuildCache:
             self.key, str(path), repr(record.signature), repr(sorted(record.deps.items()))
         )
         record.view, record.image_url, record.files = view, image_url, files
+        data = zlib.compress(pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL), 1)
         self._bodies.execute(
-            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?)",
-            (record.render_key, body["html"], body["text"], body["article"], body["eml"]),
+            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?)",
+            (record.render_key, hashlib.sha256(data).hexdigest(), data),
         )
         self._keys.add(record.render_key)
 

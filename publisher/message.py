@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import os
-import smtplib
-import socket
-import ssl
 from collections.abc import Sequence
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from publisher.config import Config
 from publisher.errors import PublisherError
 from publisher.issue import Issue
-from publisher.render import Rendered
+
+if TYPE_CHECKING:
+    import smtplib
+
+    from publisher.render import Rendered
 
 TEST_PREFIX = "[TEST] "
 PASSWORD_VARIABLE = "PUBLISHER_SMTP_PASSWORD"
@@ -72,6 +74,10 @@ def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") 
 
 def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) -> None:
     """Deliver ``data`` through the settings' SMTP server; every failure is a user error."""
+    import smtplib  # here, not at the top: building a site needs no network code
+    import socket
+    import ssl
+
     smtp = config.smtp
     where = f"{smtp.host}:{smtp.port}"
     user = os.environ.get(USER_VARIABLE) or smtp.user
