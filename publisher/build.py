@@ -26,6 +26,8 @@ from publisher.issue import ISSUES_DIR, Issue, duplicates, issue_files, load_iss
 from publisher.theme import TEMPLATES_DIR, Theme
 
 if TYPE_CHECKING:  # the renderers load only when something must be rendered
+    from concurrent.futures import ProcessPoolExecutor
+
     from publisher.context import IssueView
     from publisher.render import Rendered
     from publisher.web import Pages
@@ -78,6 +80,9 @@ def build(
     store = BuildCache(root, base_key(root, theme.search_path), enabled=cache)
     try:
         paths = issue_files(root)
+        # Workers fork before the issues are loaded, so they do not carry (and by reference
+        # counting, copy) the whole archive in memory.
+        pool = _pool(config, theme, jobs, sum(1 for p in paths if store.record(p) is None))
         records = _load(paths, config, store)
         now = now or dt.datetime.now(dt.UTC)
         issues = [r.issue for r in records.values()]
@@ -109,7 +114,7 @@ def build(
             spare.mkdir(exist_ok=True)
             writer = _Writer(spare, out, store)
             # Each new rendering's files are written as it arrives, while others render.
-            items = _render_missing(published, config, theme, store, progress, jobs, writer)
+            items = _render_missing(published, config, theme, store, progress, pool, writer)
             warn_changed_ids(read_manifest(out), [i.issue for i in items])
             state = site_state()
             _warn_missing_images(published)
@@ -121,6 +126,8 @@ def build(
         store.save(out, state, paths)
         return BuildResult(out, len(published), drafts, scheduled, time.perf_counter() - started)
     finally:
+        if pool is not None:
+            pool.shutdown()
         store.close()
 
 
@@ -219,7 +226,7 @@ def _render_missing(
     theme: Theme,
     store: BuildCache,
     progress: Progress | None,
-    jobs: int | None,
+    pool: ProcessPoolExecutor | None,
     writer: _Writer | None = None,
 ) -> list[Item]:
     """Render the records the cache cannot serve (in parallel); return every item in order.
@@ -233,7 +240,7 @@ def _render_missing(
             record.issue = load_issue(record.issue.source, config)
             record.complete = True
     problems: list[Problem] = []
-    results = _render_stream([r.issue for r in todo], config, theme, progress, jobs)
+    results = _render_stream([r.issue for r in todo], config, theme, progress, pool)
     for record, result in zip(todo, results, strict=True):
         if isinstance(result, list):
             problems.extend(result)
@@ -298,31 +305,36 @@ def _render_in_worker(issue: Issue) -> Rendered | list[Problem]:
 PARALLEL_FROM = 8
 
 
+def _pool(config: Config, theme: Theme, jobs: int | None, work: int) -> ProcessPoolExecutor | None:
+    """Start ``jobs`` rendering processes (one per core by default) if ``work`` issues call for
+    them; None where forking is not available or the work is small."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 2 or work < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(config, theme),
+    )
+    pool.submit(int).result()  # forks every worker now, while this process is still small
+    return pool
+
+
 def _render_stream(
     issues: Sequence[Issue],
     config: Config,
     theme: Theme,
     progress: Progress | None,
-    jobs: int | None = None,
+    pool: ProcessPoolExecutor | None,
 ) -> Iterator[Rendered | list[Problem]]:
-    """Render every issue on ``jobs`` processes; yield the results in order as they come."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    jobs = jobs or os.cpu_count() or 1
-    forking = "fork" in multiprocessing.get_all_start_methods()
-    if jobs > 1 and len(issues) >= PARALLEL_FROM and forking:
-        executor = ProcessPoolExecutor(
-            max_workers=min(jobs, len(issues)),
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_start_worker,
-            initargs=(config, theme),
-        )
-        chunk = max(1, min(32, len(issues) // (jobs * 8)))
-        with executor:
-            yield from _track(
-                executor.map(_render_in_worker, issues, chunksize=chunk), issues, progress
-            )
+    """Render every issue (on the pool's processes if any); yield the results in order."""
+    if pool is not None and len(issues) >= PARALLEL_FROM:
+        chunk = max(1, min(32, len(issues) // 16))
+        yield from _track(pool.map(_render_in_worker, issues, chunksize=chunk), issues, progress)
     else:
         for issue in _track(issues, issues, progress):
             yield _render_one(issue, config, theme)
