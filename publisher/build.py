@@ -628,12 +628,11 @@ def _check_out(root: Path, out: Path) -> None:
 
 
 def _remove_leftovers(out: Path) -> None:
-    """Delete the temporary trees of builds that were killed, and finish an interrupted swap."""
+    """Finish a swap that a crash interrupted (where there are only renames, not Linux's
+    atomic exchange): restore ``out`` if it went missing, drop the old tree otherwise."""
     old = out.with_name(f".{out.name}.old")
     if old.exists() and not out.exists():
         os.replace(old, out)
-    for stale in out.parent.glob(f".{out.name}.new-*"):
-        shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
 
 

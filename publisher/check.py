@@ -17,7 +17,7 @@ from markdown_it.token import Token
 
 from publisher.config import SETTINGS_FILE, Config, key_line, load_config
 from publisher.email import BODY_WIDTH, CONTENT_WIDTH
-from publisher.errors import Problem, PublisherError, collecting
+from publisher.errors import Problem, PublisherError, collecting, display_path
 from publisher.images import local_path, local_size
 from publisher.issue import Issue, issue_files, load_issue
 from publisher.markdown import Document, parse
@@ -99,12 +99,7 @@ class Finding:
 
 
 def _shown(path: Path | None, root: Path) -> str:
-    if path is None:
-        return SETTINGS_FILE
-    try:
-        return str(path.absolute().relative_to(root.absolute()))
-    except ValueError:
-        return str(path)
+    return display_path(path, root) if path is not None else SETTINGS_FILE
 
 
 def from_problem(rule: str, problem: Problem, root: Path) -> Finding:
@@ -509,9 +504,10 @@ def run_checks(
             and (issue.source.parent.resolve() not in wanted)
         ):
             continue
-        findings += issue_findings(issue, parse(issue.body), config, slugs, root, now)
+        doc = parse(issue.body)
+        findings += issue_findings(issue, doc, config, slugs, root, now)
         try:
-            rendered = render_issue(issue, config, theme)
+            rendered = render_issue(issue, config, theme, doc)
         except PublisherError as exc:
             findings += [from_problem("TPL001", p, root) for p in exc.problems]
             continue

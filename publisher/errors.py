@@ -25,7 +25,7 @@ class Problem:
         """Return ``file:line: message`` with the fix on an indented second line."""
         where = ""
         if self.file is not None:
-            where = _display(self.file, root)
+            where = display_path(self.file, root)
             if self.line is not None:
                 where += f":{self.line}"
             where += ": "
@@ -60,7 +60,7 @@ class PublisherError(Exception):
         return "\n".join(f"error: {p.format(root)}" for p in self.problems)
 
 
-def _display(path: Path, root: Path | None) -> str:
+def display_path(path: Path, root: Path | None) -> str:
     """Show ``path`` relative to ``root`` (the working folder by default) when it lies inside it."""
     try:  # absolute(), not resolve(): show the path the user knows, links and all
         return str(path.absolute().relative_to((root or Path.cwd()).absolute()))

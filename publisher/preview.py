@@ -24,7 +24,7 @@ from publisher.config import SETTINGS_FILE, Config, load_config
 from publisher.context import IssueView
 from publisher.errors import Problem, PublisherError, collecting
 from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue, issue_files, load_issue
-from publisher.markdown import parse
+from publisher.markdown import Document, parse
 from publisher.render import Rendered, display_date, issue_view, render_issue
 from publisher.theme import TEMPLATES_DIR, Theme
 from publisher.web import Pages
@@ -45,6 +45,7 @@ class Entry:
     issue: Issue | None = None
     error: PublisherError | None = None
     warnings: list[Problem] = field(default_factory=list)
+    doc: Document | None = None
     view: IssueView | None = None
     rendered: Rendered | None = None
     render_error: PublisherError | None = None
@@ -179,12 +180,21 @@ class Preview:
                     return entry
         return None
 
+    def doc_of(self, entry: Entry) -> Document:
+        """Return (and remember) a loaded entry's parsed body: one parse serves its view,
+        its rendering and its findings."""
+        with self.lock:
+            if entry.doc is None:
+                assert entry.issue is not None
+                entry.doc = parse(entry.issue.body)
+            return entry.doc
+
     def view_of(self, entry: Entry) -> IssueView:
         """Return (and remember) what templates know of a loaded entry's issue."""
         with self.lock:
             if entry.view is None:
                 assert entry.issue is not None
-                entry.view = issue_view(entry.issue, parse(entry.issue.body), self.site_config)
+                entry.view = issue_view(entry.issue, self.doc_of(entry), self.site_config)
             return entry.view
 
     def render(self, entry: Entry) -> Rendered:
@@ -198,7 +208,9 @@ class Preview:
                 assert entry.issue is not None
                 with _captured(entry.warnings):
                     try:
-                        entry.rendered = render_issue(entry.issue, self.site_config, self.theme)
+                        entry.rendered = render_issue(
+                            entry.issue, self.site_config, self.theme, self.doc_of(entry)
+                        )
                     except PublisherError as exc:
                         entry.render_error = exc
             if entry.render_error is not None:
@@ -219,7 +231,7 @@ class Preview:
                 found += [from_problem("FM001", p, root) for p in entry.error.problems]
             elif entry.issue is not None:
                 now = dt.datetime.now(dt.UTC)
-                doc = parse(entry.issue.body)
+                doc = self.doc_of(entry)
                 found += issue_findings(entry.issue, doc, self.config, set(slugs), root, now)
                 if entry.rendered is not None:
                     found += email_findings(entry.issue, entry.rendered, self.config, root)

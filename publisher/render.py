@@ -68,9 +68,12 @@ class Rendered:
     eml: bytes = b""
 
 
-def render_issue(issue: Issue, config: Config, theme: Theme) -> Rendered:
-    """Render an issue's email, plain text and article from one parse."""
-    doc = parse(issue.body)
+def render_issue(
+    issue: Issue, config: Config, theme: Theme, doc: Document | None = None
+) -> Rendered:
+    """Render an issue's email, plain text and article from one parse (``doc``, if the caller
+    has parsed the body already)."""
+    doc = doc or parse(issue.body)
     context = build_context(issue, doc, config)
     variables = context.as_dict()
     mjml = theme.render(EMAIL_TEMPLATE, variables)

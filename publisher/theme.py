@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,9 +118,3 @@ def _template_position(exc: BaseException, fallback: Path) -> tuple[Path, int | 
             found = (Path(filename), tb.tb_lineno)
         tb = tb.tb_next
     return found
-
-
-@lru_cache(maxsize=8)
-def theme_for(root: Path) -> Theme:
-    """Return the (cached) theme of a newsletter folder."""
-    return Theme(root)
