@@ -1,4 +1,11 @@
-"""``publisher build``: render every published issue into a fresh tree and swap it in whole."""
+"""``publisher build``: the executor of the site plan.
+
+``site.py`` decides what the site holds; this module does it: it takes the folder's build lock,
+loads the issues (unchanged ones from the cache), renders the others on a pool of processes,
+stops on any error ``check`` would report, writes the planned files into a spare tree beside the
+output, and swaps that tree in whole. It deletes or replaces only files it wrote itself (the
+``files`` list of ``publisher.json``); any other file in the output folder stops the build.
+"""
 
 from __future__ import annotations
 
@@ -17,17 +24,19 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from publisher.cache import BuildCache, Output, Record
+from publisher import site
+from publisher.cache import CACHE_DIR, BuildCache, Output, Record
 from publisher.config import Config, load_config
-from publisher.errors import Problem, PublisherError, collecting, warn
-from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
+from publisher.errors import Problem, PublisherError, warn
 from publisher.images import local_path
-from publisher.issue import ISSUES_DIR, Issue, duplicates, issue_files, load_issue
+from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder
+from publisher.site import MANIFEST, SitePlan
 from publisher.theme import TEMPLATES_DIR, Theme
 
 if TYPE_CHECKING:  # the renderers load only when something must be rendered
     from concurrent.futures import ProcessPoolExecutor
 
+    from publisher.check import Finding
     from publisher.context import IssueView
     from publisher.render import Rendered
     from publisher.web import Pages
@@ -36,9 +45,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SITE_DIR = "site"
-#: Every published issue's permanent id, so the next build can tell when one would change.
-MANIFEST = "publisher.json"
-ASSETS_DIR = "assets"
+LOCK_FILE = "build.lock"
 
 Progress = Callable[[Sequence[Issue]], Iterable[Issue]]
 
@@ -54,6 +61,23 @@ class BuildResult:
     seconds: float
 
 
+class CheckFailed(PublisherError):
+    """The issues to publish break ``check``'s error rules: shown in ``check``'s own format."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self.findings = sorted(set(findings))
+        super().__init__([Problem(f.format()) for f in self.findings])
+
+    def format(self, root: Path | None = None) -> str:
+        n = len(self.findings)
+        lines = [f.format() for f in self.findings]
+        lines.append(
+            f"error: {n} error{'s' if n != 1 else ''} (as `publisher check` reports them): "
+            "nothing was published; the previous site is as it was"
+        )
+        return "\n".join(lines)
+
+
 def build(
     root: Path,
     out: Path | None = None,
@@ -61,74 +85,129 @@ def build(
     progress: Progress | None = None,
     jobs: int | None = None,
     cache: bool = True,
+    wait: bool = True,
 ) -> BuildResult:
     """Build ``root``'s newsletter into ``out`` (default ``root/site``), atomically.
 
-    Unchanged issues come from ``.publisher-cache/`` (``cache=False``: render everything), new
-    ones are rendered on ``jobs`` processes (default: one per core), and outputs whose inputs did
-    not change are hard-linked from the previous ``site/``. The new site is written into a
-    spare tree beside ``out`` (the site before last, kept for this) and swapped in whole.
+    One build of a folder runs at a time (``wait=False``: fail at once if another one runs).
     """
-    from publisher.cache import base_key, output_key, signature
-
     started = time.perf_counter()
     root = root.resolve()
     out = (out or root / SITE_DIR).resolve()
-    _check_out(root, out)
+    check_out(root, out)
+    with build_lock(root, wait):
+        counts = _build(root, out, now or dt.datetime.now(dt.UTC), progress, jobs, cache)
+    return BuildResult(out, *counts, time.perf_counter() - started)
+
+
+def _build(
+    root: Path,
+    out: Path,
+    now: dt.datetime,
+    progress: Progress | None,
+    jobs: int | None,
+    cache: bool,
+) -> tuple[int, int, int]:
+    from publisher.cache import base_key, output_key, signature
+
     config = load_config(root)
     theme = Theme(root, keep_compiled=cache)
     store = BuildCache(root, base_key(root, theme.search_path), enabled=cache)
+    pool = None
     try:
         paths = issue_files(root)
         # Workers fork before the issues are loaded, so they do not carry (and by reference
         # counting, copy) the whole archive in memory.
-        pool = _pool(config, theme, jobs, sum(1 for p in paths if store.record(p) is None))
-        records = _load(paths, config, store)
-        now = now or dt.datetime.now(dt.UTC)
+        work = sum(1 for p in paths if store.record(p) is None)
+        pool = _pool(config, theme, now, jobs, work)
+        records = _load(root, paths, config, store)
         issues = [r.issue for r in records.values()]
         published = [r for r in records.values() if r.issue.is_published(now)]
         published.sort(key=lambda r: (r.issue.date, r.issue.slug), reverse=True)
         drafts = sum(1 for i in issues if i.draft)
         scheduled = sum(1 for i in issues if not i.draft and i.is_scheduled(now))
+        counts = (len(published), drafts, scheduled)
 
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise _unwritable(out, exc) from exc
-        _remove_leftovers(out)
-        logo = local_path(config.logo, root)
+        plan, problems = plan_for(root, config, theme, [r.issue for r in published])
+        if problems:
+            raise PublisherError(problems)
+        _refuse_foreign(out, store, plan)
 
         def site_state() -> str:
             """Return the key of everything the site is made from."""
             sources = [(r.issue.source, r.render_key) for r in published]
-            return output_key(store.key, str(out), sources, signature(logo) if logo else None)
+            copies = [
+                (path, signature(p.source))
+                for path, p in plan.outputs.items()
+                if p.source is not None and p.kind != site.ISSUE_FILE
+            ]
+            return output_key(store.key, str(out), sources, copies)
 
-        state = site_state()
-        if all(r.render_key for r in published) and store.up_to_date(out, state):
-            return BuildResult(
-                out, len(published), drafts, scheduled, time.perf_counter() - started
-            )
+        if all(r.render_key for r in published) and store.up_to_date(out, site_state()):
+            _check_links(root, config, issues, published)
+            return counts
 
-        spare = out.with_name(f".{out.name}.spare")
+        spare = _spare(out)
         try:
-            spare.mkdir(exist_ok=True)
             writer = _Writer(spare, out, store)
             # Each new rendering's files are written as it arrives, while others render.
-            items = _render_missing(published, config, theme, store, progress, pool, writer)
+            items = _render_missing(published, config, theme, store, progress, pool, now, writer)
+            _check_links(root, config, issues, published)
+            for item in items:
+                files = [(r.name, item.issue.body_line + r.line) for r in item.record.refs]
+                problems += plan.add_issue_files(item.issue, _published(item.record, files))
+            if problems:
+                raise PublisherError(problems)
             warn_changed_ids(read_manifest(out), [i.issue for i in items])
             state = site_state()
-            _warn_missing_images(published)
-            outputs = write_site(writer, root, config, theme, items)
+            outputs = write_site(writer, plan, config, theme, items)
             swap_in(spare, out)
         except OSError as exc:
             raise _unwritable(out, exc) from exc
         store.spare_outputs, store.outputs = store.outputs, outputs
         store.save(out, state, paths)
-        return BuildResult(out, len(published), drafts, scheduled, time.perf_counter() - started)
+        return counts
     finally:
         if pool is not None:
             pool.shutdown()
         store.close()
+
+
+def _published(record: Record, files: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Keep the (name, line) pairs of the files a record publishes."""
+    wanted = set(record.files)
+    return [(name, line) for name, line in files if name in wanted]
+
+
+def plan_for(
+    root: Path, config: Config, theme: Theme, published: Sequence[Issue]
+) -> tuple[SitePlan, list[Problem]]:
+    """Plan the site of ``published`` (newest first): every path but the issues' own files."""
+    from publisher.web import tag_links
+
+    statics, problems = site.static_files(root)
+    plan = site.plan_site(
+        root,
+        config,
+        published,
+        (tag.slug for tag in tag_links(published).values()),
+        site.theme_assets(theme.search_path),
+        statics,
+        local_path(config.logo, root),
+    )
+    return plan, problems + plan.problems
+
+
+def _check_links(
+    root: Path, config: Config, issues: Sequence[Issue], published: Sequence[Record]
+) -> None:
+    """Stop the build on links to paths of the site that no issue has (``check``'s LNK001)."""
+    from publisher.check import Slugs, site_link_findings
+
+    slugs = Slugs(issues)
+    found = [f for r in published for f in site_link_findings(r.issue, r.refs, config, slugs, root)]
+    if found:
+        raise CheckFailed(found)
 
 
 def _unwritable(out: Path, exc: OSError) -> PublisherError:
@@ -139,51 +218,35 @@ def _unwritable(out: Path, exc: OSError) -> PublisherError:
     )
 
 
-def _warn_missing_images(records: Sequence[Record]) -> None:
-    """Warn about local images an issue shows that do not exist (its email shows a hole)."""
-    for record in records:
-        missing = [name for name in record.deps if name not in record.files]
-        if not missing:
-            continue
-        lines = record.issue.source.read_text(encoding="utf-8-sig", errors="replace").split("\n")
-        for name in missing:
-            line = next((n for n, text in enumerate(lines, 1) if name in text), None)
-            warn(
-                Problem(
-                    f"image {name!r} not found next to the issue: the email shows a gap",
-                    record.issue.source,
-                    line,
-                    "check the file name, or put the image in the issue's folder",
-                )
-            )
-
-
-def _load(paths: Sequence[Path], config: Config, store: BuildCache) -> dict[Path, Record]:
+def _load(
+    root: Path, paths: Sequence[Path], config: Config, store: BuildCache
+) -> dict[Path, Record]:
     """Load every issue (unchanged ones from the cache); report all problems together."""
-    records: dict[Path, Record] = {}
-    problems: list[Problem] = []
-    for path in paths:
+
+    def known(path: Path) -> tuple[Issue, list[Problem]] | None:
         record = store.record(path)
-        if record is None:
-            with collecting() as warnings:
-                try:
-                    issue = load_issue(path, config)
-                except PublisherError as exc:
-                    problems.extend(exc.problems)
-                    continue
-            record = store.remember(path, issue, warnings)
+        return (record.issue, record.warnings) if record is not None else None
+
+    loaded = load_folder(root, config, paths, known)
+    records: dict[Path, Record] = {}
+    for issue in loaded.issues:
+        path = issue.source
+        record = store.record(path) or store.remember(path, issue, loaded.warnings[path])
         for warning in record.warnings:
             warn(warning)
         records[path] = record
-    problems.extend(duplicates([r.issue for r in records.values()]))
-    if problems:
-        raise PublisherError(problems)
+    for path, warnings in loaded.warnings.items():
+        if path in loaded.failed:
+            for warning in warnings:
+                warn(warning)
+    if loaded.problems:
+        raise PublisherError(loaded.problems)
     return records
 
 
 @dataclass
 class Item:
-    """A published issue: light data from its record, the heavy outputs read when needed."""
+    """A published issue in the executor: its cache record, its rendering read when needed."""
 
     record: Record
     store: BuildCache
@@ -217,6 +280,7 @@ class Item:
             image_url=r.image_url,
             files=r.files,
             eml=self.body["eml"],
+            refs=r.refs,
         )
 
 
@@ -227,77 +291,86 @@ def _render_missing(
     store: BuildCache,
     progress: Progress | None,
     pool: ProcessPoolExecutor | None,
+    now: dt.datetime,
     writer: _Writer | None = None,
 ) -> list[Item]:
     """Render the records the cache cannot serve (in parallel); return every item in order.
 
     Each result goes to the cache (and its files to ``writer``) as it arrives, so memory holds
-    one rendering at a time.
+    one rendering at a time. Any error ``check`` would report stops the build.
     """
+    from publisher.issue import load_issue
+
     todo = [r for r in records if not store.has_body(r)]
     for record in todo:
         if not record.complete:  # its body was dropped from the index: read the file again
             record.issue = load_issue(record.issue.source, config)
             record.complete = True
     problems: list[Problem] = []
-    results = _render_stream([r.issue for r in todo], config, theme, progress, pool)
+    findings: list[Finding] = []
+    results = _render_stream([r.issue for r in todo], config, theme, now, progress, pool)
     for record, result in zip(todo, results, strict=True):
         if isinstance(result, list):
             problems.extend(result)
             continue
+        rendered, errors = result
+        if errors:
+            findings.extend(errors)
+            continue
         body = {
-            "html": result.html,
-            "text": result.text,
-            "article": result.article_html,
-            "eml": result.eml,
+            "html": rendered.html,
+            "text": rendered.text,
+            "article": rendered.article_html,
+            "eml": rendered.eml,
         }
-        store.store(
-            record,
-            record.issue.source,
-            body,
-            result.view,
-            result.image_url,
-            result.files,
-            list(result.deps),
-        )
-        if writer is not None and not problems:
+        store.store(record, body, rendered)
+        if writer is not None and not problems and not findings:
             _issue_files(
                 writer,
                 record,
                 config,
-                partial(getattr, result, "html"),
-                partial(getattr, result, "text"),
-                partial(getattr, result, "eml"),
+                partial(getattr, rendered, "html"),
+                partial(getattr, rendered, "text"),
+                partial(getattr, rendered, "eml"),
             )
     if problems:
         raise PublisherError(problems)
+    if findings:
+        raise CheckFailed(findings)
     return [Item(r, store) for r in records]
 
 
-def _render_one(issue: Issue, config: Config, theme: Theme) -> Rendered | list[Problem]:
-    """Render one issue, its ready-to-send message included (when there is a sender);
-    problems come back as data (exceptions do not pickle)."""
+#: A rendering and its errors by ``check``'s rules, or the problems that stopped it.
+Outcome = tuple["Rendered", list["Finding"]] | list[Problem]
+
+
+def _render_one(issue: Issue, config: Config, theme: Theme, now: dt.datetime) -> Outcome:
+    """Render one issue, its ready-to-send message included (when there is a sender), and run
+    ``check``'s error rules on it; problems come back as data (exceptions do not pickle)."""
+    from publisher.check import errors_of
     from publisher.message import compose
-    from publisher.render import render_issue
+    from publisher.render import lazy_index, read_body, render_issue
 
     try:
-        rendered = dataclasses.replace(render_issue(issue, config, theme), mjml="")
-        if config.author.email:
+        doc = read_body(issue, theme.root, lazy_index(theme.root, config, now))
+        rendered = dataclasses.replace(render_issue(issue, config, theme, doc), mjml="")
+        errors = errors_of(issue, doc, rendered, config, theme.root, now)
+        if config.author.email and not errors:
             rendered = dataclasses.replace(rendered, eml=compose(issue, rendered, config))
-        return rendered
+        return rendered, errors
     except PublisherError as exc:
         return exc.problems
 
 
-_WORKER: tuple[Config, Theme]
+_WORKER: tuple[Config, Theme, dt.datetime]
 
 
-def _start_worker(config: Config, theme: Theme) -> None:
+def _start_worker(config: Config, theme: Theme, now: dt.datetime) -> None:
     global _WORKER
-    _WORKER = (config, theme)
+    _WORKER = (config, theme, now)
 
 
-def _render_in_worker(issue: Issue) -> Rendered | list[Problem]:
+def _render_in_worker(issue: Issue) -> Outcome:
     return _render_one(issue, *_WORKER)
 
 
@@ -305,7 +378,9 @@ def _render_in_worker(issue: Issue) -> Rendered | list[Problem]:
 PARALLEL_FROM = 8
 
 
-def _pool(config: Config, theme: Theme, jobs: int | None, work: int) -> ProcessPoolExecutor | None:
+def _pool(
+    config: Config, theme: Theme, now: dt.datetime, jobs: int | None, work: int
+) -> ProcessPoolExecutor | None:
     """Start ``jobs`` rendering processes (one per core by default) if ``work`` issues call for
     them; None where forking is not available or the work is small."""
     import multiprocessing
@@ -318,7 +393,7 @@ def _pool(config: Config, theme: Theme, jobs: int | None, work: int) -> ProcessP
         max_workers=jobs,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(config, theme),
+        initargs=(config, theme, now),
     )
     pool.submit(int).result()  # forks every worker now, while this process is still small
     return pool
@@ -328,16 +403,17 @@ def _render_stream(
     issues: Sequence[Issue],
     config: Config,
     theme: Theme,
+    now: dt.datetime,
     progress: Progress | None,
     pool: ProcessPoolExecutor | None,
-) -> Iterator[Rendered | list[Problem]]:
+) -> Iterator[Outcome]:
     """Render every issue (on the pool's processes if any); yield the results in order."""
     if pool is not None and len(issues) >= PARALLEL_FROM:
         chunk = max(1, min(32, len(issues) // 16))
         yield from _track(pool.map(_render_in_worker, issues, chunksize=chunk), issues, progress)
     else:
         for issue in _track(issues, issues, progress):
-            yield _render_one(issue, config, theme)
+            yield _render_one(issue, config, theme, now)
 
 
 def _track(results: Iterable[T], issues: Sequence[Issue], progress: Progress | None) -> Iterator[T]:
@@ -357,30 +433,26 @@ def _issue_files(
     text: Callable[[], str],
     eml: Callable[[], bytes],
 ) -> None:
-    """Write an issue's email files and images (each once; unchanged ones are linked)."""
-    from publisher.cache import output_key
-
+    """Write an issue's email files (each once; unchanged ones are linked)."""
     slug, key = record.issue.slug, record.render_key
     writer.put(f"{slug}/email.html", key, html)
     writer.put(f"{slug}/email.txt", key, text)
     if config.author.email:  # a message needs a sender; write_site warns otherwise
         writer.put(f"{slug}/email.eml", key, eml)
-    for name in record.files:
-        source = record.issue.source.parent / name
-        writer.put(f"{slug}/{name}", output_key(record.deps.get(name)), source=source)
 
 
 def write_site(
-    writer: _Writer, root: Path, config: Config, theme: Theme, items: Sequence[Item]
+    writer: _Writer, plan: SitePlan, config: Config, theme: Theme, items: Sequence[Item]
 ) -> dict[str, Output]:
-    """Bring ``writer``'s tree to the whole site for ``items`` (newest first).
+    """Bring ``writer``'s tree to every file of ``plan`` for ``items`` (newest first), then
+    write the manifest of what it holds and delete what it no longer needs.
 
     Files whose inputs did not change are hard-linked from the previous site.
     """
-    store = writer.store
-    from publisher.cache import output_key
-    from publisher.web import STYLE_FILE, Pages
+    from publisher.cache import output_key, signature
+    from publisher.web import Pages
 
+    store = writer.store
     if items and not config.author.email:
         warn(
             Problem(
@@ -390,51 +462,46 @@ def write_site(
             )
         )
     pages = Pages(theme, config, [(i.issue, i.view) for i in items])
+    by_slug = {item.issue.slug: (n, item) for n, item in enumerate(items)}
     everywhere = output_key(store.key, [t for t in pages.tags.values()])
     link_keys = [output_key(link) for link in pages.links]
-    for n, item in enumerate(items):
-        slug, key = item.issue.slug, item.record.render_key
-        _issue_files(
-            writer,
-            item.record,
-            config,
-            partial(_email_html, item),
-            partial(_email_text, item),
-            partial(_email_eml, item),
-        )
-        neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(items)]
-        page_key = output_key(everywhere, key, link_keys[n], neighbours)
-        writer.put(f"{slug}/index.html", page_key, partial(_issue_page, pages, item))
-        item.body = None  # one rendering in memory at a time
-    writer.put("index.html", output_key(everywhere, link_keys), pages.index)
-    writer.put(STYLE_FILE, everywhere, pages.style)
-    for tag in pages.tags.values():
-        listed = [k for k, link in zip(link_keys, pages.links, strict=True) if tag in link.tags]
-        writer.put(f"{tag.path}index.html", output_key(everywhere, listed), partial(pages.tag, tag))
-    for theme_dir in reversed(theme.search_path):  # the folder's own assets win
-        assets = theme_dir / ASSETS_DIR
-        for source in sorted(assets.rglob("*")) if assets.is_dir() else []:
-            if source.is_file():
-                writer.put(
-                    f"{ASSETS_DIR}/{source.relative_to(assets).as_posix()}", None, source=source
-                )
-    logo = local_path(config.logo, root)  # checked to exist when the settings were read
-    if logo is not None:
-        writer.put(logo.relative_to(root).as_posix(), None, source=logo)
     newest = items[: config.feeds.limit]
     feed_key = output_key(store.key, [(i.record.render_key, i.record.issue) for i in newest])
-    for name, make in (
-        (RSS_FILE, "rss"),
-        (ATOM_FILE, "atom"),
-        (JSON_FILE, "json_feed"),
-    ):
-        writer.put(name, feed_key, partial(_feed, make, config, newest))
     urls: list[tuple[str, dt.datetime | None]] = [
         (config.base_url, max((i.issue.date for i in items), default=None))
     ]
     urls += [(i.view.url, i.issue.updated or i.issue.date) for i in items]
-    writer.put(SITEMAP_FILE, None, partial(_sitemap, urls))
-    writer.put(MANIFEST, None, lambda: manifest([i.issue for i in items]))
+
+    for path, planned in plan.outputs.items():
+        kind = planned.kind
+        if planned.source is not None:
+            writer.put(path, output_key(path, signature(planned.source)), source=planned.source)
+        elif kind in (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML):
+            item = by_slug[planned.slug][1]
+            getter = {site.EMAIL_HTML: _email_html, site.EMAIL_TEXT: _email_text}.get(
+                kind, _email_eml
+            )
+            writer.put(path, item.record.render_key, partial(getter, item))
+        elif kind == site.ISSUE_PAGE:
+            n, item = by_slug[planned.slug]
+            neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(items)]
+            page_key = output_key(everywhere, item.record.render_key, link_keys[n], neighbours)
+            writer.put(path, page_key, partial(_issue_page, pages, item))
+            item.body = None  # one rendering in memory at a time
+        elif kind == site.INDEX_PAGE:
+            writer.put(path, output_key(everywhere, link_keys), pages.index)
+        elif kind == site.STYLE:
+            writer.put(path, everywhere, pages.style)
+        elif kind == site.TAG_PAGE:
+            tag = pages.tags[planned.name]
+            listed = [k for k, link in zip(link_keys, pages.links, strict=True) if tag in link.tags]
+            writer.put(path, output_key(everywhere, listed), partial(pages.tag, tag))
+        elif kind == site.FEED:
+            writer.put(path, feed_key, partial(_feed, planned.name, config, newest))
+        elif kind == site.SITEMAP:
+            writer.put(path, None, partial(_sitemap, urls))
+    files = sorted({*writer.outputs, MANIFEST})
+    writer.put(MANIFEST, None, partial(manifest, [i.issue for i in items], files))
     writer.prune()
     return writer.outputs
 
@@ -558,10 +625,22 @@ class _Writer:
 # --- permanent ids -----------------------------------------------------------------------------
 
 
-def manifest(issues: Sequence[Issue]) -> str:
-    """Return the record of every published issue's slug, id and date."""
+def manifest(issues: Sequence[Issue], files: Sequence[str] = ()) -> str:
+    """Return the record of every published issue's slug, id and date, and of every file the
+    build wrote (what later builds may replace or delete: nothing else)."""
     records = [{"slug": i.slug, "id": i.id, "published": i.date.isoformat()} for i in issues]
-    return json.dumps({"issues": records}, ensure_ascii=False, indent=1) + "\n"
+    data = {"issues": records, "files": list(files)}
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+def written_files(out: Path) -> set[str] | None:
+    """Return the files the build that made ``out`` wrote, or None when it did not say."""
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        files = data["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {f for f in files if isinstance(f, str)} if isinstance(files, list) else None
 
 
 def read_manifest(out: Path) -> list[dict[str, str]]:
@@ -609,12 +688,14 @@ def warn_changed_ids(previous: list[dict[str, str]], issues: Sequence[Issue]) ->
 # --- atomic output -----------------------------------------------------------------------------
 
 
-def _check_out(root: Path, out: Path) -> None:
+def check_out(root: Path, out: Path) -> None:
     """Refuse output folders whose replacement would destroy the author's files."""
-    inside_sources = any(out.is_relative_to(root / d) for d in (ISSUES_DIR, TEMPLATES_DIR))
-    if root.is_relative_to(out) or inside_sources:
+    own = [root / d for d in (ISSUES_DIR, TEMPLATES_DIR, site.STATIC_DIR, CACHE_DIR)]
+    holds_git = (out / ".git").exists() or out.name == ".git" or ".git" in out.parts
+    if root.is_relative_to(out) or any(out.is_relative_to(d) for d in own) or holds_git:
+        what = "a git repository" if holds_git else "your own files"
         raise PublisherError.at(
-            f"refusing to build into {out}: it holds your own files",
+            f"refusing to build into {out}: it holds {what}",
             hint=f"build into a folder of its own, e.g. --out {SITE_DIR}",
         )
     for folder in (out, *out.parents):
@@ -625,15 +706,91 @@ def _check_out(root: Path, out: Path) -> None:
                     hint="choose another --out folder",
                 )
             break
+    if out.is_dir() and not (out / MANIFEST).is_file() and any(out.iterdir()):
+        raise PublisherError.at(
+            f"refusing to build into {out}: it is not empty, and no build of publisher made it",
+            hint="build into a new or empty folder (publisher replaces its whole content), "
+            f"e.g. --out {SITE_DIR}; files to publish as they are go in {site.STATIC_DIR}/",
+        )
 
 
-def _remove_leftovers(out: Path) -> None:
-    """Finish a swap that a crash interrupted (where there are only renames, not Linux's
-    atomic exchange): restore ``out`` if it went missing, drop the old tree otherwise."""
+@contextlib.contextmanager
+def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
+    """Hold the folder's build lock: one build at a time (the system frees it if killed)."""
+    import filelock
+
+    folder = root / CACHE_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(folder, exc) from exc
+    lock = filelock.FileLock(folder / LOCK_FILE)
+    try:
+        lock.acquire(blocking=False)
+    except filelock.Timeout:
+        if not wait:
+            raise PublisherError.at(
+                "another build of this folder is running",
+                hint="wait for it to finish, or leave out --no-wait to wait for it",
+            ) from None
+        log.warning("waiting for another build of this folder to finish...")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _refuse_foreign(out: Path, store: BuildCache, plan: SitePlan) -> None:
+    """Stop unless every file in ``out`` is one a build wrote; remove stale temporary files."""
+    if not out.is_dir():
+        return
+    written = written_files(out)
+    if written is None:  # a site from before the manifest listed its files
+        written = set(store.outputs) if store.out == str(out) else set(plan.outputs)
+    written.add(MANIFEST)
+    foreign = []
+    for path, dirs, files in os.walk(out):
+        base = os.path.relpath(path, out)
+        base = "" if base == "." else base.replace(os.sep, "/") + "/"
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(path, d))]:
+            if name.endswith(_Writer.TEMPORARY):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(path, name))
+            elif base + name not in written:
+                foreign.append(base + name)
+        if not dirs and not files and base:
+            foreign.append(base)
+    if foreign:
+        shown = ", ".join(foreign[:10]) + (
+            f" and {len(foreign) - 10} more" if len(foreign) > 10 else ""
+        )
+        raise PublisherError.at(
+            f"{out} holds files that publisher did not write: {shown}; the build replaces the "
+            "whole folder, so it stops rather than lose them",
+            hint=f"to publish a file at the site's root, put it in {site.STATIC_DIR}/ (e.g. "
+            f"{site.STATIC_DIR}/CNAME); otherwise move it out of {out.name}/",
+        )
+
+
+def _spare(out: Path) -> Path:
+    """Return the spare tree beside ``out`` (the site before last), ready to bring up to date."""
     old = out.with_name(f".{out.name}.old")
-    if old.exists() and not out.exists():
+    if old.exists() and not out.exists():  # a crash between renames (no atomic exchange)
         os.replace(old, out)
     shutil.rmtree(old, ignore_errors=True)
+    spare = out.with_name(f".{out.name}.spare")
+    if spare.is_dir() and not (spare / MANIFEST).is_file() and any(spare.iterdir()):
+        raise PublisherError.at(
+            f"refusing to use {spare}: publisher keeps the previous site there, but this "
+            "folder is not one it made",
+            hint=f"move {spare.name} away (or choose another --out)",
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spare.mkdir(exist_ok=True)
+    if not (spare / MANIFEST).is_file():  # mark it as publisher's before anything goes in
+        (spare / MANIFEST).write_text(manifest([]), encoding="utf-8")
+    return spare
 
 
 def _exchange(a: Path, b: Path) -> bool:

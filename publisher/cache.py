@@ -21,7 +21,7 @@ import sqlite3
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from publisher import __version__
 from publisher.config import SETTINGS_FILE
@@ -29,10 +29,13 @@ from publisher.context import IssueView
 from publisher.errors import Problem
 from publisher.issue import Issue
 
+if TYPE_CHECKING:
+    from publisher.render import Rendered
+
 CACHE_DIR = ".publisher-cache"
 INDEX_FILE = "index.pickle"
 BODIES_FILE = "bodies.sqlite"
-FORMAT = 3
+FORMAT = 4
 TABLE = f"bodies_{FORMAT}"
 #: Libraries whose version changes what a build writes.
 LIBRARIES = (
@@ -102,6 +105,8 @@ class Record:
     image_url: str = ""
     files: tuple[str, ...] = ()
     deps: dict[str, Signature | None] = field(default_factory=dict)
+    #: Its relative links and images, resolved (``refs.Ref``).
+    refs: tuple[Any, ...] = ()
     #: False for a record read from the index: its issue is stored without the Markdown body.
     complete: bool = True
 
@@ -154,7 +159,6 @@ class BuildCache:
             return  # another version, theme or settings: start afresh
         self.records = data["records"]
         self.outputs = data["outputs"]
-        self.spare_outputs = data["spare_outputs"]
         self.spare_outputs = data["spare_outputs"]
         self.out = data["out"]
         self.state = data["state"]
@@ -229,23 +233,18 @@ class BuildCache:
             return None
         return body if isinstance(body, dict) else None
 
-    def store(
-        self,
-        record: Record,
-        path: Path,
-        body: dict[str, Any],
-        view: IssueView,
-        image_url: str,
-        files: tuple[str, ...],
-        deps: list[str],
-    ) -> None:
+    def store(self, record: Record, body: dict[str, Any], rendered: Rendered) -> None:
         """Remember what a record rendered to."""
-        folder = path.parent
-        record.deps = {name: signature(folder / name) for name in deps}
+        folder = record.issue.source.parent
+        record.deps = {name: signature(folder / name) for name in rendered.deps}
         record.render_key = _digest(
-            self.key, str(path), repr(record.signature), repr(sorted(record.deps.items()))
+            self.key,
+            str(record.issue.source),
+            repr(record.signature),
+            repr(sorted(record.deps.items())),
         )
-        record.view, record.image_url, record.files = view, image_url, files
+        record.view, record.image_url = rendered.view, rendered.image_url
+        record.files, record.refs = rendered.files, rendered.refs
         data = zlib.compress(pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL), 1)
         self._bodies.execute(
             f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?)",

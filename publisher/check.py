@@ -7,6 +7,7 @@ Each rule has an id, a level and a message that says how to fix what it found. `
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -15,14 +16,16 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
+from publisher import refs
 from publisher.config import SETTINGS_FILE, Config, key_line, load_config
 from publisher.email import BODY_WIDTH, CONTENT_WIDTH
 from publisher.errors import Problem, PublisherError, collecting, display_path
-from publisher.images import local_path, local_size
-from publisher.issue import Issue, issue_files, load_issue
-from publisher.markdown import Document, parse
-from publisher.render import Rendered, render_issue, source_dir
-from publisher.sanitize import URL_SCHEMES, absolute_url
+from publisher.images import local_size
+from publisher.issue import Issue, load_folder
+from publisher.markdown import Document
+from publisher.refs import Ref, SiteIndex
+from publisher.render import Rendered, read_body, render_issue
+from publisher.sanitize import absolute_url
 from publisher.theme import Theme
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -42,10 +45,13 @@ RULES: dict[str, tuple[str, str]] = {
     "IMG003": (ERROR, "local image that does not exist"),
     "IMG004": (WARNING, "image file much larger than the email shows it"),
     "IMG005": (INFO, "remote image of unknown size"),
+    "IMG006": (ERROR, "image outside the issue's folder or the newsletter folder"),
     "LNK001": (ERROR, "link to another issue that does not exist"),
     "LNK002": (ERROR, "empty link"),
     "LNK003": (WARNING, "http:// link"),
     "LNK004": (ERROR, "link to a local file that does not exist"),
+    "LNK005": (ERROR, "link to a file outside the issue's folder or the newsletter folder"),
+    "LNK006": (ERROR, "link to a draft or scheduled issue (readers would get a 404)"),
     "FN001": (ERROR, "footnote reference without a definition"),
     "FN002": (WARNING, "footnote defined but never referenced"),
     "HDG001": (WARNING, "heading that skips a level"),
@@ -60,6 +66,11 @@ RULES: dict[str, tuple[str, str]] = {
     "SET003": (ERROR, "no unsubscribe link in the email"),
     "DATE001": (INFO, "dated in the future: scheduled"),
     "DRAFT001": (INFO, "draft: not published"),
+    "SITE001": (
+        ERROR,
+        "a path of the site claimed twice: a slug the site uses, a static file or "
+        "an issue's file over a generated one",
+    ),
 }
 
 GMAIL_WARN = 80 * 1024
@@ -71,7 +82,6 @@ UNSAFE_HTML = re.compile(
     r"<\s*(script|iframe|form|object|embed)\b|\son[a-z]+\s*=|javascript\s*:", re.IGNORECASE
 )
 UNDEFINED_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
-SITE_FILES = {"tags", "assets", "feed.xml", "atom.xml", "feed.json", "sitemap.xml", "index.html"}
 
 
 @dataclass(frozen=True, order=True)
@@ -128,16 +138,48 @@ class _Locator:
                     return self.issue.body_line + n, column + 1 + (skip if needle else 0)
         return self.issue.body_line + start, 1
 
+    def find_from(self, line: int, needle: str) -> tuple[int, int]:
+        """Return (line, column) of ``needle`` at body line ``line`` or the few after it."""
+        for n in range(line, min(line + 20, len(self.lines))):
+            column = self.lines[n].find(needle)
+            if column >= 0:
+                return self.issue.body_line + n, column + 1
+        return self.issue.body_line + line, 1
+
+
+class Slugs:
+    """Every issue's slug, and the file names authors may use for them, for link rules."""
+
+    def __init__(self, issues: Iterable[Issue]) -> None:
+        self.slugs: set[str] = set()
+        #: File stems and folder names (``2025-07-08-grain``) -> slug.
+        self.by_name: dict[str, str] = {}
+        for issue in issues:
+            self.slugs.add(issue.slug)
+            name = issue.source.parent.name if issue.folder else issue.source.stem
+            self.by_name[name] = issue.slug
+
+    def suggest(self, name: str) -> str | None:
+        """Return the slug ``name`` most likely means, if any is close."""
+        if name in self.by_name:
+            return self.by_name[name]
+        close = difflib.get_close_matches(name, [*self.slugs, *self.by_name], n=1, cutoff=0.75)
+        return self.by_name.get(close[0], close[0]) if close else None
+
 
 def issue_findings(
     issue: Issue,
     doc: Document,
     config: Config,
-    slugs: set[str],
+    slugs: Slugs | None,
     root: Path,
     now: dt.datetime,
 ) -> list[Finding]:
-    """Run every rule that needs only the issue's source."""
+    """Run every rule that needs only the issue's source (``doc`` read by ``read_body``).
+
+    Links to paths of the site (``../grain-corridor/``) are checked against ``slugs`` when it is
+    given (``site_link_findings``).
+    """
     file = _shown(issue.source, root)
     where = _Locator(issue)
     found: list[Finding] = []
@@ -172,8 +214,6 @@ def issue_findings(
             "; fix: shorten it",
         )
 
-    base = issue.url(config)
-    folder = source_dir(issue)
     level = 1  # the title is the page's h1
     for token in doc.tokens:
         if token.type == "heading_open":
@@ -197,9 +237,9 @@ def issue_findings(
             continue
         for child in token.children or []:
             if child.type == "image":
-                found.extend(_image_findings(child, token, where, folder, file))
+                found.extend(_image_findings(child, token, where, file))
             elif child.type == "link_open":
-                found.extend(_link_findings(child, token, where, base, config, slugs, folder, file))
+                found.extend(_link_findings(child, token, where, file))
             elif child.type == "html_inline" and UNSAFE_HTML.search(child.content):
                 add(
                     "HTML001",
@@ -224,12 +264,14 @@ def issue_findings(
                 f"footnote [^{name}] is defined but never used, so it is not shown"
                 f"; fix: cite it with [^{name}] in the text, or delete it",
             )
+    for ref in doc.refs:
+        found.extend(_ref_findings(ref, issue, where, file, slugs))
+    if slugs is not None:
+        found += site_link_findings(issue, doc.refs, config, slugs, root)
     return found
 
 
-def _image_findings(
-    image: Token, inline: Token, where: _Locator, folder: Path, file: str
-) -> Iterable[Finding]:
+def _image_findings(image: Token, inline: Token, where: _Locator, file: str) -> Iterable[Finding]:
     src = str(image.attrGet("src") or "")
     position = where.find(inline, src) if src else where.find(inline, "![")
     alt = image.content.strip()
@@ -258,88 +300,135 @@ def _image_findings(
             f"remote image {src!r}: its size is unknown, so "
             f"it is shown {EMAIL_COLUMN} px wide; fix: save it in the issue's folder",
         )
-        return
-    path = local_path(src, folder)
-    if path is None or not path.is_file():
-        yield Finding(
-            file,
-            *position,
-            "IMG003",
-            f"image {src!r} not found next to the issue"
-            "; fix: check the file name, or put the image in the issue's folder",
-        )
-        return
-    width, _ = local_size(src, folder)
-    if width > 2 * BODY_WIDTH:  # twice the widest it is shown covers high-density screens
-        yield Finding(
-            file,
-            *position,
-            "IMG004",
-            f"image {src!r} is {width} px wide but shown at "
-            f"most {BODY_WIDTH} px; fix: resize it to {2 * BODY_WIDTH} px wide to keep "
-            "the email fast",
-        )
 
 
-def _link_findings(
-    link: Token,
-    inline: Token,
-    where: _Locator,
-    base: str,
-    config: Config,
-    slugs: set[str],
-    folder: Path,
-    file: str,
-) -> Iterable[Finding]:
+def _link_findings(link: Token, inline: Token, where: _Locator, file: str) -> Iterable[Finding]:
     href = str(link.attrGet("href") or "").strip()
     position = where.find(inline, f"]({href}", skip=2) if href else where.find(inline, "]()")
     if not href:
         yield Finding(file, *position, "LNK002", "link has no address; fix: put the URL in (...)")
-        return
-    parts = urlsplit(href)
-    if parts.scheme == "http":
+    elif urlsplit(href).scheme == "http":
         yield Finding(
             file,
             *position,
             "LNK003",
             f"{href} is not encrypted; fix: use https:// if the site supports it",
         )
-        return
-    if parts.scheme in URL_SCHEMES or parts.scheme:
-        return
-    if not parts.path:
-        return  # a fragment or query on this page
-    url = absolute_url(href, base)
-    site = config.base_url
-    if not url.startswith(site):
-        return
-    segments = [unquote(s) for s in url[len(site) :].split("#")[0].split("?")[0].split("/")]
-    first = segments[0]
-    if not first or first in SITE_FILES:
-        return
-    own = base[len(site) :].strip("/")
-    if first == own:
-        rest = "/".join(segments[1:])
-        if rest and local_path(rest, folder) is not None and not (folder / rest).exists():
+
+
+def _ref_findings(
+    ref: Ref, issue: Issue, where: _Locator, file: str, slugs: Slugs | None
+) -> Iterable[Finding]:
+    """Return the findings of one resolved link or image."""
+    position = where.find_from(ref.line, ref.href)
+    href = ref.href
+    if ref.role == "image":
+        if ref.kind == refs.MISSING:
             yield Finding(
                 file,
                 *position,
-                "LNK004",
-                f"{href!r}: no file {rest!r} next to the "
-                "issue; fix: check the name, or add the file to the issue's folder",
+                "IMG003",
+                f"image {href!r} not found next to the issue"
+                "; fix: check the file name, or put the image in the issue's folder",
             )
+        elif ref.kind == refs.OUTSIDE:
+            yield Finding(
+                file,
+                *position,
+                "IMG006",
+                f"image {href!r} is outside the issue's folder ({ref.name}); only files inside "
+                "it are published; fix: copy the image into the issue's folder",
+            )
+        elif ref.kind == refs.FILE:
+            width, _ = local_size(ref.name, issue.source.parent)
+            if width > 2 * BODY_WIDTH:  # twice the widest it is shown covers dense screens
+                yield Finding(
+                    file,
+                    *position,
+                    "IMG004",
+                    f"image {href!r} is {width} px wide but shown at most {BODY_WIDTH} px"
+                    f"; fix: resize it to {2 * BODY_WIDTH} px wide to keep the email fast",
+                )
         return
-    if first.endswith(".md"):
-        hint = f"link to the issue's page instead, e.g. ../{first.removesuffix('.md')}/"
-    else:
-        hint = "check the slug (the file name without its date), e.g. ../grain-corridor/"
-    if first not in slugs:
+    if ref.kind == refs.MISSING and ref.name.lower().endswith(".md"):
+        stem = PurePosixPath(ref.name).stem
+        if stem == "index":
+            stem = PurePosixPath(ref.name).parent.name
+        slug = slugs.suggest(stem) if slugs is not None else None
+        hint = (
+            f"link to that issue's file, or to its page ../{slug}/ (slug {slug!r})"
+            if slug
+            else "check the file name of the issue you mean"
+        )
         yield Finding(
             file,
             *position,
             "LNK001",
-            f"{href!r} links to {first!r}, which is not an issue; fix: {hint}",
+            f"{href!r} links to {ref.name}, which is not an issue file; fix: {hint}",
         )
+    elif ref.kind == refs.MISSING:
+        yield Finding(
+            file,
+            *position,
+            "LNK004",
+            f"{href!r}: no file {ref.name!r} next to the issue"
+            "; fix: check the name, or add the file to the issue's folder",
+        )
+    elif ref.kind == refs.OUTSIDE:
+        yield Finding(
+            file,
+            *position,
+            "LNK005",
+            f"{href!r} leads to {ref.name}, outside the issue's folder; only files inside it "
+            "are published; fix: copy the file into the issue's folder and link it there",
+        )
+    elif ref.kind == refs.ISSUE and ref.target is not None and ref.target.status != "published":
+        yield Finding(
+            file,
+            *position,
+            "LNK006",
+            f"{href!r} links to the {ref.target.status} issue {ref.target.slug!r}: readers "
+            "would get a page that does not exist; fix: publish that issue first, or remove "
+            "the link",
+        )
+
+
+def site_link_findings(
+    issue: Issue, found: Iterable[Ref], config: Config, slugs: Slugs, root: Path
+) -> list[Finding]:
+    """Check links to paths of the site (``../grain-corridor/``) against the issues' slugs."""
+    from publisher.site import SITE_NAMES
+
+    file = _shown(issue.source, root)
+    where: _Locator | None = None
+    out = []
+    base, site = issue.url(config), config.base_url
+    for ref in found:
+        if ref.kind != refs.SITE:
+            continue
+        url = absolute_url(ref.href, base)
+        if not url.startswith(site):
+            continue
+        segments = [unquote(s) for s in url[len(site) :].split("#")[0].split("?")[0].split("/")]
+        first = segments[0]
+        if not first or first in SITE_NAMES or first in slugs.slugs:
+            continue
+        slug = slugs.suggest(first)
+        hint = (
+            f"its slug is {slug!r}: ../{slug}/"
+            if slug
+            else "check the slug (the file name without its date), e.g. ../grain-corridor/"
+        )
+        where = where or _Locator(issue)
+        out.append(
+            Finding(
+                file,
+                *where.find_from(ref.line, ref.href),
+                "LNK001",
+                f"{ref.href!r} links to {first!r}, which is not an issue; fix: {hint}",
+            )
+        )
+    return out
 
 
 def email_findings(issue: Issue, rendered: Rendered, config: Config, root: Path) -> list[Finding]:
@@ -447,13 +536,18 @@ def settings_findings(config: Config, root: Path) -> list[Finding]:
 
 
 def run_checks(
-    root: Path, paths: Sequence[Path] = (), now: dt.datetime | None = None
+    root: Path,
+    paths: Sequence[Path] = (),
+    now: dt.datetime | None = None,
+    out: Path | None = None,
 ) -> list[Finding]:
-    """Check the newsletter in ``root`` (or only the issue files in ``paths``); sorted findings."""
-    from publisher.build import changed_ids, read_manifest
+    """Check the newsletter in ``root`` (or only the issue files in ``paths``) against the site
+    in ``out`` (default ``site/``); sorted findings."""
+    from publisher import build
 
     root = root.resolve()
     now = now or dt.datetime.now(dt.UTC)
+    out = (out or root / build.SITE_DIR).resolve()
     findings: list[Finding] = []
     with collecting() as warnings:
         try:
@@ -464,39 +558,28 @@ def run_checks(
     findings += settings_findings(config, root)
     theme = Theme(root)
 
-    issues: list[Issue] = []
-    for path in issue_files(root):
-        with collecting() as warnings:
-            try:
-                issues.append(load_issue(path, config))
-            except PublisherError as exc:
-                findings += [from_problem("FM001", p, root) for p in exc.problems]
-        findings += [from_problem("FM002", w, root) for w in warnings]
-    for rule, attr in (("ID001", "slug"), ("ID002", "id")):
-        seen: dict[str, Issue] = {}
-        for issue in sorted(issues, key=lambda i: str(i.source)):
-            value = getattr(issue, attr)
-            if value in seen:
-                findings.append(
-                    Finding(
-                        _shown(issue.source, root),
-                        issue.lines.get(attr, 1),
-                        1,
-                        rule,
-                        f"{attr} {value!r} is also used by "
-                        f"{_shown(seen[value].source, root)}; fix: give one of "
-                        f"them another `{attr}:`",
-                    )
-                )
-            else:
-                seen[value] = issue
-    published = [i for i in issues if i.is_published(now)]
+    loaded = load_folder(root, config)
+    for _path, problems in loaded.failed.items():
+        findings += [from_problem("FM001", p, root) for p in problems]
+    for _path, problems in loaded.warnings.items():
+        findings += [from_problem("FM002", w, root) for w in problems]
+    for problem in loaded.clashes:
+        rule = "ID001" if problem.message.startswith("slug") else "ID002"
+        findings.append(from_problem(rule, problem, root))
+    issues = loaded.issues
+    published = sorted(
+        (i for i in issues if i.is_published(now)), key=lambda i: (i.date, i.slug), reverse=True
+    )
     findings += [
-        from_problem("ID003", p, root) for p in changed_ids(read_manifest(root / "site"), published)
+        from_problem("ID003", p, root)
+        for p in build.changed_ids(build.read_manifest(out), published)
     ]
+    plan, problems = build.plan_for(root, config, theme, published)
+    findings += [from_problem("SITE001", p, root) for p in problems]
 
     wanted = {p.resolve() for p in paths}
-    slugs = {i.slug for i in issues}
+    slugs = Slugs(issues)
+    index = SiteIndex(root, now, issues)
     for issue in issues:
         if (
             wanted
@@ -504,8 +587,12 @@ def run_checks(
             and (issue.source.parent.resolve() not in wanted)
         ):
             continue
-        doc = parse(issue.body)
+        doc = read_body(issue, root, index)
         findings += issue_findings(issue, doc, config, slugs, root, now)
+        if issue.is_published(now):
+            lines = [(r.name, issue.body_line + r.line) for r in doc.refs if r.kind == refs.FILE]
+            problems = plan.add_issue_files(issue, lines)
+            findings += [from_problem("SITE001", p, root) for p in problems]
         try:
             rendered = render_issue(issue, config, theme, doc)
         except PublisherError as exc:
@@ -517,6 +604,19 @@ def run_checks(
         keep |= {_shown(p / "index.md", root) for p in wanted if p.is_dir()}
         findings = [f for f in findings if f.file in keep]
     return sorted(set(findings))
+
+
+def errors_of(
+    issue: Issue, doc: Document, rendered: Rendered, config: Config, root: Path, now: dt.datetime
+) -> list[Finding]:
+    """Return the error-level findings of one rendered issue: what stops ``publisher build``.
+
+    Links to paths of the site are checked apart, once every slug is known
+    (``site_link_findings``).
+    """
+    found = issue_findings(issue, doc, config, None, root, now)
+    found += email_findings(issue, rendered, config, root)
+    return sorted({f for f in found if f.level == ERROR})
 
 
 def exit_status(findings: Sequence[Finding], strict: bool) -> int:

@@ -160,8 +160,15 @@ def new(
     show_default=True,
     help="text: file:line:col: level rule message; json: a list for editors and CI.",
 )
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The built site to compare feed ids with (default: site/), as given to build --out.",
+)
 @click.pass_obj
-def check(root: Path, paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
+def check(root: Path, paths: tuple[Path, ...], strict: bool, fmt: str, out: Path | None) -> None:
     """Find what is wrong or risky in every issue (or the PATHS given) and the settings.
 
     Exit status 1 when there is an error (or, with --strict, a warning).
@@ -171,7 +178,7 @@ def check(root: Path, paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
 
     from publisher.check import exit_status, run_checks
 
-    findings = run_checks(root, paths)
+    findings = run_checks(root, paths, out=out)
     if fmt == "json":
         click.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
     else:
@@ -236,8 +243,13 @@ def render(root: Path, issue: str, fmt: str) -> None:
     is_flag=True,
     help="Render every issue again, neither reading nor updating .publisher-cache/.",
 )
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Fail at once if another build of this folder is running, instead of waiting for it.",
+)
 @click.pass_obj
-def build(root: Path, out: Path | None, jobs: int | None, no_cache: bool) -> None:
+def build(root: Path, out: Path | None, jobs: int | None, no_cache: bool, no_wait: bool) -> None:
     """Write the web archive, feeds and every published issue's email into site/.
 
     Drafts and issues dated in the future are left out. The site is built in a temporary folder
@@ -246,7 +258,9 @@ def build(root: Path, out: Path | None, jobs: int | None, no_cache: bool) -> Non
     """
     from publisher.build import build as run_build
 
-    result = run_build(root, out, progress=_progress_bar, jobs=jobs, cache=not no_cache)
+    result = run_build(
+        root, out, progress=_progress_bar, jobs=jobs, cache=not no_cache, wait=not no_wait
+    )
     log.info(
         "built %d issue%s into %s (%d draft%s, %d scheduled skipped) in %.2f s",
         result.built,

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from publisher.config import Config
-from publisher.errors import Problem, PublisherError, warn
+from publisher.errors import Problem, PublisherError, collecting, warn
 
 ISSUES_DIR = "issues"
 FOLDER_INDEX = "index.md"
@@ -121,38 +122,97 @@ def issue_files(root: Path) -> list[Path]:
 
 def load_issues(root: Path, config: Config) -> list[Issue]:
     """Load every issue, newest first; report all problems of all files together."""
-    issues: list[Issue] = []
-    problems: list[Problem] = []
-    for path in issue_files(root):
-        try:
-            issues.append(load_issue(path, config))
-        except PublisherError as exc:
-            problems.extend(exc.problems)
-    problems.extend(duplicates(issues))
-    if problems:
-        raise PublisherError(problems)
-    return sorted(issues, key=lambda i: (i.date, i.slug), reverse=True)
+    loaded = load_folder(root, config)
+    for warnings in loaded.warnings.values():
+        for warning in warnings:
+            warn(warning)
+    if loaded.problems:
+        raise PublisherError(loaded.problems)
+    return sorted(loaded.issues, key=lambda i: (i.date, i.slug), reverse=True)
 
 
 def duplicates(issues: list[Issue]) -> list[Problem]:
-    """Return a problem for each slug or id that two issues share."""
+    """Return a problem for each slug or id that two issues share.
+
+    Slugs that differ only in case or Unicode normalisation clash too: they name one folder on
+    macOS and Windows.
+    """
     problems = []
     for attr in ("slug", "id"):
         seen: dict[str, Issue] = {}
-        for issue in issues:
+        for issue in sorted(issues, key=lambda i: str(i.source)):
             value = getattr(issue, attr)
-            if value in seen:
+            folded = unicodedata.normalize("NFC", value).casefold() if attr == "slug" else value
+            if folded in seen:
+                other = seen[folded]
+                alike = "" if getattr(other, attr) == value else f" (as {getattr(other, attr)!r})"
                 problems.append(
                     Problem(
-                        f"{attr} {value!r} is used by {seen[value].source} too",
+                        f"{attr} {value!r} is used by {other.source}{alike} too",
                         issue.source,
                         issue.lines.get(attr, 1),
                         f"give one of them another `{attr}:` in its front matter",
                     )
                 )
             else:
-                seen[value] = issue
+                seen[folded] = issue
     return problems
+
+
+@dataclass
+class Loaded:
+    """The issue files of a folder as one pass read them: what loaded, what failed, and the
+    warnings each file gave (the one loader of build, check, preview and render)."""
+
+    issues: list[Issue] = field(default_factory=list)
+    #: The problems of each file that could not be loaded.
+    failed: dict[Path, list[Problem]] = field(default_factory=dict)
+    #: The warnings of each file, loaded or not.
+    warnings: dict[Path, list[Problem]] = field(default_factory=dict)
+    #: Slugs and ids that two issues share.
+    clashes: list[Problem] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Return every problem that stops a build, file by file."""
+        return [p for problems in self.failed.values() for p in problems] + self.clashes
+
+
+#: Returns a file's issue and warnings as loaded before (a cache), or None to load it.
+Known = Callable[[Path], "tuple[Issue, list[Problem]] | None"]
+
+
+def load_one(path: Path, config: Config) -> tuple[Issue | None, list[Problem], list[Problem]]:
+    """Load one issue file: (issue or None, its problems, its warnings)."""
+    with collecting() as warnings:
+        try:
+            return load_issue(path, config), [], warnings
+        except PublisherError as exc:
+            return None, exc.problems, warnings
+        except OSError as exc:
+            return None, [Problem(f"cannot read the file: {exc.strerror}", path)], warnings
+
+
+def load_folder(
+    root: Path, config: Config, paths: Sequence[Path] | None = None, known: Known | None = None
+) -> Loaded:
+    """Load every issue file of ``root`` (or ``paths``), taking unchanged ones from ``known``."""
+    loaded = Loaded()
+    for path in issue_files(root) if paths is None else paths:
+        before = known(path) if known is not None else None
+        issue: Issue | None
+        problems: list[Problem] = []
+        if before is not None:
+            issue, warnings = before
+        else:
+            issue, problems, warnings = load_one(path, config)
+        loaded.warnings[path] = warnings
+        if issue is None:
+            loaded.failed[path] = problems
+        else:
+            loaded.issues.append(issue)
+    loaded.clashes = duplicates(loaded.issues)
+    return loaded
 
 
 #: An issue file larger than this cannot become a usable email (Gmail clips at 102 KB).
@@ -344,11 +404,14 @@ def _build(
     if not all(isinstance(t, str) and t.strip() for t in tags):
         fail("tags", "every tag must be a non-empty string", "write `tags: [europe, energy]`")
     slug = meta.get("slug") or slug_from_path(path)
-    if not is_valid_slug(slug):
+    why = slug_problem(slug)
+    if why is not None:
+        shown = slug if len(slug) <= MAX_SLUG else slug[:MAX_SLUG] + "…"
         fail(
             "slug",
-            f"slug {slug!r} cannot be a URL path segment",
-            "use letters, digits and hyphens, e.g. `slug: grain-corridor`",
+            f"slug {shown!r} cannot be a URL path segment: it {why}",
+            "use letters, digits and hyphens, e.g. `slug: grain-corridor`"
+            + ("" if "slug" in key_lines else " (the slug comes from the file name)"),
         )
     if str(meta["title"]).strip() == "":
         fail("title", "`title` is empty", "write the issue's title after `title:`")
@@ -408,14 +471,36 @@ def slug_from_path(path: Path) -> str:
     return match.group("slug") if match else stem
 
 
+#: Longer slugs make unwieldy addresses and, with the date, file names over some systems' limits.
+MAX_SLUG = 80
+
+
+def slug_problem(slug: str) -> str | None:
+    """Return why ``slug`` cannot be one URL path segment and folder name, or None if it can."""
+    if not slug or slug in (".", ".."):
+        return "is empty or a dot"
+    if slug.startswith("."):
+        return "starts with a dot (a hidden folder that static hosts do not serve)"
+    if len(slug) > MAX_SLUG:
+        return f"is {len(slug)} characters long; at most {MAX_SLUG} make a usable address"
+    bad = next(
+        (
+            ch
+            for ch in slug
+            if ch in "/\\?#%\"'<>:|*" or ch.isspace() or unicodedata.category(ch).startswith("C")
+        ),
+        None,
+    )
+    if bad is not None:
+        shown = repr(bad) if bad.isprintable() and not bad.isspace() else f"U+{ord(bad):04X}"
+        extra = " (a link would read it as a URL scheme)" if bad == ":" else ""
+        return f"contains {shown}{extra}"
+    return None
+
+
 def is_valid_slug(slug: str) -> bool:
     """Return whether ``slug`` is usable as one URL path segment and folder name."""
-    if not slug or slug in (".", "..") or slug.startswith("."):
-        return False
-    return not any(
-        ch in "/\\?#%\"'<>" or ch.isspace() or unicodedata.category(ch).startswith("C")
-        for ch in slug
-    )
+    return slug_problem(slug) is None
 
 
 def slugify(text: str) -> str:

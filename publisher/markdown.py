@@ -46,6 +46,8 @@ class Document:
 
     tokens: list[Token]
     env: dict[str, Any] = field(default_factory=dict)
+    #: Its relative links and images, resolved (``refs.Ref``), once ``refs.resolve`` has run.
+    refs: tuple[Any, ...] = ()
 
     @property
     def first_paragraph(self) -> str:

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from publisher import refs
 from publisher.check import (
     Finding,
+    Slugs,
     email_findings,
     from_problem,
     issue_findings,
@@ -23,9 +25,11 @@ from publisher.check import (
 from publisher.config import SETTINGS_FILE, Config, load_config
 from publisher.context import IssueView
 from publisher.errors import Problem, PublisherError, collecting
-from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue, issue_files, load_issue
-from publisher.markdown import Document, parse
-from publisher.render import Rendered, display_date, issue_view, render_issue
+from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue, load_folder, load_one
+from publisher.markdown import Document
+from publisher.refs import SiteIndex
+from publisher.render import Rendered, display_date, issue_view, read_body, render_issue
+from publisher.site import SitePlan
 from publisher.theme import TEMPLATES_DIR, Theme
 from publisher.web import Pages
 
@@ -88,6 +92,7 @@ class Preview:
         self.entries: dict[str, Entry] = {}
         self.config_error: PublisherError | None = None
         self.config_warnings: list[Problem] = []
+        self._index: SiteIndex | None = None
         self._load_all()
 
     # -- loading --
@@ -103,21 +108,19 @@ class Preview:
         self.site_config = dataclasses.replace(self.config, base_url=self.base_url)
         self.theme = Theme(self.root)
         self.entries = {}
-        for path in issue_files(self.root):
+        loaded = load_folder(self.root, self.config)
+        by_path = {issue.source: issue for issue in loaded.issues}
+        for path, warnings in loaded.warnings.items():
             key = entry_key(self.root, path)
             if key is not None:
-                self.entries[key] = self._load(key, path)
+                failed = loaded.failed.get(path)
+                error = PublisherError(failed) if failed else None
+                self.entries[key] = Entry(key, path, by_path.get(path), error, warnings)
+        self._index = None
 
     def _load(self, key: str, path: Path) -> Entry:
-        entry = Entry(key, path)
-        with _captured(entry.warnings):
-            try:
-                entry.issue = load_issue(path, self.config)
-            except PublisherError as exc:
-                entry.error = exc
-            except OSError as exc:
-                entry.error = PublisherError.at(f"cannot read the file: {exc.strerror}", path)
-        return entry
+        issue, problems, warnings = load_one(path, self.config)
+        return Entry(key, path, issue, PublisherError(problems) if problems else None, warnings)
 
     def apply(self, paths: Iterable[Path]) -> set[str]:
         """Re-read what the changed ``paths`` affect; return the changed keys (``*``: all)."""
@@ -140,6 +143,10 @@ class Preview:
             else:
                 for key in changed:
                     self._reload(key)
+                self._index = None
+                for entry in self.entries.values():  # links to a changed issue may change
+                    if entry.doc is not None and any(r.kind == refs.ISSUE for r in entry.doc.refs):
+                        entry.doc = entry.view = entry.rendered = entry.render_error = None
             self.version += 1
             self.history.append((self.version, changed))
             self.changed.notify_all()
@@ -180,14 +187,36 @@ class Preview:
                     return entry
         return None
 
+    def index(self) -> SiteIndex:
+        """Return the index of every loaded issue, for links between issues."""
+        with self.lock:
+            if self._index is None:
+                issues = [e.issue for e in self.entries.values() if e.issue is not None]
+                self._index = SiteIndex(self.root, dt.datetime.now(dt.UTC), issues)
+            return self._index
+
     def doc_of(self, entry: Entry) -> Document:
         """Return (and remember) a loaded entry's parsed body: one parse serves its view,
         its rendering and its findings."""
         with self.lock:
             if entry.doc is None:
                 assert entry.issue is not None
-                entry.doc = parse(entry.issue.body)
+                entry.doc = read_body(entry.issue, self.root, self.index())
             return entry.doc
+
+    def plan(self) -> SitePlan:
+        """Return the site plan over every loaded issue, drafts included, with the files of
+        each issue rendered so far: what ``/site/`` serves."""
+        from publisher.build import plan_for
+
+        with self.lock:
+            listed = [e for e in self.sorted_entries() if e.issue is not None]
+            plan, _ = plan_for(self.root, self.config, self.theme, [e.issue for e in listed])
+            for entry in listed:
+                if entry.rendered is not None:
+                    assert entry.issue is not None
+                    plan.add_issue_files(entry.issue, ((f, 0) for f in entry.rendered.files))
+            return plan
 
     def view_of(self, entry: Entry) -> IssueView:
         """Return (and remember) what templates know of a loaded entry's issue."""
@@ -221,7 +250,8 @@ class Preview:
     def findings(self, entry: Entry) -> list[Finding]:
         """Return ``publisher check``'s findings for one entry (email rules once rendered)."""
         with self.lock:
-            slugs = frozenset(e.issue.slug for e in self.entries.values() if e.issue)
+            issues = [e.issue for e in self.entries.values() if e.issue is not None]
+            slugs = frozenset(i.slug for i in issues)
             basis = (slugs, entry.rendered is not None or entry.render_error is not None)
             if entry.findings is not None and entry.findings_for == basis:
                 return entry.findings
@@ -232,7 +262,7 @@ class Preview:
             elif entry.issue is not None:
                 now = dt.datetime.now(dt.UTC)
                 doc = self.doc_of(entry)
-                found += issue_findings(entry.issue, doc, self.config, set(slugs), root, now)
+                found += issue_findings(entry.issue, doc, self.config, Slugs(issues), root, now)
                 if entry.rendered is not None:
                     found += email_findings(entry.issue, entry.rendered, self.config, root)
                 if entry.render_error is not None:

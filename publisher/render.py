@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from publisher import __version__
@@ -10,16 +12,17 @@ from publisher.config import Config, load_config
 from publisher.context import Endnote, IssueView, TemplateContext
 from publisher.email import compile_mjml, email_blocks, fragment_renderer, inline_css
 from publisher.errors import PublisherError
-from publisher.images import local_path
 from publisher.issue import (
     FOLDER_INDEX,
     Issue,
     issue_files,
     load_issue,
     load_issues,
+    load_one,
     slug_from_path,
 )
 from publisher.markdown import Document, parse
+from publisher.refs import IssueAt, Ref, SiteIndex, dependencies, published_files, resolve
 from publisher.sanitize import absolute_url
 from publisher.text import render_text
 from publisher.theme import Theme
@@ -66,14 +69,20 @@ class Rendered:
     deps: tuple[str, ...] = ()
     #: The ready-to-send MIME message, once composed (``publisher build`` does).
     eml: bytes = b""
+    #: Its relative links and images, resolved.
+    refs: tuple[Ref, ...] = ()
 
 
 def render_issue(
-    issue: Issue, config: Config, theme: Theme, doc: Document | None = None
+    issue: Issue,
+    config: Config,
+    theme: Theme,
+    doc: Document | None = None,
+    index: IssueAt | None = None,
 ) -> Rendered:
     """Render an issue's email, plain text and article from one parse (``doc``, if the caller
-    has parsed the body already)."""
-    doc = doc or parse(issue.body)
+    has read the body already; else links to other issues are found through ``index``)."""
+    doc = doc or read_body(issue, theme.root, index or lazy_index(theme.root, config))
     context = build_context(issue, doc, config)
     variables = context.as_dict()
     mjml = theme.render(EMAIL_TEMPLATE, variables)
@@ -81,7 +90,6 @@ def render_issue(
     html = inline_css(compile_mjml(mjml, theme.path_of(EMAIL_TEMPLATE)), css)
     text = _normalise_text(theme.render(TEXT_TEMPLATE, variables))
     url = issue.url(config)
-    refs = local_refs(doc, source_dir(issue))
     return Rendered(
         issue=issue,
         view=context.issue,
@@ -90,19 +98,27 @@ def render_issue(
         text=text,
         article_html=article_html(doc, url, source_dir(issue)),
         image_url=social_image(doc, issue.image, url),
-        files=tuple(name for name in refs if (source_dir(issue) / name).is_file()),
-        deps=refs,
+        files=published_files(doc.refs),
+        deps=dependencies(doc.refs, source_dir(issue)),
+        refs=doc.refs,
     )
 
 
-def local_refs(doc: Document, folder: Path) -> tuple[str, ...]:
-    """Return the local image paths ``doc`` refers to, relative to ``folder``, once each."""
-    found: dict[str, None] = {}
-    for image in doc.images():
-        path = local_path(str(image.attrGet("src") or ""), folder)
-        if path is not None:
-            found[path.relative_to(folder).as_posix()] = None
-    return tuple(found)
+def read_body(issue: Issue, root: Path, index: IssueAt) -> Document:
+    """Parse an issue's body once and resolve its links and images (``refs.resolve``)."""
+    doc = parse(issue.body)
+    doc.refs = resolve(doc.tokens, issue, root.resolve(), index)
+    return doc
+
+
+def lazy_index(root: Path, config: Config, now: dt.datetime | None = None) -> SiteIndex:
+    """Return an index that loads a linked issue's file when a link first needs it."""
+    return SiteIndex(root, now or dt.datetime.now(dt.UTC), load=partial(_load_quietly, config))
+
+
+def _load_quietly(config: Config, path: Path) -> Issue | None:
+    issue, _, _ = load_one(path, config)
+    return issue
 
 
 def source_dir(issue: Issue) -> Path:

@@ -32,14 +32,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import jinja2
 
-from publisher import __version__
+from publisher import __version__, site
 from publisher.config import SETTINGS_FILE
 from publisher.errors import PublisherError
 from publisher.issue import ISSUES_DIR
 from publisher.preview import EVERYTHING, GMAIL_CLIP, Entry, Preview
-from publisher.render import source_dir
 from publisher.theme import TEMPLATES_DIR
-from publisher.web import STYLE_FILE
 
 log = logging.getLogger(__name__)
 
@@ -63,26 +61,6 @@ def with_scheme(email_html: str, scheme: str) -> str:
     """Make an email's own dark-mode rules apply (``dark``) or never apply (``light``)."""
     always, never = "(min-width: 0px)", "(max-width: 0px)"
     return _DARK_QUERY.sub(always if scheme == "dark" else never, email_html)
-
-
-def safe_file(folder: Path, parts: list[str]) -> Path | None:
-    """Return the file ``parts`` names inside ``folder``, or None if it is not a file there.
-
-    Symlinks that lead out of the folder, hidden names, and Markdown sources are not served.
-    """
-    if not parts or any(p in ("", ".", "..") or p.startswith(".") for p in parts):
-        return None
-    base = folder.resolve()
-    path = base.joinpath(*parts)
-    try:
-        resolved = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    if not resolved.is_relative_to(base) or not resolved.is_file():
-        return None
-    if resolved.suffix.lower() == ".md":
-        return None
-    return resolved
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -253,50 +231,45 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_body(body.encode("utf-8"), "text/plain; charset=utf-8")
 
     def site(self, parts: list[str], slash: bool) -> None:
-        """Serve the web pages and an issue's files at the paths ``publisher build`` gives them."""
+        """Serve the site at the paths ``publisher build`` gives it: the same site plan."""
         preview = self.server.preview
+        path = "/".join(parts)
+        if not parts or slash:
+            path = (path + "/" if path else "") + "index.html"
         try:
-            if not parts:
+            entry = preview.by_slug(parts[0]) if parts else None
+            if entry is not None and entry.issue is not None and len(parts) > 1:
+                with contextlib.suppress(PublisherError):
+                    preview.render(entry)  # its files are known once it is rendered
+            plan = preview.plan()
+            planned = plan.outputs.get(path)
+            if planned is None:
+                if f"{path}/index.html" in plan.outputs:
+                    self.redirect(f"/site/{path}/")
+                else:
+                    self.send_error(404)
+                return
+            if planned.source is not None:
+                self.send_file(planned.source)
+                return
+            kind = planned.kind
+            if kind == site.INDEX_PAGE:
                 self.send_page(preview.pages().index())
-                return
-            if "/".join(parts) == STYLE_FILE:
+            elif kind == site.STYLE:
                 self.send_body(preview.pages().style().encode(), "text/css; charset=utf-8")
-                return
-            if parts[0] == "assets":
-                for folder in preview.theme.search_path:
-                    found = safe_file(folder / "assets", parts[1:])
-                    if found:
-                        self.send_file(found)
-                        return
-                self.send_error(404)
-                return
-            if parts[0] == "tags" and len(parts) == 2:
+            elif kind == site.TAG_PAGE:
                 pages = preview.pages()
-                tag = pages.tags.get(parts[1])
-                if tag is None:
-                    self.send_error(404)
+                self.send_page(pages.tag(pages.tags[planned.name]))
+            elif kind in (site.ISSUE_PAGE, site.EMAIL_HTML, site.EMAIL_TEXT) and entry:
+                rendered = preview.render(entry)
+                if kind == site.ISSUE_PAGE:
+                    self.send_page(preview.pages().issue(rendered))
+                elif kind == site.EMAIL_HTML:
+                    self.send_page(rendered.html)
                 else:
-                    self.send_page(pages.tag(tag))
-                return
-            entry = preview.by_slug(parts[0])
-            if entry is None:
-                self.send_error(404, "No such issue")
-                return
-            rest = parts[1:]
-            if not rest or rest == ["index.html"]:
-                if not rest and not slash:
-                    self.redirect(f"/site/{parts[0]}/")
-                    return
-                self.send_page(preview.pages().issue(preview.render(entry)))
-            elif rest == ["email.html"]:
-                self.send_page(preview.render(entry).html)
-            else:
-                assert entry.issue is not None
-                found = safe_file(source_dir(entry.issue), rest)
-                if found is None:
-                    self.send_error(404)
-                else:
-                    self.send_file(found)
+                    self.send_body(rendered.text.encode(), "text/plain; charset=utf-8")
+            else:  # feeds, sitemap and the message are for the published site only
+                self.send_error(404)
         except PublisherError as exc:
             self.send_page(self.error_page(exc, "This page cannot be rendered"), 500)
 

@@ -78,7 +78,6 @@ INDEX_TEMPLATE = "index.html.j2"
 ISSUE_TEMPLATE = "issue.html.j2"
 TAG_TEMPLATE = "tag.html.j2"
 STYLE_TEMPLATE = "style.css.j2"
-STYLE_FILE = "assets/style.css"
 
 
 def tag_links(issues: Sequence[Issue]) -> dict[str, TagLink]:

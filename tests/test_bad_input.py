@@ -193,8 +193,7 @@ CASES: dict[str, Case] = {
         issue(
             "2025-02-01-pic.md", "---\ntitle: P\ndate: 2025-02-01\n---\n\n![A chart](chart.png)\n"
         ),
-        ["warning: issues/2025-02-01-pic.md:6: image 'chart.png' not found", "fix: check the file"],
-        status=0,
+        ["issues/2025-02-01-pic.md:6:12: error IMG003 image 'chart.png' not found", "fix:"],
     ),
     "a missing local image, checked": Case(
         issue(

@@ -106,9 +106,9 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = publisher.render.render_issue
 
-    def counting(issue, config, theme):  # type: ignore[no-untyped-def]
+    def counting(issue, config, theme, doc=None, index=None):  # type: ignore[no-untyped-def]
         seen.append(issue.slug)
-        return real(issue, config, theme)
+        return real(issue, config, theme, doc, index)
 
     monkeypatch.setattr(publisher.render, "render_issue", counting)
     return seen

@@ -94,6 +94,19 @@ def published_site(newsletter: Newsletter, path: Path) -> None:
     edit("title: Clean", "title: Clean\nslug: renamed")(newsletter, path)
 
 
+def both(*changes: Change) -> Change:
+    def change(newsletter: Newsletter, path: Path) -> None:
+        for step in changes:
+            step(newsletter, path)
+
+    return change
+
+
+def outside_file(newsletter: Newsletter, path: Path) -> None:
+    (newsletter.root / "issues" / "secret.txt").write_text("not for readers", encoding="utf-8")
+    edit("(../other/)", "(../secret.txt)")(newsletter, path)
+
+
 def huge(newsletter: Newsletter, path: Path) -> None:
     words = " ".join(f"word{n}" for n in range(20000))
     edit("Text.", words)(newsletter, path)
@@ -132,10 +145,17 @@ CASES: dict[str, Change] = {
     "IMG003": edit("(crane.png", "(missing.png"),
     "IMG004": big_image,
     "IMG005": edit("(crane.png", "(https://img.example/crane.png"),
+    "IMG006": edit("(crane.png", "(../crane.png"),
     "LNK001": edit("(../other/)", "(../no-such-issue/)"),
     "LNK002": edit("[a link](https://example.org/)", "[a link]()"),
     "LNK003": edit("https://example.org/", "http://example.org/"),
     "LNK004": edit("(../other/)", "(report.pdf)"),
+    "LNK005": outside_file,
+    "LNK006": both(
+        add_issue("2025-07-20-later.md", "title: Later\ndate: 2025-07-20\ndraft: true\n"),
+        edit("(../other/)", "(../2025-07-20-later.md)"),
+    ),
+    "SITE001": edit("title: Clean", "title: Clean\nslug: feed.xml"),
     "FN001": edit("A claim.[^1]", "A claim.[^1] Another.[^2]"),
     "FN002": edit("[^1]: The note.", "[^1]: The note.\n[^extra]: Never cited."),
     "HDG001": edit("### Subsection", "#### Subsection"),

@@ -19,6 +19,7 @@ import feedparser
 import lxml.etree
 import lxml.html
 import pytest
+from PIL import Image
 import rnc2rng
 
 from conftest import SAMPLE_SLUG, Newsletter
@@ -72,6 +73,7 @@ def archive(newsletter: Newsletter, count: int = 3) -> Newsletter:
                 [^1]: The note.
                 """,
         )
+    Image.new("RGB", (640, 400), "teal").save(newsletter.root / "issues" / "crane.png")
     return newsletter
 
 
@@ -254,7 +256,9 @@ def test_renamed_slug_warns_and_says_how_to_pin(
     archive(newsletter, 1)
     built(newsletter)
     old = newsletter.root / "issues" / "2025-01-06-week-0.md"
-    old.rename(old.with_name("2025-01-06-renamed.md"))
+    text = old.read_text(encoding="utf-8").replace("../week-0/", "../renamed/")  # its own link
+    old.unlink()
+    old.with_name("2025-01-06-renamed.md").write_text(text, encoding="utf-8")
     caplog.set_level(logging.WARNING)
     built(newsletter)
     assert (
@@ -269,7 +273,7 @@ def test_renamed_slug_with_pinned_id_is_quiet(
     archive(newsletter, 1)
     built(newsletter)
     old = newsletter.root / "issues" / "2025-01-06-week-0.md"
-    text = old.read_text(encoding="utf-8")
+    text = old.read_text(encoding="utf-8").replace("../week-0/", "../renamed/")
     old.unlink()
     old.with_name("2025-01-06-renamed.md").write_text(
         text.replace("---\n", "---\nid: tag:news.example.org,2025-01-06:/week-0/\n", 1),

@@ -1,0 +1,207 @@
+"""What an issue's body points at on disk: its images, the files it links, other issues.
+
+Every relative link and image of a body is resolved once, right after parsing, against the
+issue's own file, as an editor resolves it. A link to another issue's source file
+(``2025-07-08-grain.md``, ``../2025-07-01-bridge/index.md#costs``) becomes a link to that issue's
+page; a file inside the issue's folder is published beside its pages; anything else is recorded
+as a problem for ``check`` and ``build`` to report at its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, unquote, urlsplit
+
+from markdown_it.token import Token
+
+from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue
+
+#: What a resolved reference is.
+ISSUE = "issue"  # another issue's source file: rewritten to its page
+FILE = "file"  # a file in the issue's folder: published beside the issue
+MISSING = "missing"  # names a file (or issue file) that does not exist
+OUTSIDE = "outside"  # a file outside the issue's folder, or a link leading out of the newsletter
+SITE = "site"  # a path on the site (``../grain-corridor/``): checked against the slugs
+
+
+@dataclass(frozen=True)
+class Target:
+    """What links from other issues need to know of an issue."""
+
+    slug: str
+    #: ``published``, ``draft`` or ``scheduled``.
+    status: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One relative link or image of an issue body, resolved."""
+
+    kind: str
+    #: ``image`` or ``link``.
+    role: str
+    #: The address as the author wrote it.
+    href: str
+    #: 0-based line of the body where it stands.
+    line: int
+    #: FILE: the path relative to the issue's folder; SITE: the path relative to the issue page;
+    #: ISSUE, MISSING and OUTSIDE: the path relative to the newsletter folder.
+    name: str = ""
+    #: ISSUE: the linked issue.
+    target: Target | None = None
+    #: The fragment (``#costs``) of a link, without its ``#``.
+    fragment: str = ""
+
+
+def status_of(issue: Issue, now: dt.datetime) -> str:
+    """Return whether ``issue`` is published, a draft, or scheduled at ``now``."""
+    if issue.draft:
+        return "draft"
+    return "scheduled" if issue.is_scheduled(now) else "published"
+
+
+#: Finds the issue whose source file is at a resolved path (None: no issue there).
+IssueAt = Callable[[Path], Target | None]
+
+
+def resolve(
+    doc_tokens: list[Token], issue: Issue, root: Path, issue_at: IssueAt
+) -> tuple[Ref, ...]:
+    """Resolve every relative link and image of a parsed body; rewrite issue links in place.
+
+    A link to another issue's file gets that issue's page address (``../slug/#fragment``);
+    the token keeps what the author wrote in ``meta["source_href"]``.
+    """
+    refs: list[Ref] = []
+    folder = issue.source.parent
+    for token in doc_tokens:
+        if token.type != "inline":
+            continue
+        line = token.map[0] if token.map else 0
+        for child in token.children or []:
+            if child.type == "image":
+                attr, role = "src", "image"
+            elif child.type == "link_open":
+                attr, role = "href", "link"
+            else:
+                continue
+            href = str(child.attrGet(attr) or "").strip()
+            ref = _resolve_one(href, role, line, folder, root, issue_at)
+            if ref is None:
+                continue
+            refs.append(ref)
+            if ref.kind == ISSUE and ref.target is not None:
+                child.meta = {**(child.meta or {}), "source_href": href}
+                address = f"../{quote(ref.target.slug)}/"
+                child.attrSet(attr, address + (f"#{ref.fragment}" if ref.fragment else ""))
+    return tuple(refs)
+
+
+def _resolve_one(
+    href: str, role: str, line: int, folder: Path, root: Path, issue_at: IssueAt
+) -> Ref | None:
+    if not href or href.startswith("#"):
+        return None
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc or parts.path.startswith("/") or not parts.path:
+        return None
+    path = unquote(parts.path)
+    if "\x00" in path or "\\" in path:
+        return Ref(MISSING, role, href, line, path)
+    fragment = parts.fragment
+    lexical = Path(os.path.normpath(folder / path))
+    shown = _relative(lexical, root)
+    try:
+        real = lexical.resolve()
+        exists = lexical.exists()
+    except (OSError, RuntimeError):  # a symbolic link in a loop
+        return Ref(OUTSIDE, role, href, line, shown)
+    issue_file = real / FOLDER_INDEX if exists and real.is_dir() else real
+    is_issue_name = path.lower().endswith(".md") or (exists and lexical.is_dir())
+    if role == "link" and (is_issue_name or issue_file.name == FOLDER_INDEX):
+        if exists and not real.is_relative_to(root):
+            return Ref(OUTSIDE, role, href, line, shown)
+        target = issue_at(issue_file) if issue_file.is_file() else None
+        if target is not None:
+            return Ref(ISSUE, role, href, line, shown, target, fragment)
+        if path.lower().endswith(".md"):
+            return Ref(MISSING, role, href, line, shown, fragment=fragment)
+    if not exists or real.is_dir():
+        if role == "link" and (exists or not lexical.is_relative_to(folder)):
+            return Ref(SITE, role, href, line, path, fragment=fragment)
+        if not lexical.is_relative_to(folder):
+            return Ref(OUTSIDE, role, href, line, shown)
+        return Ref(MISSING, role, href, line, lexical.relative_to(folder).as_posix())
+    if not lexical.is_relative_to(folder) or not real.is_relative_to(root):
+        return Ref(OUTSIDE, role, href, line, shown)
+    return Ref(FILE, role, href, line, lexical.relative_to(folder).as_posix(), fragment=fragment)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def published_files(refs: tuple[Ref, ...]) -> tuple[str, ...]:
+    """Return the files an issue publishes beside its pages (relative to its folder), once each."""
+    return tuple(dict.fromkeys(r.name for r in refs if r.kind == FILE))
+
+
+def dependencies(refs: tuple[Ref, ...], folder: Path) -> tuple[str, ...]:
+    """Return every local path a rendering depends on, relative to the issue's folder: its
+    images and linked files, present or not, and the files of the issues it links."""
+    found: dict[str, None] = {}
+    for ref in refs:
+        if ref.kind in (FILE, MISSING) and not PurePosixPath(ref.name).is_absolute():
+            found[ref.name] = None
+    for ref in refs:
+        if ref.kind == ISSUE:
+            found[os.path.normpath(unquote(urlsplit(ref.href).path))] = None
+    return tuple(found)
+
+
+class SiteIndex:
+    """Every issue of a newsletter folder, by the real path of its source file, for links.
+
+    ``eager`` indexes issues already loaded; otherwise each linked file is loaded when first
+    asked for (``publisher render`` and the render workers, which have not loaded the folder).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        now: dt.datetime,
+        issues: list[Issue] | None = None,
+        load: Callable[[Path], Issue | None] | None = None,
+    ) -> None:
+        self.root = root.resolve()
+        self.now = now
+        self._load = load
+        self._known: dict[Path, Target | None] = {}
+        for issue in issues or []:
+            self._known[issue.source.resolve()] = Target(issue.slug, status_of(issue, now))
+
+    def __call__(self, path: Path) -> Target | None:
+        """Return the issue whose source file is ``path`` (resolved), or None."""
+        if path in self._known:
+            return self._known[path]
+        found = None
+        issues = self.root / ISSUES_DIR
+        is_source = path.suffix.lower() == ".md" and (
+            path.parent == issues or (path.name == FOLDER_INDEX and path.parent.parent == issues)
+        )
+        if self._load is not None and is_source:
+            issue = self._load(path)
+            if issue is not None:
+                found = Target(issue.slug, status_of(issue, self.now))
+        self._known[path] = found
+        return found

@@ -1,0 +1,227 @@
+"""The site plan: every path of the site and what produces it, decided before anything is written.
+
+The plan is pure: it is computed from the settings, the published issues, the files each issue
+publishes, the theme's assets and the folder's ``static/`` files; it reads no output and writes
+nothing. ``publisher build`` executes it (``build.py``); ``publisher preview`` serves ``/site/``
+from it; ``check`` and ``build`` report its problems (a slug the site uses itself, a static file
+or an issue's file that would replace a generated page) at their ``file:line``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from publisher.config import SETTINGS_FILE, Config
+from publisher.errors import Problem, display_path
+from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
+from publisher.issue import Issue
+
+#: Every published issue's slug, permanent id and date, and every file the build wrote.
+MANIFEST = "publisher.json"
+ASSETS_DIR = "assets"
+STYLE_FILE = f"{ASSETS_DIR}/style.css"
+TAGS_DIR = "tags"
+STATIC_DIR = "static"
+INDEX = "index.html"
+#: Names at the site's root that the site uses itself: no issue may take them as its slug.
+SITE_NAMES = (INDEX, ASSETS_DIR, TAGS_DIR, RSS_FILE, ATOM_FILE, JSON_FILE, SITEMAP_FILE, MANIFEST)
+
+# What produces a planned file.
+ISSUE_PAGE, EMAIL_HTML, EMAIL_TEXT, EMAIL_EML = "issue page", "email", "plain text", "message"
+INDEX_PAGE, TAG_PAGE, STYLE, FEED, SITEMAP, IDS = (
+    "archive page",
+    "tag page",
+    "stylesheet",
+    "feed",
+    "sitemap",
+    "manifest",
+)
+ASSET, LOGO, STATIC, ISSUE_FILE = "theme asset", "logo", "static file", "issue file"
+#: The files every issue gets, by name inside its folder of the site.
+ISSUE_OUTPUTS = {
+    INDEX: ISSUE_PAGE,
+    "email.html": EMAIL_HTML,
+    "email.txt": EMAIL_TEXT,
+    "email.eml": EMAIL_EML,
+}
+COPIED = (ASSET, LOGO, STATIC, ISSUE_FILE)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One file of the site and what produces it."""
+
+    kind: str
+    #: The issue it belongs to (issue pages, emails and issue files), else "".
+    slug: str = ""
+    #: The tag slug of a tag page, or the feed's name (``rss``, ``atom``, ``json``).
+    name: str = ""
+    #: The file copied as it is (assets, logo, static files, issue files).
+    source: Path | None = None
+    #: Who claims the path, for messages: ``issues/x.md:12``, ``static/CNAME``.
+    owner: str = ""
+
+
+@dataclass
+class SitePlan:
+    """Every output path of the site, in the order the executor writes them."""
+
+    root: Path
+    outputs: dict[str, Planned] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def claim(self, path: str, planned: Planned, where: Path | None, line: int | None) -> bool:
+        """Add ``path`` unless something else has it; a clash is a problem at ``where``."""
+        had = self.outputs.get(path)
+        if had is None:
+            self.outputs[path] = planned
+            return True
+        if had != planned:
+            self.problems.append(
+                Problem(
+                    f"{planned.owner or planned.kind} would be published at {path}, which is "
+                    f"already the {had.kind}" + (f" of {had.owner}" if had.owner else ""),
+                    where,
+                    line,
+                    _hint(planned),
+                )
+            )
+        return False
+
+    def add_issue_files(self, issue: Issue, files: Iterable[tuple[str, int]]) -> list[Problem]:
+        """Plan the files an issue publishes beside its pages (name, line in the file)."""
+        before = len(self.problems)
+        folder = issue.source.parent
+        for name, line in files:
+            shown = f"{display_path(issue.source, self.root)}:{line}"
+            planned = Planned(ISSUE_FILE, issue.slug, source=folder / name, owner=shown)
+            self.claim(f"{issue.slug}/{name}", planned, issue.source, line)
+        return self.problems[before:]
+
+    def copied(self, path: str) -> Path | None:
+        """Return the file the site's ``path`` is a copy of, if it is one."""
+        planned = self.outputs.get(path)
+        return planned.source if planned is not None and planned.kind in COPIED else None
+
+
+def _hint(planned: Planned) -> str:
+    if planned.kind == STATIC:
+        return "rename or remove the file in static/; the site makes that path itself"
+    if planned.kind == ISSUE_FILE:
+        return "rename the file in the issue's folder (and the link or image that names it)"
+    if planned.kind == LOGO:
+        return "move the logo to another path in the folder, e.g. images/logo.png"
+    return "choose another name"
+
+
+def plan_site(
+    root: Path,
+    config: Config,
+    issues: Sequence[Issue],
+    tag_slugs: Iterable[str],
+    assets: Sequence[tuple[str, Path]] = (),
+    statics: Sequence[tuple[str, Path]] = (),
+    logo: Path | None = None,
+) -> SitePlan:
+    """Plan every path of the site for ``issues`` (published, newest first).
+
+    The issues' own files are added as their references are known (``add_issue_files``).
+    """
+    plan = SitePlan(root)
+    settings = root / SETTINGS_FILE
+    taken = set(SITE_NAMES) | {name.split("/", 1)[0] for name, _ in statics}
+    if logo is not None:
+        taken.add(logo.relative_to(root).parts[0])
+    for issue in issues:
+        slug_line = issue.lines.get("slug", 1)
+        if issue.slug in taken:
+            owner = "the site" if issue.slug in SITE_NAMES else f"{STATIC_DIR}/ or the logo"
+            plan.problems.append(
+                Problem(
+                    f"slug {issue.slug!r} is a name {owner} uses at the site's root",
+                    issue.source,
+                    slug_line,
+                    "give the issue another `slug:`, e.g. `slug: "
+                    f"{issue.slug.replace('.', '-').strip('-')}-issue`",
+                )
+            )
+            continue
+        for name, kind in ISSUE_OUTPUTS.items():
+            if kind != EMAIL_EML or config.author.email:
+                owner = display_path(issue.source, root)
+                plan.claim(f"{issue.slug}/{name}", Planned(kind, issue.slug, owner=owner), None, 1)
+    plan.claim(INDEX, Planned(INDEX_PAGE), None, None)
+    plan.claim(STYLE_FILE, Planned(STYLE), None, None)
+    for tag in tag_slugs:
+        plan.claim(f"{TAGS_DIR}/{tag}/{INDEX}", Planned(TAG_PAGE, name=tag), None, None)
+    for name, kind in ((RSS_FILE, "rss"), (ATOM_FILE, "atom"), (JSON_FILE, "json_feed")):
+        plan.claim(name, Planned(FEED, name=kind), None, None)
+    plan.claim(SITEMAP_FILE, Planned(SITEMAP), None, None)
+    plan.claim(MANIFEST, Planned(IDS), None, None)
+    for name, source in assets:
+        path = f"{ASSETS_DIR}/{name}"
+        if path not in plan.outputs:  # the stylesheet the theme renders wins over a copy
+            plan.outputs[path] = Planned(ASSET, source=source, owner=str(source))
+    if logo is not None:
+        shown = display_path(settings, root)
+        plan.claim(
+            logo.relative_to(root).as_posix(),
+            Planned(LOGO, source=logo, owner=f"the logo ({shown})"),
+            settings,
+            None,
+        )
+    for name, source in statics:
+        shown = f"{STATIC_DIR}/{name}"
+        plan.claim(name, Planned(STATIC, source=source, owner=shown), root / shown, None)
+    return plan
+
+
+def static_files(root: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """Return every file of the folder's ``static/`` (path under it, file), hidden ones too.
+
+    A file whose real path lies outside the newsletter folder (a symbolic link out) is a problem,
+    never published.
+    """
+    folder = root / STATIC_DIR
+    found: list[tuple[str, Path]] = []
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        return found, problems
+    real_root = root.resolve()
+    for path, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        base = Path(path)
+        for name in sorted(files) + [d for d in dirs if (base / d).is_symlink()]:
+            source = base / name
+            relative = source.relative_to(folder).as_posix()
+            try:
+                real = source.resolve(strict=True)
+            except (OSError, RuntimeError):
+                real = None
+            if real is None or not real.is_relative_to(real_root) or not real.is_file():
+                problems.append(
+                    Problem(
+                        "a static file must be a file inside the newsletter folder "
+                        "(this is a link that leads elsewhere, or nowhere)",
+                        source,
+                        None,
+                        "copy the file itself into static/ instead of linking to it",
+                    )
+                )
+                continue
+            found.append((relative, source))
+    return found, problems
+
+
+def theme_assets(search_path: Sequence[Path]) -> list[tuple[str, Path]]:
+    """Return the theme's ``assets/`` files (path under it, file); the folder's own win."""
+    found: dict[str, Path] = {}
+    for theme_dir in search_path:
+        assets = theme_dir / ASSETS_DIR
+        for source in sorted(assets.rglob("*")) if assets.is_dir() else []:
+            if source.is_file():
+                found.setdefault(source.relative_to(assets).as_posix(), source)
+    return sorted(found.items())
