@@ -210,11 +210,10 @@ class Preview:
         from publisher.build import plan_for
 
         with self.lock:
-            listed = [e for e in self.sorted_entries() if e.issue is not None]
-            plan, _ = plan_for(self.root, self.config, self.theme, [e.issue for e in listed])
-            for entry in listed:
-                if entry.rendered is not None:
-                    assert entry.issue is not None
+            issues = [e.issue for e in self.sorted_entries() if e.issue is not None]
+            plan, _ = plan_for(self.root, self.config, self.theme, issues)
+            for entry in self.entries.values():
+                if entry.issue is not None and entry.rendered is not None:
                     plan.add_issue_files(entry.issue, ((f, 0) for f in entry.rendered.files))
             return plan
 

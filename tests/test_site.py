@@ -19,8 +19,8 @@ import feedparser
 import lxml.etree
 import lxml.html
 import pytest
-from PIL import Image
 import rnc2rng
+from PIL import Image
 
 from conftest import SAMPLE_SLUG, Newsletter
 from publisher.build import build
