@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from publisher import site
 from publisher.cache import CACHE_DIR, BuildCache, Output, Record
 from publisher.config import Config, load_config
-from publisher.errors import Problem, PublisherError, warn
+from publisher.errors import Problem, PublisherError, display_path, warn
 from publisher.images import local_path
 from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder
 from publisher.site import MANIFEST, SitePlan
@@ -762,11 +762,13 @@ def _refuse_foreign(out: Path, store: BuildCache, plan: SitePlan) -> None:
         if not dirs and not files and base:
             foreign.append(base)
     if foreign:
+        foreign.sort()
         shown = ", ".join(foreign[:10]) + (
             f" and {len(foreign) - 10} more" if len(foreign) > 10 else ""
         )
         raise PublisherError.at(
-            f"{out} holds files that publisher did not write: {shown}; the build replaces the "
+            f"{display_path(out, None)}/ holds files that publisher did not write: {shown}; "
+            "the build replaces the "
             "whole folder, so it stops rather than lose them",
             hint=f"to publish a file at the site's root, put it in {site.STATIC_DIR}/ (e.g. "
             f"{site.STATIC_DIR}/CNAME); otherwise move it out of {out.name}/",

@@ -479,10 +479,6 @@ def slug_problem(slug: str) -> str | None:
     """Return why ``slug`` cannot be one URL path segment and folder name, or None if it can."""
     if not slug or slug in (".", ".."):
         return "is empty or a dot"
-    if slug.startswith("."):
-        return "starts with a dot (a hidden folder that static hosts do not serve)"
-    if len(slug) > MAX_SLUG:
-        return f"is {len(slug)} characters long; at most {MAX_SLUG} make a usable address"
     bad = next(
         (
             ch
@@ -495,6 +491,10 @@ def slug_problem(slug: str) -> str | None:
         shown = repr(bad) if bad.isprintable() and not bad.isspace() else f"U+{ord(bad):04X}"
         extra = " (a link would read it as a URL scheme)" if bad == ":" else ""
         return f"contains {shown}{extra}"
+    if slug.startswith("."):
+        return "starts with a dot (a hidden folder that static hosts do not serve)"
+    if len(slug) > MAX_SLUG:
+        return f"is {len(slug)} characters long; at most {MAX_SLUG} make a usable address"
     return None
 
 

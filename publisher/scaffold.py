@@ -10,7 +10,14 @@ from pathlib import Path
 
 from publisher.config import SETTINGS_FILE, load_config, settings_template
 from publisher.errors import PublisherError
-from publisher.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, slugify
+from publisher.issue import (
+    FOLDER_INDEX,
+    ISSUES_DIR,
+    MAX_SLUG,
+    is_valid_slug,
+    slug_problem,
+    slugify,
+)
 from publisher.theme import TEMPLATES_DIR, default_theme_dir
 
 WELCOME = """\
@@ -105,7 +112,14 @@ def new_issue(
     """Write a draft issue with a skeleton body; return its path. Never overwrites."""
     config = load_config(root)
     date = date or dt.datetime.now(config.tz).date()
-    slug = slug or slugify(title)
+    if slug is not None:
+        why = slug_problem(slug)
+        if why is not None:
+            raise PublisherError.at(
+                f"the slug {slug!r} cannot be a web address: it {why}",
+                hint='use letters, digits and hyphens, e.g. --slug "grain-corridor"',
+            )
+    slug = slug or short_slug(slugify(title))
     if not slug or not is_valid_slug(slug):
         raise PublisherError.at(
             f"cannot make a URL slug from {title!r}",
@@ -129,6 +143,14 @@ def new_issue(
     with path.open("x", encoding="utf-8") as handle:  # "x": fail rather than overwrite
         handle.write(text)
     return path
+
+
+def short_slug(slug: str, limit: int = MAX_SLUG) -> str:
+    """Cut a slug at the last word boundary that keeps it within ``limit`` characters."""
+    if len(slug) <= limit:
+        return slug
+    cut = slug[: limit + 1].rsplit("-", 1)[0]
+    return (cut if cut else slug[:limit]).strip("-")
 
 
 def _yaml_string(value: str) -> str:

@@ -293,3 +293,30 @@ def test_check_results_show_in_the_preview(
         assert "error IMG003 image 'missing.png' not found" in text
     finally:
         page.close()
+
+
+def test_site_serves_what_the_plan_publishes(newsletter: Newsletter) -> None:
+    path = newsletter.issue(
+        "2025-07-20-cables/index.md",
+        title="Cables",
+        date="2025-07-20",
+        body="See [the data](datasheet.pdf) and [first](../2025-07-15-first.md#top).\n",
+    )
+    newsletter.issue(f"{ISSUE}.md", title="First issue", date="2025-07-15")
+    (path.parent / "datasheet.pdf").write_bytes(b"%PDF-1.4")
+    (path.parent / "notes.txt").write_text("private", encoding="utf-8")
+    (path.parent / "page.html").write_text("<script>alert(1)</script>", encoding="utf-8")
+    (newsletter.root / "static").mkdir()
+    (newsletter.root / "static" / "CNAME").write_text("news.example.org\n", encoding="utf-8")
+    running = start(newsletter.root, "127.0.0.1", 0)
+    try:
+        assert get(running, "/site/CNAME") == (200, "news.example.org\n")
+        assert get(running, "/site/cables/datasheet.pdf") == (200, "%PDF-1.4")
+        status, page = get(running, "/site/cables/")
+        assert status == 200 and 'href="../first/#top"' in page
+        assert get(running, "/site/cables")[0] == 301
+        for unlisted in ("/site/cables/notes.txt", "/site/cables/page.html", "/site/cables/x"):
+            assert get(running, unlisted)[0] == 404, unlisted
+    finally:
+        running.shutdown()
+        running.server_close()
