@@ -528,7 +528,12 @@ def _check_values(config: Config, problem: Any) -> None:
 
 def settings_template(**values: str) -> str:
     """Return a ``newsletter.toml`` that sets ``values`` and documents every other key's default."""
-    lines = ["# Settings of this newsletter. Every key is optional; its default is shown.", ""]
+    lines = [
+        "# Settings of this newsletter. Every key is optional; its default is shown.",
+        "# Files to publish as they are at the site's root (CNAME, favicon.ico, robots.txt,",
+        "# .well-known/...) go in the folder static/ beside this file, e.g. static/CNAME.",
+        "",
+    ]
     for f in _fields(Config):
         if f.type_class is not None or f.name == "social":
             continue
