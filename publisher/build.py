@@ -118,9 +118,9 @@ def _build(
         paths = issue_files(root)
         # Workers fork before the issues are loaded, so they do not carry (and by reference
         # counting, copy) the whole archive in memory.
-        work = sum(1 for p in paths if store.record(p) is None)
-        pool = _pool(config, theme, now, jobs, work)
-        records = _load(root, paths, config, store)
+        cached = {p: store.record(p) for p in paths}
+        pool = _pool(config, theme, now, jobs, sum(1 for r in cached.values() if r is None))
+        records = _load(root, paths, config, store, cached)
         issues = [r.issue for r in records.values()]
         published = [r for r in records.values() if r.issue.is_published(now)]
         published.sort(key=lambda r: (r.issue.date, r.issue.slug), reverse=True)
@@ -143,8 +143,8 @@ def _build(
             ]
             return output_key(store.key, str(out), sources, copies)
 
+        # Nothing it is made from changed: its links were checked when it was built.
         if all(r.render_key for r in published) and store.up_to_date(out, site_state()):
-            _check_links(root, config, issues, published)
             return counts
 
         spare = _spare(out)
@@ -152,7 +152,7 @@ def _build(
             writer = _Writer(spare, out, store)
             # Each new rendering's files are written as it arrives, while others render.
             items = _render_missing(published, config, theme, store, progress, pool, now, writer)
-            _check_links(root, config, issues, published)
+            _check_links(root, config, issues, published, now)
             for item in items:
                 files = [(r.name, item.issue.body_line + r.line) for r in item.record.refs]
                 problems += plan.add_issue_files(item.issue, _published(item.record, files))
@@ -165,6 +165,7 @@ def _build(
         except OSError as exc:
             raise _unwritable(out, exc) from exc
         store.spare_outputs, store.outputs = store.outputs, outputs
+        store.note_folders(out, writer.needed)
         store.save(out, state, paths)
         return counts
     finally:
@@ -183,14 +184,12 @@ def plan_for(
     root: Path, config: Config, theme: Theme, published: Sequence[Issue]
 ) -> tuple[SitePlan, list[Problem]]:
     """Plan the site of ``published`` (newest first): every path but the issues' own files."""
-    from publisher.web import tag_links
-
     statics, problems = site.static_files(root)
     plan = site.plan_site(
         root,
         config,
         published,
-        (tag.slug for tag in tag_links(published).values()),
+        (tag.slug for tag in site.tag_links(published).values()),
         site.theme_assets(theme.search_path),
         statics,
         local_path(config.logo, root),
@@ -199,12 +198,16 @@ def plan_for(
 
 
 def _check_links(
-    root: Path, config: Config, issues: Sequence[Issue], published: Sequence[Record]
+    root: Path,
+    config: Config,
+    issues: Sequence[Issue],
+    published: Sequence[Record],
+    now: dt.datetime,
 ) -> None:
     """Stop the build on links to paths of the site that no issue has (``check``'s LNK001)."""
     from publisher.check import Slugs, site_link_findings
 
-    slugs = Slugs(issues)
+    slugs = Slugs(issues, now)
     found = [f for r in published for f in site_link_findings(r.issue, r.refs, config, slugs, root)]
     if found:
         raise CheckFailed(found)
@@ -219,19 +222,23 @@ def _unwritable(out: Path, exc: OSError) -> PublisherError:
 
 
 def _load(
-    root: Path, paths: Sequence[Path], config: Config, store: BuildCache
+    root: Path,
+    paths: Sequence[Path],
+    config: Config,
+    store: BuildCache,
+    cached: dict[Path, Record | None],
 ) -> dict[Path, Record]:
-    """Load every issue (unchanged ones from the cache); report all problems together."""
+    """Load every issue (unchanged ones from ``cached``); report all problems together."""
 
     def known(path: Path) -> tuple[Issue, list[Problem]] | None:
-        record = store.record(path)
+        record = cached.get(path)
         return (record.issue, record.warnings) if record is not None else None
 
     loaded = load_folder(root, config, paths, known)
     records: dict[Path, Record] = {}
     for issue in loaded.issues:
         path = issue.source
-        record = store.record(path) or store.remember(path, issue, loaded.warnings[path])
+        record = cached.get(path) or store.remember(path, issue, loaded.warnings[path])
         for warning in record.warnings:
             warn(warning)
         records[path] = record
@@ -550,6 +557,8 @@ class _Writer:
         self.outputs: dict[str, Output] = {}
         self.files: set[str] = set()
         self.folders: set[str] = {""}
+        #: The folders the new site has (known once pruned).
+        self.needed: set[str] = {""}
         for path, dirs, files in os.walk(folder):
             base = os.path.relpath(path, folder)
             base = "" if base == "." else base.replace(os.sep, "/") + "/"
@@ -611,7 +620,7 @@ class _Writer:
         for relative in self.files - set(self.outputs):
             with contextlib.suppress(OSError):
                 (self.folder / relative).unlink()
-        needed = {""}
+        needed = self.needed = {""}
         for relative in self.outputs:
             parent = relative.rpartition("/")[0]
             while parent not in needed:
@@ -716,34 +725,41 @@ def check_out(root: Path, out: Path) -> None:
 
 @contextlib.contextmanager
 def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
-    """Hold the folder's build lock: one build at a time (the system frees it if killed)."""
-    import filelock
+    """Hold the folder's build lock: one build at a time.
 
+    An advisory ``flock`` on ``.publisher-cache/build.lock``: the system frees it when the
+    holder exits, killed or not, so a lock never outlives its build.
+    """
     folder = root / CACHE_DIR
     try:
         folder.mkdir(exist_ok=True)
+        handle = open(folder / LOCK_FILE, "a+b")  # noqa: SIM115 (held for the whole build)
     except OSError as exc:
         raise _unwritable(folder, exc) from exc
-    lock = filelock.FileLock(folder / LOCK_FILE)
     try:
-        lock.acquire(blocking=False)
-    except filelock.Timeout:
-        if not wait:
-            raise PublisherError.at(
-                "another build of this folder is running",
-                hint="wait for it to finish, or leave out --no-wait to wait for it",
-            ) from None
-        log.warning("waiting for another build of this folder to finish...")
-        lock.acquire()
-    try:
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): builds are not serialised there
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise PublisherError.at(
+                    "another build of this folder is running",
+                    hint="wait for it to finish, or leave out --no-wait to wait for it",
+                ) from None
+            log.warning("waiting for another build of this folder to finish...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield
     finally:
-        lock.release()
+        handle.close()  # closing the file releases the lock
 
 
 def _refuse_foreign(out: Path, store: BuildCache, plan: SitePlan) -> None:
     """Stop unless every file in ``out`` is one a build wrote; remove stale temporary files."""
-    if not out.is_dir():
+    if not out.is_dir() or store.unchanged_folders(out):
         return
     written = written_files(out)
     if written is None:  # a site from before the manifest listed its files

@@ -138,6 +138,9 @@ class BuildCache:
         self.spare_outputs: dict[str, Output] = {}
         self.out: str = ""
         self.state: str = ""
+        #: The modification time of every folder of the live site as the last build left it:
+        #: while none changed, no file was added to it or taken from it.
+        self.folders: dict[str, int] = {}
         if enabled:
             self._read()
 
@@ -162,6 +165,7 @@ class BuildCache:
         self.spare_outputs = data["spare_outputs"]
         self.out = data["out"]
         self.state = data["state"]
+        self.folders = data.get("folders", {})
 
     # -- issues --
 
@@ -287,6 +291,25 @@ class BuildCache:
                 return False
         return True
 
+    def unchanged_folders(self, out: Path) -> bool:
+        """Return whether no file was added to ``out`` or taken from it since the last build."""
+        if not self.folders or self.out != str(out):
+            return False
+        for relative, mtime in self.folders.items():
+            try:
+                if os.stat(f"{out}/{relative}").st_mtime_ns != mtime:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    def note_folders(self, out: Path, folders: set[str]) -> None:
+        """Remember the modification time of every folder of the live site."""
+        self.folders = {}
+        for relative in folders:
+            with contextlib.suppress(OSError):
+                self.folders[relative] = os.stat(f"{out}/{relative}").st_mtime_ns
+
     def save(self, out: Path, state: str, paths: list[Path]) -> None:
         """Commit the bodies (dropping those nothing uses), then write the index; records of
         issue files that are gone are dropped."""
@@ -316,6 +339,7 @@ class BuildCache:
             "spare_outputs": self.spare_outputs,
             "out": self.out,
             "state": state,
+            "folders": self.folders,
         }
         _write_atomic(self.dir / INDEX_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 

@@ -150,12 +150,13 @@ class _Locator:
 class Slugs:
     """Every issue's slug, and the file names authors may use for them, for link rules."""
 
-    def __init__(self, issues: Iterable[Issue]) -> None:
-        self.slugs: set[str] = set()
+    def __init__(self, issues: Iterable[Issue], now: dt.datetime) -> None:
+        #: Each slug's status: published, draft or scheduled.
+        self.slugs: dict[str, str] = {}
         #: File stems and folder names (``2025-07-08-grain``) -> slug.
         self.by_name: dict[str, str] = {}
         for issue in issues:
-            self.slugs.add(issue.slug)
+            self.slugs[issue.slug] = refs.status_of(issue, now)
             name = issue.source.parent.name if issue.folder else issue.source.stem
             self.by_name[name] = issue.slug
 
@@ -411,7 +412,20 @@ def site_link_findings(
             continue
         segments = [unquote(s) for s in url[len(site) :].split("#")[0].split("?")[0].split("/")]
         first = segments[0]
-        if not first or first in SITE_NAMES or first in slugs.slugs:
+        if not first or first in SITE_NAMES or slugs.slugs.get(first) == "published":
+            continue
+        where = where or _Locator(issue)
+        if first in slugs.slugs:
+            out.append(
+                Finding(
+                    file,
+                    *where.find_from(ref.line, ref.href),
+                    "LNK006",
+                    f"{ref.href!r} links to the {slugs.slugs[first]} issue {first!r}: readers "
+                    "would get a page that does not exist; fix: publish that issue first, or "
+                    "remove the link",
+                )
+            )
             continue
         slug = slugs.suggest(first)
         hint = (
@@ -419,7 +433,6 @@ def site_link_findings(
             if slug
             else "check the slug (the file name without its date), e.g. ../grain-corridor/"
         )
-        where = where or _Locator(issue)
         out.append(
             Finding(
                 file,
@@ -578,7 +591,7 @@ def run_checks(
     findings += [from_problem("SITE001", p, root) for p in problems]
 
     wanted = {p.resolve() for p in paths}
-    slugs = Slugs(issues)
+    slugs = Slugs(issues, now)
     index = SiteIndex(root, now, issues)
     for issue in issues:
         if (

@@ -261,7 +261,9 @@ class Preview:
             elif entry.issue is not None:
                 now = dt.datetime.now(dt.UTC)
                 doc = self.doc_of(entry)
-                found += issue_findings(entry.issue, doc, self.config, Slugs(issues), root, now)
+                found += issue_findings(
+                    entry.issue, doc, self.config, Slugs(issues, now), root, now
+                )
                 if entry.rendered is not None:
                     found += email_findings(entry.issue, entry.rendered, self.config, root)
                 if entry.render_error is not None:

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
-from markdown_it.token import Token
-
 from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 #: What a resolved reference is.
 ISSUE = "issue"  # another issue's source file: rewritten to its page
@@ -77,7 +80,7 @@ def resolve(
     the token keeps what the author wrote in ``meta["source_href"]``.
     """
     refs: list[Ref] = []
-    folder = issue.source.parent
+    where = _Places(str(issue.source.parent), str(root))
     for token in doc_tokens:
         if token.type != "inline":
             continue
@@ -90,7 +93,7 @@ def resolve(
             else:
                 continue
             href = str(child.attrGet(attr) or "").strip()
-            ref = _resolve_one(href, role, line, folder, root, issue_at)
+            ref = _resolve_one(href, role, line, where, issue_at)
             if ref is None:
                 continue
             refs.append(ref)
@@ -101,9 +104,37 @@ def resolve(
     return tuple(refs)
 
 
-def _resolve_one(
-    href: str, role: str, line: int, folder: Path, root: Path, issue_at: IssueAt
-) -> Ref | None:
+class _Places:
+    """The issue's folder and the newsletter folder, as the paths a reference is checked in."""
+
+    def __init__(self, folder: str, root: str) -> None:
+        self.folder, self.root = folder, root
+        self._real_folder: str | None = None
+
+    def inside_folder(self, path: str) -> bool:
+        return path.startswith(self.folder + os.sep)
+
+    def inside_root(self, real: str) -> bool:
+        return real == self.root or real.startswith(self.root + os.sep)
+
+    def real(self, lexical: str, st: os.stat_result | None) -> str:
+        """Return the real path of ``lexical`` (one ``lstat``'s worth for a plain file name)."""
+        plain = st is not None and not stat.S_ISLNK(st.st_mode)
+        if plain and os.path.dirname(lexical) == self.folder:
+            if self._real_folder is None:
+                self._real_folder = os.path.realpath(self.folder)
+            return os.path.join(self._real_folder, os.path.basename(lexical))
+        return os.path.realpath(lexical)
+
+    def shown(self, path: str) -> str:
+        root = self.root + os.sep
+        return path[len(root) :].replace(os.sep, "/") if path.startswith(root) else path
+
+    def relative(self, path: str) -> str:
+        return path[len(self.folder) + 1 :].replace(os.sep, "/")
+
+
+def _resolve_one(href: str, role: str, line: int, where: _Places, issue_at: IssueAt) -> Ref | None:
     if not href or href.startswith("#"):
         return None
     try:
@@ -116,39 +147,43 @@ def _resolve_one(
     if "\x00" in path or "\\" in path:
         return Ref(MISSING, role, href, line, path)
     fragment = parts.fragment
-    lexical = Path(os.path.normpath(folder / path))
-    shown = _relative(lexical, root)
+    lexical = os.path.normpath(os.path.join(where.folder, path))
+    shown = where.shown(lexical)
     try:
-        real = lexical.resolve()
-        exists = lexical.exists()
-    except (OSError, RuntimeError):  # a symbolic link in a loop
+        lst: os.stat_result | None = os.lstat(lexical)
+    except (FileNotFoundError, NotADirectoryError):
+        lst = None
+    except OSError:
         return Ref(OUTSIDE, role, href, line, shown)
-    issue_file = real / FOLDER_INDEX if exists and real.is_dir() else real
-    is_issue_name = path.lower().endswith(".md") or (exists and lexical.is_dir())
-    if role == "link" and (is_issue_name or issue_file.name == FOLDER_INDEX):
-        if exists and not real.is_relative_to(root):
+    try:
+        real = where.real(lexical, lst)
+        st = os.stat(real) if lst is not None else None
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
+    except (OSError, RuntimeError):  # a symbolic link in a loop, say
+        return Ref(OUTSIDE, role, href, line, shown)
+    exists = st is not None
+    is_dir = st is not None and stat.S_ISDIR(st.st_mode)
+    is_file = st is not None and stat.S_ISREG(st.st_mode)
+    inside = where.inside_folder(lexical)
+    if role == "link" and (path.lower().endswith(".md") or is_dir):
+        if exists and not where.inside_root(real):
             return Ref(OUTSIDE, role, href, line, shown)
-        target = issue_at(issue_file) if issue_file.is_file() else None
+        source = os.path.join(real, FOLDER_INDEX) if is_dir else real
+        target = issue_at(Path(source)) if os.path.isfile(source) else None
         if target is not None:
             return Ref(ISSUE, role, href, line, shown, target, fragment)
         if path.lower().endswith(".md"):
             return Ref(MISSING, role, href, line, shown, fragment=fragment)
-    if not exists or real.is_dir():
-        if role == "link" and (exists or not lexical.is_relative_to(folder)):
+    if not is_file:
+        if role == "link" and (exists or not inside):
             return Ref(SITE, role, href, line, path, fragment=fragment)
-        if not lexical.is_relative_to(folder):
+        if not inside:
             return Ref(OUTSIDE, role, href, line, shown)
-        return Ref(MISSING, role, href, line, lexical.relative_to(folder).as_posix())
-    if not lexical.is_relative_to(folder) or not real.is_relative_to(root):
+        return Ref(MISSING, role, href, line, where.relative(lexical))
+    if not inside or not where.inside_root(real):
         return Ref(OUTSIDE, role, href, line, shown)
-    return Ref(FILE, role, href, line, lexical.relative_to(folder).as_posix(), fragment=fragment)
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return Ref(FILE, role, href, line, where.relative(lexical), fragment=fragment)
 
 
 def published_files(refs: tuple[Ref, ...]) -> tuple[str, ...]:

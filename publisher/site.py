@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.config import SETTINGS_FILE, Config
+from publisher.context import TagLink
 from publisher.errors import Problem, display_path
 from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
-from publisher.issue import Issue
+from publisher.issue import Issue, slugify
 
 #: Every published issue's slug, permanent id and date, and every file the build wrote.
 MANIFEST = "publisher.json"
@@ -107,6 +108,12 @@ class SitePlan:
         return planned.source if planned is not None and planned.kind in COPIED else None
 
 
+def _shown(path: Path, root: Path) -> str:
+    """Return ``path`` relative to ``root`` (cheaply: this runs for every issue)."""
+    text, prefix = str(path), str(root) + os.sep
+    return text[len(prefix) :] if text.startswith(prefix) else display_path(path, root)
+
+
 def _hint(planned: Planned) -> str:
     if planned.kind == STATIC:
         return "rename or remove the file in static/; the site makes that path itself"
@@ -149,9 +156,9 @@ def plan_site(
                 )
             )
             continue
+        owner = _shown(issue.source, root)
         for name, kind in ISSUE_OUTPUTS.items():
             if kind != EMAIL_EML or config.author.email:
-                owner = display_path(issue.source, root)
                 plan.claim(f"{issue.slug}/{name}", Planned(kind, issue.slug, owner=owner), None, 1)
     plan.claim(INDEX, Planned(INDEX_PAGE), None, None)
     plan.claim(STYLE_FILE, Planned(STYLE), None, None)
@@ -177,6 +184,21 @@ def plan_site(
         shown = f"{STATIC_DIR}/{name}"
         plan.claim(name, Planned(STATIC, source=source, owner=shown), root / shown, None)
     return plan
+
+
+def tag_links(issues: Sequence[Issue]) -> dict[str, TagLink]:
+    """Return every tag of ``issues`` by slug; tags that differ only in case share a page."""
+    names: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for issue in issues:
+        for name in dict.fromkeys(issue.tags):
+            slug = slugify(name) or "tag"
+            names.setdefault(slug, name)
+            counts[slug] = counts.get(slug, 0) + 1
+    return {
+        slug: TagLink(name=names[slug], slug=slug, path=f"tags/{slug}/", count=counts[slug])
+        for slug in sorted(names, key=lambda s: names[s].casefold())
+    }
 
 
 def static_files(root: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:

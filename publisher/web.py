@@ -15,6 +15,7 @@ from publisher.context import FeedLinks, IssueLink, IssueView, PageContext, TagL
 from publisher.issue import Issue, slugify
 from publisher.markdown import Document, caption_and_credit, close_index, parser, standalone_image
 from publisher.sanitize import absolute_url, clean, relative_links
+from publisher.site import tag_links
 from publisher.theme import Theme
 
 if TYPE_CHECKING:
@@ -78,21 +79,6 @@ INDEX_TEMPLATE = "index.html.j2"
 ISSUE_TEMPLATE = "issue.html.j2"
 TAG_TEMPLATE = "tag.html.j2"
 STYLE_TEMPLATE = "style.css.j2"
-
-
-def tag_links(issues: Sequence[Issue]) -> dict[str, TagLink]:
-    """Return every tag of ``issues`` by slug; tags that differ only in case share a page."""
-    names: dict[str, str] = {}
-    counts: dict[str, int] = {}
-    for issue in issues:
-        for name in dict.fromkeys(issue.tags):
-            slug = slugify(name) or "tag"
-            names.setdefault(slug, name)
-            counts[slug] = counts.get(slug, 0) + 1
-    return {
-        slug: TagLink(name=names[slug], slug=slug, path=f"tags/{slug}/", count=counts[slug])
-        for slug in sorted(names, key=lambda s: names[s].casefold())
-    }
 
 
 class Pages:

@@ -127,10 +127,11 @@ def test_a_static_file_over_a_generated_one_is_an_error_naming_both(news: Newsle
 
 
 def test_a_second_build_waits_or_fails_at_once(news: Newsletter) -> None:
-    import filelock
+    import fcntl
 
     (news.root / CACHE_DIR).mkdir()
-    with filelock.FileLock(news.root / CACHE_DIR / LOCK_FILE):
+    with open(news.root / CACHE_DIR / LOCK_FILE, "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
         result = run(news.root, "build", "--no-wait")
         assert result.exit_code == 1
         assert "another build of this folder is running" in result.output
@@ -142,6 +143,7 @@ def test_a_second_build_waits_or_fails_at_once(news: Newsletter) -> None:
         )
         time.sleep(1.5)
         assert waiting.poll() is None  # still waiting for the lock
+        fcntl.flock(held, fcntl.LOCK_UN)
     _, err = waiting.communicate(timeout=60)
     assert waiting.returncode == 0, err
     assert "waiting for another build of this folder to finish" in err
@@ -365,3 +367,11 @@ def test_the_plan_lists_every_path_without_touching_the_disk(news: Newsletter) -
         *(f"{s}/{n}" for s in ("grain", "bridge") for n in ("email.txt", "email.eml")),
     }
     assert plan.problems == []
+
+
+def test_a_link_to_a_draft_by_its_slug_is_refused_too(news: Newsletter) -> None:
+    news.issue("2025-07-09-wip.md", title="WIP", date="2025-07-09", draft="true")
+    news.issue("2025-07-10-x.md", title="X", date="2025-07-10", body="[soon](../wip/)\n")
+    result = run(news.root, "build")
+    assert result.exit_code == 1
+    assert "error LNK006 '../wip/' links to the draft issue 'wip'" in result.output
