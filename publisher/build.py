@@ -128,24 +128,28 @@ def _build(
         scheduled = sum(1 for i in issues if not i.draft and i.is_scheduled(now))
         counts = (len(published), drafts, scheduled)
 
-        plan, problems = plan_for(root, config, theme, [r.issue for r in published])
-        if problems:
-            raise PublisherError(problems)
-        _refuse_foreign(out, store, plan)
+        statics, problems = site.static_files(root)
+        assets, asset_problems = site.theme_assets(theme.search_path, root)
+        if problems or asset_problems:
+            raise PublisherError(problems + asset_problems)
+        logo = local_path(config.logo, root)
+        copied = [source for _, source in (*statics, *assets)] + ([logo] if logo else [])
 
         def site_state() -> str:
             """Return the key of everything the site is made from."""
             sources = [(r.issue.source, r.render_key) for r in published]
-            copies = [
-                (path, signature(p.source))
-                for path, p in plan.outputs.items()
-                if p.source is not None and p.kind != site.ISSUE_FILE
-            ]
+            copies = [(str(source), signature(source)) for source in copied]
             return output_key(store.key, str(out), sources, copies)
 
-        # Nothing it is made from changed: its links were checked when it was built.
+        # Nothing it is made from changed, so neither did its plan: it was checked when built.
         if all(r.render_key for r in published) and store.up_to_date(out, site_state()):
+            _refuse_foreign(out, store, None)
             return counts
+
+        plan, problems = plan_for(root, config, theme, [r.issue for r in published])
+        if problems:
+            raise PublisherError(problems)
+        _refuse_foreign(out, store, plan)
 
         spare = _spare(out)
         try:
@@ -185,16 +189,17 @@ def plan_for(
 ) -> tuple[SitePlan, list[Problem]]:
     """Plan the site of ``published`` (newest first): every path but the issues' own files."""
     statics, problems = site.static_files(root)
+    assets, asset_problems = site.theme_assets(theme.search_path, root)
     plan = site.plan_site(
         root,
         config,
         published,
         (tag.slug for tag in site.tag_links(published).values()),
-        site.theme_assets(theme.search_path),
+        assets,
         statics,
         local_path(config.logo, root),
     )
-    return plan, problems + plan.problems
+    return plan, problems + asset_problems + plan.problems
 
 
 def _check_links(
@@ -757,13 +762,14 @@ def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
         handle.close()  # closing the file releases the lock
 
 
-def _refuse_foreign(out: Path, store: BuildCache, plan: SitePlan) -> None:
+def _refuse_foreign(out: Path, store: BuildCache, plan: SitePlan | None) -> None:
     """Stop unless every file in ``out`` is one a build wrote; remove stale temporary files."""
     if not out.is_dir() or store.unchanged_folders(out):
         return
     written = written_files(out)
     if written is None:  # a site from before the manifest listed its files
-        written = set(store.outputs) if store.out == str(out) else set(plan.outputs)
+        known = store.out == str(out) or plan is None
+        written = set(store.outputs) if known else set(plan.outputs if plan else ())
     written.add(MANIFEST)
     foreign = []
     for path, dirs, files in os.walk(out):

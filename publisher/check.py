@@ -46,6 +46,7 @@ RULES: dict[str, tuple[str, str]] = {
     "IMG004": (WARNING, "image file much larger than the email shows it"),
     "IMG005": (INFO, "remote image of unknown size"),
     "IMG006": (ERROR, "image outside the issue's folder or the newsletter folder"),
+    "IMG007": (ERROR, "file shown as an image that is not one (read by its content)"),
     "LNK001": (ERROR, "link to another issue that does not exist"),
     "LNK002": (ERROR, "empty link"),
     "LNK003": (WARNING, "http:// link"),
@@ -339,6 +340,14 @@ def _ref_findings(
                 "IMG006",
                 f"image {href!r} is outside the issue's folder ({ref.name}); only files inside "
                 "it are published; fix: copy the image into the issue's folder",
+            )
+        elif ref.kind == refs.NOT_IMAGE:
+            yield Finding(
+                file,
+                *position,
+                "IMG007",
+                f"{href!r} is not an image (JPEG, PNG, GIF or WebP, read by its content); "
+                "fix: export the picture as PNG or JPEG and show that file",
             )
         elif ref.kind == refs.FILE:
             width, _ = local_size(ref.name, issue.source.parent)

@@ -318,6 +318,22 @@ def preview(root: Path, host: str, port: int, open_browser: bool) -> None:
         server.server_close()
 
 
+def _one_address_each(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Accept exactly one valid email address per --to."""
+    from publisher.config import address_problem
+
+    for value in values:
+        why = address_problem(value.strip()) if value.strip() == value else "it has spaces"
+        if why:
+            raise click.BadParameter(
+                f"{value!r} is not one address ({why}); give one address per --to, "
+                "e.g. --to me@example.org --to you@example.org",
+            )
+    return values
+
+
 @cli.command()
 @click.argument("issue")
 @click.option(
@@ -325,7 +341,8 @@ def preview(root: Path, host: str, port: int, open_browser: bool) -> None:
     "recipients",
     multiple=True,
     required=True,
-    help="Who gets the test; repeat for more. Example: --to me@example.org",
+    callback=_one_address_each,
+    help="Who gets the test, one address; repeat for more. Example: --to me@example.org",
 )
 @click.option(
     "--prefix/--no-prefix",

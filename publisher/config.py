@@ -373,13 +373,87 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> Config:
         return values
 
     values = check_table(None, Config, data)
-    config = Config(**values, path=path)
+    config = _one_line(Config(**values, path=path), text, path)
     _check_values(config, problem)
     if problems:
         raise PublisherError(problems)
-    if not config.base_url.endswith("/"):
-        config = dataclasses.replace(config, base_url=config.base_url + "/")
+    base_url = ascii_url(config.base_url)  # an IDN host, in punycode as every URL needs it
+    if not base_url.endswith("/"):
+        base_url += "/"
+    return dataclasses.replace(config, base_url=base_url)
+
+
+#: Settings shown on one line (a subject, a header, a title): line breaks are folded.
+ONE_LINE = ((None, "name"), (None, "description"), ("author", "name"), ("footer", "reason"))
+
+
+def _one_line(config: Config, text: str, path: Path) -> Config:
+    """Fold line breaks in one-line settings to spaces, with a warning for each."""
+    for table, key in ONE_LINE:
+        owner = getattr(config, table) if table else config
+        value = getattr(owner, key)
+        if not LINE_BREAKS.search(value):
+            continue
+        label = f"{table}.{key}" if table else key
+        warn(
+            Problem(
+                f"setting `{label}` holds a line break; it is shown on one line",
+                path,
+                key_line(text, table, key),
+                "write it on one line (the line break was replaced by a space)",
+            )
+        )
+        owner = dataclasses.replace(owner, **{key: LINE_BREAKS.sub(" ", value).strip()})
+        changed: dict[str, Any] = {table: owner} if table else {}
+        config = dataclasses.replace(config, **changed) if table else owner
     return config
+
+
+#: Characters that would end a URL inside a header's <...> or split a list of them.
+URL_BREAKERS = set('<>,"\\')
+#: Line breaks a one-line value may not hold (they would break headers and feeds).
+LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
+
+
+def address_problem(address: str) -> str | None:
+    """Return why ``address`` is not one email address (an addr-spec), or None if it is one.
+
+    Non-ASCII is allowed in both parts (RFC 6532; the domain is sent in punycode).
+    """
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        return "it needs a name, an @ and a domain"
+    if any(ch.isspace() or ch in '<>()[],;:"\\' or ord(ch) < 32 for ch in address):
+        return 'it holds a space, a line break or one of < > ( ) [ ] , ; : " \\'
+    if local.startswith(".") or local.endswith(".") or ".." in local or "@" in local:
+        return "its name part is not valid"
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return f"its domain {domain!r} is not a valid host name"
+    if "." not in ascii_domain.strip("."):
+        return f"its domain {domain!r} has no dot"
+    return None
+
+
+def ascii_address(address: str) -> str:
+    """Return ``address`` with its domain in punycode (the name part stays as it is)."""
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
+def ascii_url(url: str) -> str:
+    """Return ``url`` with an internationalised host name in punycode."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host.isascii():
+        return url
+    ascii_host = host.encode("idna").decode("ascii")
+    netloc = parts.netloc.replace(parts.netloc.rpartition("@")[2].split(":")[0], ascii_host)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _is_web_url(url: str) -> bool:
@@ -390,6 +464,16 @@ def _is_web_url(url: str) -> bool:
 def _check_values(config: Config, problem: Any) -> None:
     if not config.name.strip():
         problem(None, "name", "is empty", 'give your newsletter a name: name = "..."')
+    try:
+        ascii_url(config.base_url)
+    except UnicodeError:
+        problem(
+            None,
+            "base_url",
+            f"the host of {config.base_url!r} is not a valid host name",
+            "check the spelling of the domain",
+        )
+        return
     if not _is_web_url(config.base_url):
         problem(
             None,
@@ -470,19 +554,32 @@ def _check_values(config: Config, problem: Any) -> None:
                 "put the image in your newsletter folder, or give its https:// URL",
             )
     unsub = config.unsubscribe
-    if unsub.header_url and not unsub.header_url.startswith(("https://", "http://")):
+    if unsub.header_url and (
+        not unsub.header_url.startswith("https://")
+        or not _is_web_url(unsub.header_url)
+        or any(ch in URL_BREAKERS or ch.isspace() for ch in unsub.header_url)
+    ):
         problem(
             "unsubscribe",
             "header_url",
-            f"{unsub.header_url!r} is not an http(s) URL",
-            "give the full https:// unsubscribe link your email service provides",
+            f"{unsub.header_url!r} is not one https:// URL",
+            "give the full https:// unsubscribe link your email service provides (one link, "
+            "no spaces, commas or angle brackets)",
         )
-    if unsub.mailto and ("@" not in unsub.mailto or unsub.mailto.startswith("mailto:")):
+    if unsub.mailto and (unsub.mailto.startswith("mailto:") or address_problem(unsub.mailto)):
         problem(
             "unsubscribe",
             "mailto",
             f"{unsub.mailto!r} is not an email address",
             'write just the address, e.g. mailto = "unsubscribe@example.org"',
+        )
+    if config.author.email and address_problem(config.author.email):
+        problem(
+            "author",
+            "email",
+            f"{config.author.email!r} is not an email address: "
+            f"{address_problem(config.author.email)}",
+            'write one address, e.g. email = "you@example.org"',
         )
     smtp = config.smtp
     if smtp.security not in SMTP_SECURITY:

@@ -59,14 +59,18 @@ def _newest(items: Sequence[Rendered]) -> dt.datetime:
     return max((_updated(i) for i in items), default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
 
 
-def _generator(config: Config, items: Sequence[Rendered], self_url: str, self_type: str) -> Any:
+def _generator(
+    config: Config, items: Sequence[Rendered], self_url: str, self_type: str, rss: bool = False
+) -> Any:
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(config.base_url)
     fg.title(xml_safe(config.name))
-    fg.description(xml_safe(config.description or config.name))
+    # RSS descriptions are HTML, Atom's subtitle and summary text: escape the text for RSS.
+    description = xml_safe(config.description or config.name)
+    fg.description(escape(description, quote=False) if rss else description)
     # RSS takes the channel link from the last link added: self first, then the site.
     fg.link(href=self_url, rel="self", type=self_type)
     fg.link(href=config.base_url, rel="alternate", type="text/html")
@@ -80,11 +84,11 @@ def _generator(config: Config, items: Sequence[Rendered], self_url: str, self_ty
     fg.updated(newest)
     fg.lastBuildDate(newest)
     for item, updated in zip(items, distinct_updates(items), strict=True):
-        _entry(fg.add_entry(order="append"), item, updated, config)
+        _entry(fg.add_entry(order="append"), item, updated, config, rss)
     return fg
 
 
-def _entry(fe: Any, item: Rendered, updated: dt.datetime, config: Config) -> None:
+def _entry(fe: Any, item: Rendered, updated: dt.datetime, config: Config, rss: bool) -> None:
     issue, view = item.issue, item.view
     fe.id(issue.id)
     fe.guid(issue.id, permalink=False)
@@ -95,7 +99,8 @@ def _entry(fe: Any, item: Rendered, updated: dt.datetime, config: Config) -> Non
     summary = xml_safe(view.preheader)
     if summary:
         fe.summary(summary)
-        fe.description(summary)  # RSS writes content:encoded only beside a description
+        # RSS writes content:encoded only beside a description, which is HTML: escape the text.
+        fe.description(escape(summary, quote=False) if rss else summary)
     fe.content(xml_safe(item.article_html), type="html")
     for tag in issue.tags:
         fe.category(term=xml_safe(tag))
@@ -109,7 +114,7 @@ def _entry(fe: Any, item: Rendered, updated: dt.datetime, config: Config) -> Non
 
 def rss(config: Config, items: Sequence[Rendered]) -> bytes:
     """Return the RSS 2.0 feed of ``items`` (newest first)."""
-    fg = _generator(config, items, config.base_url + RSS_FILE, "application/rss+xml")
+    fg = _generator(config, items, config.base_url + RSS_FILE, "application/rss+xml", rss=True)
     return bytes(fg.rss_str(pretty=True))
 
 

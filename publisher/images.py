@@ -26,9 +26,16 @@ def local_path(src: str, source_dir: Path | None) -> Path | None:
 def local_size(src: str, source_dir: Path | None) -> tuple[int, int]:
     """Return (width, height) of a local image, or (0, 0) when unknown."""
     path = local_path(src, source_dir)
-    if path is None or not path.is_file():
+    return size_of(path) if path is not None else (0, 0)
+
+
+def size_of(path: Path) -> tuple[int, int]:
+    """Return (width, height) of the image file ``path``, read by its content (not its name);
+    (0, 0) when it is missing or not an image Pillow can read."""
+    try:
+        stat = path.stat()
+    except OSError:
         return 0, 0
-    stat = path.stat()
     return _size(path, stat.st_mtime_ns, stat.st_size)
 
 
@@ -39,5 +46,5 @@ def _size(path: Path, mtime_ns: int, size: int) -> tuple[int, int]:
     try:
         with Image.open(path) as image:
             return int(image.width), int(image.height)
-    except (UnidentifiedImageError, OSError):
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return 0, 0

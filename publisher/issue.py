@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from publisher.config import Config
+from publisher.config import LINE_BREAKS, Config
 from publisher.errors import Problem, PublisherError, collecting, warn
 
 ISSUES_DIR = "issues"
@@ -198,7 +198,19 @@ def load_folder(
 ) -> Loaded:
     """Load every issue file of ``root`` (or ``paths``), taking unchanged ones from ``known``."""
     loaded = Loaded()
+    real_root = os.path.realpath(root) + os.sep
     for path in issue_files(root) if paths is None else paths:
+        if not os.path.realpath(path).startswith(real_root):
+            loaded.warnings[path] = []
+            loaded.failed[path] = [
+                Problem(
+                    "a symbolic link to a file outside the newsletter folder: it is never read",
+                    path,
+                    None,
+                    "copy the issue itself into issues/ instead of linking to it",
+                )
+            ]
+            continue
         before = known(path) if known is not None else None
         issue: Issue | None
         problems: list[Problem] = []
@@ -256,6 +268,14 @@ def load_issue(path: Path, config: Config) -> Issue:
             "save the file as UTF-8 in your editor",
         ) from exc
     return parse_issue(text, path, config)
+
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _join_surrogates(text: str) -> str:
+    """Join the surrogate pairs YAML's escapes leave apart (``"\\ud83d\\ude00"``)."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
 
 #: Control characters no email, page or feed can carry (tab and line feed are fine).
@@ -377,6 +397,43 @@ def _build(
                 )
             )
     meta = {k: CONTROL.sub("", v) if isinstance(v, str) else v for k, v in meta.items()}
+    for key, value in list(meta.items()):
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and SURROGATE.search(t) for t in texts):
+            joined = [_join_surrogates(t) if isinstance(t, str) else t for t in texts]
+            if any(isinstance(t, str) and SURROGATE.search(t) for t in joined):
+                fail(
+                    str(key),
+                    f"`{key}` holds a lone surrogate escape (\\uD800 to \\uDFFF), which is "
+                    "no character",
+                    "write the character itself, or its \\U0001XXXX escape",
+                )
+                continue
+            meta[key] = joined if isinstance(value, list) else joined[0]
+    for key in ONE_LINE:
+        value = meta.get(key)
+        if isinstance(value, str) and LINE_BREAKS.search(value):
+            warn(
+                Problem(
+                    f"`{key}` holds a line break; it is shown on one line",
+                    path,
+                    key_lines.get(key),
+                    f"write `{key}` on one line (the line break was replaced by a space)",
+                )
+            )
+            meta[key] = LINE_BREAKS.sub(" ", value).strip()
+    image = meta.get("image")
+    if isinstance(image, str) and image.strip():
+        try:
+            scheme = urlsplit(image.strip()).scheme if ":" in image else ""
+        except ValueError:
+            scheme = "?"
+        if scheme not in ("", "http", "https") or image.strip().startswith("//"):
+            fail(
+                "image",
+                f"`image` {image!r} is neither a web address nor a file",
+                "give an https:// address, or the path of an image file beside the issue",
+            )
     for key in Issue.REQUIRED:
         if meta.get(key) in (None, ""):
             fail(key, f"`{key}` is missing", f"add a line `{key}: ...` to the front matter")
@@ -438,6 +495,10 @@ def _build(
         signoff=meta.get("signoff"),
         lines=key_lines,
     )
+
+
+#: Front-matter keys shown on one line (a subject, a title, a header): line breaks are folded.
+ONE_LINE = ("title", "subtitle", "subject", "summary", "author", "slug", "image", "id")
 
 
 DATE_HINT = "write the date as YYYY-MM-DD, e.g. `date: 2025-07-15`, or 2025-07-15T08:00:00+02:00"

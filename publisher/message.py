@@ -3,6 +3,7 @@ every build, and the test sends that deliver it over SMTP."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from publisher.config import Config
+from publisher.config import Config, ascii_address
 from publisher.errors import PublisherError
 from publisher.issue import Issue
 
@@ -54,8 +55,13 @@ def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") 
             config.path,
             hint='set email under [author] in newsletter.toml, e.g. email = "you@example.org"',
         )
-    message = EmailMessage(policy=policy.SMTP)  # CRLF line ends, headers folded under 78
-    message["From"] = formataddr((author.name or config.name, author.email))
+    sender = ascii_address(author.email)  # an internationalised domain, in punycode
+    # CRLF line ends, headers folded under 78; a non-ASCII name part needs RFC 6532's UTF-8.
+    message = EmailMessage(policy=policy.SMTP if sender.isascii() else policy.SMTPUTF8)
+    # formataddr quotes or encodes the name; the address goes in as it is (RFC 6532 allows it).
+    placeholder = "sender@invalid"
+    name = formataddr((author.name or config.name, placeholder))
+    message["From"] = name.replace(f"<{placeholder}>", f"<{sender}>")
     message["Subject"] = prefix + issue.email_subject
     message["Date"] = format_datetime(issue.date)
     message["Message-ID"] = message_id(issue, config)
@@ -73,10 +79,15 @@ def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") 
 
 
 def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) -> None:
-    """Deliver ``data`` through the settings' SMTP server; every failure is a user error."""
+    """Deliver ``data`` through the settings' SMTP server; every failure is a user error.
+
+    ``[smtp] timeout`` is a deadline for the whole conversation, not for each read: a server
+    that answers one byte a second is given up on when it passes.
+    """
     import smtplib  # here, not at the top: building a site needs no network code
     import socket
     import ssl
+    import threading
 
     smtp = config.smtp
     where = f"{smtp.host}:{smtp.port}"
@@ -86,20 +97,46 @@ def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) ->
         config.path.parent / smtp.ca_file if config.path else smtp.ca_file
     )
     context = ssl.create_default_context(cafile=ca_file or None)
+    sender = ascii_address(sender)
+    options = [] if sender.isascii() else ["SMTPUTF8"]
+    stage = "connecting and waiting for its greeting"
+    if smtp.security == "tls":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(timeout=smtp.timeout, context=context)
+    else:
+        client = smtplib.SMTP(timeout=smtp.timeout)
+    expired = threading.Event()
+
+    def give_up() -> None:
+        expired.set()
+        sock = client.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    deadline = threading.Timer(smtp.timeout, give_up)
+    deadline.daemon = True
+    deadline.start()
+
+    def late() -> PublisherError:
+        return _failure(
+            f"no answer from {where} within {smtp.timeout} s, the time allowed for the whole "
+            f"exchange (while {stage})",
+            "check host, port and security under [smtp] (TLS ports expect security = "
+            '"tls"), or raise timeout there for a slow server',
+        )
+
     silent = _failure(
-        f"no answer from {where} within {smtp.timeout} s",
+        f"no answer from {where} within {smtp.timeout} s (while {stage})",
         'check host, port and security under [smtp] (TLS ports expect security = "tls")',
     )
     try:
-        if smtp.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=smtp.timeout, context=context
-            )
-        else:
-            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         with client:
+            client._host = smtp.host  # TLS checks the certificate against it (set by __init__)
+            client.connect(smtp.host, smtp.port)
+            stage = "greeting it (EHLO)"
             client.ehlo()
             if smtp.security == "starttls":
+                stage = "starting TLS"
                 client.starttls(context=context)
                 client.ehlo()
             if user:
@@ -109,63 +146,85 @@ def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) ->
                         hint=f"set the environment variable {PASSWORD_VARIABLE} (it is never "
                         "read from or written to a file)",
                     )
+                stage = "logging in"
                 client.login(user, password)
-            refused = client.sendmail(sender, list(recipients), data)
+            stage = "sending the message and waiting for the answer after the message"
+            refused = client.sendmail(sender, list(recipients), data, mail_options=options)
     except PublisherError:
         raise
-    except ConnectionRefusedError as exc:
-        raise _failure(
+    except Exception as exc:
+        if expired.is_set():
+            raise late() from exc
+        raise _translate(exc, where, sender, silent) from exc
+    finally:
+        deadline.cancel()
+    if refused:
+        raise _failure(_refused(refused), "check those --to addresses; the others got it")
+
+
+def _translate(exc: Exception, where: str, sender: str, silent: PublisherError) -> PublisherError:
+    """Return the user's message for a failed SMTP conversation (a bug stays a traceback)."""
+    import smtplib
+    import socket
+    import ssl
+
+    if isinstance(exc, ConnectionRefusedError):
+        return _failure(
             f"cannot connect to {where}: connection refused",
             "check host and port under [smtp], and that the server is running",
-        ) from exc
-    except TimeoutError as exc:
-        raise silent from exc
-    except socket.gaierror as exc:
-        raise _failure(
-            f"unknown host {smtp.host!r}: {exc.strerror}", "check host under [smtp]"
-        ) from exc
-    except ssl.SSLCertVerificationError as exc:
-        raise _failure(
+        )
+    if isinstance(exc, TimeoutError):
+        return silent
+    if isinstance(exc, socket.gaierror):
+        return _failure(
+            f"unknown host {where.rpartition(':')[0]!r}: {exc.strerror}", "check host under [smtp]"
+        )
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _failure(
             f"TLS with {where} failed: {exc.verify_message}",
             "the server's certificate is not trusted: fix it, or point ca_file under "
             "[smtp] at the certificate authority that signed it",
-        ) from exc
-    except ssl.SSLError as exc:
-        raise _failure(
+        )
+    if isinstance(exc, ssl.SSLError):
+        return _failure(
             f"TLS with {where} failed: {exc.reason or exc}",
             'check security under [smtp]: "starttls" (port 587), "tls" (port 465) or "none"',
-        ) from exc
-    except smtplib.SMTPServerDisconnected as exc:
+        )
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
         if "timed out" in str(exc):  # smtplib reports a read that timed out this way
-            raise silent from exc
-        raise _failure(
+            return silent
+        return _failure(
             f"{where} closed the connection: {exc}",
             "check port and security under [smtp], and the server's log",
-        ) from exc
-    except smtplib.SMTPNotSupportedError as exc:
-        raise _failure(
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        if "SMTPUTF8" in str(exc):
+            return _failure(
+                f"{where} cannot take the non-ASCII sender address {sender}",
+                "use an ASCII address under [author], or a server that offers SMTPUTF8",
+            )
+        return _failure(
             f"{where} does not offer STARTTLS",
             'set security = "tls" (port 465) or "none" under [smtp]',
-        ) from exc
-    except smtplib.SMTPAuthenticationError as exc:
-        raise _failure(
+        )
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return _failure(
             f"{where} refused the user name or password: {_reply(exc)}",
             f"check user under [smtp] (or {USER_VARIABLE}) and {PASSWORD_VARIABLE}",
-        ) from exc
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise _failure(_refused(exc.recipients), "check the --to addresses") from exc
-    except smtplib.SMTPSenderRefused as exc:
-        raise _failure(
+        )
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return _failure(_refused(exc.recipients), "check the --to addresses")
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return _failure(
             f"{where} refused the sender {sender}: {_reply(exc)}",
             "use a sender address the server accepts, under [author]",
-        ) from exc
-    except (smtplib.SMTPException, OSError) as exc:
-        raise _failure(
+        )
+    if isinstance(exc, smtplib.SMTPException | OSError):
+        return _failure(
             f"sending through {where} failed: {exc}",
             "check the [smtp] settings and the server's log",
-        ) from exc
-    if refused:
-        raise _failure(_refused(refused), "check those --to addresses; the others got it")
+        )
+    raise exc
 
 
 def _reply(exc: smtplib.SMTPResponseException) -> str:

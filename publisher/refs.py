@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
+from publisher.images import size_of
 from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ FILE = "file"  # a file in the issue's folder: published beside the issue
 MISSING = "missing"  # names a file (or issue file) that does not exist
 OUTSIDE = "outside"  # a file outside the issue's folder, or a link leading out of the newsletter
 SITE = "site"  # a path on the site (``../grain-corridor/``): checked against the slugs
+NOT_IMAGE = "not an image"  # a file shown as an image that no image decoder reads
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,8 @@ def _resolve_one(href: str, role: str, line: int, where: _Places, issue_at: Issu
         return Ref(MISSING, role, href, line, where.relative(lexical))
     if not inside or not where.inside_root(real):
         return Ref(OUTSIDE, role, href, line, shown)
+    if role == "image" and size_of(Path(real)) == (0, 0):
+        return Ref(NOT_IMAGE, role, href, line, where.relative(lexical))
     return Ref(FILE, role, href, line, where.relative(lexical), fragment=fragment)
 
 

@@ -22,6 +22,22 @@ ATTRIBUTES.setdefault("td", set()).update({"style"})
 ATTRIBUTES.setdefault("th", set()).update({"style"})
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 URL_ATTRIBUTES = {"href", "src", "cite"}
+WEB = {"http", "https"}
+_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def _without_position(style: str) -> str:
+    """Drop ``position`` and ``z-index`` from an inline style: no overlay over a reader's mail.
+
+    A property name written with CSS escapes (``p\\osition``) is dropped too.
+    """
+    kept = []
+    for declaration in _COMMENT.sub("", style).split(";"):
+        name = declaration.partition(":")[0].strip().lower()
+        if "\\" in name or name in ("position", "z-index"):
+            continue
+        kept.append(declaration)
+    return ";".join(kept).strip()
 
 
 def _cleaner(map_url: Callable[[str], str]) -> nh3.Cleaner:
@@ -30,9 +46,16 @@ def _cleaner(map_url: Callable[[str], str]) -> nh3.Cleaner:
     def filter_attribute(tag: str, attr: str, value: str) -> str | None:
         if attr in URL_ATTRIBUTES:
             return map_url(value)
-        if attr == "srcset":
+        if attr == "srcset":  # only web addresses: nh3 does not check the URLs of a srcset
             items = (item.strip().split(maxsplit=1) for item in value.split(","))
-            return ", ".join(" ".join([map_url(i[0]), *i[1:]]) for i in items if i)
+            kept = [
+                " ".join([map_url(i[0]), *i[1:]])
+                for i in items
+                if i and urlsplit(absolute_url(i[0], "https://x.invalid/")).scheme in WEB
+            ]
+            return ", ".join(kept) or None
+        if attr == "style":
+            return _without_position(value) or None
         return value
 
     return nh3.Cleaner(

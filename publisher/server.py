@@ -77,6 +77,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host not in self.server.hosts:  # another site's page, through DNS rebinding, say
+            self.send_error(421, "Misdirected Request")
+            return
         if not self.path.startswith("/") or self.path.startswith("//"):
             self.send_error(400, "Bad path")  # only origin-form targets: no proxy requests
             return
@@ -319,6 +323,7 @@ class PreviewServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         if host in ("0.0.0.0", "::", ""):
             shown = "127.0.0.1"
         self.url = f"http://{shown}:{port}/"
+        self.hosts = allowed_hosts(host, port)
         self.stopping = threading.Event()
         self.preview = Preview(root, self.url + "site/")
 
@@ -361,6 +366,29 @@ def watch(server: PreviewServer, on_change: Callable[[set[str]], None] | None = 
             log.info("changed: %s", names)
             if on_change:
                 on_change(changed)
+
+
+def allowed_hosts(host: str, port: int) -> set[str]:
+    """Return the ``Host`` headers the preview answers: this machine's names, with the port.
+
+    Listening on every address, that is the machine's own names and addresses; otherwise the
+    address it listens on and the loopback names.
+    """
+    names = {host, "localhost", "127.0.0.1", "::1"}
+    if host in ("0.0.0.0", "::", ""):
+        names |= {socket.gethostname(), socket.getfqdn()}
+        for name in (socket.gethostname(), socket.getfqdn(), "localhost"):
+            with contextlib.suppress(OSError):
+                names |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
+    allowed = set()
+    for name in names:
+        if not name:
+            continue
+        shown = f"[{name}]" if ":" in name else name
+        allowed.add(f"{shown}:{port}".lower())
+        if port == 80:
+            allowed.add(shown.lower())
+    return allowed
 
 
 def is_loopback(host: str) -> bool:

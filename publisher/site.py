@@ -13,12 +13,15 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.config import SETTINGS_FILE, Config
-from publisher.context import TagLink
 from publisher.errors import Problem, display_path
 from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
 from publisher.issue import Issue, slugify
+
+if TYPE_CHECKING:
+    from publisher.context import TagLink
 
 #: Every published issue's slug, permanent id and date, and every file the build wrote.
 MANIFEST = "publisher.json"
@@ -188,6 +191,8 @@ def plan_site(
 
 def tag_links(issues: Sequence[Issue]) -> dict[str, TagLink]:
     """Return every tag of ``issues`` by slug; tags that differ only in case share a page."""
+    from publisher.context import TagLink
+
     names: dict[str, str] = {}
     counts: dict[str, int] = {}
     for issue in issues:
@@ -238,12 +243,31 @@ def static_files(root: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
     return found, problems
 
 
-def theme_assets(search_path: Sequence[Path]) -> list[tuple[str, Path]]:
-    """Return the theme's ``assets/`` files (path under it, file); the folder's own win."""
+def theme_assets(
+    search_path: Sequence[Path], root: Path
+) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """Return the theme's ``assets/`` files (path under it, file); the folder's own win.
+
+    One of the folder's own that leads out of the newsletter folder is a problem, never
+    published.
+    """
     found: dict[str, Path] = {}
+    problems: list[Problem] = []
+    real_root = os.path.realpath(root) + os.sep
     for theme_dir in search_path:
         assets = theme_dir / ASSETS_DIR
+        own = theme_dir.is_relative_to(root)
         for source in sorted(assets.rglob("*")) if assets.is_dir() else []:
-            if source.is_file():
+            if own and not os.path.realpath(source).startswith(real_root):
+                problems.append(
+                    Problem(
+                        "a theme asset that is a symbolic link out of the newsletter folder "
+                        "is never published",
+                        source,
+                        None,
+                        "copy the file itself into templates/assets/",
+                    )
+                )
+            elif source.is_file():
                 found.setdefault(source.relative_to(assets).as_posix(), source)
-    return sorted(found.items())
+    return sorted(found.items()), problems

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from functools import cached_property
+import os
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,7 @@ class Theme:
             with contextlib.suppress(OSError):
                 compiled.mkdir(parents=True, exist_ok=True)
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(p) for p in self.search_path]),
+            loader=_inside_loader()([str(p) for p in self.search_path], self.root),
             # Compiled templates are kept (keyed on the template source) for the next run.
             bytecode_cache=(
                 jinja2.FileSystemBytecodeCache(str(compiled))
@@ -106,6 +107,38 @@ class Theme:
                 line,
                 "use only the variables listed in the README's template context",
             ) from exc
+
+
+@lru_cache(maxsize=1)
+def _inside_loader() -> type[Any]:
+    """Return the template loader class (made on first use: jinja2 loads only when needed)."""
+    import jinja2
+
+    class InsideLoader(jinja2.FileSystemLoader):
+        """Loads templates, refusing one of the folder's own that leads out of the folder."""
+
+        def __init__(self, searchpath: list[str], root: Path) -> None:
+            super().__init__(searchpath)
+            self.own = str(root / TEMPLATES_DIR)
+            self.real_root = os.path.realpath(root) + os.sep
+
+        def get_source(
+            self, environment: jinja2.Environment, template: str
+        ) -> tuple[str, str, Any]:
+            for folder in self.searchpath:
+                path = os.path.join(folder, *template.split("/"))
+                if os.path.isfile(path):
+                    if folder == self.own and not os.path.realpath(path).startswith(self.real_root):
+                        raise PublisherError.at(
+                            "this template is a symbolic link to a file outside the newsletter "
+                            "folder: it is never read",
+                            Path(path),
+                            hint="copy the template itself into templates/",
+                        )
+                    break
+            return super().get_source(environment, template)
+
+    return InsideLoader
 
 
 def _template_position(exc: BaseException, fallback: Path) -> tuple[Path, int | None]:

@@ -146,6 +146,10 @@ CASES: dict[str, Change] = {
     "IMG004": big_image,
     "IMG005": edit("(crane.png", "(https://img.example/crane.png"),
     "IMG006": edit("(crane.png", "(../crane.png"),
+    "IMG007": both(
+        lambda n, p: (p.parent / "page.html").write_text("<p>", encoding="utf-8"),
+        edit("(crane.png", "(page.html"),
+    ),
     "LNK001": edit("(../other/)", "(../no-such-issue/)"),
     "LNK002": edit("[a link](https://example.org/)", "[a link]()"),
     "LNK003": edit("https://example.org/", "http://example.org/"),

@@ -33,10 +33,16 @@ def address(server: PreviewServer) -> tuple[str, int]:
     return str(host), int(port)
 
 
+def own_host(server: PreviewServer, data: bytes) -> bytes:
+    """Put the server's own address in the request's ``Host: x`` header."""
+    host, port = address(server)
+    return data.replace(b"Host: x\r\n", f"Host: {host}:{port}\r\n".encode())
+
+
 def raw(server: PreviewServer, data: bytes, timeout: float = 5) -> bytes:
     """Send raw bytes and return what comes back before the server closes or goes quiet."""
     with socket.create_connection(address(server), timeout=timeout) as sock:
-        sock.sendall(data)
+        sock.sendall(own_host(server, data))
         chunks = []
         try:
             while chunk := sock.recv(65536):
@@ -60,15 +66,17 @@ def test_reloads_go_through_under_load(server: PreviewServer, newsletter: Newsle
         for n in range(100):
             sock = socket.create_connection((host, port), timeout=5)
             if n % 3 == 0:  # listeners on the event stream
-                sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+                sock.sendall(own_host(server, b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n"))
             elif n % 3 == 1:  # slow clients: half a request line, then nothing
                 sock.sendall(b"GET /issue/")
             else:  # a request whose headers never end
-                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000)
+                sock.sendall(
+                    own_host(server, b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ") + b"a" * 1000
+                )
             crowd.append(sock)
         assert time.monotonic() - started < 3.0, "a burst of clients waited to connect"
         listener = socket.create_connection((host, port), timeout=5)
-        listener.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        listener.sendall(own_host(server, b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n"))
         listener.recv(65536)  # the greeting with the current version
         path = newsletter.root / "issues" / f"{KEY}.md"
         started = time.monotonic()
