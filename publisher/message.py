@@ -131,7 +131,7 @@ def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) ->
     )
     try:
         with client:
-            client._host = smtp.host  # TLS checks the certificate against it (set by __init__)
+            client._host = smtp.host  # type: ignore[attr-defined]  # TLS checks against it
             client.connect(smtp.host, smtp.port)
             stage = "greeting it (EHLO)"
             client.ehlo()
