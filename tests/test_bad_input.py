@@ -99,6 +99,44 @@ def out_under_a_file(n: Newsletter) -> None:
 MJML = (default_theme_dir() / "email.mjml.j2").read_text(encoding="utf-8")
 BIG = "---\n" + GOOD + "---\n" + ("Words words words. " * 600_000)
 
+
+def secret_link(name: str, body: str) -> Callable[[Newsletter], None]:
+    """An issue whose file ``name`` is a symbolic link to a private file outside the folder."""
+
+    def setup(n: Newsletter) -> None:
+        secret = n.root.parent / "private.txt"
+        secret.write_text("PASSWORD=hunter2", encoding="utf-8")
+        path = n.issue("2025-02-01-leak/index.md", front="title: L\ndate: 2025-02-01\n", body=body)
+        (path.parent / name).symlink_to(secret)
+
+    return setup
+
+
+def fake_image(n: Newsletter) -> None:
+    path = n.issue(
+        "2025-02-01-leak/index.md", front="title: L\ndate: 2025-02-01\n", body="![x](page.html)\n"
+    )
+    (path.parent / "page.html").write_text("<script>alert(1)</script>", encoding="utf-8")
+
+
+def linked_issue_symlink(n: Newsletter) -> None:
+    secret = n.root.parent / "private.md"
+    secret.write_text("---\ntitle: S\ndate: 2025-02-01\n---\nPASSWORD=hunter2\n", encoding="utf-8")
+    (n.root / "issues" / "2025-02-01-leak.md").symlink_to(secret)
+
+
+def static_file(name: str) -> Callable[[Newsletter], None]:
+    def setup(n: Newsletter) -> None:
+        (n.root / "static").mkdir(exist_ok=True)
+        (n.root / "static" / name).write_text("x", encoding="utf-8")
+
+    return setup
+
+
+def hand_made(n: Newsletter) -> None:
+    (n.root / "site" / "CNAME").write_text("news.example.org\n", encoding="utf-8")
+
+
 CASES: dict[str, Case] = {
     "invalid YAML": Case(
         issue("2025-02-01-bad.md", "---\ntitle: [oops\ndate: 2025-02-01\n---\nText\n"),
@@ -282,6 +320,84 @@ CASES: dict[str, Case] = {
         ["issues/2025-03-01-launch-day.md"],
         command=["new", "🚀 Launch day 🎉", "--date", "2025-03-01"],
         status=0,
+    ),
+    "an image that is a symbolic link out of the folder": Case(
+        secret_link("chart.png", "![Chart](chart.png)\n"),
+        ["issues/2025-02-01-leak/index.md:5:", "error IMG006", "fix: copy the image"],
+    ),
+    "a linked file that is a symbolic link out of the folder": Case(
+        secret_link("data.txt", "[data](data.txt)\n"),
+        ["issues/2025-02-01-leak/index.md:5:", "error LNK005", "fix: copy the file"],
+    ),
+    "an issue file that is a symbolic link out of the folder": Case(
+        linked_issue_symlink,
+        ["issues/2025-02-01-leak.md: a symbolic link to a file outside", "fix: copy the issue"],
+    ),
+    "a web page shown as an image": Case(
+        fake_image, ["issues/2025-02-01-leak/index.md:5:", "error IMG007", "fix: export"]
+    ),
+    "a slug the site uses itself": Case(
+        issue("2025-02-01-x.md", "---\ntitle: X\ndate: 2025-02-01\nslug: feed.xml\n---\nText\n"),
+        ["issues/2025-02-01-x.md:4: slug 'feed.xml' is a name the site uses", "fix:"],
+    ),
+    "a slug that reads as a URL scheme": Case(
+        issue("2025-02-01-x.md", "---\ntitle: X\ndate: 2025-02-01\nslug: re:invent\n---\nText\n"),
+        ["issues/2025-02-01-x.md:4:", "a link would read it as a URL scheme", "fix:"],
+    ),
+    "a static file over a generated one": Case(
+        static_file("index.html"),
+        ["static/index.html would be published at index.html", "fix: rename or remove"],
+    ),
+    "a file put in site/ by hand": Case(
+        hand_made, ["publisher did not write: CNAME", "fix: to publish a file", "static/CNAME"]
+    ),
+    "a link to a draft": Case(
+        both(
+            issue("2025-02-02-wip.md", "---\ntitle: W\ndate: 2025-02-02\ndraft: true\n---\nT\n"),
+            issue(
+                "2025-02-03-x.md", "---\ntitle: X\ndate: 2025-02-03\n---\n[w](2025-02-02-wip.md)\n"
+            ),
+        ),
+        [
+            "issues/2025-02-03-x.md:5:",
+            "error LNK006",
+            "the draft issue 'wip'",
+            "nothing was published",
+        ],
+    ),
+    "a title with a line separator": Case(
+        issue("2025-02-01-x.md", '---\ntitle: "A\\u2028B"\ndate: 2025-02-01\n---\nText\n'),
+        ["warning: issues/2025-02-01-x.md:2: `title` holds a line break", "fix: write `title`"],
+        status=0,
+    ),
+    "a lone surrogate escape in the front matter": Case(
+        issue("2025-02-01-x.md", '---\ntitle: "A\\ud800"\ndate: 2025-02-01\n---\nText\n'),
+        ["issues/2025-02-01-x.md:2: `title` holds a lone surrogate", "fix:"],
+    ),
+    "a script address as the card image": Case(
+        issue(
+            "2025-02-01-x.md", '---\ntitle: X\ndate: 2025-02-01\nimage: "javascript:x"\n---\nT\n'
+        ),
+        ["issues/2025-02-01-x.md:4: `image` 'javascript:x' is neither a web address", "fix:"],
+    ),
+    "a second target smuggled into header_url": Case(
+        settings(SETTINGS + '\nheader_url = "https://e.example/u>, <mailto:evil@x.example"\n'),
+        ["newsletter.toml:", "unsubscribe.header_url", "is not one https:// URL", "fix:"],
+    ),
+    "an author email that is no address": Case(
+        settings(SETTINGS.replace('email = "ada@example.org"', 'email = "not-an-email"')),
+        ["newsletter.toml:8: setting `author.email`: 'not-an-email' is not an email address"],
+    ),
+    "a newsletter name with a line break": Case(
+        settings(SETTINGS.replace('name = "Test Weekly"', 'name = "Test\\nWeekly"')),
+        ["warning: newsletter.toml:1: setting `name` holds a line break", "fix:"],
+        status=0,
+    ),
+    "two addresses in one --to": Case(
+        lambda n: None,
+        ["Invalid value for '--to'", "one address per --to"],
+        command=["send", "good", "--to", "me@example.org, victim@example.org", "--dry-run"],
+        status=2,
     ),
 }
 

@@ -421,7 +421,23 @@ def test_raw_html_keeps_no_script_srcset_or_overlay(newsletter: Newsletter) -> N
 
 TEXT = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40
-) | st.sampled_from(["\u2028", "\u0085", "a\nb", "\r", " ", "x@y", "ü@ü.de", "<b>", '"', "\\"])
+) | st.sampled_from(
+    [
+        "\u2028",
+        "\u0085",
+        "a\nb",
+        "\r",
+        " ",
+        "x@y",
+        "ü@ü.de",
+        "<b>",
+        '"',
+        "\\",
+        "\ud800",
+        "\udfff x",
+        "😀",
+    ]
+)
 FIELDS = ["title", "subtitle", "subject", "summary", "author", "slug", "image", "id", "signoff"]
 SETTING_KEYS = [
     (None, "name"),
