@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from publisher import site
 from publisher.cache import CACHE_DIR, BuildCache, Output, Record
@@ -59,6 +60,8 @@ class BuildResult:
     drafts: int
     scheduled: int
     seconds: float
+    #: The drafts' files (relative to the folder), to say how to publish them.
+    draft_files: tuple[str, ...] = ()
 
 
 class CheckFailed(PublisherError):
@@ -96,8 +99,10 @@ def build(
     out = (out or root / SITE_DIR).resolve()
     check_out(root, out)
     with build_lock(root, wait):
-        counts = _build(root, out, now or dt.datetime.now(dt.UTC), progress, jobs, cache)
-    return BuildResult(out, *counts, time.perf_counter() - started)
+        built, drafts, scheduled, names = _build(
+            root, out, now or dt.datetime.now(dt.UTC), progress, jobs, cache
+        )
+    return BuildResult(out, built, drafts, scheduled, time.perf_counter() - started, tuple(names))
 
 
 def _build(
@@ -107,7 +112,7 @@ def _build(
     progress: Progress | None,
     jobs: int | None,
     cache: bool,
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, list[str]]:
     from publisher.cache import base_key, output_key, signature
 
     config = load_config(root)
@@ -126,7 +131,9 @@ def _build(
         published.sort(key=lambda r: (r.issue.date, r.issue.slug), reverse=True)
         drafts = sum(1 for i in issues if i.draft)
         scheduled = sum(1 for i in issues if not i.draft and i.is_scheduled(now))
-        counts = (len(published), drafts, scheduled)
+        draft_files = sorted(display_path(i.source, root) for i in issues if i.draft)
+        counts = (len(published), drafts, scheduled, draft_files)
+        _warn_settings(config, published)
 
         statics, problems = site.static_files(root)
         assets, asset_problems = site.theme_assets(theme.search_path, root)
@@ -162,7 +169,8 @@ def _build(
                 problems += plan.add_issue_files(item.issue, _published(item.record, files))
             if problems:
                 raise PublisherError(problems)
-            warn_changed_ids(read_manifest(out), [i.issue for i in items])
+            host = urlsplit(config.base_url).hostname or ""
+            warn_changed_ids(read_manifest(out), [i.issue for i in items], host)
             state = site_state()
             outputs = write_site(writer, plan, config, theme, items)
             swap_in(spare, out)
@@ -176,6 +184,23 @@ def _build(
         if pool is not None:
             pool.shutdown()
         store.close()
+
+
+def _warn_settings(config: Config, published: Sequence[Record]) -> None:
+    """Warn about settings that leave something out (every build, cached or not)."""
+    from publisher.config import placeholder_problem, unchosen_service_problem
+
+    if published and not config.author.email:
+        warn(
+            Problem(
+                "no sender address: the ready-to-send email.eml files are left out",
+                config.path,
+                hint='set email under [author], e.g. email = "you@example.org"',
+            )
+        )
+    for problem in (placeholder_problem(config), unchosen_service_problem(config)):
+        if problem is not None:
+            warn(problem)
 
 
 def _published(record: Record, files: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -465,14 +490,6 @@ def write_site(
     from publisher.web import Pages
 
     store = writer.store
-    if items and not config.author.email:
-        warn(
-            Problem(
-                "no sender address: the ready-to-send email.eml files are left out",
-                config.path,
-                hint='set email under [author], e.g. email = "you@example.org"',
-            )
-        )
     pages = Pages(theme, config, [(i.issue, i.view) for i in items])
     by_slug = {item.issue.slug: (n, item) for n, item in enumerate(items)}
     everywhere = output_key(store.key, [t for t in pages.tags.values()])
@@ -666,14 +683,16 @@ def read_manifest(out: Path) -> list[dict[str, str]]:
         return []
 
 
-def changed_ids(previous: list[dict[str, str]], issues: Sequence[Issue]) -> list[Problem]:
+def changed_ids(
+    previous: list[dict[str, str]], issues: Sequence[Issue], host: str = ""
+) -> list[Problem]:
     """Return a warning for each published id the new build would drop or change."""
     ids = {i.id for i in issues}
     by_slug = {i.slug: i for i in issues}
     problems = []
     for record in previous:
         old_id, slug = record["id"], record["slug"]
-        if old_id in ids:
+        if old_id in ids or _placeholder_id(old_id, host):
             continue
         now = by_slug.get(slug)
         if now is not None:
@@ -693,9 +712,23 @@ def changed_ids(previous: list[dict[str, str]], issues: Sequence[Issue]) -> list
     return problems
 
 
-def warn_changed_ids(previous: list[dict[str, str]], issues: Sequence[Issue]) -> None:
+def _placeholder_id(issue_id: str, host: str) -> bool:
+    """Return whether a feed id was made from a placeholder host (``tag:example.com,...``)
+    that ``base_url`` (now on ``host``) has left: never published for real, never worth
+    keeping."""
+    from publisher.config import is_placeholder_host
+
+    if issue_id.startswith("tag:"):
+        old = issue_id[4:].split(",", 1)[0]
+        return old != host and is_placeholder_host(old)
+    return False
+
+
+def warn_changed_ids(
+    previous: list[dict[str, str]], issues: Sequence[Issue], host: str = ""
+) -> None:
     """Log a warning for each published id the new build would drop or change."""
-    for problem in changed_ids(previous, issues):
+    for problem in changed_ids(previous, issues, host):
         warn(problem)
 
 

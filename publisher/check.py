@@ -17,7 +17,14 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from publisher import refs
-from publisher.config import SETTINGS_FILE, Config, key_line, load_config
+from publisher.config import (
+    SETTINGS_FILE,
+    Config,
+    key_line,
+    load_config,
+    placeholder_problem,
+    unchosen_service_problem,
+)
 from publisher.email import BODY_WIDTH, CONTENT_WIDTH
 from publisher.errors import Problem, PublisherError, collecting, display_path
 from publisher.images import local_size
@@ -65,6 +72,8 @@ RULES: dict[str, tuple[str, str]] = {
     "SET001": (WARNING, "text colour below WCAG AA contrast on the background"),
     "SET002": (WARNING, "no postal address in the settings"),
     "SET003": (ERROR, "no unsubscribe link in the email"),
+    "SET004": (WARNING, "base_url is a placeholder domain (example.com, .test, localhost...)"),
+    "SET005": (WARNING, "no email service chosen: the unsubscribe link is a placeholder"),
     "DATE001": (INFO, "dated in the future: scheduled"),
     "DRAFT001": (INFO, "draft: not published"),
     "SITE001": (
@@ -540,6 +549,12 @@ def settings_findings(config: Config, root: Path) -> list[Finding]:
                     "4.5:1; fix: darken or lighten the colour",
                 )
             )
+    placeholder = placeholder_problem(config)
+    if placeholder is not None:
+        found.append(from_problem("SET004", placeholder, root))
+    unchosen = unchosen_service_problem(config)
+    if unchosen is not None:
+        found.append(from_problem("SET005", unchosen, root))
     if not config.footer.address.strip():
         found.append(
             Finding(
@@ -594,7 +609,9 @@ def run_checks(
     )
     findings += [
         from_problem("ID003", p, root)
-        for p in build.changed_ids(build.read_manifest(out), published)
+        for p in build.changed_ids(
+            build.read_manifest(out), published, urlsplit(config.base_url).hostname or ""
+        )
     ]
     plan, problems = build.plan_for(root, config, theme, published)
     findings += [from_problem("SITE001", p, root) for p in problems]

@@ -18,7 +18,8 @@ from publisher.errors import PublisherError
 log = logging.getLogger("publisher")
 T = TypeVar("T")
 
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+#: A fixed width: help reads the same on every terminal (and the README shows it as it is).
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "terminal_width": 100}
 
 
 class _Formatter(logging.Formatter):
@@ -99,18 +100,25 @@ def cli(ctx: click.Context, root: Path, verbose: int, quiet: int) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--name", help='The newsletter\'s name, e.g. --name "The Long View".')
 @click.option(
+    "--email",
+    callback=lambda ctx, param, value: _address(value, "--email") if value else None,
+    help="Your address: the sender of the emails, e.g. --email you@example.org.",
+)
+@click.option(
     "--theme/--no-theme",
     default=False,
     help="Also copy the default theme into templates/ to customise it.",
 )
-def init(directory: Path, name: str | None, theme: bool) -> None:
+def init(directory: Path, name: str | None, email: str | None, theme: bool) -> None:
     """Lay out a new newsletter folder: settings and a sample issue.
 
-    Refuses to overwrite anything. Example: publisher init my-newsletter --name "The Long View"
+    Refuses to overwrite anything.
+
+    Example: publisher init my-newsletter --name "The Long View" --email you@example.org
     """
     from publisher.scaffold import init as run_init
 
-    for path in run_init(directory, name, theme):
+    for path in run_init(directory, name, theme, email):
         log.info("wrote %s", path)
     log.info("next: cd %s && publisher render issues/*.md --format text", directory)
 
@@ -141,7 +149,9 @@ def new(
 ) -> None:
     """Start a draft issue: issues/<date>-<slug>.md with front matter and a skeleton.
 
-    Never overwrites. Example: publisher new "The grain corridor" --tag food --folder
+    Never overwrites.
+
+    Example: publisher new "The grain corridor" --tag food --folder
     """
     from publisher.scaffold import new_issue
 
@@ -172,6 +182,7 @@ def check(root: Path, paths: tuple[Path, ...], strict: bool, fmt: str, out: Path
     """Find what is wrong or risky in every issue (or the PATHS given) and the settings.
 
     Exit status 1 when there is an error (or, with --strict, a warning).
+
     Example: publisher check issues/2025-07-15-grain.md --strict
     """
     import json
@@ -209,7 +220,9 @@ LEVEL_NAMES = ("error", "warning", "info")
 def render(root: Path, issue: str, fmt: str) -> None:
     """Print one issue's email to stdout, to paste into an email service.
 
-    ISSUE is the issue's file or its slug. Example: publisher render grain-corridor --format text
+    ISSUE is the issue's file or its slug.
+
+    Example: publisher render grain-corridor --format text
     """
     if fmt == "eml":
         from publisher.message import send_issue
@@ -254,6 +267,7 @@ def build(root: Path, out: Path | None, jobs: int | None, no_cache: bool, no_wai
 
     Drafts and issues dated in the future are left out. The site is built in a temporary folder
     and swapped in whole: the previous site/ stays as it was if anything fails.
+
     Example: publisher build --out public
     """
     from publisher.build import build as run_build
@@ -261,16 +275,24 @@ def build(root: Path, out: Path | None, jobs: int | None, no_cache: bool, no_wai
     result = run_build(
         root, out, progress=_progress_bar, jobs=jobs, cache=not no_cache, wait=not no_wait
     )
+    drafts = ""
+    if result.draft_files:
+        shown = ", ".join(result.draft_files[:3]) + (", ..." if result.drafts > 3 else "")
+        drafts = f"; {plural(result.drafts, 'draft')} not published ({shown}): remove "
+        drafts += "`draft: true` from a draft's front matter to publish it"
     log.info(
-        "built %d issue%s into %s (%d draft%s, %d scheduled skipped) in %.2f s",
-        result.built,
-        "" if result.built == 1 else "s",
+        "built %s into %s in %.2f s (%d scheduled skipped)%s",
+        plural(result.built, "issue"),
         os.path.relpath(result.out),
-        result.drafts,
-        "" if result.drafts == 1 else "s",
-        result.scheduled,
         result.seconds,
+        result.scheduled,
+        drafts,
     )
+
+
+def plural(n: int, word: str) -> str:
+    """Return ``n word`` or ``n words``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @cli.command()
@@ -288,7 +310,9 @@ def preview(root: Path, host: str, port: int, open_browser: bool) -> None:
     """Serve every issue, drafts included, and reload the page as you save.
 
     Shows each email at desktop and phone widths, light and dark, its plain text, web page,
-    source and size. Example: publisher preview --open
+    source and size.
+
+    Example: publisher preview --open
     """
     import time
 
@@ -318,20 +342,24 @@ def preview(root: Path, host: str, port: int, open_browser: bool) -> None:
         server.server_close()
 
 
+def _address(value: str, option: str) -> str:
+    """Return ``value`` if it is exactly one valid email address, else a usage error."""
+    from publisher.config import address_problem
+
+    why = address_problem(value.strip()) if value.strip() == value else "it has spaces"
+    if why:
+        raise click.BadParameter(
+            f"{value!r} is not one address ({why}); give one address per {option}, "
+            f"e.g. {option} me@example.org"
+        )
+    return value
+
+
 def _one_address_each(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> tuple[str, ...]:
     """Accept exactly one valid email address per --to."""
-    from publisher.config import address_problem
-
-    for value in values:
-        why = address_problem(value.strip()) if value.strip() == value else "it has spaces"
-        if why:
-            raise click.BadParameter(
-                f"{value!r} is not one address ({why}); give one address per --to, "
-                "e.g. --to me@example.org --to you@example.org",
-            )
-    return values
+    return tuple(_address(value, "--to") for value in values)
 
 
 @cli.command()
@@ -353,10 +381,12 @@ def _one_address_each(
 @click.option("--dry-run", is_flag=True, help="Print the message instead of sending it.")
 @click.pass_obj
 def send(root: Path, issue: str, recipients: tuple[str, ...], prefix: bool, dry_run: bool) -> None:
-    """Send ISSUE (its file or slug; drafts too) to yourself through the SMTP server in the
-    settings, exactly as email.eml holds it.
+    """Send ISSUE (its file or slug; drafts too) to yourself over SMTP, as email.eml is.
+
+    It goes through the server under [smtp] in the settings, exactly as email.eml holds it.
 
     The password comes only from the environment variable PUBLISHER_SMTP_PASSWORD.
+
     Example: publisher send grain-corridor --to me@example.org
     """
     from publisher.message import send_issue

@@ -22,6 +22,8 @@ SYSTEM_SANS = (
 SYSTEM_SERIF = "Georgia, 'Times New Roman', Times, serif"
 SYSTEM_MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace"
 
+#: The unsubscribe link while no email service is chosen: a visible placeholder, never a link.
+PLACEHOLDER_UNSUBSCRIBE = "#choose-your-email-service-under-unsubscribe-in-newsletter.toml"
 #: Unsubscribe merge tags of common email services; each service swaps its tag for a real link.
 UNSUBSCRIBE_PRESETS: dict[str, str] = {
     "mailchimp": "*|UNSUB|*",
@@ -117,8 +119,11 @@ class Unsubscribe:
     """The unsubscribe link: a merge tag your email service replaces per subscriber."""
 
     service: str = field(
-        default="buttondown",
-        metadata=_doc("One of: " + ", ".join(UNSUBSCRIBE_PRESETS) + ", or custom (then set url)."),
+        default="",
+        metadata=_doc(
+            "One of: " + ", ".join(UNSUBSCRIBE_PRESETS) + ", or custom (then set url). Unset, "
+            "the email shows a placeholder link and check warns."
+        ),
     )
     url: str = field(
         default="", metadata=_doc('With service = "custom": the link or merge tag to use.')
@@ -136,7 +141,9 @@ class Unsubscribe:
     @property
     def link(self) -> str:
         """Return the merge tag or URL that goes into the email."""
-        return self.url if self.service == "custom" else UNSUBSCRIBE_PRESETS[self.service]
+        if self.service == "custom":
+            return self.url
+        return UNSUBSCRIBE_PRESETS.get(self.service, PLACEHOLDER_UNSUBSCRIBE)
 
 
 @dataclass(frozen=True)
@@ -409,6 +416,21 @@ def _one_line(config: Config, text: str, path: Path) -> Config:
     return config
 
 
+#: Domains reserved for examples and tests (RFC 2606, RFC 6761): never a real site.
+PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
+PLACEHOLDER_TLDS = ("test", "invalid", "localhost", "example")
+
+
+def is_placeholder_host(host: str) -> bool:
+    """Return whether ``host`` is a reserved example name (``example.com``, ``x.test``...)."""
+    host = host.lower().rstrip(".")
+    return (
+        host == "localhost"
+        or host.rpartition(".")[2] in PLACEHOLDER_TLDS
+        or any(host == d or host.endswith("." + d) for d in PLACEHOLDER_DOMAINS)
+    )
+
+
 #: Characters that would end a URL inside a header's <...> or split a list of them.
 URL_BREAKERS = set('<>,"\\')
 #: Line breaks a one-line value may not hold (they would break headers and feeds).
@@ -514,7 +536,7 @@ def _check_values(config: Config, problem: Any) -> None:
                 'write it as #rgb or #rrggbb, e.g. "#1f2328"',
             )
     service = config.unsubscribe.service
-    if service != "custom" and service not in UNSUBSCRIBE_PRESETS:
+    if service and service != "custom" and service not in UNSUBSCRIBE_PRESETS:
         problem(
             "unsubscribe",
             "service",
@@ -660,3 +682,31 @@ def _toml_value(value: str | int) -> str:
         return str(value)
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
+
+
+def placeholder_problem(config: Config) -> Problem | None:
+    """Return a warning while ``base_url`` is a reserved example domain."""
+    host = urlsplit(config.base_url).hostname or ""
+    if not is_placeholder_host(host):
+        return None
+    text = config.path.read_text(encoding="utf-8-sig") if config.path else ""
+    return Problem(
+        f"base_url {config.base_url!r} is a placeholder: links in emails and feeds lead "
+        "nowhere, and feed ids made from it are let go once you set the real one",
+        config.path,
+        key_line(text, None, "base_url") if text else None,
+        'set base_url to where site/ will be published, e.g. base_url = "https://news.you.org/"',
+    )
+
+
+def unchosen_service_problem(config: Config) -> Problem | None:
+    """Return a warning while no email service is chosen for the unsubscribe link."""
+    if config.unsubscribe.service:
+        return None
+    text = config.path.read_text(encoding="utf-8-sig") if config.path else ""
+    return Problem(
+        "no email service chosen: the email's unsubscribe link is a placeholder",
+        config.path,
+        key_line(text, "unsubscribe", None) if text else None,
+        'set service under [unsubscribe], e.g. service = "buttondown" (or "custom" with url)',
+    )

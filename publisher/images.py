@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 from urllib.parse import unquote, urlsplit
 
 
@@ -35,6 +36,8 @@ def size_of(path: Path) -> tuple[int, int]:
     try:
         stat = path.stat()
     except OSError:
+        return 0, 0
+    if not S_ISREG(stat.st_mode):  # a FIFO or a device would block or never end
         return 0, 0
     return _size(path, stat.st_mtime_ns, stat.st_size)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 from collections.abc import Sequence
 from email import policy
@@ -17,6 +18,8 @@ from urllib.parse import urlsplit
 from publisher.config import Config, ascii_address
 from publisher.errors import PublisherError
 from publisher.issue import Issue
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import smtplib
@@ -255,4 +258,22 @@ def send_issue(
     data = compose(issue, rendered, config, TEST_PREFIX if prefix else "")
     if not dry_run:
         send(config, data, config.author.email, recipients)
+    elif recipients:  # what a real send would do, before the message itself
+        for line in envelope(config, recipients):
+            log.info("%s", line)
     return data
+
+
+def envelope(config: Config, recipients: Sequence[str]) -> list[str]:
+    """Describe the envelope and the server a send would use (never the password)."""
+    smtp = config.smtp
+    user = os.environ.get(USER_VARIABLE) or smtp.user
+    password = "set" if os.environ.get(PASSWORD_VARIABLE) else "not set"
+    login = f"as {user} (password from {PASSWORD_VARIABLE}: {password})" if user else "none"
+    return [
+        "dry run: nothing is sent; a send would use",
+        f"  from:     {ascii_address(config.author.email)}",
+        f"  to:       {', '.join(recipients)}",
+        f"  server:   {smtp.host}:{smtp.port}, security {smtp.security}",
+        f"  login:    {login}",
+    ]

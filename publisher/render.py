@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -231,10 +233,20 @@ def _find(root: Path, config: Config, name: str) -> Issue:
             issue = load_issue(path, config)
             if name in (issue.slug, path.stem, path.parent.name):
                 return issue
-    for issue in load_issues(root, config):  # a slug set in front matter
+    issues = load_issues(root, config)
+    for issue in issues:  # a slug set in front matter
         if issue.slug == name:
             return issue
+    names = [i.slug for i in issues] + [slug_from_path(p) for p in issue_files(root)]
+    close = closest(name, names)
     raise PublisherError.at(
-        f"no issue file or slug {name!r}",
-        hint="give the issue's file (issues/2025-07-15-slug.md) or its slug",
+        f"no issue file or slug {name!r}"
+        + (f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""),
+        hint="give the issue's file (issues/2025-07-15-slug.md) or its slug"
+        + (f", e.g. {close[0]}" if close else ""),
     )
+
+
+def closest(name: str, names: Iterable[str], n: int = 3) -> list[str]:
+    """Return the names most like ``name`` (as git suggests a command), best first."""
+    return difflib.get_close_matches(name, list(dict.fromkeys(names)), n=n, cutoff=0.6)

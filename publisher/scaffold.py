@@ -27,10 +27,10 @@ subtitle: What this newsletter is, and what to expect from it
 date: {date}
 summary: A first issue to show how a newsletter is written with publisher.
 tags: [meta]
-draft: true
 ---
 
-This is your first issue. Edit it, or add another file beside it in `issues/`.
+This is your first issue, so that your first `publisher build` shows a site. Edit it, or
+delete this file once your own first issue is written (`publisher new "Title"`).
 
 ## How an issue is written
 
@@ -49,13 +49,19 @@ Sources: your own notes.
 """
 
 
-def init(target: Path, name: str | None = None, with_theme: bool = False) -> list[Path]:
+def init(
+    target: Path, name: str | None = None, with_theme: bool = False, email: str | None = None
+) -> list[Path]:
     """Create settings and a sample issue in ``target``; return the paths written."""
     target = target.resolve()
     name = name or target.name.replace("-", " ").replace("_", " ").title() or "My Newsletter"
     today = dt.date.today().isoformat()
     files: dict[Path, str] = {
-        target / SETTINGS_FILE: settings_template(name=name, base_url="https://example.com/"),
+        target / SETTINGS_FILE: settings_template(
+            name=name,
+            base_url="https://example.com/",
+            **({"author.email": email} if email else {}),
+        ),
         target / ISSUES_DIR / f"{today}-welcome.md": WELCOME.format(name=name, date=today),
     }
     gitignore = target / ".gitignore"

@@ -37,6 +37,7 @@ from publisher.config import SETTINGS_FILE
 from publisher.errors import PublisherError
 from publisher.issue import ISSUES_DIR
 from publisher.preview import EVERYTHING, GMAIL_CLIP, Entry, Preview
+from publisher.render import closest
 from publisher.theme import TEMPLATES_DIR
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif parts[0] == "issue" and len(parts) >= 2:
             entry = preview.entry(parts[1])
             if entry is None:
-                self.send_error(404, "No such issue")
+                close = closest(parts[1], [e.key for e in preview.sorted_entries()])
+                hint = f"Did you mean {' or '.join(close)}?" if close else None
+                self.send_error(404, "No such issue", hint)
             elif len(parts) == 2:
                 if not slash:
                     self.redirect(f"/issue/{parts[1]}/")

@@ -46,13 +46,16 @@ def rules_of(findings: list[Finding], file: str | None = None) -> set[str]:
 
 def test_a_clean_newsletter_has_no_findings(newsletter: Newsletter) -> None:
     setup_clean(newsletter)
-    assert run_checks(newsletter.root) == []
+    # Only that its base_url (news.example.org) is a placeholder, as every test site's is.
+    assert rules_of(run_checks(newsletter.root)) == {"SET004"}
 
 
-def test_the_sample_passes_strict(sample: Path) -> None:
-    result = CliRunner().invoke(cli, ["-C", str(sample), "check", "--strict"])
+def test_the_sample_has_no_finding_but_its_placeholder_domain(sample: Path) -> None:
+    result = CliRunner().invoke(cli, ["-C", str(sample), "check"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "no problems found"
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2 and "warning SET004 base_url 'https://longview.example.org/'" in lines[0]
+    assert lines[1] == "0 errors, 1 warning, 0 infos"
 
 
 Change = Callable[[Newsletter, Path], None]
@@ -172,6 +175,8 @@ CASES: dict[str, Change] = {
     "SET001": settings('[colors]\ntext = "#bbbbbb"\n'),
     "SET002": settings("", drop='address = "1 Test Street, Testville"\n'),
     "SET003": template_without_unsubscribe,
+    "SET004": settings("", top=True),  # news.example.org, as every test site
+    "SET005": settings("", drop='service = "mailchimp"\n'),
     "DATE001": edit("date: 2025-07-15", "date: 2999-07-15"),
     "DRAFT001": edit("title: Clean", "title: Clean\ndraft: true"),
 }
@@ -210,15 +215,16 @@ def test_cli_text_json_strict_and_paths(newsletter: Newsletter) -> None:
     result = runner.invoke(cli, ["-C", str(newsletter.root), "check"])
     assert result.exit_code == 0, result.output
     assert "issues/2025-07-15-clean/index.md:14:1: warning HDG001 heading level 4" in result.output
-    assert "0 errors, 1 warning, 0 infos" in result.output
+    assert "0 errors, 2 warnings, 0 infos" in result.output  # HDG001 and SET004
     strict = runner.invoke(cli, ["-C", str(newsletter.root), "check", "--strict"])
     assert strict.exit_code == 1
     as_json = runner.invoke(cli, ["-C", str(newsletter.root), "check", "--format", "json"])
-    (item,) = json.loads(as_json.stdout)
+    (item,) = [i for i in json.loads(as_json.stdout) if i["rule"] != "SET004"]
     assert item["rule"] == "HDG001" and item["level"] == "warning" and item["line"] == 14
     other = newsletter.root / "issues" / "2025-07-01-other.md"
     only = runner.invoke(cli, ["-C", str(newsletter.root), "check", str(other), "--strict"])
-    assert only.exit_code == 0, only.output
+    assert " warning " in only.output and "SET004" in only.output  # the settings' only
+    assert [line for line in only.output.splitlines() if "issues/" in line] == []
     edit("date: 2025-07-15", "date: never")(newsletter, path)
     failed = runner.invoke(cli, ["-C", str(newsletter.root), "check"])
     assert failed.exit_code == 1

@@ -129,7 +129,11 @@ def test_drafts_and_scheduled_issues_are_not_built(newsletter: Newsletter) -> No
     assert result.exit_code == 0, result.output
     site = newsletter.root / "site"
     assert [p.name for p in site.iterdir() if (p / "email.html").exists()] == ["live"]
-    assert "(1 draft, 1 scheduled skipped)" in result.output
+    assert "built 1 issue into site in " in result.output
+    assert "(1 scheduled skipped); 1 draft not published (issues/2025-01-02-wip.md): remove " in (
+        result.output
+    )
+    assert "`draft: true` from a draft's front matter to publish it" in result.output
 
 
 def test_bad_input_exits_1_without_traceback_and_keeps_site(newsletter: Newsletter) -> None:
