@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -62,6 +62,13 @@ class _Group(click.Group):
                 text = text.replace("error:", click.style("error:", fg="red", bold=True))
             click.echo(text, err=True)
             ctx.exit(1)
+
+
+def _out_option(text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Return the -o/--out option (a site folder) with its help ``text``."""
+    return click.option(
+        "-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None, help=text
+    )
 
 
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
@@ -170,13 +177,7 @@ def new(
     show_default=True,
     help="text: file:line:col: level rule message; json: a list for editors and CI.",
 )
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="The built site to compare feed ids with (default: site/), as given to build --out.",
-)
+@_out_option("The built site to compare feed ids with (default: site/), as given to build --out.")
 @click.pass_obj
 def check(root: Path, paths: tuple[Path, ...], strict: bool, fmt: str, out: Path | None) -> None:
     """Find what is wrong or risky in every issue (or the PATHS given) and the settings.
@@ -237,12 +238,8 @@ def render(root: Path, issue: str, fmt: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where to write the site (default: site/ in the newsletter folder), e.g. --out public.",
+@_out_option(
+    "Where to write the site (default: site/ in the newsletter folder), e.g. --out public."
 )
 @click.option(
     "-j",
