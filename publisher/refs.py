@@ -203,8 +203,9 @@ def dependencies(refs: tuple[Ref, ...], folder: Path) -> tuple[str, ...]:
         if ref.kind in (FILE, MISSING) and not PurePosixPath(ref.name).is_absolute():
             found[ref.name] = None
     for ref in refs:
-        if ref.kind == ISSUE:
-            found[os.path.normpath(unquote(urlsplit(ref.href).path))] = None
+        if ref.kind == ISSUE:  # the linked issue's file (its index.md for a folder link)
+            path = os.path.normpath(unquote(urlsplit(ref.href).path))
+            found[path if path.lower().endswith(".md") else f"{path}/{FOLDER_INDEX}"] = None
     return tuple(found)
 
 

@@ -375,3 +375,17 @@ def test_a_link_to_a_draft_by_its_slug_is_refused_too(news: Newsletter) -> None:
     result = run(news.root, "build")
     assert result.exit_code == 1
     assert "error LNK006 '../wip/' links to the draft issue 'wip'" in result.output
+
+
+def test_a_linked_issue_renamed_by_its_front_matter_renders_the_link_again(
+    news: Newsletter,
+) -> None:
+    news.issue("2025-07-01-bridge/index.md", title="The bridge", date="2025-07-01")
+    (news.root / "issues" / "2025-07-01-bridge.md").unlink()
+    news.issue("2025-07-15-x.md", title="X", date="2025-07-15", body="[b](2025-07-01-bridge/)\n")
+    assert run(news.root, "build").exit_code == 0
+    assert "../bridge/" in (news.root / "site" / "x" / "index.html").read_text(encoding="utf-8")
+    news.issue("2025-07-01-bridge/index.md", title="The bridge", date="2025-07-01", slug="span")
+    assert run(news.root, "build").exit_code == 0
+    page = (news.root / "site" / "x" / "index.html").read_text(encoding="utf-8")
+    assert "../span/" in page and "../bridge/" not in page
