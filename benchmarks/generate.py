@@ -132,6 +132,9 @@ email = "bench@example.org"
 
 [footer]
 address = "1 Example Street, Exampletown"
+
+[unsubscribe]
+service = "buttondown"
 """
 
 
