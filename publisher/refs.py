@@ -226,12 +226,15 @@ class SiteIndex:
         self.root = root.resolve()
         self.now = now
         self._load = load
-        self._known: dict[Path, Target | None] = {}
-        for issue in issues or []:
-            self._known[issue.source.resolve()] = Target(issue.slug, status_of(issue, now))
+        self._issues = issues or []
+        self._known: dict[Path, Target | None] | None = None
 
     def __call__(self, path: Path) -> Target | None:
         """Return the issue whose source file is ``path`` (resolved), or None."""
+        if self._known is None:  # on the first link to an issue file: most issues have none
+            self._known = {
+                i.source.resolve(): Target(i.slug, status_of(i, self.now)) for i in self._issues
+            }
         if path in self._known:
             return self._known[path]
         found = None
