@@ -150,13 +150,13 @@ def _build(
 
         # Nothing it is made from changed, so neither did its plan: it was checked when built.
         if all(r.render_key for r in published) and store.up_to_date(out, site_state()):
-            _refuse_foreign(out, store, None)
+            _refuse_foreign(out, store)
             return counts
 
         plan, problems = plan_for(root, config, theme, [r.issue for r in published])
         if problems:
             raise PublisherError(problems)
-        _refuse_foreign(out, store, plan)
+        _refuse_foreign(out, store)
 
         spare = _spare(out)
         try:
@@ -795,14 +795,17 @@ def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
         handle.close()  # closing the file releases the lock
 
 
-def _refuse_foreign(out: Path, store: BuildCache, plan: SitePlan | None) -> None:
+def _refuse_foreign(out: Path, store: BuildCache) -> None:
     """Stop unless every file in ``out`` is one a build wrote; remove stale temporary files."""
     if not out.is_dir() or store.unchanged_folders(out):
         return
     written = written_files(out)
-    if written is None:  # a site from before the manifest listed its files
-        known = store.out == str(out) or plan is None
-        written = set(store.outputs) if known else set(plan.outputs if plan else ())
+    # A site from before publisher.json listed its files: what lies in the folders of the
+    # issues it published, in assets/ and tags/, and the site's own files are publisher's.
+    legacy: set[str] = set()
+    if written is None:
+        legacy = {r["slug"] for r in read_manifest(out)} | {site.ASSETS_DIR, site.TAGS_DIR}
+        written = set(site.SITE_NAMES)
     written.add(MANIFEST)
     foreign = []
     for path, dirs, files in os.walk(out):
@@ -812,7 +815,7 @@ def _refuse_foreign(out: Path, store: BuildCache, plan: SitePlan | None) -> None
             if name.endswith(_Writer.TEMPORARY):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(path, name))
-            elif base + name not in written:
+            elif base + name not in written and base.split("/", 1)[0] not in legacy:
                 foreign.append(base + name)
         if not dirs and not files and base:
             foreign.append(base)
