@@ -31,6 +31,7 @@ from publisher.config import Config, load_config
 from publisher.errors import Problem, PublisherError, display_path, warn
 from publisher.images import local_path
 from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder
+from publisher.refs import file_lines
 from publisher.site import MANIFEST, SitePlan
 from publisher.theme import TEMPLATES_DIR, Theme
 
@@ -165,8 +166,8 @@ def _build(
             items = _render_missing(published, config, theme, store, progress, pool, now, writer)
             _check_links(root, config, issues, published, now)
             for item in items:
-                files = [(r.name, item.issue.body_line + r.line) for r in item.record.refs]
-                problems += plan.add_issue_files(item.issue, _published(item.record, files))
+                files = file_lines(item.record.refs, item.issue.body_line)
+                problems += plan.add_issue_files(item.issue, files)
             if problems:
                 raise PublisherError(problems)
             host = urlsplit(config.base_url).hostname or ""
@@ -201,12 +202,6 @@ def _warn_settings(config: Config, published: Sequence[Record]) -> None:
     for problem in (placeholder_problem(config), unchosen_service_problem(config)):
         if problem is not None:
             warn(problem)
-
-
-def _published(record: Record, files: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    """Keep the (name, line) pairs of the files a record publishes."""
-    wanted = set(record.files)
-    return [(name, line) for name, line in files if name in wanted]
 
 
 def plan_for(

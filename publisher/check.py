@@ -7,7 +7,6 @@ Each rule has an id, a level and a message that says how to fix what it found. `
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -31,7 +30,7 @@ from publisher.images import local_size
 from publisher.issue import Issue, load_folder
 from publisher.markdown import Document
 from publisher.refs import Ref, SiteIndex
-from publisher.render import Rendered, read_body, render_issue
+from publisher.render import Rendered, closest, read_body, render_issue
 from publisher.sanitize import absolute_url
 from publisher.theme import Theme
 
@@ -174,7 +173,7 @@ class Slugs:
         """Return the slug ``name`` most likely means, if any is close."""
         if name in self.by_name:
             return self.by_name[name]
-        close = difflib.get_close_matches(name, [*self.slugs, *self.by_name], n=1, cutoff=0.75)
+        close = closest(name, [*self.slugs, *self.by_name], n=1, cutoff=0.75)
         return self.by_name.get(close[0], close[0]) if close else None
 
 
@@ -402,14 +401,19 @@ def _ref_findings(
             "are published; fix: copy the file into the issue's folder and link it there",
         )
     elif ref.kind == refs.ISSUE and ref.target is not None and ref.target.status != "published":
-        yield Finding(
-            file,
-            *position,
-            "LNK006",
-            f"{href!r} links to the {ref.target.status} issue {ref.target.slug!r}: readers "
-            "would get a page that does not exist; fix: publish that issue first, or remove "
-            "the link",
-        )
+        yield _unpublished_link(file, position, href, ref.target)
+
+
+def _unpublished_link(
+    file: str, position: tuple[int, int], href: str, target: refs.Target
+) -> Finding:
+    return Finding(
+        file,
+        *position,
+        "LNK006",
+        f"{href!r} links to the {target.status} issue {target.slug!r}: readers would get a "
+        "page that does not exist; fix: publish that issue first, or remove the link",
+    )
 
 
 def site_link_findings(
@@ -434,15 +438,9 @@ def site_link_findings(
             continue
         where = where or _Locator(issue)
         if first in slugs.slugs:
+            target = refs.Target(first, slugs.slugs[first])
             out.append(
-                Finding(
-                    file,
-                    *where.find_from(ref.line, ref.href),
-                    "LNK006",
-                    f"{ref.href!r} links to the {slugs.slugs[first]} issue {first!r}: readers "
-                    "would get a page that does not exist; fix: publish that issue first, or "
-                    "remove the link",
-                )
+                _unpublished_link(file, where.find_from(ref.line, ref.href), ref.href, target)
             )
             continue
         slug = slugs.suggest(first)
@@ -629,8 +627,7 @@ def run_checks(
         doc = read_body(issue, root, index)
         findings += issue_findings(issue, doc, config, slugs, root, now)
         if issue.is_published(now):
-            lines = [(r.name, issue.body_line + r.line) for r in doc.refs if r.kind == refs.FILE]
-            problems = plan.add_issue_files(issue, lines)
+            problems = plan.add_issue_files(issue, refs.file_lines(doc.refs, issue.body_line))
             findings += [from_problem("SITE001", p, root) for p in problems]
         try:
             rendered = render_issue(issue, config, theme, doc)

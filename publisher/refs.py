@@ -195,7 +195,12 @@ def published_files(refs: tuple[Ref, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(r.name for r in refs if r.kind == FILE))
 
 
-def dependencies(refs: tuple[Ref, ...], folder: Path) -> tuple[str, ...]:
+def file_lines(refs: tuple[Ref, ...], body_line: int) -> list[tuple[str, int]]:
+    """Return each file an issue publishes with the file line that names it (for the plan)."""
+    return [(r.name, body_line + r.line) for r in refs if r.kind == FILE]
+
+
+def dependencies(refs: tuple[Ref, ...]) -> tuple[str, ...]:
     """Return every local path a rendering depends on, relative to the issue's folder: its
     images and linked files, present or not, and the files of the issues it links."""
     found: dict[str, None] = {}

@@ -101,7 +101,7 @@ def render_issue(
         article_html=article_html(doc, url, source_dir(issue)),
         image_url=social_image(doc, issue.image, url),
         files=published_files(doc.refs),
-        deps=dependencies(doc.refs, source_dir(issue)),
+        deps=dependencies(doc.refs),
         refs=doc.refs,
     )
 
@@ -247,6 +247,6 @@ def _find(root: Path, config: Config, name: str) -> Issue:
     )
 
 
-def closest(name: str, names: Iterable[str], n: int = 3) -> list[str]:
+def closest(name: str, names: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
     """Return the names most like ``name`` (as git suggests a command), best first."""
-    return difflib.get_close_matches(name, list(dict.fromkeys(names)), n=n, cutoff=0.6)
+    return difflib.get_close_matches(name, list(dict.fromkeys(names)), n=n, cutoff=cutoff)

@@ -51,7 +51,6 @@ ISSUE_OUTPUTS = {
     "email.txt": EMAIL_TEXT,
     "email.eml": EMAIL_EML,
 }
-COPIED = (ASSET, LOGO, STATIC, ISSUE_FILE)
 
 
 @dataclass(frozen=True)
@@ -104,11 +103,6 @@ class SitePlan:
             planned = Planned(ISSUE_FILE, issue.slug, source=folder / name, owner=shown)
             self.claim(f"{issue.slug}/{name}", planned, issue.source, line)
         return self.problems[before:]
-
-    def copied(self, path: str) -> Path | None:
-        """Return the file the site's ``path`` is a copy of, if it is one."""
-        planned = self.outputs.get(path)
-        return planned.source if planned is not None and planned.kind in COPIED else None
 
 
 def _shown(path: Path, root: Path) -> str:
