@@ -29,7 +29,7 @@ from publisher import site
 from publisher.cache import CACHE_DIR, BuildCache, Output, Record
 from publisher.config import Config, load_config
 from publisher.errors import Problem, PublisherError, display_path, warn
-from publisher.images import local_path
+from publisher.images import Shelf
 from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder
 from publisher.refs import file_lines
 from publisher.site import MANIFEST, SitePlan
@@ -115,17 +115,20 @@ def _build(
     cache: bool,
 ) -> tuple[int, int, int, list[str]]:
     from publisher.cache import base_key, output_key, signature
+    from publisher.render import logo_of, shelf_of
 
     config = load_config(root)
     theme = Theme(root, keep_compiled=cache)
     store = BuildCache(root, base_key(root, theme.search_path), enabled=cache)
+    # Without the cache, image variants are made afresh on a shelf of this build's own.
+    shelf = shelf_of(root) if cache else Shelf(root / CACHE_DIR / f"images-{os.getpid()}")
     pool = None
     try:
         paths = issue_files(root)
         # Workers fork before the issues are loaded, so they do not carry (and by reference
         # counting, copy) the whole archive in memory.
         cached = {p: store.record(p) for p in paths}
-        pool = _pool(config, theme, now, jobs, sum(1 for r in cached.values() if r is None))
+        pool = _pool(config, theme, now, shelf, jobs, sum(1 for r in cached.values() if r is None))
         records = _load(root, paths, config, store, cached)
         issues = [r.issue for r in records.values()]
         published = [r for r in records.values() if r.issue.is_published(now)]
@@ -140,8 +143,10 @@ def _build(
         assets, asset_problems = site.theme_assets(theme.search_path, root)
         if problems or asset_problems:
             raise PublisherError(problems + asset_problems)
-        logo = local_path(config.logo, root)
-        copied = [source for _, source in (*statics, *assets)] + ([logo] if logo else [])
+        logo = logo_of(config)
+        if logo is not None:
+            shelf.make(logo[1], [logo[0]])
+        copied = [source for _, source in (*statics, *assets)] + ([logo[1]] if logo else [])
 
         def site_state() -> str:
             """Return the key of everything the site is made from."""
@@ -154,7 +159,7 @@ def _build(
             _refuse_foreign(out, store)
             return counts
 
-        plan, problems = plan_for(root, config, theme, [r.issue for r in published])
+        plan, problems = plan_for(root, config, theme, [r.issue for r in published], shelf)
         if problems:
             raise PublisherError(problems)
         _refuse_foreign(out, store)
@@ -163,11 +168,17 @@ def _build(
         try:
             writer = _Writer(spare, out, store)
             # Each new rendering's files are written as it arrives, while others render.
-            items = _render_missing(published, config, theme, store, progress, pool, now, writer)
+            items = _render_missing(
+                published, config, theme, store, progress, pool, now, shelf, writer
+            )
             _check_links(root, config, issues, published, now)
             for item in items:
                 files = file_lines(item.record.refs, item.issue.body_line)
-                problems += plan.add_issue_files(item.issue, files)
+                line = item.issue.body_line
+                made = [
+                    (p.name, line + p.line, shelf.folder / p.shelf_name) for p in item.record.images
+                ]
+                problems += plan.add_issue_files(item.issue, files, made)
             if problems:
                 raise PublisherError(problems)
             host = urlsplit(config.base_url).hostname or ""
@@ -180,11 +191,16 @@ def _build(
         store.spare_outputs, store.outputs = store.outputs, outputs
         store.note_folders(out, writer.needed)
         store.save(out, state, paths)
+        if cache:
+            used = [p.shelf_name for r in store.records.values() for p in r.images]
+            shelf.keep_only(used + ([shelf.path(logo[0]).name] if logo else []))
         return counts
     finally:
         if pool is not None:
             pool.shutdown()
         store.close()
+        if not cache:
+            shutil.rmtree(shelf.folder, ignore_errors=True)
 
 
 def _warn_settings(config: Config, published: Sequence[Record]) -> None:
@@ -205,9 +221,12 @@ def _warn_settings(config: Config, published: Sequence[Record]) -> None:
 
 
 def plan_for(
-    root: Path, config: Config, theme: Theme, published: Sequence[Issue]
+    root: Path, config: Config, theme: Theme, published: Sequence[Issue], shelf: Shelf
 ) -> tuple[SitePlan, list[Problem]]:
     """Plan the site of ``published`` (newest first): every path but the issues' own files."""
+    from publisher.render import logo_of
+
+    logo = logo_of(config)
     statics, problems = site.static_files(root)
     assets, asset_problems = site.theme_assets(theme.search_path, root)
     plan = site.plan_site(
@@ -217,7 +236,7 @@ def plan_for(
         (tag.slug for tag in site.tag_links(published).values()),
         assets,
         statics,
-        local_path(config.logo, root),
+        (logo[0].name, shelf.path(logo[0])) if logo else None,
     )
     return plan, problems + asset_problems + plan.problems
 
@@ -309,8 +328,10 @@ class Item:
             html=self.body["html"],
             text=self.body["text"],
             article_html=self.body["article"],
-            image_url=r.image_url,
+            image=r.image,
+            feed_image=r.feed_image,
             files=r.files,
+            images=r.images,
             eml=self.body["eml"],
             refs=r.refs,
         )
@@ -324,6 +345,7 @@ def _render_missing(
     progress: Progress | None,
     pool: ProcessPoolExecutor | None,
     now: dt.datetime,
+    shelf: Shelf,
     writer: _Writer | None = None,
 ) -> list[Item]:
     """Render the records the cache cannot serve (in parallel); return every item in order.
@@ -333,14 +355,14 @@ def _render_missing(
     """
     from publisher.issue import load_issue
 
-    todo = [r for r in records if not store.has_body(r)]
+    todo = [r for r in records if not store.has_body(r) or not _on_shelf(r, shelf)]
     for record in todo:
         if not record.complete:  # its body was dropped from the index: read the file again
             record.issue = load_issue(record.issue.source, config)
             record.complete = True
     problems: list[Problem] = []
     findings: list[Finding] = []
-    results = _render_stream([r.issue for r in todo], config, theme, now, progress, pool)
+    results = _render_stream([r.issue for r in todo], config, theme, now, shelf, progress, pool)
     for record, result in zip(todo, results, strict=True):
         if isinstance(result, list):
             problems.extend(result)
@@ -372,11 +394,18 @@ def _render_missing(
     return [Item(r, store) for r in records]
 
 
+def _on_shelf(record: Record, shelf: Shelf) -> bool:
+    """Return whether every image variant a cached rendering publishes is still made."""
+    return all((shelf.folder / p.shelf_name).is_file() for p in record.images)
+
+
 #: A rendering and its errors by ``check``'s rules, or the problems that stopped it.
 Outcome = tuple["Rendered", list["Finding"]] | list[Problem]
 
 
-def _render_one(issue: Issue, config: Config, theme: Theme, now: dt.datetime) -> Outcome:
+def _render_one(
+    issue: Issue, config: Config, theme: Theme, now: dt.datetime, shelf: Shelf
+) -> Outcome:
     """Render one issue, its ready-to-send message included (when there is a sender), and run
     ``check``'s error rules on it; problems come back as data (exceptions do not pickle)."""
     from publisher.check import errors_of
@@ -385,7 +414,8 @@ def _render_one(issue: Issue, config: Config, theme: Theme, now: dt.datetime) ->
 
     try:
         doc = read_body(issue, theme.root, lazy_index(theme.root, config, now))
-        rendered = dataclasses.replace(render_issue(issue, config, theme, doc), mjml="")
+        rendered = render_issue(issue, config, theme, doc, shelf=shelf)
+        rendered = dataclasses.replace(rendered, mjml="")
         errors = errors_of(issue, doc, rendered, config, theme.root, now)
         if config.author.email and not errors:
             rendered = dataclasses.replace(rendered, eml=compose(issue, rendered, config))
@@ -394,12 +424,12 @@ def _render_one(issue: Issue, config: Config, theme: Theme, now: dt.datetime) ->
         return exc.problems
 
 
-_WORKER: tuple[Config, Theme, dt.datetime]
+_WORKER: tuple[Config, Theme, dt.datetime, Shelf]
 
 
-def _start_worker(config: Config, theme: Theme, now: dt.datetime) -> None:
+def _start_worker(config: Config, theme: Theme, now: dt.datetime, shelf: Shelf) -> None:
     global _WORKER
-    _WORKER = (config, theme, now)
+    _WORKER = (config, theme, now, shelf)
 
 
 def _render_in_worker(issue: Issue) -> Outcome:
@@ -411,7 +441,7 @@ PARALLEL_FROM = 8
 
 
 def _pool(
-    config: Config, theme: Theme, now: dt.datetime, jobs: int | None, work: int
+    config: Config, theme: Theme, now: dt.datetime, shelf: Shelf, jobs: int | None, work: int
 ) -> ProcessPoolExecutor | None:
     """Start ``jobs`` rendering processes (one per core by default) if ``work`` issues call for
     them; None where forking is not available or the work is small."""
@@ -425,7 +455,7 @@ def _pool(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(config, theme, now),
+        initargs=(config, theme, now, shelf),
     )
     pool.submit(int).result()  # forks every worker now, while this process is still small
     return pool
@@ -436,6 +466,7 @@ def _render_stream(
     config: Config,
     theme: Theme,
     now: dt.datetime,
+    shelf: Shelf,
     progress: Progress | None,
     pool: ProcessPoolExecutor | None,
 ) -> Iterator[Outcome]:
@@ -445,7 +476,7 @@ def _render_stream(
         yield from _track(pool.map(_render_in_worker, issues, chunksize=chunk), issues, progress)
     else:
         for issue in _track(issues, issues, progress):
-            yield _render_one(issue, config, theme, now)
+            yield _render_one(issue, config, theme, now, shelf)
 
 
 def _track(results: Iterable[T], issues: Sequence[Issue], progress: Progress | None) -> Iterator[T]:

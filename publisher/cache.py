@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 CACHE_DIR = ".publisher-cache"
 INDEX_FILE = "index.pickle"
 BODIES_FILE = "bodies.sqlite"
-FORMAT = 4
+FORMAT = 5
 TABLE = f"bodies_{FORMAT}"
 #: Libraries whose version changes what a build writes.
 LIBRARIES = (
@@ -102,8 +102,11 @@ class Record:
     #: Set once rendered: the render key, its light results, and the local files it read.
     render_key: str | None = None
     view: IssueView | None = None
-    image_url: str = ""
+    image: Any = None
+    feed_image: str = ""
     files: tuple[str, ...] = ()
+    #: The image variants it publishes (``images.Published``).
+    images: tuple[Any, ...] = ()
     deps: dict[str, Signature | None] = field(default_factory=dict)
     #: Its relative links and images, resolved (``refs.Ref``).
     refs: tuple[Any, ...] = ()
@@ -247,8 +250,12 @@ class BuildCache:
             repr(record.signature),
             repr(sorted(record.deps.items())),
         )
-        record.view, record.image_url = rendered.view, rendered.image_url
-        record.files, record.refs = rendered.files, rendered.refs
+        record.view, record.image, record.feed_image = (
+            rendered.view,
+            rendered.image,
+            rendered.feed_image,
+        )
+        record.files, record.refs, record.images = rendered.files, rendered.refs, rendered.images
         data = zlib.compress(pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL), 1)
         self._bodies.execute(
             f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?)",

@@ -575,6 +575,13 @@ def _check_values(config: Config, problem: Any) -> None:
                 f"{logo!r} is not a file in this folder",
                 "put the image in your newsletter folder, or give its https:// URL",
             )
+        else:
+            from publisher.images import ImageProblem, read
+
+            try:
+                read(file, Path(logo).as_posix())
+            except ImageProblem as exc:
+                problem(None, "logo", f"{logo!r} cannot be the logo: {exc.message}", exc.hint)
     unsub = config.unsubscribe
     if unsub.header_url and (
         not unsub.header_url.startswith("https://")

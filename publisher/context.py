@@ -38,6 +38,16 @@ class Block:
 
 
 @dataclass(frozen=True)
+class SocialImage:
+    """The image of an issue's social card (``og:image``)."""
+
+    url: str = _doc("Its absolute URL: a 1200×630 crop of a local image, or the web address.")
+    width: int = _doc("Its width in pixels (0 for a web address).")
+    height: int = _doc("Its height in pixels (0 for a web address).")
+    alt: str = _doc("Its alt text (the image's, in the issue), or empty.")
+
+
+@dataclass(frozen=True)
 class Endnote:
     """A footnote, shown at the end of the email."""
 
@@ -75,7 +85,8 @@ class TemplateContext:
     body_text: str = _doc("The plain-text body, wrapped, links as [n] references.")
     links: list[str] = _doc("Absolute URLs of the plain-text body's [n] references, in order.")
     unsubscribe_url: str = _doc("Unsubscribe link or merge tag from the settings.")
-    logo_url: str = _doc("Absolute URL of the logo, or empty.")
+    logo_url: str = _doc("Absolute URL of the logo (at twice the width it is shown), or empty.")
+    logo_height: int = _doc("The logo's height in pixels, shown 160 px wide (0: unknown).")
     footer_reason: str = _doc("Why the reader gets this email.")
     social: list[tuple[str, str]] = _doc("Footer links as (label, absolute URL).")
     preheader_padding: str = _doc(
@@ -132,6 +143,7 @@ class PageContext:
     canonical_url: str = _doc("The page's absolute URL.")
     root: str = _doc("Relative path from this page to the site root (`` or `../`...).")
     image_url: str = _doc("Absolute URL of the social card image, or empty.")
+    image: SocialImage | None = _doc("The social card image (issue page), or None.")
     feeds: FeedLinks = _doc("The feeds' absolute URLs.")
     tags: list[TagLink] = _doc("Every tag of the published issues, by name.")
     issues: list[IssueLink] = _doc("Issues listed on the page, newest first (index and tag).")
@@ -150,6 +162,7 @@ class PageContext:
 
 DOCUMENTED = (
     Block,
+    SocialImage,
     Endnote,
     IssueView,
     TemplateContext,
@@ -158,3 +171,10 @@ DOCUMENTED = (
     FeedLinks,
     PageContext,
 )
+
+
+def reference_table(cls: type) -> str:
+    """Return the README's table of a documented context class: each variable and its help."""
+    rows = ["| variable | meaning |", "| --- | --- |"]
+    rows += [f"| `{f.name}` | {f.metadata['doc']} |" for f in dataclasses.fields(cls)]
+    return "\n".join(rows)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import html as html_lib
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 import css_inline
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from publisher import images
 from publisher.context import Block, Endnote
 from publisher.errors import PublisherError
+from publisher.images import Gallery, Picture, display_size, email_variant
 from publisher.markdown import (
     Document,
     caption_and_credit,
@@ -27,6 +29,8 @@ from publisher.sanitize import absolute_url, clean, keep_spaces
 BODY_WIDTH = 600
 SIDE_PADDING = 24
 CONTENT_WIDTH = BODY_WIDTH - 2 * SIDE_PADDING
+#: The width the bundled theme shows the logo at.
+LOGO_WIDTH = 160
 
 
 class EmailRenderer(RendererHTML):
@@ -51,22 +55,36 @@ class EmailRenderer(RendererHTML):
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
         alt = html_lib.escape(self.renderInlineAsText(token.children or [], options, env))
-        src = html_lib.escape(str(token.attrGet("src") or ""))
-        width = min(env["image_size"](token)[0] or CONTENT_WIDTH, CONTENT_WIDTH)
-        return f'<img src="{src}" alt="{alt}" width="{width}" class="inline-img">'
+        src, width, height = _email_image(token, CONTENT_WIDTH, env.get("gallery"))
+        size = f'width="{width}"' + (f' height="{height}"' if height else "")
+        return f'<img src="{html_lib.escape(src)}" alt="{alt}" {size} class="inline-img">'
+
+
+def picture_of(token: Token) -> Picture | None:
+    """Return the local picture an image token shows (``refs.resolve`` put it there), if any."""
+    picture = (token.meta or {}).get("picture")
+    return picture if isinstance(picture, Picture) else None
+
+
+def _email_image(token: Token, column: int, gallery: Gallery | None) -> tuple[str, int, int]:
+    """Return the src, shown width and height of an image in a ``column`` px wide column: a
+    local one becomes its email variant (twice as wide as shown)."""
+    picture = picture_of(token)
+    src = str(token.attrGet("src") or "")
+    if picture is None or gallery is None:
+        return src, column, 0
+    width, height = display_size(picture, column)
+    name = gallery.use(email_variant(picture, width), int(token.meta.get("line", 0)), email=True)
+    return quote(name), width, height
 
 
 def fragment_renderer(
-    doc: Document, base_url: str, source_dir: Path | None
+    doc: Document, base_url: str, gallery: Gallery | None
 ) -> Callable[[list[Token]], str]:
     """Return a function that renders some of ``doc``'s tokens as safe, absolute email HTML."""
     renderer = EmailRenderer(parser())
     options = parser().options
-
-    def size(token: Token) -> tuple[int, int]:
-        return images.local_size(str(token.attrGet("src") or ""), source_dir)
-
-    env = {**doc.env, "image_size": size}
+    env = {**doc.env, "gallery": gallery}
 
     def render(tokens: list[Token]) -> str:
         return keep_spaces(clean(renderer.render(tokens, options, env), base_url))
@@ -75,10 +93,10 @@ def fragment_renderer(
 
 
 def email_blocks(
-    doc: Document, base_url: str, source_dir: Path | None
+    doc: Document, base_url: str, gallery: Gallery | None
 ) -> tuple[list[Block], list[Endnote]]:
     """Group the top-level tokens into email blocks; collect footnotes as endnotes."""
-    render = fragment_renderer(doc, base_url, source_dir)
+    render = fragment_renderer(doc, base_url, gallery)
     blocks: list[Block] = []
     endnotes: list[Endnote] = []
     pending: list[Token] = []
@@ -100,7 +118,7 @@ def email_blocks(
         elif token.type == "paragraph_open" and (found := standalone_image(tokens[i + 1])):
             flush()
             image, href = found
-            blocks.append(_image_block(image, href, base_url, source_dir, lead=not blocks))
+            blocks.append(_image_block(image, href, base_url, gallery, lead=not blocks))
         elif token.type == "hr":
             flush()
             blocks.append(Block(kind="rule"))
@@ -118,13 +136,9 @@ def email_blocks(
 
 
 def _image_block(
-    image: Token, href: str | None, base_url: str, source_dir: Path | None, lead: bool
+    image: Token, href: str | None, base_url: str, gallery: Gallery | None, lead: bool
 ) -> Block:
-    src = str(image.attrGet("src") or "")
-    natural_w, natural_h = images.local_size(src, source_dir)
-    column = BODY_WIDTH if lead else CONTENT_WIDTH
-    width = min(natural_w, column) if natural_w else column
-    height = round(natural_h * width / natural_w) if natural_w and natural_h else 0
+    src, width, height = _email_image(image, BODY_WIDTH if lead else CONTENT_WIDTH, gallery)
     caption, credit = caption_and_credit(str(image.attrGet("title") or ""))
     return Block(
         kind="image",
@@ -169,6 +183,27 @@ def compile_mjml(mjml: str, template: Path) -> str:
             template,
             hint="check the MJML tags in that template (see https://documentation.mjml.io)",
         ) from exc
+
+
+_IMG = re.compile(r"<img\b[^>]*>")
+_SRC = re.compile(r'\ssrc="([^"]*)"')
+
+
+def image_heights(html: str, heights: Mapping[str, int]) -> str:
+    """Give each ``<img>`` whose src is in ``heights`` that height as its ``height`` attribute
+    where MJML wrote ``height="auto"``: the inline style keeps ``height: auto``, so the image
+    keeps its aspect ratio at every width, while clients that size by attributes (Outlook)
+    reserve the right box."""
+    if not heights:
+        return html
+
+    def sized(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        src = _SRC.search(tag)
+        height = heights.get(html_lib.unescape(src.group(1))) if src else None
+        return tag.replace(' height="auto"', f' height="{height}"', 1) if height else tag
+
+    return _IMG.sub(sized, html)
 
 
 _IGNORE = ' data-css-inline="ignore"'

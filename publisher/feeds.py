@@ -147,8 +147,8 @@ def json_feed(config: Config, items: Sequence[Rendered]) -> bytes:
         }
         if view.preheader:
             entry["summary"] = view.preheader
-        if item.image_url:
-            entry["image"] = item.image_url
+        if item.feed_image:
+            entry["image"] = item.feed_image
         entry["date_published"] = issue.date.isoformat()
         if issue.updated:
             entry["date_modified"] = _updated(item).isoformat()

@@ -1,11 +1,129 @@
-"""Local images: where an issue's image file lives, and its pixel size."""
+"""Local images: read by their content, and the published variants each one becomes.
+
+Every local image that is published goes through this one pipeline: the images an issue shows
+(Markdown images and the ``image:`` front-matter key), image files it links to, and the logo.
+(Files in ``static/`` are published byte for byte.) A source is read once by its content
+(``read``): its format, its upright size (after the EXIF orientation) and a digest of its bytes.
+Each output asks for the variants it shows (``email_variant``, ``web_variants``,
+``feed_variant``, ``card_variant``, ``full_variant``); a ``Shelf`` makes them: decoded once per
+source, turned upright, converted to sRGB, resized (never up), encoded with no metadata at all
+(no EXIF, GPS, XMP, IPTC, ICC profile or comment), and kept in ``.publisher-cache/images/`` under
+a name made of the digest of the source and of every parameter, so the same input always gives
+the same bytes under the same name, and a changed photo gets a new name (no stale copy in a CDN
+or an inbox cache).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import os
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from stat import S_ISREG
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+#: Bumped whenever the bytes of a variant change for the same source and parameters.
+PIPELINE = 1
+#: JPEG quality of every variant: the knee of the size/SSIM curve on photographs
+#: (``benchmarks/image_quality.py`` measures it).
+JPEG_QUALITY = 80
+#: WebP quality that matches the JPEG's SSIM at about three quarters of its bytes (same script).
+WEBP_QUALITY = 82
+#: Widths of the web page's ``srcset`` (never above the source's own width).
+WEB_WIDTHS = (600, 1200, 1800)
+#: The width of the image a feed entry names.
+FEED_WIDTH = 1200
+#: The social card (``og:image``): Facebook's, LinkedIn's and X's large-card size.
+CARD_SIZE = (1200, 630)
+#: An email image file is this many times as wide as it is shown (sharp on dense screens).
+EMAIL_SCALE = 2
+#: What the pipeline decodes (Pillow's names). MPO is the JPEG of phones that add a depth map.
+FORMATS = {"JPEG", "MPO", "PNG", "GIF", "WEBP", "HEIF", "AVIF"}
+SUFFIX = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp"}
+MIME = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+
+
+class ImageProblem(Exception):
+    """A file shown or linked as an image that cannot be published, and what to do about it."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A local image file as read by its content: everything its variants are made from."""
+
+    #: Its path relative to the issue's folder (or the newsletter folder, for the logo).
+    name: str
+    #: The SHA-256 of its bytes (hex).
+    digest: str
+    #: Pillow's name of its format (``JPEG``, ``PNG``, ``GIF``, ``WEBP``, ``HEIF``, ``AVIF``...).
+    format: str
+    #: Its size as shown, once turned upright by its EXIF orientation.
+    width: int
+    height: int
+    animated: bool = False
+    alpha: bool = False
+
+    @property
+    def kind(self) -> str:
+        """Return the format of its variants: JPEG for photos, PNG for drawings and anything
+        transparent, GIF for animations."""
+        if self.animated:
+            return "gif"
+        if self.alpha or self.format in ("PNG", "GIF"):
+            return "png"
+        return "jpeg"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One published file made from a picture: its size, format and crop."""
+
+    picture: Picture
+    width: int
+    height: int
+    #: ``jpeg``, ``png``, ``gif`` or ``webp``.
+    format: str
+    #: The part of the upright source it shows (left, top, right, bottom), or None for all.
+    crop: tuple[int, int, int, int] | None = None
+
+    @property
+    def key(self) -> str:
+        """Return the digest of the source and of every parameter (20 hex digits)."""
+        quality = {"jpeg": JPEG_QUALITY, "webp": WEBP_QUALITY}.get(self.format, 0)
+        parts = (PIPELINE, self.picture.digest, self.width, self.height, self.format, self.crop)
+        return hashlib.sha256(repr((*parts, quality)).encode()).hexdigest()[:20]
+
+    @property
+    def name(self) -> str:
+        """Return its path beside the source's (``photos/lead-1200w.3f9a2c1b0d.jpg``)."""
+        source = PurePosixPath(self.picture.name)
+        label = "card" if self.crop is not None else f"{self.width}w"
+        return str(source.with_name(f"{source.stem}-{label}.{self.key[:10]}.{self.suffix}"))
+
+    @property
+    def suffix(self) -> str:
+        return SUFFIX[self.format]
+
+    @property
+    def mime(self) -> str:
+        return MIME[self.format]
+
+
+# --- reading --------------------------------------------------------------------------------
 
 
 def local_path(src: str, source_dir: Path | None) -> Path | None:
@@ -24,30 +142,436 @@ def local_path(src: str, source_dir: Path | None) -> Path | None:
     return source_dir / relative
 
 
-def local_size(src: str, source_dir: Path | None) -> tuple[int, int]:
-    """Return (width, height) of a local image, or (0, 0) when unknown."""
-    path = local_path(src, source_dir)
-    return size_of(path) if path is not None else (0, 0)
+def sniff(head: bytes) -> str | None:
+    """Return the image format that a file's first bytes announce, or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"avif", b"avis"):
+            return "AVIF"
+        if brand in _HEIF_BRANDS:
+            return "HEIF"
+    return None
+
+
+def is_svg(head: bytes) -> bool:
+    """Return whether a file's first bytes are an SVG drawing."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
+
+
+def looks_like_image(path: Path) -> bool:
+    """Return whether the file at ``path`` starts like an image (or an SVG drawing)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False
+    return sniff(head) is not None or is_svg(head)
+
+
+def read(path: Path, name: str) -> Picture:
+    """Read the image file ``path`` (named ``name`` in messages and variants) by its content.
+
+    Raises ``ImageProblem`` for an empty, truncated or corrupt file, one that is not an image,
+    an SVG drawing (email clients do not show SVG), and one over Pillow's decompression-bomb
+    limit.
+    """
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ImageProblem(f"cannot read it ({exc.strerror})", "check the file") from exc
+    if not S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
+        raise ImageProblem("it is not a regular file", "show an image file")
+    return _read(path, name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+@lru_cache(maxsize=1024)
+def _read(path: Path, name: str, size: int, mtime: int, ctime: int, ino: int) -> Picture:
+    if size == 0:
+        raise ImageProblem("it is an empty file (0 bytes)", "export the picture again")
+    data = path.read_bytes()
+    if is_svg(data[:512]):
+        raise ImageProblem(
+            "it is an SVG drawing, and email clients do not show SVG",
+            "export it as a PNG at twice the size it is shown (e.g. 1200 px wide) and show that",
+        )
+    with _opened(data) as image:
+        fmt = str(image.format)
+        if fmt not in FORMATS:
+            raise ImageProblem(
+                f"it is a {fmt} image, which email clients and browsers do not all show",
+                "export it as JPEG (a photo) or PNG (a drawing)",
+            )
+        frames = int(getattr(image, "n_frames", 1) or 1)
+        width, height = image.size
+        if _orientation(image) in (5, 6, 7, 8):
+            width, height = height, width
+        alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+        _verify(image, frames)
+    return Picture(
+        name=name,
+        digest=hashlib.sha256(data).hexdigest(),
+        format="JPEG" if fmt == "MPO" else fmt,
+        width=int(width),
+        height=int(height),
+        animated=frames > 1 and fmt in ("GIF", "WEBP", "PNG"),
+        alpha=alpha,
+    )
+
+
+@contextlib.contextmanager
+def _opened(data: bytes) -> Iterator[PILImage.Image]:
+    """Open image bytes with Pillow; every failure becomes an ``ImageProblem``."""
+    from PIL import Image, UnidentifiedImageError
+
+    if sniff(data[:16]) == "HEIF":
+        _register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                yield image
+    except Image.DecompressionBombError as exc:
+        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        raise ImageProblem(
+            f"it is larger than {limit:.0f} megapixels (a decompression bomb, or a huge scan)",
+            "export a smaller copy, e.g. 2400 px wide",
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise ImageProblem(
+            "it is not an image that publisher can read (JPEG, PNG, GIF, WebP, HEIC or AVIF, "
+            "read by its content, not its name)",
+            "export the picture as JPEG (a photo) or PNG (a drawing) and show that file",
+        ) from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageProblem(
+            f"the image is damaged or cut short ({exc})",
+            "export or download the picture again",
+        ) from exc
+
+
+def _register_heif() -> None:
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError as exc:  # an optional dependency in some installs
+        raise ImageProblem(
+            "it is a HEIC photo, and pillow-heif is not installed",
+            "pip install pillow-heif, or export the photo as JPEG",
+        ) from exc
+    register_heif_opener()
+
+
+def _verify(image: PILImage.Image, frames: int) -> None:
+    """Decode every frame (a JPEG at a reduced scale, which is quick) to find damage now."""
+    if image.format in ("JPEG", "MPO"):
+        image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+    for n in range(frames):
+        image.seek(n)
+        image.load()
+    image.seek(0)
+
+
+def _orientation(image: PILImage.Image) -> int:
+    try:
+        return int(image.getexif().get(0x0112, 1) or 1)
+    except Exception:  # a damaged EXIF block: show the image as it is stored
+        return 1
+
+
+# --- which variants each output shows ---------------------------------------------------------
+
+
+def _scaled(picture: Picture, width: int) -> Variant:
+    width = max(1, min(width, picture.width))
+    height = max(1, round(picture.height * width / picture.width))
+    return Variant(picture, width, height, picture.kind)
+
+
+def display_size(picture: Picture, column: int) -> tuple[int, int]:
+    """Return the size an image is shown at in a column ``column`` px wide (never enlarged)."""
+    width = min(picture.width, column)
+    return width, max(1, round(picture.height * width / picture.width))
+
+
+def email_variant(picture: Picture, shown_width: int) -> Variant:
+    """Return the email's file for an image shown ``shown_width`` px wide: twice as wide."""
+    return _scaled(picture, EMAIL_SCALE * shown_width)
+
+
+def web_variants(picture: Picture) -> list[Variant]:
+    """Return the web page's ``srcset``, narrowest first: the standard widths below the
+    source's, and the source's own width (at most the widest)."""
+    widths = {w for w in WEB_WIDTHS if w < picture.width} | {min(picture.width, WEB_WIDTHS[-1])}
+    return [_scaled(picture, w) for w in sorted(widths)]
+
+
+def webp_twin(variant: Variant) -> Variant | None:
+    """Return the WebP alternative of a web variant (None for animations)."""
+    if variant.format == "gif":
+        return None
+    return Variant(variant.picture, variant.width, variant.height, "webp", variant.crop)
+
+
+def feed_variant(picture: Picture) -> Variant:
+    """Return the image a feed entry names."""
+    return _scaled(picture, FEED_WIDTH)
+
+
+def full_variant(picture: Picture) -> Variant:
+    """Return the whole image, cleaned (for a link to an image file)."""
+    return _scaled(picture, picture.width)
+
+
+def card_variant(picture: Picture, focus: tuple[float, float] = (0.5, 0.5)) -> Variant:
+    """Return the social card: 1200×630 (smaller if the source is), cropped around ``focus``
+    (fractions of the width and height)."""
+    ratio = CARD_SIZE[0] / CARD_SIZE[1]
+    crop_w = min(picture.width, round(picture.height * ratio))
+    crop_h = min(picture.height, round(crop_w / ratio))
+    left = _around(focus[0] * picture.width, crop_w, picture.width)
+    top = _around(focus[1] * picture.height, crop_h, picture.height)
+    width = min(CARD_SIZE[0], crop_w)
+    height = max(1, round(width / ratio))
+    kind = "png" if picture.alpha else "jpeg"
+    return Variant(picture, width, height, kind, (left, top, left + crop_w, top + crop_h))
+
+
+def _around(centre: float, size: int, whole: int) -> int:
+    return max(0, min(whole - size, round(centre - size / 2)))
+
+
+# --- making them ------------------------------------------------------------------------------
+
+
+class Shelf:
+    """The folder of made variants (``.publisher-cache/images/``), each under its key."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, variant: Variant) -> Path:
+        return self.folder / f"{variant.key}.{variant.suffix}"
+
+    def make(self, source: Path, variants: Sequence[Variant]) -> None:
+        """Make the variants of one source that are not on the shelf yet (one decode)."""
+        missing = [v for v in dict.fromkeys(variants) if not self.path(v).is_file()]
+        if not missing:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = source.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != missing[0].picture.digest:  # changed since it was read: read it again
+            raise ImageProblem(
+                "it changed while publisher was reading it", "build again once it is saved"
+            )
+        with _opened(data) as image:
+            if missing[0].picture.animated:
+                for variant in missing:
+                    self._write(variant, _animation(image, variant))
+                return
+            upright = _upright(image, max(v.width for v in missing), missing[0].picture)
+            lossless = missing[0].picture.kind == "png"  # a drawing stays sharp in WebP too
+            for variant in sorted(missing, key=lambda v: -v.width):
+                self._write(variant, _encode(_resized(upright, variant), variant.format, lossless))
+
+    def size(self, variant: Variant) -> int:
+        """Return the bytes of a made variant (0 if it is not on the shelf)."""
+        return self.size_of(self.path(variant).name)
+
+    def size_of(self, name: str) -> int:
+        """Return the bytes of the file ``name`` on the shelf (0 if it is not there)."""
+        try:
+            return (self.folder / name).stat().st_size
+        except OSError:
+            return 0
+
+    def _write(self, variant: Variant, data: bytes) -> None:
+        target = self.path(variant)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)  # two builds may make the same file: same bytes
+
+    def keep_only(self, names: Iterable[str]) -> None:
+        """Delete the variants not named in ``names`` (file names on the shelf)."""
+        keep = set(names)
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder):
+                if entry.name not in keep:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
+
+def shelf_name(variant: Variant) -> str:
+    """Return a variant's file name on the shelf."""
+    return f"{variant.key}.{variant.suffix}"
+
+
+@dataclass(frozen=True)
+class Published:
+    """One variant a rendering publishes: where it goes and what it is made from."""
+
+    #: Its path relative to the issue's folder of the site (the variant's ``name``).
+    name: str
+    #: Its file name on the shelf.
+    shelf_name: str
+    #: The line of the issue's file that shows it (for messages).
+    line: int
+    #: True when the email shows it (it counts in the email's weight).
+    email: bool
+
+
+class Gallery:
+    """The variants one rendering shows, and the source file each is made from.
+
+    Renderers ask it for the name of each variant they show (``use``); ``make`` then makes the
+    missing ones on the shelf, one decode per source.
+    """
+
+    def __init__(self, shelf: Shelf, folder: Path) -> None:
+        self.shelf, self.folder = shelf, folder
+        self.used: dict[Variant, tuple[int, bool]] = {}
+
+    def use(self, variant: Variant, line: int, email: bool = False) -> str:
+        """Record that ``variant`` is shown (at file ``line``); return its relative path."""
+        before = self.used.get(variant)
+        if before is None or (email and not before[1]):
+            self.used[variant] = (before[0] if before else line, email)
+        return variant.name
+
+    def smaller(self, candidate: Variant, than: Variant) -> bool:
+        """Return whether ``candidate`` comes out smaller than ``than`` (making both)."""
+        self.shelf.make(self.source(candidate), [candidate, than])
+        return self.shelf.size(candidate) < self.shelf.size(than)
+
+    def source(self, variant: Variant) -> Path:
+        return self.folder / variant.picture.name
+
+    def make(self) -> None:
+        """Make every variant used that is not on the shelf yet."""
+        by_source: dict[str, list[Variant]] = {}
+        for variant in self.used:
+            by_source.setdefault(variant.picture.digest + variant.picture.name, []).append(variant)
+        for variants in by_source.values():
+            self.shelf.make(self.source(variants[0]), variants)
+
+    def published(self) -> tuple[Published, ...]:
+        """Return every variant used, in the order first used."""
+        return tuple(
+            Published(v.name, shelf_name(v), line, email) for v, (line, email) in self.used.items()
+        )
+
+    def email_bytes(self) -> int:
+        """Return the bytes of the images the email shows (made ones)."""
+        return sum(self.shelf.size(v) for v, (_, email) in self.used.items() if email)
+
+
+def _upright(image: PILImage.Image, widest: int, picture: Picture) -> PILImage.Image:
+    """Decode ``image`` (a JPEG at the smallest scale that still covers ``widest``), turned
+    upright, in sRGB, with no metadata."""
+    from PIL import ImageOps
+
+    if image.format in ("JPEG", "MPO"):
+        # The stored (not yet upright) side that becomes the shown width.
+        stored_w = picture.height if _orientation(image) in (5, 6, 7, 8) else picture.width
+        scale = widest / stored_w
+        image.draft(image.mode, (round(image.width * scale), round(image.height * scale)))
+    image.load()
+    profile = image.info.get("icc_profile")
+    upright = ImageOps.exif_transpose(image) or image
+    upright = _to_srgb(upright, profile)
+    upright.info = {}
+    return upright
+
+
+def _to_srgb(image: PILImage.Image, profile: bytes | None) -> PILImage.Image:
+    """Convert ``image`` to sRGB (from its embedded colour profile, if any), in RGB(A) or L."""
+    keep_alpha = image.mode in ("RGBA", "LA", "PA", "P") and (
+        image.mode != "P" or "transparency" in image.info
+    )
+    target = "RGBA" if keep_alpha else ("L" if image.mode in ("L", "1", "I;16") else "RGB")
+    if profile and image.mode in ("RGB", "RGBA", "CMYK", "L"):
+        from PIL import ImageCms
+
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+            if "srgb" not in (ImageCms.getProfileDescription(source) or "").lower():
+                mode = "RGBA" if image.mode == "RGBA" else "RGB"
+                converted = ImageCms.profileToProfile(
+                    image, source, ImageCms.createProfile("sRGB"), outputMode=mode
+                )
+                if converted is not None:
+                    image = converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a damaged profile: take the colours as they are
+    return image if image.mode == target else image.convert(target)
+
+
+def _resized(image: PILImage.Image, variant: Variant) -> PILImage.Image:
+    from PIL import Image
+
+    if variant.crop is not None:
+        # The crop box is in the source's upright pixels; the decoded image may be smaller.
+        scale = image.width / variant.picture.width
+        box = tuple(round(c * scale) for c in variant.crop)
+        image = image.crop(box)  # type: ignore[arg-type]
+    if image.size == (variant.width, variant.height):
+        return image
+    return image.resize((variant.width, variant.height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _encode(image: PILImage.Image, fmt: str, lossless: bool = False) -> bytes:
+    """Encode with no metadata: Pillow writes none it is not given."""
+    out = io.BytesIO()
+    image.info = {}
+    if fmt == "jpeg":
+        image.save(out, "JPEG", quality=JPEG_QUALITY, progressive=True, optimize=True)
+    elif fmt == "webp":
+        image.save(out, "WEBP", quality=WEBP_QUALITY, method=4, lossless=lossless)
+    else:
+        image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def _animation(image: PILImage.Image, variant: Variant) -> bytes:
+    """Return an animation resized frame by frame, as a GIF with its timing and no metadata."""
+    from PIL import Image, ImageSequence
+
+    frames, durations = [], []
+    for frame in ImageSequence.Iterator(image):
+        durations.append(int(frame.info.get("duration", 100) or 100))
+        rgba = frame.convert("RGBA")
+        if rgba.size != (variant.width, variant.height):
+            rgba = rgba.resize((variant.width, variant.height), Image.Resampling.LANCZOS)
+        frames.append(rgba)
+    out = io.BytesIO()
+    loop = int(image.info.get("loop", 0) or 0)
+    frames[0].info = {}
+    frames[0].save(
+        out,
+        "GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=durations,
+        loop=loop,
+        disposal=2,
+        optimize=False,
+    )
+    return out.getvalue()
 
 
 def size_of(path: Path) -> tuple[int, int]:
-    """Return (width, height) of the image file ``path``, read by its content (not its name);
-    (0, 0) when it is missing or not an image Pillow can read."""
+    """Return the upright (width, height) of the image file ``path``, or (0, 0) when it is
+    missing or not an image publisher reads."""
     try:
-        stat = path.stat()
-    except OSError:
+        picture = read(path, path.name)
+    except ImageProblem:
         return 0, 0
-    if not S_ISREG(stat.st_mode):  # a FIFO or a device would block or never end
-        return 0, 0
-    return _size(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=4096)
-def _size(path: Path, mtime_ns: int, size: int) -> tuple[int, int]:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            return int(image.width), int(image.height)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return 0, 0
+    return picture.width, picture.height

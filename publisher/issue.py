@@ -37,6 +37,7 @@ class Issue:
         "author": (str,),
         "tags": (list,),
         "image": (str,),
+        "image_focus": (str, list),
         "draft": (bool,),
         "updated": (str, dt.date),
         "id": (str,),
@@ -58,6 +59,8 @@ class Issue:
     author: str = ""
     tags: tuple[str, ...] = ()
     image: str = ""
+    #: The point of the card image to keep in the social card's crop (fractions across, down).
+    image_focus: tuple[float, float] = (0.5, 0.5)
     draft: bool = False
     updated: dt.datetime | None = None
     signoff: str | None = None
@@ -434,6 +437,14 @@ def _build(
                 f"`image` {image!r} is neither a web address nor a file",
                 "give an https:// address, or the path of an image file beside the issue",
             )
+    focus = _focus(meta.get("image_focus"))
+    if focus is None:
+        fail(
+            "image_focus",
+            f"`image_focus` {meta.get('image_focus')!r} is not a point of the image",
+            "give two fractions across and down, e.g. `image_focus: 0.5, 0.3` (0.5, 0.5 is the "
+            "centre)",
+        )
     for key in Issue.REQUIRED:
         if meta.get(key) in (None, ""):
             fail(key, f"`{key}` is missing", f"add a line `{key}: ...` to the front matter")
@@ -490,6 +501,7 @@ def _build(
         author=meta.get("author") or config.author.name,
         tags=tuple(t.strip() for t in tags),
         image=meta.get("image") or "",
+        image_focus=focus or (0.5, 0.5),
         draft=bool(meta.get("draft", False)),
         updated=updated,
         signoff=meta.get("signoff"),
@@ -498,6 +510,21 @@ def _build(
 
 
 #: Front-matter keys shown on one line (a subject, a title, a header): line breaks are folded.
+def _focus(value: object) -> tuple[float, float] | None:
+    """Return the ``image_focus`` point (two fractions from 0 to 1), the centre when it is not
+    given, or None when it is not a point."""
+    if value is None or value == "":
+        return 0.5, 0.5
+    parts = value.split(",") if isinstance(value, str) else value
+    if not isinstance(parts, list) or len(parts) != 2:
+        return None
+    try:
+        x, y = (float(str(p).strip()) for p in parts)
+    except ValueError:
+        return None
+    return (x, y) if 0 <= x <= 1 and 0 <= y <= 1 else None
+
+
 ONE_LINE = ("title", "subtitle", "subject", "summary", "author", "slug", "image", "id")
 
 

@@ -28,7 +28,14 @@ from publisher.errors import Problem, PublisherError, collecting
 from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue, load_folder, load_one
 from publisher.markdown import Document
 from publisher.refs import SiteIndex
-from publisher.render import Rendered, display_date, issue_view, read_body, render_issue
+from publisher.render import (
+    Rendered,
+    display_date,
+    issue_view,
+    read_body,
+    render_issue,
+    shelf_of,
+)
 from publisher.site import SitePlan
 from publisher.theme import TEMPLATES_DIR, Theme
 from publisher.web import Pages
@@ -211,10 +218,16 @@ class Preview:
 
         with self.lock:
             issues = [e.issue for e in self.sorted_entries() if e.issue is not None]
-            plan, _ = plan_for(self.root, self.config, self.theme, issues)
+            shelf = shelf_of(self.root)
+            plan, _ = plan_for(self.root, self.config, self.theme, issues, shelf)
             for entry in self.entries.values():
                 if entry.issue is not None and entry.rendered is not None:
-                    plan.add_issue_files(entry.issue, ((f, 0) for f in entry.rendered.files))
+                    made = entry.rendered.images
+                    plan.add_issue_files(
+                        entry.issue,
+                        ((f, 0) for f in entry.rendered.files),
+                        ((p.name, 0, shelf.folder / p.shelf_name) for p in made),
+                    )
             return plan
 
     def view_of(self, entry: Entry) -> IssueView:

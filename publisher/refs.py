@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
-from publisher.images import size_of
+from publisher.images import ImageProblem, Picture, full_variant, looks_like_image, read
 from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue
 
 if TYPE_CHECKING:
@@ -29,8 +29,10 @@ ISSUE = "issue"  # another issue's source file: rewritten to its page
 FILE = "file"  # a file in the issue's folder: published beside the issue
 MISSING = "missing"  # names a file (or issue file) that does not exist
 OUTSIDE = "outside"  # a file outside the issue's folder, or a link leading out of the newsletter
+#: The role of the front matter's ``image:`` (the social card).
+CARD = "card"
 SITE = "site"  # a path on the site (``../grain-corridor/``): checked against the slugs
-NOT_IMAGE = "not an image"  # a file shown as an image that no image decoder reads
+NOT_IMAGE = "not an image"  # an image file that cannot be published (``problem`` says why)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class Ref:
     target: Target | None = None
     #: The fragment (``#costs``) of a link, without its ``#``.
     fragment: str = ""
+    #: FILE: the image it shows or links, read by its content (None for other files).
+    picture: Picture | None = None
+    #: NOT_IMAGE: why it cannot be published, and what to do.
+    problem: str = ""
+    hint: str = ""
 
 
 def status_of(issue: Issue, now: dt.datetime) -> str:
@@ -99,6 +106,10 @@ def resolve(
             if ref is None:
                 continue
             refs.append(ref)
+            if ref.picture is not None:
+                child.meta = {**(child.meta or {}), "picture": ref.picture, "line": line}
+                if role == "link":  # a link to an image file leads to its cleaned copy
+                    child.attrSet(attr, quote(full_variant(ref.picture).name))
             if ref.kind == ISSUE and ref.target is not None:
                 child.meta = {**(child.meta or {}), "source_href": href}
                 address = f"../{quote(ref.target.slug)}/"
@@ -185,19 +196,38 @@ def _resolve_one(href: str, role: str, line: int, where: _Places, issue_at: Issu
         return Ref(MISSING, role, href, line, where.relative(lexical))
     if not inside or not where.inside_root(real):
         return Ref(OUTSIDE, role, href, line, shown)
-    if role == "image" and size_of(Path(real)) == (0, 0):
-        return Ref(NOT_IMAGE, role, href, line, where.relative(lexical))
-    return Ref(FILE, role, href, line, where.relative(lexical), fragment=fragment)
+    name = where.relative(lexical)
+    if role != "link" or looks_like_image(Path(real)):
+        try:
+            picture = read(Path(real), name)
+        except ImageProblem as problem:
+            return Ref(
+                NOT_IMAGE, role, href, line, name, problem=problem.message, hint=problem.hint
+            )
+        return Ref(FILE, role, href, line, name, fragment=fragment, picture=picture)
+    return Ref(FILE, role, href, line, name, fragment=fragment)
+
+
+def resolve_card(issue: Issue, root: Path) -> Ref | None:
+    """Resolve the front matter's ``image:`` when it names a file (role ``card``; its line is
+    counted from the body's first line, so it is negative)."""
+    image = issue.image.strip()
+    if not image:
+        return None
+    where = _Places(str(issue.source.parent), str(root))
+    line = issue.lines.get("image", 1) - issue.body_line
+    return _resolve_one(image, CARD, line, where, lambda path: None)
 
 
 def published_files(refs: tuple[Ref, ...]) -> tuple[str, ...]:
-    """Return the files an issue publishes beside its pages (relative to its folder), once each."""
-    return tuple(dict.fromkeys(r.name for r in refs if r.kind == FILE))
+    """Return the files an issue publishes as they are (relative to its folder), once each:
+    images are published through their variants instead."""
+    return tuple(dict.fromkeys(r.name for r in refs if r.kind == FILE and r.picture is None))
 
 
 def file_lines(refs: tuple[Ref, ...], body_line: int) -> list[tuple[str, int]]:
-    """Return each file an issue publishes with the file line that names it (for the plan)."""
-    return [(r.name, body_line + r.line) for r in refs if r.kind == FILE]
+    """Return each file an issue publishes as it is, with the file line that names it."""
+    return [(r.name, body_line + r.line) for r in refs if r.kind == FILE and r.picture is None]
 
 
 def dependencies(refs: tuple[Ref, ...]) -> tuple[str, ...]:

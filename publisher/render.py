@@ -8,12 +8,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from urllib.parse import quote
 
 from publisher import __version__
+from publisher.cache import CACHE_DIR
 from publisher.config import Config, load_config
-from publisher.context import Endnote, IssueView, TemplateContext
-from publisher.email import compile_mjml, email_blocks, fragment_renderer, inline_css
+from publisher.context import Endnote, IssueView, SocialImage, TemplateContext
+from publisher.email import (
+    LOGO_WIDTH,
+    compile_mjml,
+    email_blocks,
+    fragment_renderer,
+    image_heights,
+    inline_css,
+)
 from publisher.errors import PublisherError
+from publisher.images import (
+    Gallery,
+    Published,
+    Shelf,
+    Variant,
+    display_size,
+    email_variant,
+    full_variant,
+    read,
+)
 from publisher.issue import (
     FOLDER_INDEX,
     Issue,
@@ -24,7 +43,16 @@ from publisher.issue import (
     slug_from_path,
 )
 from publisher.markdown import Document, parse
-from publisher.refs import IssueAt, Ref, SiteIndex, dependencies, published_files, resolve
+from publisher.refs import (
+    CARD,
+    IssueAt,
+    Ref,
+    SiteIndex,
+    dependencies,
+    published_files,
+    resolve,
+    resolve_card,
+)
 from publisher.sanitize import absolute_url
 from publisher.text import render_text
 from publisher.theme import Theme
@@ -63,10 +91,16 @@ class Rendered:
     text: str
     #: The body as sanitized HTML with absolute URLs, for the web page and the feeds.
     article_html: str
-    #: Absolute URL of the card image (front matter ``image``, else the first image), or "".
-    image_url: str
-    #: The issue's local image files, relative to its folder, to publish beside its pages.
+    #: The social card (front matter ``image``, else the first image), or None.
+    image: SocialImage | None = None
+    #: Absolute URL of the image a feed entry names (1200 px wide), or "".
+    feed_image: str = ""
+    #: The files it publishes as they are beside its pages (relative to its folder).
     files: tuple[str, ...] = ()
+    #: The image variants it publishes beside its pages.
+    images: tuple[Published, ...] = ()
+    #: The bytes of the images its email shows (at their email size).
+    image_bytes: int = 0
     #: Every local image path it refers to, present or not (what a cached render depends on).
     deps: tuple[str, ...] = ()
     #: The ready-to-send MIME message, once composed (``publisher build`` does).
@@ -75,42 +109,91 @@ class Rendered:
     refs: tuple[Ref, ...] = ()
 
 
+IMAGES_DIR = "images"
+
+
+def shelf_of(root: Path) -> Shelf:
+    """Return the folder's shelf of image variants (``.publisher-cache/images/``)."""
+    return Shelf(root / CACHE_DIR / IMAGES_DIR)
+
+
 def render_issue(
     issue: Issue,
     config: Config,
     theme: Theme,
     doc: Document | None = None,
     index: IssueAt | None = None,
+    shelf: Shelf | None = None,
 ) -> Rendered:
     """Render an issue's email, plain text and article from one parse (``doc``, if the caller
-    has read the body already; else links to other issues are found through ``index``)."""
+    has read the body already; else links to other issues are found through ``index``), and
+    make the image variants they show on ``shelf`` (the folder's, by default)."""
     doc = doc or read_body(issue, theme.root, index or lazy_index(theme.root, config))
-    context = build_context(issue, doc, config)
+    gallery = Gallery(shelf or shelf_of(theme.root), source_dir(issue))
+    context = build_context(issue, doc, config, gallery)
     variables = context.as_dict()
     mjml = theme.render(EMAIL_TEMPLATE, variables)
     css = theme.render(EMAIL_CSS, variables)
+    heights = {b.src: b.height for b in context.blocks if b.kind == "image" and b.height}
+    if context.logo_height:
+        heights[context.logo_url] = context.logo_height
     html = inline_css(compile_mjml(mjml, theme.path_of(EMAIL_TEMPLATE)), css)
+    html = image_heights(html, heights)
     text = _normalise_text(theme.render(TEXT_TEMPLATE, variables))
     url = issue.url(config)
+    article = article_html(doc, url, gallery)
+    card = next((r for r in doc.refs if r.role == CARD), None)
+    image, feed_image = social_image(
+        doc,
+        issue.image if card is None else "",
+        card.picture if card is not None else None,
+        issue.image_focus,
+        url,
+        gallery,
+    )
+    for ref in doc.refs:  # a link to an image file leads to its cleaned copy
+        if ref.role == "link" and ref.picture is not None:
+            gallery.use(full_variant(ref.picture), ref.line)
+    gallery.make()
+    logo = logo_of(config)
+    if logo is not None:
+        gallery.shelf.make(logo[1], [logo[0]])
     return Rendered(
         issue=issue,
         view=context.issue,
         mjml=mjml,
         html=html,
         text=text,
-        article_html=article_html(doc, url, source_dir(issue)),
-        image_url=social_image(doc, issue.image, url),
+        article_html=article,
+        image=image,
+        feed_image=feed_image,
         files=published_files(doc.refs),
+        images=gallery.published(),
+        image_bytes=gallery.email_bytes(),
         deps=dependencies(doc.refs),
         refs=doc.refs,
     )
 
 
 def read_body(issue: Issue, root: Path, index: IssueAt) -> Document:
-    """Parse an issue's body once and resolve its links and images (``refs.resolve``)."""
+    """Parse an issue's body once and resolve its links and images (``refs.resolve``), and the
+    front matter's ``image`` when it names a file."""
     doc = parse(issue.body)
-    doc.refs = resolve(doc.tokens, issue, root.resolve(), index)
+    root = root.resolve()
+    card = resolve_card(issue, root)
+    doc.refs = resolve(doc.tokens, issue, root, index) + ((card,) if card else ())
     return doc
+
+
+def logo_of(config: Config) -> tuple[Variant, Path] | None:
+    """Return the email's logo file (twice as wide as shown) and the file it is made from,
+    when the logo is a file of the folder (``load_config`` has checked it is an image)."""
+    logo = config.logo
+    if not logo or "://" in logo or config.path is None:
+        return None
+    source = config.path.parent / logo
+    picture = read(source, Path(logo).as_posix())
+    return email_variant(picture, display_size(picture, LOGO_WIDTH)[0]), source
 
 
 def lazy_index(root: Path, config: Config, now: dt.datetime | None = None) -> SiteIndex:
@@ -128,15 +211,16 @@ def source_dir(issue: Issue) -> Path:
     return issue.folder or issue.source.parent
 
 
-def build_context(issue: Issue, doc: Document, config: Config) -> TemplateContext:
+def build_context(
+    issue: Issue, doc: Document, config: Config, gallery: Gallery | None = None
+) -> TemplateContext:
     """Assemble the documented template context for one issue."""
     url = issue.url(config)
-    blocks, notes = email_blocks(doc, url, source_dir(issue))
+    blocks, notes = email_blocks(doc, url, gallery)
     plain = render_text(doc.tokens, url)
     notes_text = dict(plain.notes)
     endnotes = [Endnote(n.number, n.html, notes_text.get(n.number, "")) for n in notes]
     view = issue_view(issue, doc, config)
-    base = config.base_url
     return TemplateContext(
         newsletter=config,
         issue=view,
@@ -145,12 +229,24 @@ def build_context(issue: Issue, doc: Document, config: Config) -> TemplateContex
         body_text=plain.body,
         links=plain.links,
         unsubscribe_url=config.unsubscribe.link,
-        logo_url=absolute_url(config.logo, base) if config.logo else "",
+        logo_url=_logo_url(config),
+        logo_height=_logo_height(config),
         footer_reason=config.footer.reason.replace("{name}", config.name),
         social=[(label, link) for label, link in config.social.items()],
         preheader_padding=PREHEADER_PADDING,
         version=__version__,
     )
+
+
+def _logo_url(config: Config) -> str:
+    found = logo_of(config)
+    logo = quote(found[0].name) if found else config.logo
+    return absolute_url(logo, config.base_url) if logo else ""
+
+
+def _logo_height(config: Config) -> int:
+    found = logo_of(config)
+    return display_size(found[0].picture, LOGO_WIDTH)[1] if found else 0
 
 
 def preheader(issue: Issue, doc: Document) -> str:

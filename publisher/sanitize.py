@@ -16,7 +16,9 @@ DROP_WITH_CONTENT = {"script", "style", "iframe", "form", "object", "embed", "te
 GLOBAL_ATTRIBUTES = {"class", "id", "title", "lang", "dir", "role", "aria-hidden", "aria-label"}
 ATTRIBUTES: dict[str, set[str]] = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
 ATTRIBUTES["*"] = GLOBAL_ATTRIBUTES
-ATTRIBUTES.setdefault("img", set()).update({"srcset", "sizes", "loading", "style"})
+ATTRIBUTES.setdefault("img", set()).update(
+    {"srcset", "sizes", "loading", "decoding", "fetchpriority", "style"}
+)
 ATTRIBUTES.setdefault("source", set()).update({"srcset", "media", "type", "sizes"})
 ATTRIBUTES.setdefault("td", set()).update({"style"})
 ATTRIBUTES.setdefault("th", set()).update({"style"})

@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import jinja2
 
 from publisher import __version__, site
+from publisher.check import HEAVY_EMAIL
 from publisher.config import SETTINGS_FILE
 from publisher.errors import PublisherError
 from publisher.issue import ISSUES_DIR
@@ -212,6 +213,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 failed=error is not None,
                 size=size,
                 clip=GMAIL_CLIP,
+                heavy=HEAVY_EMAIL,
                 tab=query.get("tab", "email"),
                 width=query.get("width", "desktop"),
                 scheme=query.get("scheme", "light"),

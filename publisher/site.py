@@ -44,6 +44,7 @@ INDEX_PAGE, TAG_PAGE, STYLE, FEED, SITEMAP, IDS = (
     "manifest",
 )
 ASSET, LOGO, STATIC, ISSUE_FILE = "theme asset", "logo", "static file", "issue file"
+IMAGE = "image"  # a variant of an image an issue shows, made by the image pipeline
 #: The files every issue gets, by name inside its folder of the site.
 ISSUE_OUTPUTS = {
     INDEX: ISSUE_PAGE,
@@ -94,13 +95,22 @@ class SitePlan:
             )
         return False
 
-    def add_issue_files(self, issue: Issue, files: Iterable[tuple[str, int]]) -> list[Problem]:
-        """Plan the files an issue publishes beside its pages (name, line in the file)."""
+    def add_issue_files(
+        self,
+        issue: Issue,
+        files: Iterable[tuple[str, int]],
+        images: Iterable[tuple[str, int, Path]] = (),
+    ) -> list[Problem]:
+        """Plan the files an issue publishes beside its pages: files as they are (name, line
+        in the issue's file) and image variants (name, line, the made file)."""
         before = len(self.problems)
         folder = issue.source.parent
+        shown = display_path(issue.source, self.root)
         for name, line in files:
-            shown = f"{display_path(issue.source, self.root)}:{line}"
-            planned = Planned(ISSUE_FILE, issue.slug, source=folder / name, owner=shown)
+            planned = Planned(ISSUE_FILE, issue.slug, source=folder / name, owner=f"{shown}:{line}")
+            self.claim(f"{issue.slug}/{name}", planned, issue.source, line)
+        for name, line, made in images:
+            planned = Planned(IMAGE, issue.slug, source=made, owner=f"{shown}:{line}")
             self.claim(f"{issue.slug}/{name}", planned, issue.source, line)
         return self.problems[before:]
 
@@ -128,7 +138,7 @@ def plan_site(
     tag_slugs: Iterable[str],
     assets: Sequence[tuple[str, Path]] = (),
     statics: Sequence[tuple[str, Path]] = (),
-    logo: Path | None = None,
+    logo: tuple[str, Path] | None = None,
 ) -> SitePlan:
     """Plan every path of the site for ``issues`` (published, newest first).
 
@@ -138,7 +148,7 @@ def plan_site(
     settings = root / SETTINGS_FILE
     taken = set(SITE_NAMES) | {name.split("/", 1)[0] for name, _ in statics}
     if logo is not None:
-        taken.add(logo.relative_to(root).parts[0])
+        taken.add(logo[0].split("/", 1)[0])
     for issue in issues:
         slug_line = issue.lines.get("slug", 1)
         if issue.slug in taken:
@@ -172,10 +182,7 @@ def plan_site(
     if logo is not None:
         shown = display_path(settings, root)
         plan.claim(
-            logo.relative_to(root).as_posix(),
-            Planned(LOGO, source=logo, owner=f"the logo ({shown})"),
-            settings,
-            None,
+            logo[0], Planned(LOGO, source=logo[1], owner=f"the logo ({shown})"), settings, None
         )
     for name, source in statics:
         shown = f"{STATIC_DIR}/{name}"

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import html as html_lib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
-from publisher import __version__, images
+from publisher import __version__
 from publisher.config import Config
-from publisher.context import FeedLinks, IssueLink, IssueView, PageContext, TagLink
+from publisher.context import FeedLinks, IssueLink, IssueView, PageContext, SocialImage, TagLink
+from publisher.email import picture_of
+from publisher.images import (
+    Gallery,
+    Picture,
+    card_variant,
+    feed_variant,
+    web_variants,
+    webp_twin,
+)
 from publisher.issue import Issue, slugify
 from publisher.markdown import Document, caption_and_credit, close_index, parser, standalone_image
 from publisher.sanitize import absolute_url, clean, relative_links
@@ -22,9 +33,32 @@ if TYPE_CHECKING:
     from publisher.render import Rendered
 
 
-def article_html(doc: Document, base_url: str, source_dir: Path | None) -> str:
+#: The width the web page shows a figure at (the article column of the bundled stylesheet).
+SIZES = "(max-width: 42rem) calc(100vw - 2.5rem), 39.5rem"
+
+
+class WebRenderer(RendererHTML):
+    """markdown-it's HTML renderer, with a local image in a paragraph shown by its variant."""
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        picture, gallery = picture_of(token), env.get("gallery")
+        if picture is None or gallery is None:
+            return super().image(tokens, idx, options, env)
+        alt = html_lib.escape(self.renderInlineAsText(token.children or [], options, env))
+        variant = feed_variant(picture)
+        src = quote(gallery.use(variant, int(token.meta.get("line", 0))))
+        return (
+            f'<img src="{src}" alt="{alt}" width="{variant.width}" height="{variant.height}" '
+            'loading="lazy" decoding="async">'
+        )
+
+
+def article_html(doc: Document, base_url: str, gallery: Gallery | None) -> str:
     """Render the body for web and feeds: figures, scrolling tables, footnotes, absolute URLs."""
     md = parser()
+    renderer = WebRenderer(md)
+    env = {**doc.env, "gallery": gallery}
     parts: list[str] = []
     tokens = doc.tokens
     first_figure = True
@@ -34,26 +68,27 @@ def article_html(doc: Document, base_url: str, source_dir: Path | None) -> str:
         group = tokens[i : end + 1]
         found = standalone_image(tokens[i + 1]) if tokens[i].type == "paragraph_open" else None
         if found:
-            parts.append(_figure(found[0], found[1], source_dir, lazy=not first_figure))
+            parts.append(_figure(found[0], found[1], gallery, lead=first_figure))
             first_figure = False
         elif tokens[i].type == "table_open":
-            table = md.renderer.render(group, md.options, doc.env)
+            table = renderer.render(group, md.options, env)
             parts.append(f'<div class="table-wrap">{table}</div>\n')
         else:
-            parts.append(md.renderer.render(group, md.options, doc.env))
+            parts.append(renderer.render(group, md.options, env))
         i = end + 1
     return clean("".join(parts), base_url)
 
 
-def _figure(image: Token, href: str | None, source_dir: Path | None, lazy: bool) -> str:
-    src = str(image.attrGet("src") or "")
-    width, height = images.local_size(src, source_dir)
-    attrs = f'src="{html_lib.escape(src)}" alt="{html_lib.escape(image.content)}"'
-    if width and height:
-        attrs += f' width="{width}" height="{height}"'
-    if lazy:
-        attrs += ' loading="lazy"'
-    img = f"<img {attrs}>"
+def _figure(image: Token, href: str | None, gallery: Gallery | None, lead: bool) -> str:
+    picture = picture_of(image)
+    alt = html_lib.escape(image.content)
+    # The lead photo is the page's largest paint: fetch it first, never lazily.
+    loading = ' fetchpriority="high"' if lead else ' loading="lazy"'
+    if picture is None or gallery is None:
+        src = html_lib.escape(str(image.attrGet("src") or ""))
+        img = f'<img src="{src}" alt="{alt}"{loading} decoding="async">'
+    else:
+        img = _picture(picture, alt, gallery, int(image.meta.get("line", 0)), loading)
     if href:
         img = f'<a href="{html_lib.escape(href)}">{img}</a>'
     caption, credit = caption_and_credit(str(image.attrGet("title") or ""))
@@ -64,12 +99,55 @@ def _figure(image: Token, href: str | None, source_dir: Path | None, lazy: bool)
     return f"<figure>{img}{figcaption}</figure>\n"
 
 
-def social_image(doc: Document, front_matter_image: str, base_url: str) -> str:
-    """Return the absolute URL of the issue's card image: front matter ``image``, else the first."""
-    if front_matter_image:
-        return absolute_url(front_matter_image, base_url)
-    found = doc.images()
-    return absolute_url(str(found[0].attrGet("src") or ""), base_url) if found else ""
+def _picture(picture: Picture, alt: str, gallery: Gallery, line: int, loading: str) -> str:
+    """Return a local image as ``<picture>``: a ``srcset`` over the standard widths, and a WebP
+    alternative when it comes out smaller than the JPEG or PNG."""
+    variants = web_variants(picture)
+    fallback = feed_variant(picture)
+    srcset = ", ".join(f"{quote(gallery.use(v, line))} {v.width}w" for v in variants)
+    img = (
+        f'<img src="{quote(gallery.use(fallback, line))}" srcset="{srcset}" sizes="{SIZES}" '
+        f'alt="{alt}" width="{fallback.width}" height="{fallback.height}"{loading} '
+        'decoding="async">'
+    )
+    twins = [webp_twin(v) for v in variants]
+    widest = twins[-1]
+    if widest is None or not gallery.smaller(widest, variants[-1]):
+        return img
+    webp = ", ".join(f"{quote(gallery.use(t, line))} {t.width}w" for t in twins if t)
+    return f'<picture><source type="image/webp" srcset="{webp}" sizes="{SIZES}">{img}</picture>'
+
+
+def social_image(
+    doc: Document,
+    front_matter: str,
+    card: Picture | None,
+    focus: tuple[float, float],
+    base_url: str,
+    gallery: Gallery | None,
+) -> tuple[SocialImage | None, str]:
+    """Return the issue's social card and the absolute URL of its feed image: the front
+    matter's ``image`` (``card``, when it is a local file), else the first image."""
+    line, alt = 0, ""
+    if card is None and not front_matter:
+        first = doc.images()
+        if first:
+            card, alt = picture_of(first[0]), first[0].content
+            line = int((first[0].meta or {}).get("line", 0))
+            if card is None:
+                front_matter = str(first[0].attrGet("src") or "")
+    if card is not None and gallery is not None:
+        for token in doc.images():
+            if picture_of(token) == card:
+                alt = alt or token.content
+        variant = card_variant(card, focus)
+        url = absolute_url(quote(gallery.use(variant, line)), base_url)
+        feed = absolute_url(quote(gallery.use(feed_variant(card), line)), base_url)
+        return SocialImage(url, variant.width, variant.height, alt), feed
+    if front_matter:
+        url = absolute_url(front_matter, base_url)
+        return SocialImage(url, 0, 0, alt), url
+    return None, ""
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -107,6 +185,7 @@ class Pages:
             "previous": None,
             "next": None,
             "image_url": "",
+            "image": None,
         }
 
     def _link(self, issue: Issue, view: IssueView) -> IssueLink:
@@ -150,7 +229,8 @@ class Pages:
             description=view.preheader or item.issue.subtitle or config.description,
             canonical_url=view.url,
             root="../",
-            image_url=item.image_url,
+            image_url=item.image.url if item.image else "",
+            image=item.image,
             issue=view,
             issue_tags=list(link.tags),
             article_html=relative_links(item.article_html, view.url, config.base_url, "../"),

@@ -134,7 +134,9 @@ def test_web_page_in_dark_mode_and_navigation(browser: Any, served_site: str) ->
         )
         page.click("text=A very wide issue with a long title that wraps")
         page.wait_for_url(served_site + "wide/")
-        assert page.evaluate("document.images[0].naturalWidth") == 1600  # relative src loads
+        # Its 1600 px image: the srcset's 600 px file loads at a phone's width.
+        page.wait_for_function("document.images[0].complete")
+        assert "/wide/big-600w." in page.evaluate("document.images[0].currentSrc")
         page.click("a[rel=prev]")
         page.wait_for_url(served_site + "older/")
         assert page.locator("h1").inner_text() == "Older"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,7 +88,9 @@ def add_issue(name: str, front: str) -> Change:
 
 
 def big_image(newsletter: Newsletter, path: Path) -> None:
-    Image.new("RGB", (3000, 1500), "navy").save(path.parent / "crane.png")
+    """A drawing of pure noise: still megabytes once resized for the email."""
+    noise = random.Random(1).randbytes(3000 * 1500 * 3)
+    Image.frombytes("RGB", (3000, 1500), noise).save(path.parent / "crane.png")
 
 
 def published_site(newsletter: Newsletter, path: Path) -> None:
@@ -147,6 +150,7 @@ CASES: dict[str, Change] = {
     "IMG002": edit("![Cranes unloading grain at dusk]", "![photo]"),
     "IMG003": edit("(crane.png", "(missing.png"),
     "IMG004": big_image,
+    "IMG008": big_image,
     "IMG005": edit("(crane.png", "(https://img.example/crane.png"),
     "IMG006": edit("(crane.png", "(../crane.png"),
     "IMG007": both(

@@ -104,9 +104,9 @@ def test_build_writes_email_files(sample: Path) -> None:
     folder = sample / "site" / SAMPLE_SLUG
     assert (folder / "email.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert "The wires under the sea" in (folder / "email.txt").read_text(encoding="utf-8")
-    assert (folder / "lead.jpg").read_bytes() == (
-        sample / "issues" / "2026-11-20-undersea-cables" / "lead.jpg"
-    ).read_bytes()
+    # The lead photo is published through the image pipeline, never as the source file.
+    assert not (folder / "lead.jpg").exists()
+    assert [p.name[:10] for p in folder.glob("lead-1200w.*.jpg")] == ["lead-1200w"]
     assert "built 1 issue into" in result.output
 
 
@@ -202,9 +202,11 @@ def test_a_local_logo_is_published_where_the_email_points(newsletter: Newsletter
     result = run("-C", str(newsletter.root), "build")
     assert result.exit_code == 0, result.output
     site = newsletter.root / "site"
-    assert (site / "brand" / "logo.png").is_file()
+    # Shown 160 px wide: the published file is twice that, named by its content.
+    (logo,) = (site / "brand").glob("logo-320w.*.png")
     html = (site / "first" / "email.html").read_text(encoding="utf-8")
-    assert 'src="https://n.example/brand/logo.png"' in html
+    assert f'src="https://n.example/brand/{logo.name}"' in html
+    assert 'height="40"' in html  # 320×80 shown 160 px wide
     newsletter.settings('base_url = "https://n.example/"\nlogo = "missing.png"\n')
     result = run("-C", str(newsletter.root), "build")
     assert result.exit_code == 1

@@ -1,0 +1,69 @@
+"""Synthetic phone photos, for the image tests and the image benchmark.
+
+A phone stores the sensor's landscape pixels and an EXIF orientation that tells viewers to turn
+them; it adds where (GPS) and with what (make, model) the photo was taken, often XMP too. These
+photos do the same, with photographic noise so they do not compress to nothing, and a red band
+across the top of the upright picture so a test can tell which way up a variant came out.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+#: EXIF tags.
+ORIENTATION, MAKE, MODEL, GPS_IFD = 0x0112, 0x010F, 0x0110, 0x8825
+#: Where the synthetic photos say they were taken (a secret a published image must not carry).
+GPS = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)}
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
+    b'syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+    b'exif:GPSLatitude="51,30.2N"/></rdf:RDF></x:xmpmeta>'
+)
+
+
+def upright_picture(width: int, height: int, seed: int = 1) -> Image.Image:
+    """Return a noisy gradient, as the photo should be seen, with a red band across its top."""
+    import random
+
+    rng = random.Random(seed)
+    gradient = Image.linear_gradient("L").resize((width, height))
+    base = Image.merge("RGB", (gradient, gradient.rotate(90).resize((width, height)), gradient))
+    noise = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+    picture = Image.blend(base, noise, 0.12)
+    picture.paste((220, 20, 20), (0, 0, width, max(1, height // 10)))
+    return picture
+
+
+def phone_photo(
+    path: Path,
+    width: int,
+    height: int,
+    orientation: int = 6,
+    seed: int = 1,
+    fmt: str = "JPEG",
+) -> Path:
+    """Write a photo whose upright picture is ``width`` × ``height``, stored turned as a phone
+    stores it for ``orientation`` (6: the camera held upright, 1: as it is), with GPS, camera
+    and XMP metadata and a comment."""
+    upright = upright_picture(width, height, seed)
+    # Orientation 6 says "turn 90° clockwise to show": the stored pixels are turned the other way.
+    stored = upright.rotate(90, expand=True) if orientation == 6 else upright
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[MAKE], exif[MODEL] = "Phonemaker", "Phone 12 Pro"
+    exif[GPS_IFD] = GPS
+    out = io.BytesIO()
+    if fmt == "HEIF":
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    if fmt == "JPEG":
+        stored.save(out, "JPEG", quality=92, exif=exif.tobytes(), xmp=XMP, comment=b"IMG_0042")
+    else:
+        stored.save(out, fmt, exif=exif.tobytes(), xmp=XMP)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(out.getvalue())
+    return path
