@@ -395,8 +395,8 @@ def _render_missing(
 
 
 def _on_shelf(record: Record, shelf: Shelf) -> bool:
-    """Return whether every image variant a cached rendering publishes is still made."""
-    return all((shelf.folder / p.shelf_name).is_file() for p in record.images)
+    """Return whether every image variant a cached rendering publishes is still made, as made."""
+    return all(shelf.intact(p.shelf_name) for p in record.images)
 
 
 #: A rendering and its errors by ``check``'s rules, or the problems that stopped it.
@@ -529,7 +529,9 @@ def write_site(
 
     for path, planned in plan.outputs.items():
         kind = planned.kind
-        if planned.source is not None:
+        if planned.kind in (site.IMAGE, site.LOGO):  # made on the shelf, never changed there
+            writer.put(path, output_key(path, planned.source), source=planned.source, link=True)
+        elif planned.source is not None:
             writer.put(path, output_key(path, signature(planned.source)), source=planned.source)
         elif kind in (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML):
             item = by_slug[planned.slug][1]
@@ -619,6 +621,7 @@ class _Writer:
         key: str | None,
         produce: Callable[[], str | bytes] | None = None,
         source: Path | None = None,
+        link: bool = False,
     ) -> None:
         from publisher.cache import output_key
 
@@ -650,7 +653,12 @@ class _Writer:
             except OSError:
                 shutil.copyfile(previous, temporary)
         elif source is not None:
-            shutil.copyfile(source, temporary)
+            try:
+                if not link:
+                    raise OSError("copy")
+                os.link(source, temporary)  # a variant on the shelf: never changed in place
+            except OSError:
+                shutil.copyfile(source, temporary)
         else:
             assert produce is not None
             data = produce()

@@ -16,6 +16,7 @@ or an inbox cache).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import os
@@ -26,7 +27,6 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from stat import S_ISREG
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -46,6 +46,8 @@ FEED_WIDTH = 1200
 CARD_SIZE = (1200, 630)
 #: An email image file is this many times as wide as it is shown (sharp on dense screens).
 EMAIL_SCALE = 2
+#: The modification time of every made variant (2000-01-01): the same for the same bytes.
+MADE = 946_684_800 * 10**9
 #: What the pipeline decodes (Pillow's names). MPO is the JPEG of phones that add a depth map.
 FORMATS = {"JPEG", "MPO", "PNG", "GIF", "WEBP", "HEIF", "AVIF"}
 SUFFIX = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp"}
@@ -126,22 +128,6 @@ class Variant:
 # --- reading --------------------------------------------------------------------------------
 
 
-def local_path(src: str, source_dir: Path | None) -> Path | None:
-    """Return the file a relative image ``src`` names inside ``source_dir``, or None.
-
-    URLs, absolute paths and paths that climb out of the issue's folder are not local files.
-    """
-    if source_dir is None or not src:
-        return None
-    parts = urlsplit(src)
-    if parts.scheme or parts.netloc or parts.path.startswith("/"):
-        return None
-    relative = Path(unquote(parts.path))
-    if ".." in relative.parts:
-        return None
-    return source_dir / relative
-
-
 def sniff(head: bytes) -> str | None:
     """Return the image format that a file's first bytes announce, or None."""
     if head.startswith(b"\xff\xd8\xff"):
@@ -198,6 +184,10 @@ def _read(path: Path, name: str, size: int, mtime: int, ctime: int, ino: int) ->
     if size == 0:
         raise ImageProblem("it is an empty file (0 bytes)", "export the picture again")
     data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    same = _by_digest.get(digest)  # the same bytes under another name: read once
+    if same is not None:
+        return dataclasses.replace(same, name=name)
     if is_svg(data[:512]):
         raise ImageProblem(
             "it is an SVG drawing, and email clients do not show SVG",
@@ -216,15 +206,20 @@ def _read(path: Path, name: str, size: int, mtime: int, ctime: int, ino: int) ->
             width, height = height, width
         alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
         _verify(image, frames)
-    return Picture(
+    picture = _by_digest[digest] = Picture(
         name=name,
-        digest=hashlib.sha256(data).hexdigest(),
+        digest=digest,
         format="JPEG" if fmt == "MPO" else fmt,
         width=int(width),
         height=int(height),
         animated=frames > 1 and fmt in ("GIF", "WEBP", "PNG"),
         alpha=alpha,
     )
+    return picture
+
+
+#: Every picture read in this process, by the digest of its bytes.
+_by_digest: dict[str, Picture] = {}
 
 
 @contextlib.contextmanager
@@ -362,7 +357,7 @@ class Shelf:
 
     def make(self, source: Path, variants: Sequence[Variant]) -> None:
         """Make the variants of one source that are not on the shelf yet (one decode)."""
-        missing = [v for v in dict.fromkeys(variants) if not self.path(v).is_file()]
+        missing = [v for v in dict.fromkeys(variants) if not self.intact(shelf_name(v))]
         if not missing:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -397,7 +392,17 @@ class Shelf:
         target = self.path(variant)
         temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         temporary.write_bytes(data)
+        # Its modification time says it is as made: the site's copies are hard links to it,
+        # and a file changed in place through one of them gets a new time.
+        os.utime(temporary, ns=(MADE, MADE))
         os.replace(temporary, target)  # two builds may make the same file: same bytes
+
+    def intact(self, name: str) -> bool:
+        """Return whether the file ``name`` is on the shelf as it was made."""
+        try:
+            return os.stat(self.folder / name).st_mtime_ns == MADE
+        except OSError:
+            return False
 
     def keep_only(self, names: Iterable[str]) -> None:
         """Delete the variants not named in ``names`` (file names on the shelf)."""
@@ -565,13 +570,3 @@ def _animation(image: PILImage.Image, variant: Variant) -> bytes:
         optimize=False,
     )
     return out.getvalue()
-
-
-def size_of(path: Path) -> tuple[int, int]:
-    """Return the upright (width, height) of the image file ``path``, or (0, 0) when it is
-    missing or not an image publisher reads."""
-    try:
-        picture = read(path, path.name)
-    except ImageProblem:
-        return 0, 0
-    return picture.width, picture.height

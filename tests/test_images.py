@@ -259,3 +259,19 @@ def test_the_lead_photo_keeps_its_shape_at_every_width(
                 assert w > 0 and abs(w / h - 1.5) / 1.5 < 0.01, (styles, width, w, h)
             finally:
                 page.close()
+
+
+def test_the_front_matter_image_and_the_logo_go_through_the_same_checks(
+    newsletter: Newsletter,
+) -> None:
+    photo_issue(newsletter, "Text.\n", image="missing.jpg")
+    findings = [f for f in run_checks(newsletter.root) if f.rule == "IMG003"]
+    assert [(f.file, f.line) for f in findings] == [("issues/2025-07-15-photo/index.md", 4)]
+    (newsletter.root / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    newsletter.settings('name = "N"\nbase_url = "https://n.example/"\nlogo = "logo.svg"\n')
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "build"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "newsletter.toml:3: setting `logo`: 'logo.svg' cannot be the logo: it is an SVG" in (
+        result.output
+    )
+    assert "export it as a PNG" in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import io
 import os
 import re
 import shutil
@@ -12,8 +13,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 
 from conftest import Newsletter
 from publisher.preview import EVERYTHING, Preview, entry_key
@@ -95,6 +98,32 @@ def test_preview_renders_with_the_build_code_and_local_urls(newsletter: Newslett
     rendered = preview.render(preview.entry("2025-07-15-first"))
     assert 'src="http://127.0.0.1:9/site/first/pic.png"' in rendered.html
     assert rendered.issue.id == "tag:news.example.org,2025-07-15:/first/"  # the published id
+
+
+def test_the_preview_serves_the_image_variants_the_build_publishes(
+    newsletter: Newsletter,
+) -> None:
+    from photos import phone_photo
+
+    path = newsletter.issue("2025-07-15-first/index.md", body="![A crane](lead.jpg)\n")
+    phone_photo(path.parent / "lead.jpg", 1600, 1200, orientation=6)
+    running = start(newsletter.root, "127.0.0.1", 0)
+    try:
+        status, email = get(running, "/site/first/email.html")
+        assert status == 200
+        (src,) = re.findall(r'<img[^>]* src="([^"]*/site/first/lead-[^"]*)"', email)
+        host, port = running.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), int(port), timeout=5)
+        connection.request("GET", urlsplit(src).path)
+        response = connection.getresponse()
+        data = response.read()
+        assert response.status == 200 and response.getheader("Content-Type") == "image/jpeg"
+        assert Image.open(io.BytesIO(data)).size == (1200, 900)  # upright, twice 600 px
+        assert b"Phonemaker" not in data
+        assert "with images" in get(running, "/issue/2025-07-15-first/")[1]
+    finally:
+        running.shutdown()
+        running.server_close()
 
 
 def test_with_scheme_forces_the_emails_own_dark_styles() -> None:
