@@ -275,3 +275,24 @@ def test_the_front_matter_image_and_the_logo_go_through_the_same_checks(
         result.output
     )
     assert "export it as a PNG" in result.output
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_photo_is_decoded_at_a_scale_that_covers_its_widest_variant(
+    tmp_path: Path, orientation: int
+) -> None:
+    from publisher.images import Shelf, read, web_variants
+
+    source = phone_photo(tmp_path / "p.jpg", 3024, 4032, orientation=orientation)
+    picture = read(source, "p.jpg")
+    assert (picture.width, picture.height) == (3024, 4032)
+    widest = web_variants(picture)[-1]
+    assert widest.width == 1800
+    Shelf(tmp_path / "shelf").make(source, [widest])
+    with Image.open(tmp_path / "shelf" / f"{widest.key}.jpg") as made:
+        assert made.size == (1800, 2400)
+    # Made from pixels at least as large: never enlarged from the JPEG's reduced decode.
+    from publisher import images
+
+    with Image.open(source) as image:
+        assert images._upright(image, 1800, picture).width >= 1800
