@@ -67,3 +67,33 @@ def phone_photo(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(out.getvalue())
     return path
+
+
+def linear_profile() -> bytes:
+    """Return an ICC v2 RGB profile with sRGB's primaries and linear (gamma 1.0) curves: a
+    colour space that is not sRGB, so a converted mid grey comes out clearly lighter."""
+    import struct
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ \0\0\0\0" + b"".join(struct.pack(">i", round(v * 65536)) for v in (x, y, z))
+
+    name = b"Linear RGB (test)\0"
+    tags = [
+        (b"desc", b"desc\0\0\0\0" + struct.pack(">I", len(name)) + name + bytes(12 + 67)),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.4361, 0.2225, 0.0139)),
+        (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)),
+        (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+        (b"rTRC", b"curv\0\0\0\0" + struct.pack(">IH", 1, 0x0100) + b"\0\0"),
+    ]
+    tags += [(b"gTRC", tags[-1][1]), (b"bTRC", tags[-1][1])]
+    table, data = b"", b""
+    offset = 128 + 4 + 12 * len(tags)
+    for signature, body in tags:
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body + bytes(-len(body) % 4)
+    size = offset + len(data)
+    header = struct.pack(">I4sI4s4s4s12s4s4sI4s4sQI", size, b"lcms", 0x02100000, b"mntr",
+        b"RGB ", b"XYZ ", bytes(12), b"acsp", b"APPL", 0, b"none", b"none", 0, 0)  # fmt: skip
+    header += struct.pack(">iii", 63190, 65536, 54061) + b"lcms" + bytes(44)
+    return header + struct.pack(">I", len(tags)) + table + data

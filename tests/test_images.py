@@ -13,7 +13,7 @@ from typing import Any
 import lxml.html
 import pytest
 from click.testing import CliRunner
-from photos import XMP, phone_photo
+from photos import XMP, linear_profile, phone_photo
 from PIL import Image
 
 from conftest import Newsletter
@@ -67,6 +67,20 @@ def test_a_phone_photo_comes_out_upright_and_without_metadata(newsletter: Newsle
             assert image.height > image.width, f"{path.name} is on its side"
             assert is_red(image.convert("RGB").getpixel((image.width // 2, 2))), path.name
     assert not (newsletter.root / "site" / "photo" / "lead.jpg").exists()
+
+
+def test_colours_are_converted_to_srgb_and_the_profile_dropped(newsletter: Newsletter) -> None:
+    folder = photo_issue(newsletter, "![A grey card](grey.jpg)\n")
+    # Mid grey in a linear colour space is a light grey in sRGB.
+    Image.new("RGB", (800, 600), (128, 128, 128)).save(
+        folder / "grey.jpg", quality=95, icc_profile=linear_profile()
+    )
+    build(newsletter.root)
+    for path in published(newsletter.root / "site"):
+        with Image.open(path) as image:
+            assert "icc_profile" not in image.info
+            red, green, blue = image.convert("RGB").getpixel((400, 20))
+            assert 184 <= red <= 192 and abs(red - green) <= 2 and abs(red - blue) <= 2, path.name
 
 
 def test_sizes_follow_the_column_and_never_grow(newsletter: Newsletter) -> None:
