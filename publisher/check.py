@@ -16,11 +16,13 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from publisher import refs
+from publisher.colours import contrast
 from publisher.config import (
     SETTINGS_FILE,
     Config,
     key_line,
     load_config,
+    no_header_problem,
     placeholder_problem,
     unchosen_service_problem,
 )
@@ -77,6 +79,7 @@ RULES: dict[str, tuple[str, str]] = {
     "SET003": (ERROR, "no unsubscribe link in the email"),
     "SET004": (WARNING, "base_url is a placeholder domain (example.com, .test, localhost...)"),
     "SET005": (WARNING, "no email service chosen: the unsubscribe link is a placeholder"),
+    "SET006": (WARNING, "ready-to-send messages without a List-Unsubscribe header"),
     "DATE001": (INFO, "dated in the future: scheduled"),
     "DRAFT001": (INFO, "draft: not published"),
     "SITE001": (
@@ -553,21 +556,6 @@ def email_findings(issue: Issue, rendered: Rendered, config: Config, root: Path)
 # --- settings ----------------------------------------------------------------------------------
 
 
-def _luminance(colour: str) -> float:
-    value = colour.lstrip("#")
-    if len(value) == 3:
-        value = "".join(ch * 2 for ch in value)
-    channels = [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(foreground: str, background: str) -> float:
-    """Return the WCAG 2 contrast ratio of two #rgb/#rrggbb colours (1 to 21)."""
-    high, low = sorted((_luminance(foreground), _luminance(background)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 def settings_findings(config: Config, root: Path) -> list[Finding]:
     """Run the rules on the settings."""
     file = SETTINGS_FILE
@@ -601,6 +589,9 @@ def settings_findings(config: Config, root: Path) -> list[Finding]:
     unchosen = unchosen_service_problem(config)
     if unchosen is not None:
         found.append(from_problem("SET005", unchosen, root))
+    no_header = no_header_problem(config)
+    if no_header is not None:
+        found.append(from_problem("SET006", no_header, root))
     if not config.footer.address.strip():
         found.append(
             Finding(

@@ -389,10 +389,25 @@ def send(root: Path, issue: str, recipients: tuple[str, ...], prefix: bool, dry_
     from publisher.message import send_issue
 
     data = send_issue(root, issue, recipients, prefix=prefix, dry_run=dry_run)
+    stand_in = _unsubscribe_stand_in(root, issue)
+    if stand_in is not None:
+        log.info(
+            "note: the unsubscribe link is your email service's merge tag %s, which only the "
+            "service fills in; in this message it leads to %s",
+            *stand_in,
+        )
     if dry_run:
         sys.stdout.buffer.write(data)
     else:
         log.info("sent to %s", ", ".join(recipients))
+
+
+def _unsubscribe_stand_in(root: Path, name: str) -> tuple[str, str] | None:
+    from publisher.message import unsubscribe_stand_in
+    from publisher.render import find_issue
+
+    config, issue = find_issue(root, name)
+    return unsubscribe_stand_in(config, issue)
 
 
 #: Builds with more issues than this show a progress bar on a terminal.

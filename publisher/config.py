@@ -61,7 +61,28 @@ class Colors:
     muted: str = field(default="#59636e", metadata=_doc("Captions, credits, dates and footer."))
     dark_text: str = field(default="#e6e6e6", metadata=_doc("Body text in dark mode."))
     dark_background: str = field(default="#17191c", metadata=_doc("Background in dark mode."))
-    dark_link: str = field(default="#8cb8ff", metadata=_doc("Links in dark mode."))
+    dark_link: str = field(
+        default="", metadata=_doc("Links in dark mode; empty: `link`, lightened until legible.")
+    )
+    dark_accent: str = field(
+        default="", metadata=_doc("Accent in dark mode; empty: `accent`, lightened until legible.")
+    )
+    dark_muted: str = field(
+        default="", metadata=_doc("Muted text in dark mode; empty: `muted`, lightened.")
+    )
+
+    def __post_init__(self) -> None:
+        # Empty dark colours follow their light ones: the same hue, lightened to WCAG AAA (7:1)
+        # on the dark background, so an author's own link or accent colour carries over.
+        from publisher.colours import readable
+
+        if not _is_colour(self.dark_background):
+            return  # reported by the settings' validation
+        pairs = (("dark_link", "link"), ("dark_accent", "accent"), ("dark_muted", "muted"))
+        for dark, light in pairs:
+            source = getattr(self, light)
+            if not getattr(self, dark) and _is_colour(source):
+                object.__setattr__(self, dark, readable(source, self.dark_background, 7.0))
 
 
 @dataclass(frozen=True)
@@ -717,3 +738,24 @@ def unchosen_service_problem(config: Config) -> Problem | None:
         key_line(text, "unsubscribe", None) if text else None,
         'set service under [unsubscribe], e.g. service = "buttondown" (or "custom" with url)',
     )
+
+
+def no_header_problem(config: Config) -> Problem | None:
+    """Return a warning when ready-to-send messages will be written without List-Unsubscribe."""
+    unsub = config.unsubscribe
+    if not config.author.email or unsub.header_url or unsub.mailto:
+        return None
+    text = config.path.read_text(encoding="utf-8-sig") if config.path else ""
+    return Problem(
+        "the ready-to-send messages (email.eml, publisher send) have no List-Unsubscribe header, "
+        "which Gmail and Yahoo require of bulk senders, and their unsubscribe link cannot be "
+        "your email service's merge tag (it leads to the issue's page instead)",
+        config.path,
+        key_line(text, "unsubscribe", None) if text else None,
+        "set header_url (your service's one-click unsubscribe link) or mailto under [unsubscribe]",
+    )
+
+
+def _is_colour(value: str) -> bool:
+    """Return whether ``value`` is a #rgb or #rrggbb colour."""
+    return bool(re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", value.strip()))

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from publisher.config import LINE_BREAKS, Config
 from publisher.errors import Problem, PublisherError, collecting, warn
+from publisher.typography import typeset
 
 ISSUES_DIR = "issues"
 FOLDER_INDEX = "index.md"
@@ -489,15 +490,15 @@ def _build(
     issue_id = meta.get("id") or derive_id(config, date, slug)
     return Issue(
         source=path,
-        title=meta["title"].strip(),
+        title=typeset(meta["title"].strip()),
         date=date,
         slug=slug,
         id=issue_id,
         body=body,
         body_line=body_line,
-        subtitle=meta.get("subtitle") or "",
-        subject=meta.get("subject") or "",
-        summary=meta.get("summary") or "",
+        subtitle=typeset(meta.get("subtitle") or ""),
+        subject=typeset(meta.get("subject") or ""),
+        summary=typeset(meta.get("summary") or ""),
         author=meta.get("author") or config.author.name,
         tags=tuple(t.strip() for t in tags),
         image=meta.get("image") or "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -12,7 +13,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-SOURCE_LINE = re.compile(r"^(sources?|via|data|photo|credit)\s*:", re.IGNORECASE)
+#: A line that cites: ``Source: BBC News``, ``(Source: BBC News)``, ``Sources:``, ``Photo:``...
+SOURCE_LINE = re.compile(r"^\(?\s*(sources?|via|data|photos?|credits?)\s*:", re.IGNORECASE)
 CREDIT_SEPARATOR = " | "
 
 
@@ -71,14 +73,54 @@ class Document:
 
 
 def parse(body: str) -> Document:
-    """Parse a Markdown body once; mark source lines so every renderer can style them."""
+    """Parse a Markdown body once; mark source lines so every renderer can style them.
+
+    A source line at the end of a paragraph (after a line break) becomes a paragraph of its own.
+    """
     env: dict[str, Any] = {}
-    tokens = parser().parse(body, env)
-    for i, token in enumerate(tokens):
-        is_paragraph = token.type == "paragraph_open" and i + 1 < len(tokens)
-        if is_paragraph and SOURCE_LINE.match(tokens[i + 1].content):
-            token.attrJoin("class", "source")
+    tokens: list[Token] = []
+    parsed = parser().parse(body, env)
+    i = 0
+    while i < len(parsed):
+        token = parsed[i]
+        if token.type == "paragraph_open" and i + 2 < len(parsed):
+            inline, close = parsed[i + 1], parsed[i + 2]
+            for part in _split_source(inline):
+                opening, ending = _copy(token), _copy(close)
+                opening.map = part.map
+                if SOURCE_LINE.match(inline_text(part).strip()):
+                    opening.attrJoin("class", "source")
+                tokens += [opening, part, ending]
+            i += 3
+            continue
+        tokens.append(token)
+        i += 1
     return Document(tokens, env)
+
+
+def _copy(token: Token) -> Token:
+    return dataclasses.replace(token, attrs=dict(token.attrs))
+
+
+def _split_source(inline: Token) -> list[Token]:
+    """Return a paragraph's inline content, cut before a line that starts like a source line."""
+    children = inline.children or []
+    for n, child in enumerate(children):
+        if child.type not in ("softbreak", "hardbreak") or n + 1 >= len(children):
+            continue
+        rest = Token("inline", "", 0, children=children[n + 1 :])
+        if not SOURCE_LINE.match(inline_text(rest).strip()):
+            continue
+        lines = inline.content.split("\n")
+        breaks = sum(1 for c in children[:n] if c.type in ("softbreak", "hardbreak")) + 1
+        start = inline.map[0] if inline.map else 0
+        head = Token("inline", "", 0, children=children[:n], content="\n".join(lines[:breaks]))
+        tail = Token("inline", "", 0, children=children[n + 1 :])
+        tail.content = "\n".join(lines[breaks:])
+        head.map = [start, start + breaks]
+        tail.map = [start + breaks, inline.map[1] if inline.map else start + len(lines)]
+        return [head, *_split_source(tail)]
+    return [inline]
 
 
 def inline_text(token: Token) -> str:
@@ -111,8 +153,10 @@ def standalone_image(inline: Token) -> tuple[Token, str | None] | None:
 
 def caption_and_credit(title: str) -> tuple[str, str]:
     """Split an image title ``"Caption | Credit"`` into its caption and credit."""
+    from publisher.typography import typeset
+
     caption, _, credit = title.partition(CREDIT_SEPARATOR)
-    return caption.strip(), credit.strip()
+    return typeset(caption.strip()), typeset(credit.strip())
 
 
 def close_index(tokens: list[Token], start: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html as html_lib
 import logging
 import os
 from collections.abc import Sequence
@@ -49,6 +50,32 @@ def list_unsubscribe(config: Config) -> tuple[str, bool]:
     return ", ".join(links), url.startswith("https://")
 
 
+def unsubscribe_stand_in(config: Config, issue: Issue) -> tuple[str, str] | None:
+    """Return (merge tag, what a message sent by publisher links instead) when the
+    unsubscribe link is a merge tag, which only an email service fills in: the one-click link
+    or mailto of the settings, else the issue's page."""
+    link = config.unsubscribe.link
+    if urlsplit(link).scheme in ("http", "https", "mailto"):
+        return None
+    unsub = config.unsubscribe
+    if unsub.header_url:
+        return link, unsub.header_url
+    if unsub.mailto:
+        return link, f"mailto:{unsub.mailto}?subject=unsubscribe"
+    return link, issue.url(config)
+
+
+def without_merge_tag(html: str, text: str, config: Config, issue: Issue) -> tuple[str, str]:
+    """Return the email's HTML and text with the unsubscribe merge tag replaced (see
+    ``unsubscribe_stand_in``): a message publisher sends never shows ``*|UNSUB|*``."""
+    found = unsubscribe_stand_in(config, issue)
+    if found is None:
+        return html, text
+    tag, link = found
+    html = html.replace(f'href="{html_lib.escape(tag)}"', f'href="{html_lib.escape(link)}"')
+    return html, text.replace(tag, link)
+
+
 def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") -> bytes:
     """Return the issue's email as MIME bytes: multipart/alternative, text then HTML, UTF-8."""
     author = config.author
@@ -73,8 +100,9 @@ def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") 
         message["List-Unsubscribe"] = header
         if one_click:
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    html, text = without_merge_tag(rendered.html, rendered.text, config, issue)
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     # The boundary comes from the content, not chance: the same input gives the same bytes.
     seed = hashlib.sha256(f"{rendered.text}\0{rendered.html}".encode()).hexdigest()[:32]
     message.set_boundary(f"=_publisher_{seed}")

@@ -26,8 +26,10 @@ class PlainText:
 
 
 def render_text(tokens: list[Token], base_url: str, width: int = WIDTH) -> PlainText:
-    """Render a body's tokens as plain text; links become [n] references, footnotes [^n]."""
-    renderer = _TextRenderer(base_url)
+    """Render a body's tokens as plain text: footnotes are [1], [2]... as the HTML numbers
+    them, and links are [n] references numbered after the footnotes, so no two share a number."""
+    notes = sum(1 for t in tokens if t.type == "footnote_open")
+    renderer = _TextRenderer(base_url, notes)
     blocks = renderer.blocks(tokens, 0, len(tokens), width)
     return PlainText("\n\n".join(blocks), renderer.links, renderer.notes)
 
@@ -53,8 +55,10 @@ def strip_tags(html: str) -> str:
 
 
 class _TextRenderer:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, first_link: int = 0) -> None:
         self.base_url = base_url
+        #: Link references start after this number (the footnotes take the first ones).
+        self.first_link = first_link
         self.links: list[str] = []
         self.notes: list[tuple[int, str]] = []
 
@@ -155,7 +159,7 @@ class _TextRenderer:
             if tokens[j].type == "footnote_open":
                 note_close = close_index(tokens, j)
                 number = int(tokens[j].meta["id"]) + 1
-                marker = f"[^{number}] "
+                marker = f"[{number}] "
                 text = "\n\n".join(self.blocks(tokens, j + 1, note_close, width - len(marker)))
                 indented = "\n".join(
                     (marker if n == 0 else " " * len(marker)) + line if line else ""
@@ -191,7 +195,7 @@ class _TextRenderer:
             elif kind == "image":
                 parts.append(f"[Image: {child.content}]" if child.content else "[Image]")
             elif kind == "footnote_ref":
-                parts.append(f"[^{int(child.meta['id']) + 1}]")
+                parts.append(f"[{int(child.meta['id']) + 1}]")
             elif kind == "html_inline":
                 parts.append(strip_tags(child.content))
         return "".join(parts)
@@ -204,7 +208,6 @@ class _TextRenderer:
         bare = url.removeprefix("mailto:")
         if label.strip() in (url, bare, href) or url.rstrip("/") == label.strip().rstrip("/"):
             return ""
-        if url in self.links:
-            return f" [{self.links.index(url) + 1}]"
-        self.links.append(url)
-        return f" [{len(self.links)}]"
+        if url not in self.links:
+            self.links.append(url)
+        return f" [{self.first_link + self.links.index(url) + 1}]"

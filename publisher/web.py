@@ -38,7 +38,20 @@ SIZES = "(max-width: 42rem) calc(100vw - 2.5rem), 39.5rem"
 
 
 class WebRenderer(RendererHTML):
-    """markdown-it's HTML renderer, with a local image in a paragraph shown by its variant."""
+    """markdown-it's HTML renderer: a local image in a paragraph is shown by its variant, and a
+    source line is small print (in feed readers too, which drop classes)."""
+
+    def paragraph_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        opening = self.renderToken(tokens, idx, options, env)
+        return opening + "<small>" if tokens[idx].attrGet("class") == "source" else opening
+
+    def paragraph_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        source = _opening(tokens, idx).attrGet("class") == "source"
+        return ("</small>" if source else "") + self.renderToken(tokens, idx, options, env)
 
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
@@ -52,6 +65,16 @@ class WebRenderer(RendererHTML):
             f'<img src="{src}" alt="{alt}" width="{variant.width}" height="{variant.height}" '
             'loading="lazy" decoding="async">'
         )
+
+
+def _opening(tokens: Sequence[Token], close: int) -> Token:
+    """Return the token that opens the block ``close`` ends."""
+    depth = 0
+    for j in range(close, -1, -1):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return tokens[j]
+    return tokens[close]
 
 
 def article_html(doc: Document, base_url: str, gallery: Gallery | None) -> str:

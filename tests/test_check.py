@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import Newsletter
+from conftest import SETTINGS, Newsletter
 from publisher.check import RULES, Finding, contrast, run_checks
 from publisher.cli import cli
 
@@ -35,6 +35,7 @@ Text.
 
 def setup_clean(newsletter: Newsletter) -> Path:
     """Write a clean folder issue and a second issue it links to."""
+    newsletter.settings(SETTINGS + 'mailto = "unsubscribe@news.example.org"\n')
     path = newsletter.issue("2025-07-15-clean/index.md", front=CLEAN_FRONT, body=CLEAN_BODY)
     Image.new("RGB", (800, 400), "navy").save(path.parent / "crane.png")
     newsletter.issue("2025-07-01-other.md", front='title: Other\ndate: 2025-07-01\nsummary: "S."\n')
@@ -181,6 +182,7 @@ CASES: dict[str, Change] = {
     "SET003": template_without_unsubscribe,
     "SET004": settings("", top=True),  # news.example.org, as every test site
     "SET005": settings("", drop='service = "mailchimp"\n'),
+    "SET006": settings("", drop='mailto = "unsubscribe@news.example.org"\n'),
     "DATE001": edit("date: 2025-07-15", "date: 2999-07-15"),
     "DRAFT001": edit("title: Clean", "title: Clean\ndraft: true"),
 }

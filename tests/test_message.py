@@ -141,8 +141,13 @@ def test_eml_is_built_and_reads_back_with_two_parsers(newsletter: Newsletter, is
     assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
     assert text.get_content_charset() == html.get_content_charset() == "utf-8"
     assert "Hello readers, see the map [1]." in text.get_content()
+    # The page for the email service keeps its merge tag; a message publisher sends cannot
+    # have it filled in, so its unsubscribe link leads to the page of the issue instead.
     page = (newsletter.root / "site" / "first" / "email.html").read_text()
+    assert 'href="*|UNSUB|*"' in page and "*|UNSUB|*" not in data.decode("ascii", "replace")
+    page = page.replace('href="*|UNSUB|*"', 'href="https://news.example.org/first/"')
     assert html.get_content().replace("\r\n", "\n").rstrip("\n") == page.rstrip("\n")
+    assert "Unsubscribe: https://news.example.org/first/" in text.get_content()
     other = fast_mail_parser.parse_email(data)
     assert other.subject == "First issue"
     assert other.headers["Message-ID"] == [parsed["Message-ID"]]
@@ -159,6 +164,8 @@ def test_list_unsubscribe_headers(newsletter: Newsletter, issue: Path, authority
         "<mailto:leave@news.example.org?subject=unsubscribe>"
     )
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert 'href="https://news.example.org/unsubscribe"' in html and "*|UNSUB|*" not in html
 
 
 def test_without_an_unsubscribe_url_there_is_no_one_click_header(
@@ -252,6 +259,12 @@ def test_dry_run_prints_and_sends_nothing(
     assert result.exit_code == 0, result.output
     assert b"Subject: [TEST] First issue" in result.stdout_bytes
     assert inbox.messages == []
+    # The merge tag is the email service's: the test message links the one-click URL instead.
+    assert (
+        "note: the unsubscribe link is your email service's merge tag *|UNSUB|*, which only the "
+        "service fills in; in this message it leads to https://news.example.org/unsubscribe"
+    ) in result.output
+    assert b"*|UNSUB|*" not in result.stdout_bytes
 
 
 def failing(newsletter: Newsletter, *args: str) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import SAMPLE_SLUG, Newsletter
 from publisher.config import load_config
@@ -49,8 +53,49 @@ def test_images_as_alt_and_credit() -> None:
 
 def test_footnotes_are_collected() -> None:
     result = render_text(parse("Claim.[^x]\n\n[^x]: The note.\n").tokens, BASE)
-    assert result.body == "Claim.[^1]"
-    assert result.notes == [(1, "[^1] The note.")]
+    assert result.body == "Claim.[1]"
+    assert result.notes == [(1, "[1] The note.")]
+
+
+def test_links_are_numbered_after_the_footnotes() -> None:
+    body = "A [map](https://map.example/).[^a] More.[^b]\n\n[^a]: One.\n[^b]: Two [x](https://x.example/).\n"
+    result = render_text(parse(body).tokens, BASE)
+    assert result.body == "A map [3].[1] More.[2]"
+    assert result.notes == [(1, "[1] One."), (2, "[2] Two x [4].")]
+    assert result.links == ["https://map.example/", "https://x.example/"]
+
+
+#: Where an author puts a footnote reference: after a word, before or after punctuation, at the
+#: start of a paragraph, in emphasis, a list item, a heading, a quote or a table cell.
+PLACES = [
+    "season{ref}, which",
+    "season,{ref} which",
+    "season {ref} which",
+    "{ref} Seasonal words",
+    "*stressed{ref}* words",
+    "- a list item{ref}",
+    "## A heading{ref}",
+    "> quoted{ref} text",
+    "| a | b |\n|---|---|\n| cell{ref} | x |",
+    "(in brackets{ref})",
+    "a [link](https://l.example/){ref} here",
+]
+
+
+@given(st.lists(st.sampled_from(PLACES), min_size=1, max_size=6))
+@settings(max_examples=80, deadline=None)
+def test_footnote_markers_never_show_raw(places: list[str]) -> None:
+    paragraphs = [p.format(ref=f"[^n{k}]") for k, p in enumerate(places)]
+    notes = [f"[^n{k}]: Note {k} text." for k in range(len(places))]
+    result = render_text(parse("\n\n".join(paragraphs) + "\n\n" + "\n".join(notes)).tokens, BASE)
+    text = result.body + "\n" + "\n".join(n for _, n in result.notes)
+    assert "[^" not in text and "^]" not in text, text
+    for k in range(len(places)):
+        assert f"[{k + 1}]" in result.body, (k, result.body)
+    assert [n for _, n in result.notes] == [f"[{k + 1}] Note {k} text." for k in range(len(places))]
+    # Link references come after the notes' numbers: no number means two things.
+    for number in re.findall(r"\[(\d+)\]", result.body):
+        assert int(number) <= len(places) + len(result.links)
 
 
 def test_code_is_indented_and_not_wrapped() -> None:
