@@ -1,0 +1,190 @@
+"""What an email engineer checks: contrast in light and dark mode, sizes and touch targets,
+Outlook's tables and fallbacks, iOS meta tags, source lines, typography, and the email's size."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+
+from conftest import SAMPLE_SLUG, Newsletter
+from publisher.build import build
+from publisher.config import load_config
+from publisher.issue import load_issue
+from publisher.render import render_issue, render_one
+from publisher.theme import Theme
+
+#: WCAG 2 contrast of every visible text node against the background behind it, in the page.
+CONTRAST_JS = """
+() => {
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((c) => {
+    c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none' || +style.opacity === 0) continue;
+    if (el.closest('.preheader')) continue;
+    const [a, b] = [lum(rgb(style.color)), lum(background(el))].sort((x, y) => y - x);
+    found.push({text: node.textContent.trim().slice(0, 40), size: parseFloat(style.fontSize),
+                ratio: (a + 0.05) / (b + 0.05), tag: el.tagName, color: style.color});
+  }
+  return found;
+}
+"""
+
+
+@pytest.fixture
+def served_email(sample: Path, http_server: tuple[str, Path]) -> str:
+    """The bundled example, built with base_url on a local HTTP server: its email's URL."""
+    base_url, www = http_server
+    settings = sample / "newsletter.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(
+        re.sub(r'^base_url = ".*"$', f'base_url = "{base_url}"', text, flags=re.M)
+        # An author's own link and accent colours: dark mode must follow them, legibly.
+        + '\n[colors]\nlink = "#1a7f37"\naccent = "#cf222e"\n',
+        encoding="utf-8",
+    )
+    build(sample, out=www / "site")
+    return f"{base_url}site/{SAMPLE_SLUG}/email.html"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_text_is_legible_in_light_and_dark(
+    browser: Any, served_email: str, scheme: str
+) -> None:
+    page = browser.new_page(viewport={"width": 600, "height": 900}, color_scheme=scheme)
+    try:
+        page.goto(served_email)
+        nodes = page.evaluate(CONTRAST_JS)
+        assert len(nodes) > 50
+        low = [n for n in nodes if n["size"] < 18 and n["ratio"] < 4.5]
+        low += [n for n in nodes if n["size"] >= 18 and n["ratio"] < 3]
+        assert not low, low
+        if scheme == "dark":  # links follow the author's green, lightened; not a default blue
+            colours = page.evaluate(
+                "[...document.querySelectorAll('.masthead-line a:not(.masthead-name)')]"
+                ".map(a => getComputedStyle(a).color)"
+            )
+            assert colours and all(c.startswith("rgb(") for c in colours)
+            r, g, b = (int(v) for v in re.findall(r"\d+", colours[0])[:3])
+            assert g > r and g > b, colours
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_sizes_targets_and_the_masthead_in_chromium(browser: Any, served_email: str) -> None:
+    for scheme in ("light", "dark"):
+        page = browser.new_page(viewport={"width": 600, "height": 900}, color_scheme=scheme)
+        try:
+            page.goto(served_email)
+            footer = page.evaluate(
+                "[...document.querySelectorAll('.footer p')].map(p => "
+                "parseFloat(getComputedStyle(p).fontSize))"
+            )
+            assert footer and min(footer) >= 14
+            links = page.evaluate(
+                "[...document.querySelectorAll('.footer a')].map(a => "
+                "[a.textContent, a.getBoundingClientRect().height, a.getBoundingClientRect().width])"
+            )
+            assert links and all(h >= 24 and w >= 24 for _, h, w in links), links
+            credit = page.evaluate(
+                "parseFloat(getComputedStyle(document.querySelector('.credit')).fontSize)"
+            )
+            assert credit >= 12
+            margin = page.evaluate(
+                "getComputedStyle(document.querySelector('.masthead-line')).marginBottom"
+            )
+            assert margin == "0px"
+            name, title = page.evaluate(
+                "[getComputedStyle(document.querySelector('.masthead-name')).color,"
+                " getComputedStyle(document.querySelector('h1')).color]"
+            )
+            assert name == title, (scheme, name, title)  # the text colour, never a link's
+        finally:
+            page.close()
+
+
+def test_outlook_and_ios_get_what_they_need(sample: Path) -> None:
+    html = render_one(sample, SAMPLE_SLUG).html
+    head = html.split("</head>")[0]
+    assert '<meta name="x-apple-disable-message-reformatting">' in head
+    assert 'name="format-detection" content="telephone=no, date=no, address=no' in head
+    mso = re.search(r"<!--\[if mso\]><style>(.*?)</style><!\[endif\]-->", head)
+    assert mso and "mso-line-height-rule: exactly" in mso.group(1)
+    assert "Georgia" in mso.group(1) and "Arial" in mso.group(1)  # not -apple-system
+    preheader = lxml.html.document_fromstring(html).xpath("//div[@class='preheader']")[0]
+    assert "mso-hide:all" in preheader.get("style") and "display:none" in preheader.get("style")
+    # Every Outlook-only table of a divider is as wide as the column it sits in.
+    widths = re.findall(r'<!--\[if mso \| IE\]><table[^>]*width="(\d+)px"[^>]*border-top', html)
+    assert widths and set(widths) == {"552"}
+    assert len(html.encode()) < 40 * 1024
+
+
+def render_body(newsletter: Newsletter, body: str, **front: str) -> Any:
+    path = newsletter.issue(body=body, **front)
+    config = load_config(newsletter.root)
+    return render_issue(load_issue(path, config), config, Theme(newsletter.root))
+
+
+SOURCES = """\
+The pump's new role matters.
+
+(Source: BBC News)
+
+Source: [Reuters](https://example.org/r)
+
+Sources: the ministry; our reporting.
+
+A paragraph with its source on the next line.
+Photo: A. Writer
+"""
+
+
+def test_source_lines_are_set_apart_everywhere(newsletter: Newsletter) -> None:
+    rendered = render_body(newsletter, SOURCES)
+    email = lxml.html.document_fromstring(rendered.html)
+    sources = [p.text_content() for p in email.xpath("//p[contains(@class, 'source')]")]
+    assert sources == [
+        "(Source: BBC News)",
+        "Source: Reuters",
+        "Sources: the ministry; our reporting.",
+        "Photo: A. Writer",
+    ]
+    assert all("font-size: 14px" in p.get("style") for p in email.xpath("//p[@class='source']"))
+    article = lxml.html.fragment_fromstring(rendered.article_html, create_parent="div")
+    assert [p.text_content() for p in article.xpath("//p[@class='source']/small")] == sources
+    assert "next line.\n\nPhoto: A. Writer" in rendered.text
+
+
+def test_titles_summaries_and_captions_get_the_bodys_typography(newsletter: Newsletter) -> None:
+    rendered = render_body(
+        newsletter,
+        "![A pump](https://img.example/p.jpg \"The pump's job -- for now | Photo: O'Neil\")\n\nText.\n",
+        title="The \"pump's\" return",
+        summary="It's back -- and bigger...",
+        subtitle="What's next",
+    )
+    for output in (rendered.html, rendered.text, rendered.article_html):
+        assert "pump's" not in output and "pump&#x27;s" not in output, output
+    assert rendered.view.title == "The “pump’s” return"
+    assert rendered.view.preheader == "It’s back – and bigger…"
+    assert "The pump’s job – for now" in rendered.html and "O’Neil" in rendered.html
+    assert "What’s next" in rendered.text
