@@ -101,8 +101,8 @@ def test_sizes_targets_and_the_masthead_in_chromium(browser: Any, served_email: 
             )
             assert footer and min(footer) >= 14
             links = page.evaluate(
-                "[...document.querySelectorAll('.footer a')].map(a => "
-                "[a.textContent, a.getBoundingClientRect().height, a.getBoundingClientRect().width])"
+                "[...document.querySelectorAll('.footer a')].map(a => { const r = "
+                "a.getBoundingClientRect(); return [a.textContent, r.height, r.width]; })"
             )
             assert links and all(h >= 24 and w >= 24 for _, h, w in links), links
             credit = page.evaluate(
@@ -177,8 +177,9 @@ def test_source_lines_are_set_apart_everywhere(newsletter: Newsletter) -> None:
 def test_titles_summaries_and_captions_get_the_bodys_typography(newsletter: Newsletter) -> None:
     rendered = render_body(
         newsletter,
-        "![A pump](https://img.example/p.jpg \"The pump's job -- for now | Photo: O'Neil\")\n\nText.\n",
-        title="The \"pump's\" return",
+        "![A pump](https://img.example/p.jpg"
+        " \"The pump's job -- for now | Photo: O'Neil\")\n\nText.\n",
+        title='The "pump\'s" return',
         summary="It's back -- and bigger...",
         subtitle="What's next",
     )

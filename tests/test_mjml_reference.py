@@ -64,7 +64,9 @@ def outlook_tables(html: str) -> list[tuple[str, str | None, str | None]]:
         for tag, attrs in re.findall(r"<(table|td)\b([^>]*)>", block):
             width = re.search(r'\swidth="([^"]*)"', attrs)
             style = re.search(r'style="[^"]*?\bwidth:\s*([0-9.]+px)', attrs)
-            found.append((tag, width.group(1) if width else None, style.group(1) if style else None))
+            found.append(
+                (tag, width.group(1) if width else None, style.group(1) if style else None)
+            )
     return found
 
 
