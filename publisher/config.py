@@ -109,8 +109,11 @@ class Footer:
         metadata=_doc("Your postal address; bulk-mail rules in most countries require it."),
     )
     reason: str = field(
-        default="You are receiving this because you subscribed to {name}.",
-        metadata=_doc("Why the reader gets this email; {name} is the newsletter's name."),
+        default="",
+        metadata=_doc(
+            "Why the reader gets this email; {name} is the newsletter's name. Empty: the "
+            "theme's sentence in the issue's language."
+        ),
     )
 
 
@@ -131,7 +134,7 @@ class Subscribe:
     )
     email_field: str = field(default="email", metadata=_doc("Name of the form's email field."))
     text: str = field(
-        default="Get each new issue by email.", metadata=_doc("The line above the form.")
+        default="", metadata=_doc("The line above the form; empty: the theme's, in the language.")
     )
 
 
@@ -201,7 +204,20 @@ class Config:
         default="https://example.com/",
         metadata=_doc("Where site/ is published; every link in email and feeds starts here."),
     )
-    language: str = field(default="en", metadata=_doc("Language tag (BCP 47), e.g. en or pt-BR."))
+    language: str = field(
+        default="en",
+        metadata=_doc(
+            "Language tag (BCP 47), e.g. en, fr or pt-BR: the theme's words, dates, quotation "
+            "marks and writing direction; an issue's `language:` wins."
+        ),
+    )
+    date_format: str = field(
+        default="long",
+        metadata=_doc(
+            "Dates for people: short, medium, long or full (in the language's own style), or "
+            "a CLDR pattern such as d MMMM y."
+        ),
+    )
     timezone: str = field(
         default="UTC", metadata=_doc("Time zone for dates without one, e.g. Europe/Berlin.")
     )
@@ -226,6 +242,12 @@ class Config:
     social: dict[str, str] = field(
         default_factory=dict,
         metadata=_doc('Links shown in the footer, label = URL, e.g. Mastodon = "https://...".'),
+    )
+    strings: dict[str, str] = field(
+        default_factory=dict,
+        metadata=_doc(
+            "The theme's words, by key, in place of the catalogue's: unsubscribe = \"Leave\"."
+        ),
     )
     #: Where the settings came from (None: defaults, no file).
     path: Path | None = field(default=None, compare=False, metadata={"internal": True})
@@ -358,6 +380,32 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> Config:
                     problem(None, key, "must be a table", f"write it as a [{key}] section")
                     continue
                 values[key] = spec.type_class(**check_table(key, spec.type_class, value))
+                continue
+            if key == "strings":
+                if not isinstance(value, dict) or not all(
+                    isinstance(v, str) for v in value.values()
+                ):
+                    problem(
+                        None,
+                        key,
+                        'must be a table of key = "words"',
+                        'write [strings] then lines like unsubscribe = "Leave this list"',
+                    )
+                    continue
+                from publisher.strings import known_keys
+
+                keys = known_keys()
+                for name in value:
+                    if name not in keys:
+                        warn(
+                            Problem(
+                                f"unknown key `{name}` under [strings] is ignored",
+                                path,
+                                key_line(text, "strings", name),
+                                "known keys: " + ", ".join(keys),
+                            )
+                        )
+                values[key] = {k: v for k, v in value.items() if k in keys}
                 continue
             if key == "social":
                 if not isinstance(value, dict) or not all(
@@ -682,7 +730,7 @@ def settings_template(**values: str) -> str:
         "",
     ]
     for f in _fields(Config):
-        if f.type_class is not None or f.name == "social":
+        if f.type_class is not None or f.name in ("social", "strings"):
             continue
         lines.append(f"# {f.doc}")
         value = values.get(f.name, f.default)
@@ -702,6 +750,9 @@ def settings_template(**values: str) -> str:
         lines.append("")
     lines.append('[social]  # Links shown in the footer: label = "URL".')
     lines.append('# Mastodon = "https://mastodon.social/@you"')
+    lines.append("")
+    lines.append("[strings]  # The theme's words by key, in place of the language's catalogue.")
+    lines.append('# unsubscribe = "Leave this list"')
     return "\n".join(lines) + "\n"
 
 

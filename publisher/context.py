@@ -72,6 +72,8 @@ class IssueView:
     draft: bool = _doc("Whether the issue is a draft.")
     signoff_html: str = _doc("The sign-off as HTML (may be empty).")
     signoff_text: str = _doc("The sign-off as plain text (may be empty).")
+    language: str = _doc("Its language tag: front matter `language:`, else the newsletter's.")
+    direction: str = _doc("`ltr`, or `rtl` for a right-to-left language (Arabic, Hebrew...).")
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class PageContext:
     previous: IssueLink | None = _doc("The next older issue (issue page), or None.")
     next: IssueLink | None = _doc("The next newer issue (issue page), or None.")
     version: str = _doc("publisher's version.")
+    direction: str = _doc("`ltr`, or `rtl` for a page in a right-to-left language.", default="ltr")
 
     def as_dict(self) -> dict[str, Any]:
         """Return the fields as template variables."""

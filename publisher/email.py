@@ -118,7 +118,8 @@ def email_blocks(
         elif token.type == "paragraph_open" and (found := standalone_image(tokens[i + 1])):
             flush()
             image, href = found
-            blocks.append(_image_block(image, href, base_url, gallery, lead=not blocks))
+            tag = str(doc.env.get("language", "en"))
+            blocks.append(_image_block(image, href, base_url, gallery, not blocks, tag))
         elif token.type == "hr":
             flush()
             blocks.append(Block(kind="rule"))
@@ -136,10 +137,10 @@ def email_blocks(
 
 
 def _image_block(
-    image: Token, href: str | None, base_url: str, gallery: Gallery | None, lead: bool
+    image: Token, href: str | None, base_url: str, gallery: Gallery | None, lead: bool, tag: str
 ) -> Block:
     src, width, height = _email_image(image, BODY_WIDTH if lead else CONTENT_WIDTH, gallery)
-    caption, credit = caption_and_credit(str(image.attrGet("title") or ""))
+    caption, credit = caption_and_credit(str(image.attrGet("title") or ""), tag)
     return Block(
         kind="image",
         src=absolute_url(src, base_url),

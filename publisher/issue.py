@@ -39,6 +39,7 @@ class Issue:
         "tags": (list,),
         "image": (str,),
         "image_focus": (str, list),
+        "language": (str,),
         "draft": (bool,),
         "updated": (str, dt.date),
         "id": (str,),
@@ -62,6 +63,8 @@ class Issue:
     image: str = ""
     #: The point of the card image to keep in the social card's crop (fractions across, down).
     image_focus: tuple[float, float] = (0.5, 0.5)
+    #: Its language tag: front matter ``language:``, else the newsletter's.
+    language: str = "en"
     draft: bool = False
     updated: dt.datetime | None = None
     signoff: str | None = None
@@ -438,6 +441,7 @@ def _build(
                 f"`image` {image!r} is neither a web address nor a file",
                 "give an https:// address, or the path of an image file beside the issue",
             )
+    tag = str(meta.get("language") or "").strip() or config.language
     focus = _focus(meta.get("image_focus"))
     if focus is None:
         fail(
@@ -490,19 +494,20 @@ def _build(
     issue_id = meta.get("id") or derive_id(config, date, slug)
     return Issue(
         source=path,
-        title=typeset(meta["title"].strip()),
+        title=typeset(meta["title"].strip(), tag),
         date=date,
         slug=slug,
         id=issue_id,
         body=body,
         body_line=body_line,
-        subtitle=typeset(meta.get("subtitle") or ""),
-        subject=typeset(meta.get("subject") or ""),
-        summary=typeset(meta.get("summary") or ""),
+        subtitle=typeset(meta.get("subtitle") or "", tag),
+        subject=typeset(meta.get("subject") or "", tag),
+        summary=typeset(meta.get("summary") or "", tag),
         author=meta.get("author") or config.author.name,
         tags=tuple(t.strip() for t in tags),
         image=meta.get("image") or "",
         image_focus=focus or (0.5, 0.5),
+        language=tag,
         draft=bool(meta.get("draft", False)),
         updated=updated,
         signoff=meta.get("signoff"),
@@ -526,7 +531,7 @@ def _focus(value: object) -> tuple[float, float] | None:
     return (x, y) if 0 <= x <= 1 and 0 <= y <= 1 else None
 
 
-ONE_LINE = ("title", "subtitle", "subject", "summary", "author", "slug", "image", "id")
+ONE_LINE = ("title", "subtitle", "subject", "summary", "author", "slug", "image", "id", "language")
 
 
 DATE_HINT = "write the date as YYYY-MM-DD, e.g. `date: 2025-07-15`, or 2025-07-15T08:00:00+02:00"
@@ -596,6 +601,20 @@ def slugify(text: str) -> str:
     """Return a URL slug for any Unicode text: lower case, words joined by hyphens."""
     normal = unicodedata.normalize("NFKC", text).casefold()
     return re.sub(r"[\W_]+", "-", normal).strip("-")
+
+
+def title_slug(title: str) -> str:
+    """Return the slug of a new issue's title: Latin letters in ASCII (``Crème brûlée`` →
+    ``creme-brulee``, ``Straße`` → ``strasse``), other scripts as they are (``東京の朝`` →
+    ``東京の朝``, ``Москва`` → ``москва``)."""
+    from anyascii import anyascii
+
+    text = unicodedata.normalize("NFC", title)
+    latin = "".join(
+        anyascii(ch) if ord(ch) > 127 and unicodedata.name(ch, "").startswith("LATIN") else ch
+        for ch in text
+    )
+    return slugify(latin)
 
 
 def derive_id(config: Config, date: dt.datetime, slug: str) -> str:

@@ -32,13 +32,22 @@ class _SchemeLinkify(LinkifyIt):  # type: ignore[misc]
         return ("//" in text or "mailto:" in text) and bool(super().test(text))
 
 
-@lru_cache(maxsize=1)
-def parser() -> MarkdownIt:
-    """Return the shared parser: CommonMark, tables, strikethrough, footnotes, smart typography."""
-    md = MarkdownIt("commonmark", {"typographer": True, "linkify": True, "html": True})
+@lru_cache(maxsize=16)
+def parser(tag: str = "en") -> MarkdownIt:
+    """Return the shared parser: CommonMark, tables, strikethrough, footnotes, smart typography
+    (the quotation marks and, for French, the spacing of the language ``tag``)."""
+    from publisher.language import language
+    from publisher.typography import french_spacing
+
+    quotes = language(tag).quotes
+    md = MarkdownIt(
+        "commonmark", {"typographer": True, "linkify": True, "html": True, "quotes": list(quotes)}
+    )
     md.enable(["table", "strikethrough", "replacements", "smartquotes", "linkify"])
     md.linkify = _SchemeLinkify(options={"fuzzy_link": False, "fuzzy_email": False})
     md.use(footnote_plugin)
+    if language(tag).french:
+        md.core.ruler.push("french_spacing", french_spacing)
     return md
 
 
@@ -72,14 +81,14 @@ class Document:
         ]
 
 
-def parse(body: str) -> Document:
+def parse(body: str, tag: str = "en") -> Document:
     """Parse a Markdown body once; mark source lines so every renderer can style them.
 
     A source line at the end of a paragraph (after a line break) becomes a paragraph of its own.
     """
-    env: dict[str, Any] = {}
+    env: dict[str, Any] = {"language": tag}
     tokens: list[Token] = []
-    parsed = parser().parse(body, env)
+    parsed = parser(tag).parse(body, env)
     i = 0
     while i < len(parsed):
         token = parsed[i]
@@ -151,12 +160,13 @@ def standalone_image(inline: Token) -> tuple[Token, str | None] | None:
     return None
 
 
-def caption_and_credit(title: str) -> tuple[str, str]:
-    """Split an image title ``"Caption | Credit"`` into its caption and credit."""
+def caption_and_credit(title: str, tag: str = "en") -> tuple[str, str]:
+    """Split an image title ``"Caption | Credit"`` into its caption and credit, typeset in the
+    language ``tag``."""
     from publisher.typography import typeset
 
     caption, _, credit = title.partition(CREDIT_SEPARATOR)
-    return typeset(caption.strip()), typeset(credit.strip())
+    return typeset(caption.strip(), tag), typeset(credit.strip(), tag)
 
 
 def close_index(tokens: list[Token], start: int) -> int:

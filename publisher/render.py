@@ -42,6 +42,7 @@ from publisher.issue import (
     load_one,
     slug_from_path,
 )
+from publisher.language import format_date, language
 from publisher.markdown import Document, parse
 from publisher.refs import (
     CARD,
@@ -54,6 +55,7 @@ from publisher.refs import (
     resolve_card,
 )
 from publisher.sanitize import absolute_url
+from publisher.strings import Strings
 from publisher.text import render_text
 from publisher.theme import Theme
 from publisher.web import article_html, social_image
@@ -61,20 +63,6 @@ from publisher.web import article_html, social_image
 EMAIL_TEMPLATE = "email.mjml.j2"
 EMAIL_CSS = "email.css.j2"
 TEXT_TEMPLATE = "email.txt.j2"
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 #: Zero-width and non-breaking characters after the preheader keep body text out of the preview.
 PREHEADER_PADDING = "\u034f\u200c\u00a0" * 90
 PREHEADER_MAX = 180
@@ -131,7 +119,7 @@ def render_issue(
     doc = doc or read_body(issue, theme.root, index or lazy_index(theme.root, config))
     gallery = Gallery(shelf or shelf_of(theme.root), source_dir(issue))
     context = build_context(issue, doc, config, gallery)
-    variables = context.as_dict()
+    variables = context.as_dict() | strings_of(issue, config).template_functions()
     mjml = theme.render(EMAIL_TEMPLATE, variables)
     css = theme.render(EMAIL_CSS, variables)
     heights = {b.src: b.height for b in context.blocks if b.kind == "image" and b.height}
@@ -178,7 +166,7 @@ def render_issue(
 def read_body(issue: Issue, root: Path, index: IssueAt) -> Document:
     """Parse an issue's body once and resolve its links and images (``refs.resolve``), and the
     front matter's ``image`` when it names a file."""
-    doc = parse(issue.body)
+    doc = parse(issue.body, issue.language)
     root = root.resolve()
     card = resolve_card(issue, root)
     doc.refs = resolve(doc.tokens, issue, root, index) + ((card,) if card else ())
@@ -217,7 +205,8 @@ def build_context(
     """Assemble the documented template context for one issue."""
     url = issue.url(config)
     blocks, notes = email_blocks(doc, url, gallery)
-    plain = render_text(doc.tokens, url)
+    words = strings_of(issue, config)
+    plain = render_text(doc.tokens, url, strings=words)
     notes_text = dict(plain.notes)
     endnotes = [Endnote(n.number, n.html, notes_text.get(n.number, "")) for n in notes]
     view = issue_view(issue, doc, config)
@@ -231,7 +220,11 @@ def build_context(
         unsubscribe_url=config.unsubscribe.link,
         logo_url=_logo_url(config),
         logo_height=_logo_height(config),
-        footer_reason=config.footer.reason.replace("{name}", config.name),
+        footer_reason=(
+            config.footer.reason.replace("{name}", config.name)
+            if config.footer.reason
+            else words.gettext("footer_reason", name=config.name)
+        ),
         social=[(label, link) for label, link in config.social.items()],
         preheader_padding=PREHEADER_PADDING,
         version=__version__,
@@ -261,7 +254,7 @@ def issue_view(issue: Issue, doc: Document, config: Config) -> IssueView:
     """Return what templates know of an issue (no email rendering needed)."""
     url = issue.url(config)
     signoff = issue.signoff if issue.signoff is not None else config.signoff
-    signoff_doc = parse(signoff) if signoff else None
+    signoff_doc = parse(signoff, issue.language) if signoff else None
     return IssueView(
         title=issue.title,
         subtitle=issue.subtitle,
@@ -277,15 +270,19 @@ def issue_view(issue: Issue, doc: Document, config: Config) -> IssueView:
             fragment_renderer(signoff_doc, url, None)(signoff_doc.tokens) if signoff_doc else ""
         ),
         signoff_text=render_text(signoff_doc.tokens, url).body if signoff_doc else "",
+        language=issue.language,
+        direction=language(issue.language).direction,
     )
 
 
 def display_date(issue: Issue, config: Config) -> str:
-    """Return the issue's date for people (English month names; ISO dates otherwise)."""
-    d = issue.date
-    if config.language.split("-")[0].lower() == "en":
-        return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
-    return d.date().isoformat()
+    """Return the issue's date for people, in its language (Babel; ``date_format``)."""
+    return format_date(issue.date.date(), issue.language, config.date_format)
+
+
+def strings_of(issue: Issue, config: Config) -> Strings:
+    """Return the theme's words in the issue's language, with the settings' ``[strings]``."""
+    return Strings(issue.language, config.strings)
 
 
 def _normalise_text(text: str) -> str:

@@ -16,7 +16,7 @@ from publisher.issue import (
     MAX_SLUG,
     is_valid_slug,
     slug_problem,
-    slugify,
+    title_slug,
 )
 from publisher.theme import TEMPLATES_DIR, default_theme_dir
 
@@ -125,7 +125,7 @@ def new_issue(
                 f"the slug {slug!r} cannot be a web address: it {why}",
                 hint='use letters, digits and hyphens, e.g. --slug "grain-corridor"',
             )
-    slug = slug or short_slug(slugify(title))
+    slug = slug or short_slug(title_slug(title))
     if not slug or not is_valid_slug(slug):
         raise PublisherError.at(
             f"cannot make a URL slug from {title!r}",

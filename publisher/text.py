@@ -11,6 +11,7 @@ from markdown_it.token import Token
 
 from publisher.markdown import caption_and_credit, close_index, standalone_image
 from publisher.sanitize import absolute_url
+from publisher.strings import Strings
 
 #: Lines are wrapped at this width (mail clients show about 78 columns).
 WIDTH = 72
@@ -25,11 +26,13 @@ class PlainText:
     notes: list[tuple[int, str]] = field(default_factory=list)
 
 
-def render_text(tokens: list[Token], base_url: str, width: int = WIDTH) -> PlainText:
+def render_text(
+    tokens: list[Token], base_url: str, width: int = WIDTH, strings: Strings | None = None
+) -> PlainText:
     """Render a body's tokens as plain text: footnotes are [1], [2]... as the HTML numbers
     them, and links are [n] references numbered after the footnotes, so no two share a number."""
     notes = sum(1 for t in tokens if t.type == "footnote_open")
-    renderer = _TextRenderer(base_url, notes)
+    renderer = _TextRenderer(base_url, notes, strings or Strings("en"))
     blocks = renderer.blocks(tokens, 0, len(tokens), width)
     return PlainText("\n\n".join(blocks), renderer.links, renderer.notes)
 
@@ -55,8 +58,9 @@ def strip_tags(html: str) -> str:
 
 
 class _TextRenderer:
-    def __init__(self, base_url: str, first_link: int = 0) -> None:
+    def __init__(self, base_url: str, first_link: int, strings: Strings) -> None:
         self.base_url = base_url
+        self.strings = strings
         #: Link references start after this number (the footnotes take the first ones).
         self.first_link = first_link
         self.links: list[str] = []
@@ -142,8 +146,8 @@ class _TextRenderer:
         return "\n".join(" | ".join(row) for row in rows)
 
     def image(self, image: Token, href: str | None, width: int) -> str:
-        caption, credit = caption_and_credit(str(image.attrGet("title") or ""))
-        label = f"[Image: {image.content}]" if image.content else "[Image]"
+        caption, credit = caption_and_credit(str(image.attrGet("title") or ""), self.strings.tag)
+        label = self._image_label(image.content)
         if credit:
             label += f" ({credit})"
         lines = [wrap(label, width)]
@@ -193,12 +197,16 @@ class _TextRenderer:
                 label = "".join(parts[link_start.pop() :])
                 parts.append(self.reference(href, label))
             elif kind == "image":
-                parts.append(f"[Image: {child.content}]" if child.content else "[Image]")
+                parts.append(self._image_label(child.content))
             elif kind == "footnote_ref":
                 parts.append(f"[{int(child.meta['id']) + 1}]")
             elif kind == "html_inline":
                 parts.append(strip_tags(child.content))
         return "".join(parts)
+
+    def _image_label(self, alt: str) -> str:
+        word = self.strings.gettext("image")
+        return f"[{word}{self.strings.colon} {alt}]" if alt else f"[{word}]"
 
     def reference(self, href: str, label: str) -> str:
         """Return what follows a link's text: its URL inline when the text is the URL, else [n]."""

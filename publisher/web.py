@@ -24,9 +24,11 @@ from publisher.images import (
     webp_twin,
 )
 from publisher.issue import Issue, slugify
+from publisher.language import language
 from publisher.markdown import Document, caption_and_credit, close_index, parser, standalone_image
 from publisher.sanitize import absolute_url, clean, relative_links
 from publisher.site import tag_links
+from publisher.strings import Strings
 from publisher.theme import Theme
 
 if TYPE_CHECKING:
@@ -91,7 +93,8 @@ def article_html(doc: Document, base_url: str, gallery: Gallery | None) -> str:
         group = tokens[i : end + 1]
         found = standalone_image(tokens[i + 1]) if tokens[i].type == "paragraph_open" else None
         if found:
-            parts.append(_figure(found[0], found[1], gallery, lead=first_figure))
+            tag = str(doc.env.get("language", "en"))
+            parts.append(_figure(found[0], found[1], gallery, first_figure, tag))
             first_figure = False
         elif tokens[i].type == "table_open":
             table = renderer.render(group, md.options, env)
@@ -102,7 +105,9 @@ def article_html(doc: Document, base_url: str, gallery: Gallery | None) -> str:
     return clean("".join(parts), base_url)
 
 
-def _figure(image: Token, href: str | None, gallery: Gallery | None, lead: bool) -> str:
+def _figure(
+    image: Token, href: str | None, gallery: Gallery | None, lead: bool, tag: str = "en"
+) -> str:
     picture = picture_of(image)
     alt = html_lib.escape(image.content)
     # The lead photo is the page's largest paint: fetch it first, never lazily.
@@ -114,7 +119,7 @@ def _figure(image: Token, href: str | None, gallery: Gallery | None, lead: bool)
         img = _picture(picture, alt, gallery, int(image.meta.get("line", 0)), loading)
     if href:
         img = f'<a href="{html_lib.escape(href)}">{img}</a>'
-    caption, credit = caption_and_credit(str(image.attrGet("title") or ""))
+    caption, credit = caption_and_credit(str(image.attrGet("title") or ""), tag)
     figcaption = ""
     if caption or credit:
         credit_html = f' <small class="credit">{html_lib.escape(credit)}</small>' if credit else ""
@@ -209,6 +214,7 @@ class Pages:
             "next": None,
             "image_url": "",
             "image": None,
+            "direction": language(config.language).direction,
         }
 
     def _link(self, issue: Issue, view: IssueView) -> IssueLink:
@@ -225,7 +231,13 @@ class Pages:
 
     def _page(self, template: str, **values: Any) -> str:
         context = PageContext(**{**self.common, **values})
-        return self.theme.render(template, context.as_dict())
+        tag = context.issue.language if context.issue else self.config.language
+        words = self.strings(tag)
+        return self.theme.render(template, context.as_dict() | words.template_functions())
+
+    def strings(self, tag: str) -> Strings:
+        """Return the theme's words in the language ``tag``, with the settings' overrides."""
+        return Strings(tag, self.config.strings)
 
     def index(self) -> str:
         """Render the archive page."""
@@ -254,6 +266,7 @@ class Pages:
             root="../",
             image_url=item.image.url if item.image else "",
             image=item.image,
+            direction=view.direction,
             issue=view,
             issue_tags=list(link.tags),
             article_html=relative_links(item.article_html, view.url, config.base_url, "../"),
@@ -268,7 +281,9 @@ class Pages:
             TAG_TEMPLATE,
             kind="tag",
             title=f"{tag.name} · {name}",
-            description=f"Issues of {name} about {tag.name}.",
+            description=self.strings(self.config.language).gettext(
+                "tag_description", name=name, tag=tag.name
+            ),
             canonical_url=self.config.base_url + tag.path,
             root="../../",
             issues=[link for link in self.links if tag in link.tags],

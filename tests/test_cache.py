@@ -85,7 +85,7 @@ def test_cache_follows_a_template_change(archive: Newsletter, tmp_path: Path) ->
     templates = archive.root / "templates"
     templates.mkdir()
     text = (default_theme_dir() / "email.txt.j2").read_text(encoding="utf-8")
-    (templates / "email.txt.j2").write_text(text.replace("View online:", "On the web:"))
+    (templates / "email.txt.j2").write_text(text.replace('_("view_online")', '"On the web"'))
     rebuild_matches_fresh(archive, tmp_path)
     assert "On the web:" in (archive.root / "site" / "issue-0" / "email.txt").read_text()
 

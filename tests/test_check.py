@@ -125,7 +125,8 @@ def template_without_unsubscribe(newsletter: Newsletter, path: Path) -> None:
     (newsletter.root / "templates").mkdir()
     source = (default_theme_dir() / "email.mjml.j2").read_text(encoding="utf-8")
     (newsletter.root / "templates" / "email.mjml.j2").write_text(
-        source.replace('<a href="{{ unsubscribe_url }}">Unsubscribe</a>', ""), encoding="utf-8"
+        source.replace('<a href="{{ unsubscribe_url }}">{{ _("unsubscribe") }}</a>', ""),
+        encoding="utf-8",
     )
 
 

@@ -299,7 +299,7 @@ def test_template_change_reloads_every_page(
         templates = newsletter.root / "templates"
         templates.mkdir()
         shutil.copy(default_theme_dir() / "email.txt.j2", templates / "email.txt.j2")
-        edit(templates / "email.txt.j2", "View online:", "Read it on the web:")
+        edit(templates / "email.txt.j2", '{{ _("view_online") }}{{ colon }}', "Read it on the web:")
         page.get_by_text("Read it on the web:").wait_for(timeout=2000)
     finally:
         page.close()
