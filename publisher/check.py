@@ -33,6 +33,7 @@ from publisher.markdown import Document
 from publisher.refs import Ref, SiteIndex
 from publisher.render import Rendered, closest, read_body, render_issue, shelf_of
 from publisher.sanitize import absolute_url
+from publisher.strings import has_catalogue, known_keys, languages
 from publisher.theme import Theme
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -80,6 +81,7 @@ RULES: dict[str, tuple[str, str]] = {
     "SET004": (WARNING, "base_url is a placeholder domain (example.com, .test, localhost...)"),
     "SET005": (WARNING, "no email service chosen: the unsubscribe link is a placeholder"),
     "SET006": (WARNING, "ready-to-send messages without a List-Unsubscribe header"),
+    "SET007": (WARNING, "a language the theme has no words for: they stay in English"),
     "DATE001": (INFO, "dated in the future: scheduled"),
     "DRAFT001": (INFO, "draft: not published"),
     "SITE001": (
@@ -221,6 +223,8 @@ def issue_findings(
             (issue.lines.get("date", 1), 1),
             f"scheduled for {issue.date.date().isoformat()}: built once that day has come",
         )
+    if issue.language != config.language and not has_catalogue(issue.language):
+        add("SET007", (issue.lines.get("language", 1), 1), _no_catalogue(issue.language))
     if not issue.summary:
         add(
             "SUM001",
@@ -556,6 +560,17 @@ def email_findings(issue: Issue, rendered: Rendered, config: Config, root: Path)
 # --- settings ----------------------------------------------------------------------------------
 
 
+def _no_catalogue(tag: str) -> str:
+    from publisher.language import is_known
+
+    dates = "its dates are localised, but " if is_known(tag) else "its dates and "
+    return (
+        f"language {tag!r}: {dates}the theme's words (View online, Unsubscribe...) stay in "
+        f"English; fix: set them under [strings] (keys: {', '.join(known_keys())}), or use one "
+        f"of {', '.join(languages())}"
+    )
+
+
 def settings_findings(config: Config, root: Path) -> list[Finding]:
     """Run the rules on the settings."""
     file = SETTINGS_FILE
@@ -589,6 +604,9 @@ def settings_findings(config: Config, root: Path) -> list[Finding]:
     unchosen = unchosen_service_problem(config)
     if unchosen is not None:
         found.append(from_problem("SET005", unchosen, root))
+    if not has_catalogue(config.language):
+        line = key_line(text, None, "language") or 1 if text else 1
+        found.append(Finding(file, line, 1, "SET007", _no_catalogue(config.language)))
     no_header = no_header_problem(config)
     if no_header is not None:
         found.append(from_problem("SET006", no_header, root))

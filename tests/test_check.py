@@ -184,6 +184,7 @@ CASES: dict[str, Change] = {
     "SET004": settings("", top=True),  # news.example.org, as every test site
     "SET005": settings("", drop='service = "mailchimp"\n'),
     "SET006": settings("", drop='mailto = "unsubscribe@news.example.org"\n'),
+    "SET007": settings('language = "tlh"\n', drop='language = "en"\n', top=True),
     "DATE001": edit("date: 2025-07-15", "date: 2999-07-15"),
     "DRAFT001": edit("title: Clean", "title: Clean\ndraft: true"),
 }
