@@ -548,7 +548,7 @@ def write_site(
         elif kind == site.INDEX_PAGE:
             writer.put(path, output_key(everywhere, link_keys), pages.index)
         elif kind == site.STYLE:
-            writer.put(path, everywhere, pages.style)
+            writer.put(path, output_key(everywhere, pages.rtl), pages.style)
         elif kind == site.TAG_PAGE:
             tag = pages.tags[planned.name]
             listed = [k for k, link in zip(link_keys, pages.links, strict=True) if tag in link.tags]

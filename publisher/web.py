@@ -197,6 +197,10 @@ class Pages:
 
         self.theme, self.config = theme, config
         self.tags = tag_links([issue for issue, _ in listed])
+        #: Whether any page is in a right-to-left language.
+        self.rtl = language(config.language).direction == "rtl" or any(
+            view.direction == "rtl" for _, view in listed
+        )
         self.links = [self._link(issue, view) for issue, view in listed]
         self.position = {issue.slug: n for n, (issue, _) in enumerate(listed)}
         base = config.base_url
@@ -291,5 +295,5 @@ class Pages:
         )
 
     def style(self) -> str:
-        """Render the stylesheet."""
-        return self.theme.render(STYLE_TEMPLATE, {"newsletter": self.config})
+        """Render the stylesheet (with the right-to-left rules when a page needs them)."""
+        return self.theme.render(STYLE_TEMPLATE, {"newsletter": self.config, "rtl": self.rtl})

@@ -31,3 +31,17 @@ def test_sample_issue_matches_golden(sample: Path, name: str, attr: str) -> None
     assert golden.read_text(encoding="utf-8") == actual, (
         f"{name} changed; if intended: PUBLISHER_UPDATE_GOLDEN=1 pytest tests/test_golden.py"
     )
+
+
+@pytest.mark.parametrize("page", ["index.html", f"{SAMPLE_SLUG}/index.html", "assets/style.css"])
+def test_sample_site_pages_match_golden(sample: Path, page: str) -> None:
+    from publisher.build import build
+
+    build(sample)
+    actual = (sample / "site" / page).read_text(encoding="utf-8")
+    golden = GOLDEN / ("site-" + page.replace("/", "-"))
+    if os.environ.get("PUBLISHER_UPDATE_GOLDEN"):
+        golden.write_text(actual, encoding="utf-8")
+    assert golden.read_text(encoding="utf-8") == actual, (
+        f"{page} changed; if intended: PUBLISHER_UPDATE_GOLDEN=1 pytest tests/test_golden.py"
+    )
