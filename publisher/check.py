@@ -16,9 +16,10 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from publisher import refs
-from publisher.colours import contrast
+from publisher.colours import CALLOUT_COLOURS, TINT, contrast, mix
 from publisher.config import (
     SETTINGS_FILE,
+    Colors,
     Config,
     key_line,
     load_config,
@@ -571,31 +572,47 @@ def _no_catalogue(tag: str) -> str:
     )
 
 
+def colour_pairs(c: Colors) -> list[tuple[str, str, str, str]]:
+    """Return every text colour the theme sets on a background: (setting, text, background,
+    what), the tints of the components included."""
+    pairs = [
+        ("text", c.text, c.background, "text"),
+        ("link", c.link, c.background, "links"),
+        ("muted", c.muted, c.background, "captions and footer"),
+        ("dark_text", c.dark_text, c.dark_background, "dark-mode text"),
+        ("dark_link", c.dark_link, c.dark_background, "dark-mode links"),
+        ("accent", c.background, c.accent, "a button's words"),
+        ("dark_accent", c.dark_background, c.dark_accent, "a dark-mode button's words"),
+    ]
+    for variant, key in CALLOUT_COLOURS.items():
+        tint = mix(getattr(c, key), c.background, 1 - TINT)
+        dark = mix(getattr(c, f"dark_{key}"), c.dark_background, 0.85)
+        pairs += [
+            (key, c.text, tint, f"text in a {variant} box"),
+            (key, c.muted, tint, f"the label of a {variant} box"),
+            (f"dark_{key}", c.dark_text, dark, f"dark-mode text in a {variant} box"),
+            (f"dark_{key}", c.dark_muted, dark, f"the dark-mode label of a {variant} box"),
+        ]
+    return pairs
+
+
 def settings_findings(config: Config, root: Path) -> list[Finding]:
     """Run the rules on the settings."""
     file = SETTINGS_FILE
     text = config.path.read_text(encoding="utf-8-sig") if config.path else ""
     found = []
-    c = config.colors
-    for fg, bg, what in (
-        ("text", "background", "text"),
-        ("link", "background", "links"),
-        ("muted", "background", "captions and footer"),
-        ("dark_text", "dark_background", "dark-mode text"),
-        ("dark_link", "dark_background", "dark-mode links"),
-    ):
-        ratio = contrast(getattr(c, fg), getattr(c, bg))
+    for key, foreground, background, what in colour_pairs(config.colors):
+        ratio = contrast(foreground, background)
         if ratio < 4.5:
-            line = key_line(text, "colors", fg) or 1 if text else 1
+            line = key_line(text, "colors", key) or 1 if text else 1
             found.append(
                 Finding(
                     file,
                     line,
                     1,
                     "SET001",
-                    f"{what} ({getattr(c, fg)} on "
-                    f"{getattr(c, bg)}) have contrast {ratio:.1f}:1, under WCAG AA's "
-                    "4.5:1; fix: darken or lighten the colour",
+                    f"{what} ({foreground} on {background}) have contrast {ratio:.1f}:1, under "
+                    "WCAG AA's 4.5:1; fix: darken or lighten the colour",
                 )
             )
     placeholder = placeholder_problem(config)

@@ -41,3 +41,15 @@ def readable(colour: str, background: str, ratio: float = 4.5) -> str:
 
 def _hex(channels: list[int]) -> str:
     return "#" + "".join(f"{c:02x}" for c in channels)
+
+
+def mix(colour: str, other: str, amount: float) -> str:
+    """Return ``colour`` mixed with ``amount`` (0 to 1) of ``other``: a tint on a background."""
+    a, b = _channels(colour), _channels(other)
+    return _hex([round(x + (y - x) * amount) for x, y in zip(a, b, strict=True)])
+
+
+#: How much of a callout's colour tints its box (the rest is the background).
+TINT = 0.08
+#: Each callout's colour, by the setting it takes it from.
+CALLOUT_COLOURS = {"note": "muted", "correction": "accent", "sponsor": "link"}

@@ -22,7 +22,7 @@ def _doc(text: str, **kwargs: Any) -> Any:
 class Block:
     """One block of the email body, rendered as one MJML component."""
 
-    kind: str = _doc("`text`, `heading`, `image`, `quote` or `rule`.")
+    kind: str = _doc("`text`, `heading`, `image`, `quote`, `rule`, `button` or `callout`.")
     html: str = _doc(
         "Sanitized HTML of a text, heading or quote block (absolute URLs).", default=""
     )
@@ -31,10 +31,12 @@ class Block:
     alt: str = _doc("The image's alt text.", default="")
     width: int = _doc("Display width in pixels of an image block.", default=0)
     height: int = _doc("Display height in pixels, 0 when unknown.", default=0)
-    href: str = _doc("Link around the image, if any.", default="")
+    href: str = _doc("Link around the image, if any; a button's link.", default="")
     caption: str = _doc("Caption: the image title before its vertical bar.", default="")
     credit: str = _doc("Credit: the image title after its vertical bar.", default="")
     lead: bool = _doc("True for an image that opens the issue: shown full width.", default=False)
+    label: str = _doc("A button's words.", default="")
+    variant: str = _doc("A callout's kind: `note`, `correction` or `sponsor`.", default="")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from publisher.errors import PublisherError
 from publisher.images import Gallery, Picture, display_size, email_variant
 from publisher.markdown import (
     Document,
+    button_of,
+    callout_of,
     caption_and_credit,
     close_index,
     parser,
@@ -120,6 +122,14 @@ def email_blocks(
             image, href = found
             tag = str(doc.env.get("language", "en"))
             blocks.append(_image_block(image, href, base_url, gallery, not blocks, tag))
+        elif token.type == "paragraph_open" and (button := button_of(tokens[i + 1])):
+            flush()
+            blocks.append(
+                Block(kind="button", href=absolute_url(button[0], base_url), label=button[1])
+            )
+        elif (variant := callout_of(token)) is not None:
+            flush()
+            blocks.append(Block(kind="callout", variant=variant, html=render(group[1:-1])))
         elif token.type == "hr":
             flush()
             blocks.append(Block(kind="rule"))

@@ -11,11 +11,22 @@ from typing import Any
 from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 #: A line that cites: ``Source: BBC News``, ``(Source: BBC News)``, ``Sources:``, ``Photo:``...
 SOURCE_LINE = re.compile(r"^\(?\s*(sources?|via|data|photos?|credits?)\s*:", re.IGNORECASE)
 CREDIT_SEPARATOR = " | "
+def N_(key: str) -> str:
+    """Mark a key of the theme's words for Babel's extraction (it is looked up later)."""
+    return key
+
+
+#: The boxed asides an author writes as ``::: note`` ... ``:::`` (their labels are words keys).
+CALLOUTS = (N_("note"), N_("correction"), N_("sponsor"))
+#: The class that makes a link alone in its paragraph a button: ``[Register](https://...){.button}``.
+BUTTON = "button"
 
 
 class _SchemeLinkify(LinkifyIt):  # type: ignore[misc]
@@ -46,6 +57,9 @@ def parser(tag: str = "en") -> MarkdownIt:
     md.enable(["table", "strikethrough", "replacements", "smartquotes", "linkify"])
     md.linkify = _SchemeLinkify(options={"fuzzy_link": False, "fuzzy_email": False})
     md.use(footnote_plugin)
+    md.use(attrs_plugin)
+    for name in CALLOUTS:
+        md.use(container_plugin, name=name)
     if language(tag).french:
         md.core.ruler.push("french_spacing", french_spacing)
     return md
@@ -158,6 +172,28 @@ def standalone_image(inline: Token) -> tuple[Token, str | None] | None:
     ):
         return children[1], str(children[0].attrGet("href") or "")
     return None
+
+
+def callout_of(token: Token) -> str | None:
+    """Return the kind of callout (``note``...) a token opens, or None."""
+    if token.type.startswith("container_") and token.type.endswith("_open"):
+        return token.type[len("container_") : -len("_open")]
+    return None
+
+
+def button_of(inline: Token) -> tuple[str, str] | None:
+    """Return (href, words) when a paragraph holds only a link marked ``{.button}``."""
+    children = [
+        c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())
+    ]
+    if len(children) < 3 or children[0].type != "link_open" or children[-1].type != "link_close":
+        return None
+    if BUTTON not in str(children[0].attrGet("class") or "").split():
+        return None
+    if any(c.type in ("link_open", "link_close", "image") for c in children[1:-1]):
+        return None
+    words = "".join(c.content for c in children[1:-1] if c.type in ("text", "code_inline"))
+    return str(children[0].attrGet("href") or ""), words.strip()
 
 
 def caption_and_credit(title: str, tag: str = "en") -> tuple[str, str]:

@@ -129,7 +129,7 @@ def render_issue(
     html = image_heights(html, heights)
     text = _normalise_text(theme.render(TEXT_TEMPLATE, variables))
     url = issue.url(config)
-    article = article_html(doc, url, gallery)
+    article = article_html(doc, url, gallery, strings_of(issue, config))
     card = next((r for r in doc.refs if r.role == CARD), None)
     image, feed_image = social_image(
         doc,

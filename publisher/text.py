@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 import nh3
 from markdown_it.token import Token
 
-from publisher.markdown import caption_and_credit, close_index, standalone_image
+from publisher.markdown import (
+    button_of,
+    callout_of,
+    caption_and_credit,
+    close_index,
+    standalone_image,
+)
 from publisher.sanitize import absolute_url
 from publisher.strings import Strings
 
@@ -94,7 +100,14 @@ class _TextRenderer:
             found = standalone_image(inline)
             if found:
                 return self.image(found[0], found[1], width)
+            button = button_of(inline)
+            if button:
+                url = absolute_url(button[0], self.base_url)
+                return wrap(f"{button[1]}{self.strings.colon} {url}", width)
             return wrap(self.inline(inline), width)
+        if (variant := callout_of(token)) is not None:
+            label = f"[{self.strings.gettext(variant)}]"
+            return "\n\n".join([label, *self.blocks(tokens, i + 1, close, width)])
         if kind in ("bullet_list_open", "ordered_list_open"):
             return self.list_block(tokens, i, close, width)
         if kind == "blockquote_open":

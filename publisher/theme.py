@@ -31,6 +31,12 @@ def _wrap_text(text: str) -> str:
     return wrap(text)
 
 
+def _mix(colour: str, other: str, amount: float) -> str:
+    from publisher.colours import mix
+
+    return mix(colour, other, amount)
+
+
 def _autoescape(name: str | None) -> bool:
     return bool(name) and not str(name).endswith((".txt.j2", ".css.j2"))
 
@@ -71,6 +77,7 @@ class Theme:
             lstrip_blocks=True,
         )
         env.filters["wrap_text"] = _wrap_text
+        env.filters["mix"] = _mix
         return env
 
     def path_of(self, name: str) -> Path:

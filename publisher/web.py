@@ -25,7 +25,14 @@ from publisher.images import (
 )
 from publisher.issue import Issue, slugify
 from publisher.language import language
-from publisher.markdown import Document, caption_and_credit, close_index, parser, standalone_image
+from publisher.markdown import (
+    Document,
+    callout_of,
+    caption_and_credit,
+    close_index,
+    parser,
+    standalone_image,
+)
 from publisher.sanitize import absolute_url, clean, relative_links
 from publisher.site import tag_links
 from publisher.strings import Strings
@@ -42,6 +49,23 @@ SIZES = "(max-width: 42rem) calc(100vw - 2.5rem), 39.5rem"
 class WebRenderer(RendererHTML):
     """markdown-it's HTML renderer: a local image in a paragraph is shown by its variant, and a
     source line is small print (in feed readers too, which drop classes)."""
+
+    def _callout_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        variant = callout_of(tokens[idx]) or ""
+        words = env.get("strings")
+        label = html_lib.escape(words.gettext(variant) if words else variant.title())
+        return f'<aside class="callout callout-{variant}">\n<p class="callout-label">{label}</p>\n'
+
+    def _callout_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return "</aside>\n"
+
+    # The boxed asides (``markdown.CALLOUTS``): ::: note, ::: correction, ::: sponsor.
+    container_note_open = container_correction_open = container_sponsor_open = _callout_open
+    container_note_close = container_correction_close = container_sponsor_close = _callout_close
 
     def paragraph_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -79,11 +103,14 @@ def _opening(tokens: Sequence[Token], close: int) -> Token:
     return tokens[close]
 
 
-def article_html(doc: Document, base_url: str, gallery: Gallery | None) -> str:
-    """Render the body for web and feeds: figures, scrolling tables, footnotes, absolute URLs."""
+def article_html(
+    doc: Document, base_url: str, gallery: Gallery | None, words: Strings | None = None
+) -> str:
+    """Render the body for web and feeds: figures, scrolling tables, footnotes, callouts,
+    buttons, absolute URLs."""
     md = parser()
     renderer = WebRenderer(md)
-    env = {**doc.env, "gallery": gallery}
+    env = {**doc.env, "gallery": gallery, "strings": words}
     parts: list[str] = []
     tokens = doc.tokens
     first_figure = True
