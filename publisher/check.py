@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -75,7 +76,8 @@ RULES: dict[str, tuple[str, str]] = {
     "SIZE002": (ERROR, "email over 102 KB: Gmail clips it"),
     "SUM001": (INFO, "no summary: the first paragraph is the inbox preview"),
     "SUM002": (WARNING, "summary longer than an inbox shows"),
-    "TPL001": (ERROR, "the theme cannot render the issue"),
+    "TPL001": (ERROR, "the theme cannot render the issue, or makes MJML that MJML does not know"),
+    "TPL002": (WARNING, "a template's block that the template it extends does not have"),
     "SET001": (WARNING, "text colour below WCAG AA contrast on the background"),
     "SET002": (WARNING, "no postal address in the settings"),
     "SET003": (ERROR, "no unsubscribe link in the email"),
@@ -689,6 +691,7 @@ def run_checks(
     findings += [from_problem("SITE001", p, root) for p in problems]
 
     wanted = {p.resolve() for p in paths}
+    checked: list[tuple[Issue, Rendered]] = []
     slugs = Slugs(issues, now)
     index = SiteIndex(root, now, issues)
     for issue in issues:
@@ -709,11 +712,36 @@ def run_checks(
             findings += [from_problem("TPL001", p, root) for p in exc.problems]
             continue
         findings += email_findings(issue, rendered, config, root)
+        checked.append((issue, rendered))
+    findings += web_findings(theme, config, checked, root)
+    findings += [from_problem("TPL002", p, root) for p in theme.block_problems()]
     if wanted:
         keep = {_shown(p, root) for p in wanted} | {SETTINGS_FILE}
+        keep |= {f.file for f in findings if f.rule.startswith("TPL")}
         keep |= {_shown(p / "index.md", root) for p in wanted if p.is_dir()}
         findings = [f for f in findings if f.file in keep]
     return sorted(set(findings))
+
+
+def web_findings(
+    theme: Theme, config: Config, rendered: Sequence[tuple[Issue, Rendered]], root: Path
+) -> list[Finding]:
+    """Render the web pages of ``rendered`` through the code ``build`` uses; every template
+    error is a finding at the template's line."""
+    from publisher.web import Pages
+
+    found: list[Finding] = []
+    newest = sorted(rendered, key=lambda pair: (pair[0].date, pair[0].slug), reverse=True)
+    pages = Pages(theme, config, [(issue, r.view) for issue, r in newest])
+    jobs: list[Callable[[], str]] = [pages.index, pages.style]
+    jobs += [partial(pages.issue, r) for _, r in newest]
+    jobs += [partial(pages.tag, tag) for tag in pages.tags.values()]
+    for job in jobs:
+        try:
+            job()
+        except PublisherError as exc:
+            found += [from_problem("TPL001", p, root) for p in exc.problems]
+    return found
 
 
 def errors_of(

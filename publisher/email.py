@@ -12,6 +12,7 @@ import css_inline
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+from markupsafe import Markup
 
 from publisher.context import Block, Endnote
 from publisher.errors import PublisherError
@@ -89,7 +90,8 @@ def fragment_renderer(
     env = {**doc.env, "gallery": gallery}
 
     def render(tokens: list[Token]) -> str:
-        return keep_spaces(clean(renderer.render(tokens, options, env), base_url))
+        # Safe HTML, marked so: a template shows it as HTML without `|safe`.
+        return Markup(keep_spaces(clean(renderer.render(tokens, options, env), base_url)))
 
     return render
 

@@ -18,6 +18,8 @@ from mdit_py_plugins.footnote import footnote_plugin
 #: A line that cites: ``Source: BBC News``, ``(Source: BBC News)``, ``Sources:``, ``Photo:``...
 SOURCE_LINE = re.compile(r"^\(?\s*(sources?|via|data|photos?|credits?)\s*:", re.IGNORECASE)
 CREDIT_SEPARATOR = " | "
+
+
 def N_(key: str) -> str:
     """Mark a key of the theme's words for Babel's extraction (it is looked up later)."""
     return key

@@ -8,7 +8,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from publisher.errors import PublisherError
+from publisher.errors import Problem, PublisherError
 
 if TYPE_CHECKING:
     import jinja2
@@ -79,6 +79,55 @@ class Theme:
         env.filters["wrap_text"] = _wrap_text
         env.filters["mix"] = _mix
         return env
+
+    def block_problems(self) -> list[Problem]:
+        """Return a warning for each block an own template defines that the template it
+        extends does not have: Jinja silently never shows it."""
+        import jinja2
+        from jinja2 import nodes
+
+        problems: list[Problem] = []
+        own = self.root / TEMPLATES_DIR
+        for path in sorted(own.glob("*.j2")) if own.is_dir() else []:
+            try:
+                tree = self.env.parse(path.read_text(encoding="utf-8"))
+            except (jinja2.TemplateSyntaxError, OSError, UnicodeDecodeError):
+                continue  # reported where the template is rendered
+            extends = next(iter(tree.find_all(nodes.Extends)), None)
+            if extends is None or not isinstance(extends.template, nodes.Const):
+                continue
+            parent = str(extends.template.value)
+            known = self._blocks_of(parent, {path.name})
+            for block in tree.body:
+                if isinstance(block, nodes.Block) and known is not None and block.name not in known:
+                    problems.append(
+                        Problem(
+                            f"block {block.name!r} is not a block of {parent}, so it is never "
+                            f"shown; {parent}'s blocks: {', '.join(sorted(known)) or 'none'}",
+                            path,
+                            block.lineno,
+                            "rename it to one of those blocks",
+                        )
+                    )
+        return problems
+
+    def _blocks_of(self, name: str, seen: set[str]) -> set[str] | None:
+        """Return every block of template ``name`` and of those it extends (None: unknown)."""
+        import jinja2
+        from jinja2 import nodes
+
+        if name in seen:
+            return None
+        try:
+            source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+            tree = self.env.parse(source)
+        except (jinja2.TemplateError, OSError):
+            return None
+        blocks = {b.name for b in tree.find_all(nodes.Block)}
+        extends = next(iter(tree.find_all(nodes.Extends)), None)
+        if extends is not None and isinstance(extends.template, nodes.Const):
+            blocks |= self._blocks_of(str(extends.template.value), seen | {name}) or set()
+        return blocks
 
     def path_of(self, name: str) -> Path:
         """Return the file a template name resolves to."""

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+from markupsafe import Markup
 
 from publisher import __version__
 from publisher.config import Config
@@ -300,7 +301,9 @@ class Pages:
             direction=view.direction,
             issue=view,
             issue_tags=list(link.tags),
-            article_html=relative_links(item.article_html, view.url, config.base_url, "../"),
+            article_html=Markup(
+                relative_links(item.article_html, view.url, config.base_url, "../")
+            ),
             previous=self.links[n + 1] if n is not None and n + 1 < len(self.links) else None,
             next=self.links[n - 1] if n is not None and n > 0 else None,
         )
