@@ -130,6 +130,46 @@ def init(directory: Path, name: str | None, email: str | None, theme: bool) -> N
     log.info("next: cd %s && publisher render issues/*.md --format text", directory)
 
 
+@cli.group()
+def theme() -> None:
+    """Copy the bundled theme into templates/ to change it, or list its templates.
+
+    Example: publisher theme copy email.mjml.j2
+    """
+
+
+@theme.command("copy")
+@click.argument("templates", nargs=-1)
+@click.pass_obj
+def theme_copy(root: Path, templates: tuple[str, ...]) -> None:
+    """Copy the bundled theme (or the TEMPLATES named) into templates/; never overwrites.
+
+    Your copy wins over the bundled template of the same name; delete it to go back.
+
+    Example: publisher theme copy base.html.j2 style.css.j2
+    """
+    from publisher.scaffold import copy_theme
+
+    copied, kept = copy_theme(root, templates)
+    for path in copied:
+        log.info("wrote %s", path)
+    for path in kept:
+        log.info("kept %s (yours; not overwritten)", path)
+
+
+@theme.command("list")
+@click.pass_obj
+def theme_list(root: Path) -> None:
+    """List each template: yours or bundled, its blocks and the variables it receives.
+
+    Example: publisher theme list
+    """
+    from publisher.scaffold import theme_listing
+
+    for line in theme_listing(root):
+        click.echo(line)
+
+
 @cli.command()
 @click.argument("title")
 @click.option(

@@ -121,6 +121,7 @@ def render_issue(
     context = build_context(issue, doc, config, gallery)
     variables = context.as_dict() | strings_of(issue, config).template_functions()
     mjml = theme.render(EMAIL_TEMPLATE, variables)
+    _validate_mjml(mjml, theme.path_of(EMAIL_TEMPLATE))
     css = theme.render(EMAIL_CSS, variables)
     heights = {b.src: b.height for b in context.blocks if b.kind == "image" and b.height}
     if context.logo_height:
@@ -161,6 +162,27 @@ def render_issue(
         deps=dependencies(doc.refs),
         refs=doc.refs,
     )
+
+
+def _validate_mjml(mjml: str, template: Path) -> None:
+    """Stop on MJML that MJML does not know (mjml-python would drop it without a word)."""
+    from publisher.errors import Problem
+    from publisher.mjml_rules import line_in, validate
+
+    problems = validate(mjml)
+    if problems:
+        raise PublisherError(
+            [
+                Problem(
+                    f"the email template makes MJML that MJML does not know: {p.message}",
+                    template,
+                    line_in(template, p.needle),
+                    "use MJML's documented components and attributes "
+                    "(https://documentation.mjml.io)",
+                )
+                for p in dict.fromkeys(problems)
+            ]
+        )
 
 
 def read_body(issue: Issue, root: Path, index: IssueAt) -> Document:

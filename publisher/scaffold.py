@@ -67,10 +67,7 @@ def init(
     gitignore = target / ".gitignore"
     if not gitignore.exists():  # an existing one is the author's: leave it be
         files[gitignore] = "site/\n.site.*\n.publisher-cache/\n"
-    theme_target = target / TEMPLATES_DIR
     existing = [p for p in files if p.exists()]
-    if with_theme and theme_target.exists():
-        existing.append(theme_target)
     if existing:
         raise PublisherError.at(
             "refusing to overwrite " + ", ".join(str(p) for p in existing),
@@ -81,9 +78,76 @@ def init(
         path.write_text(text, encoding="utf-8")
     written = list(files)
     if with_theme:
-        shutil.copytree(default_theme_dir(), theme_target)
-        written.append(theme_target)
+        written += copy_theme(target)[0]
     return written
+
+
+def theme_files() -> dict[str, Path]:
+    """Return every file of the bundled theme, by its path inside the theme."""
+    source = default_theme_dir()
+    return {
+        p.relative_to(source).as_posix(): p
+        for p in sorted(source.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def copy_theme(root: Path, names: Sequence[str] = ()) -> tuple[list[Path], list[Path]]:
+    """Copy the bundled theme (or the templates ``names``) into ``root/templates/``, never
+    overwriting; return (files copied, files of the folder's own that were kept)."""
+    available = theme_files()
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise PublisherError.at(
+            f"no template {', '.join(repr(n) for n in unknown)} in the bundled theme",
+            hint="choose among: " + ", ".join(n for n in available if "/" not in n),
+        )
+    copied, kept = [], []
+    for name in names or list(available):
+        target = root / TEMPLATES_DIR / name
+        if target.exists():
+            kept.append(target)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(available[name], target)
+        copied.append(target)
+    return copied, kept
+
+
+def theme_listing(root: Path) -> list[str]:
+    """Describe each template: whether the folder overrides it, its blocks and its context."""
+    import dataclasses
+
+    from publisher.context import PageContext, TemplateContext
+    from publisher.theme import Theme
+
+    theme = Theme(root)
+    contexts = {
+        "email": ("TemplateContext", [f.name for f in dataclasses.fields(TemplateContext)]),
+        "page": ("PageContext", [f.name for f in dataclasses.fields(PageContext)]),
+        "style": ("the stylesheet's", ["newsletter", "rtl"]),
+    }
+    lines = [f"bundled theme: {default_theme_dir()}", ""]
+    names = sorted(
+        {n for n in theme_files() if n.endswith(".j2")}
+        | {p.name for p in (root / TEMPLATES_DIR).glob("*.j2")}
+    )
+    for name in names:
+        own = (root / TEMPLATES_DIR / name).is_file()
+        kind = (
+            "email"
+            if name.startswith("email.")
+            else "style"
+            if name.startswith("style.")
+            else "page"
+        )
+        blocks = sorted(theme._blocks_of(name, set()) or set())
+        label, fields = contexts[kind]
+        lines.append(
+            f"{name:<16} {'yours' if own else 'bundled':<8} blocks: {', '.join(blocks) or '-'}"
+        )
+        lines.append(f"{'':<25} context: {label} ({', '.join(fields)}), and _() for words")
+    return lines
 
 
 SKELETON = """\
