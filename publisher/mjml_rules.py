@@ -247,7 +247,8 @@ class MjmlProblem:
     """What is wrong in the MJML, and the text to find in the template that made it."""
 
     message: str
-    needle: str
+    #: Texts that the template's line holds, all of them.
+    needles: tuple[str, ...]
 
 
 def validate(mjml: str) -> list[MjmlProblem]:
@@ -271,7 +272,7 @@ def validate(mjml: str) -> list[MjmlProblem]:
                 MjmlProblem(
                     f"<{name}> is not an MJML component"
                     + (f"; did you mean <{close}>?" if close else ""),
-                    f"<{name}",
+                    (f"<{name}",),
                 )
             )
         elif parent == "mj-attributes":
@@ -282,7 +283,7 @@ def validate(mjml: str) -> list[MjmlProblem]:
                 MjmlProblem(
                     f"<{name}> cannot stand directly in <{parent or 'the top'}>; it goes in "
                     f"{allowed}",
-                    f"<{name}",
+                    (f"<{name}",),
                 )
             )
         if name in ATTRIBUTES and name not in ("mj-all", "mj-class"):
@@ -292,7 +293,7 @@ def validate(mjml: str) -> list[MjmlProblem]:
                     problems.append(
                         MjmlProblem(
                             f"<{name}> has no attribute {attribute!r}",
-                            f"{attribute}=",
+                            (f"<{name}", f"{attribute}="),
                         )
                     )
         if not self_closing and name in KNOWN:  # an unknown one is reported, not entered
@@ -307,10 +308,13 @@ def _closest(name: str) -> str | None:
     return found[0] if found else None
 
 
-def line_in(template: Path, needle: str) -> int | None:
-    """Return the first line of ``template`` that holds ``needle`` (where to look), or None."""
+def line_in(template: Path, needles: tuple[str, ...]) -> int | None:
+    """Return the line of ``template`` that holds every one of ``needles`` (where to look),
+    preferring the body to the defaults in ``<mj-attributes>``; None if none does."""
     try:
         lines = template.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError):
         return None
-    return next((n for n, line in enumerate(lines, start=1) if needle in line), None)
+    found = [n for n, line in enumerate(lines, start=1) if all(x in line for x in needles)]
+    body = next((n for n, line in enumerate(lines, start=1) if "<mj-body" in line), 0)
+    return next((n for n in found if n >= body), found[0] if found else None)

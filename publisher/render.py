@@ -176,7 +176,7 @@ def _validate_mjml(mjml: str, template: Path) -> None:
                 Problem(
                     f"the email template makes MJML that MJML does not know: {p.message}",
                     template,
-                    line_in(template, p.needle),
+                    line_in(template, p.needles),
                     "use MJML's documented components and attributes "
                     "(https://documentation.mjml.io)",
                 )

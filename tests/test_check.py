@@ -119,6 +119,16 @@ def huge(newsletter: Newsletter, path: Path) -> None:
     edit("Text.", words)(newsletter, path)
 
 
+def template_with_a_stray_block(newsletter: Newsletter, path: Path) -> None:
+    from publisher.theme import default_theme_dir
+
+    (newsletter.root / "templates").mkdir(exist_ok=True)
+    source = (default_theme_dir() / "issue.html.j2").read_text(encoding="utf-8")
+    (newsletter.root / "templates" / "issue.html.j2").write_text(
+        source.replace("{% block main %}", "{% block content %}"), encoding="utf-8"
+    )
+
+
 def template_without_unsubscribe(newsletter: Newsletter, path: Path) -> None:
     from publisher.theme import default_theme_dir
 
@@ -181,6 +191,7 @@ CASES: dict[str, Change] = {
     "SET001": settings('[colors]\ntext = "#bbbbbb"\n'),
     "SET002": settings("", drop='address = "1 Test Street, Testville"\n'),
     "SET003": template_without_unsubscribe,
+    "TPL002": template_with_a_stray_block,
     "SET004": settings("", top=True),  # news.example.org, as every test site
     "SET005": settings("", drop='service = "mailchimp"\n'),
     "SET006": settings("", drop='mailto = "unsubscribe@news.example.org"\n'),

@@ -108,6 +108,16 @@ The opening paragraph, with a [link](https://example.org/) and `code`.[^n]
 
 Source: [The agency](https://example.org/s)
 
+[Read the report](https://example.org/report){.button}
+
+::: note
+A note, in a box.
+:::
+
+::: sponsor
+Supported by Harbour Books.
+:::
+
 [^n]: A note.
 """
 
