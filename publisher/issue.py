@@ -332,11 +332,15 @@ def parse_issue(text: str, path: Path, config: Config) -> Issue:
 
 
 @lru_cache(maxsize=1)
-def _loader() -> type[Any]:
-    """Return YAML's safe loader, leaving dates as text for our own checked parsing."""
+@lru_cache(maxsize=2)
+def _loader(fast: bool = True) -> type[Any]:
+    """Return YAML's safe loader (libyaml's, when PyYAML has it), leaving dates as text for our
+    own checked parsing."""
     import yaml
 
-    class FrontMatterLoader(yaml.SafeLoader):
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if fast else yaml.SafeLoader
+
+    class FrontMatterLoader(base):  # type: ignore[valid-type,misc]
         pass
 
     def timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
@@ -347,10 +351,26 @@ def _loader() -> type[Any]:
 
 
 def _read_yaml(text: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    """Parse front matter, keeping each top-level key's line in the file."""
+    """Parse front matter, keeping each top-level key's line in the file.
+
+    libyaml reads it when it can; a file it refuses is read again by the pure-Python loader, so
+    every message (and line) is the same with or without libyaml.
+    """
+
+    if _loader() is not _loader(fast=False):
+        try:
+            return _parse_yaml(text, path, _loader())
+        except PublisherError:
+            pass
+    return _parse_yaml(text, path, _loader(fast=False))
+
+
+def _parse_yaml(
+    text: str, path: Path, loader_class: type[Any]
+) -> tuple[dict[str, Any], dict[str, int]]:
     import yaml
 
-    loader = _loader()(text)
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else {}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from contextvars import ContextVar
+from functools import lru_cache, partial
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -71,14 +72,27 @@ def _cleaner(map_url: Callable[[str], str]) -> nh3.Cleaner:
     )
 
 
-@lru_cache(maxsize=64)
-def _absolute_cleaner(base_url: str) -> nh3.Cleaner:
-    return _cleaner(lambda url: absolute_url(url, base_url))
+#: How the one shared sanitizer maps each URL, for the fragment being cleaned now.
+_MAP_URL: ContextVar[Callable[[str], str]] = ContextVar("map_url")
+
+
+@lru_cache(maxsize=1)
+def _shared_cleaner() -> nh3.Cleaner:
+    """Return the sanitizer, made once (making one costs more than cleaning a fragment)."""
+    return _cleaner(lambda url: _MAP_URL.get()(url))
+
+
+def _clean_with(html: str, map_url: Callable[[str], str]) -> str:
+    token = _MAP_URL.set(map_url)
+    try:
+        return str(_shared_cleaner().clean(html))
+    finally:
+        _MAP_URL.reset(token)
 
 
 def clean(html: str, base_url: str) -> str:
     """Sanitize an HTML fragment and resolve its relative URLs against ``base_url``."""
-    return str(_absolute_cleaner(base_url).clean(html))
+    return _clean_with(html, partial(absolute_url, base_url=base_url))
 
 
 def absolute_url(url: str, base_url: str) -> str:
@@ -100,8 +114,7 @@ def relative_url(url: str, page_url: str, site_url: str, root: str) -> str:
 
 def relative_links(html: str, page_url: str, site_url: str, root: str) -> str:
     """Make a fragment's links into the site relative, so a copy of site/ works anywhere."""
-    cleaner = _cleaner(lambda url: relative_url(url, page_url, site_url, root))
-    return str(cleaner.clean(html))
+    return _clean_with(html, partial(relative_url, page_url=page_url, site_url=site_url, root=root))
 
 
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL | re.IGNORECASE)

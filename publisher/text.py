@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html as html_lib
-import textwrap
+import re
 from dataclasses import dataclass, field
 
 import nh3
@@ -47,15 +47,42 @@ def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> str:
     """Wrap one paragraph; hard line breaks are kept; URLs and words are never split."""
     lines: list[str] = []
     for n, part in enumerate(text.split("\n")):
-        wrapper = textwrap.TextWrapper(
-            width=width,
-            initial_indent=first if n == 0 else rest,
-            subsequent_indent=rest,
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
-        lines.extend(wrapper.wrap(part) or [(first if n == 0 else rest).rstrip()])
+        indent = first if n == 0 else rest
+        lines.extend(greedy_wrap(part, width, indent, rest) or [indent.rstrip()])
     return "\n".join(lines)
+
+
+#: What ``textwrap`` breaks at and turns into spaces: ASCII whitespace only, so a no-break
+#: space (French spacing, ``10\u00a0km``) never ends a line.
+_BREAKS = "\t\n\x0b\x0c\r "
+_TO_SPACE = dict.fromkeys(map(ord, _BREAKS), ord(" "))
+_CHUNKS = re.compile(f"([{re.escape(_BREAKS)}]+)")
+
+
+def greedy_wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+    """Return the lines ``textwrap.TextWrapper(width, initial_indent=first,
+    subsequent_indent=rest, break_long_words=False, break_on_hyphens=False).wrap(text)``
+    gives, without building a wrapper for every paragraph (the property tests compare both)."""
+    chunks = [c for c in _CHUNKS.split(text.expandtabs().translate(_TO_SPACE)) if c]
+    chunks.reverse()
+    lines: list[str] = []
+    while chunks:
+        indent = rest if lines else first
+        room = width - len(indent)
+        if lines and not chunks[-1].strip():
+            chunks.pop()
+        line: list[str] = []
+        length = 0
+        while chunks and length + len(chunks[-1]) <= room:
+            length += len(chunks[-1])
+            line.append(chunks.pop())
+        if chunks and len(chunks[-1]) > room and not line:
+            line.append(chunks.pop())  # a word longer than the line stands alone, whole
+        if line and not line[-1].strip():
+            line.pop()
+        if line:
+            lines.append(indent + "".join(line))
+    return lines
 
 
 def strip_tags(html: str) -> str:

@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import Newsletter
 from publisher.config import Config, load_config
@@ -181,3 +183,26 @@ def test_issues_are_sorted_newest_first(newsletter: Newsletter) -> None:
     newsletter.issue("2025-03-01-new.md", title="New", date="2025-03-01")
     newsletter.issue("README.md", title="not an issue", date="2025-03-01")
     assert [i.slug for i in load_issues(newsletter.root, CONFIG)] == ["new", "old"]
+
+
+YAML_BITS = [
+    "title: A\n", "date: 2025-07-15\n", "tags: [a, b]\n", "summary: 'x: y'\n", "draft: yes\n",
+    "n: 012\n", "key: value: bad\n", "- item\n", "  indented: 1\n", "é: ü\n", "a: \"\\u00e9\"\n",
+    "x: [unclosed\n", "y: {a: 1}\n", "z: |\n  block\n", "? complex\n", "t: 1.5e3\n", "&a v: *a\n",
+    "q: 'it''s'\n", "# comment\n", "r: !!str 1\n", "\t\n", "s: ~\n", "u: 2025-07-15T10:00:00Z\n",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(YAML_BITS), max_size=8).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_libyaml_and_pure_yaml_read_front_matter_alike(text: str) -> None:
+    from publisher.errors import PublisherError
+    from publisher.issue import _loader, _parse_yaml
+
+    outcomes = []
+    for fast in (True, False):
+        try:
+            outcomes.append(_parse_yaml(text, Path("x.md"), _loader(fast)))
+        except PublisherError:
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1], text

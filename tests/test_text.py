@@ -126,3 +126,34 @@ def test_text_email_has_view_online_and_unsubscribe(newsletter: Newsletter) -> N
     assert "1 Test Street, Testville" in text
     assert "[1] https://l.example/" in text
     assert "Body with a link [1]." in text
+
+
+#: Text as authors and templates make it: words, long URLs, runs of spaces, tabs, line-ending
+#: characters, no-break spaces and other Unicode.
+WRAP_TEXT = st.lists(
+    st.sampled_from(
+        ["a", "bc", "défg", "https://example.org/a/very/long/path/" + "x" * 40, " ", "  ",
+         "\t", "\r", "\x0b", "\x0c", "\u00a0", "\u202f", "—", "中文", "-", "\u2003"]
+    ),
+    max_size=60,
+).map("".join)  # fmt: skip
+
+
+@given(WRAP_TEXT, st.integers(min_value=8, max_value=90), st.sampled_from(["", "> ", "[1] "]))
+@settings(max_examples=400, deadline=None)
+def test_the_fast_wrap_is_textwrap(text: str, width: int, indent: str) -> None:
+    import textwrap
+
+    class NoBreakSpacesKept(textwrap.TextWrapper):
+        """textwrap, which breaks only at ASCII whitespace, as the fast wrap does."""
+
+    from publisher.text import greedy_wrap
+
+    oracle = NoBreakSpacesKept(
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=" " * len(indent),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    assert greedy_wrap(text, width, indent, " " * len(indent)) == oracle.wrap(text)
