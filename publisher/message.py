@@ -8,12 +8,12 @@ import hashlib
 import html as html_lib
 import logging
 import os
+import re
 from collections.abc import Sequence
 from email import policy
-from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from publisher.config import Config, ascii_address
@@ -86,27 +86,82 @@ def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") 
             hint='set email under [author] in newsletter.toml, e.g. email = "you@example.org"',
         )
     sender = ascii_address(author.email)  # an internationalised domain, in punycode
-    # CRLF line ends, headers folded under 78; a non-ASCII name part needs RFC 6532's UTF-8.
-    message = EmailMessage(policy=policy.SMTP if sender.isascii() else policy.SMTPUTF8)
     # formataddr quotes or encodes the name; the address goes in as it is (RFC 6532 allows it).
     placeholder = "sender@invalid"
     name = formataddr((author.name or config.name, placeholder))
-    message["From"] = name.replace(f"<{placeholder}>", f"<{sender}>")
-    message["Subject"] = prefix + issue.email_subject
-    message["Date"] = format_datetime(issue.date)
-    message["Message-ID"] = message_id(issue, config)
+    headers = [
+        ("From", name.replace(f"<{placeholder}>", f"<{sender}>")),
+        ("Subject", prefix + issue.email_subject),
+        ("Date", format_datetime(issue.date)),
+        ("Message-ID", message_id(issue, config)),
+    ]
     header, one_click = list_unsubscribe(config)
     if header:
-        message["List-Unsubscribe"] = header
+        headers.append(("List-Unsubscribe", header))
         if one_click:
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     html, text = without_merge_tag(rendered.html, rendered.text, config, issue)
-    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     # The boundary comes from the content, not chance: the same input gives the same bytes.
     seed = hashlib.sha256(f"{rendered.text}\0{rendered.html}".encode()).hexdigest()[:32]
-    message.set_boundary(f"=_publisher_{seed}")
-    return message.as_bytes()
+    return mime_bytes(headers, text, html, f"=_publisher_{seed}", utf8=not sender.isascii())
+
+
+#: Headers that are plain text: one that is ASCII and fits on its line is written as it is.
+_PLAIN = {"Subject", "Date", "Message-ID", "List-Unsubscribe-Post"}
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def mime_bytes(
+    headers: Sequence[tuple[str, str]], text: str, html: str, boundary: str, utf8: bool = False
+) -> bytes:
+    """Return a multipart/alternative message (text, then HTML; UTF-8, quoted-printable) as
+    the ``email`` package writes it with its SMTP policy, byte for byte, at a fraction of the
+    cost: its objects are used only to fold the headers that need it.
+
+    CRLF line ends, headers folded under 78 columns; ``utf8``: RFC 6532's UTF-8 headers
+    (SMTPUTF8) instead of encoded words. The property tests compare it with the package.
+    """
+    chosen = policy.SMTPUTF8 if utf8 else policy.SMTP
+    out = [_header(chosen, name, value) for name, value in headers]
+    out.append("MIME-Version: 1.0\r\n")
+    out.append(_header(chosen, "Content-Type", f'multipart/alternative; boundary="{boundary}"'))
+    out.append(f"\r\n--{boundary}\r\n")
+    for n, (subtype, body) in enumerate((("plain", text), ("html", html))):
+        if n:
+            out.append(f"\r\n--{boundary}\r\n")
+        out.append(f'Content-Type: text/{subtype}; charset="utf-8"\r\n')
+        out.append("Content-Transfer-Encoding: quoted-printable\r\n")
+        # add_alternative moves the first part into the message it makes, so the second
+        # part is the one that is made with a MIME-Version of its own.
+        out.append("MIME-Version: 1.0\r\n\r\n" if n else "\r\n")
+        out.append(_quoted_printable(body, chosen.max_line_length or 78))
+    out.append(f"\r\n--{boundary}--\r\n")
+    return "".join(out).encode("utf-8" if utf8 else "ascii")
+
+
+def _header(chosen: Any, name: str, value: str) -> str:
+    """Return one header line as the package folds it."""
+    plain = (
+        name in _PLAIN
+        and value.isascii()
+        and len(name) + 2 + len(value) <= 78
+        and value == value.strip()
+        and value != ""
+        and "=?" not in value  # the package decodes what looks like an encoded word
+    )
+    if plain and "\r" not in value and "\n" not in value:
+        return f"{name}: {value}\r\n"
+    return str(chosen.header_factory(name, value).fold(policy=chosen))
+
+
+def _quoted_printable(body: str, width: int) -> str:
+    """Return a text body in quoted-printable, CRLF line ends (as ``set_content`` and the
+    generator make it)."""
+    from email import quoprimime
+
+    lines = body.encode("utf-8").splitlines()
+    encoded = quoprimime.body_encode((b"\n".join(lines) + b"\n").decode("latin-1"), width)
+    return "\r\n".join(_NEWLINES.split(encoded)[:-1]) + "\r\n" if encoded else ""
 
 
 def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) -> None:

@@ -4,6 +4,7 @@ and two independent parsers reading the message back."""
 from __future__ import annotations
 
 import email
+import email.message
 import socket
 import ssl
 import threading
@@ -18,6 +19,8 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import Newsletter
 from publisher.build import build
@@ -335,3 +338,62 @@ def test_the_password_is_never_written(newsletter: Newsletter, ready: Inbox) -> 
     for path in newsletter.root.rglob("*"):
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+def library_mime(
+    headers: list[tuple[str, str]], text: str, html: str, boundary: str, utf8: bool
+) -> bytes:
+    """The message as the email package writes it: the oracle of the fast path."""
+    message = email.message.EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
+    for name, value in headers:
+        message[name] = value
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    message.set_boundary(boundary)
+    return message.as_bytes()
+
+
+#: Header and body text: ASCII and not, long runs, spaces and tabs at line ends, "From " and
+#: "." at line starts, CR, LF and CRLF, 8-bit bytes' characters, emoji.
+PIECES = ["a", "Zoë", "—", "中文", "🙂", " ", "  ", "\t", "=", "From ", ".", "x" * 90,
+          "\r\n", "\n", "\r", "\u00a0", "ß", "?", "=?utf-8?q?x?=", "<b>", "'", '"']  # fmt: skip
+BODY = st.lists(st.sampled_from(PIECES), max_size=80).map("".join)
+LINE = st.lists(st.sampled_from([p for p in PIECES if p not in ("\r\n", "\n", "\r")]), max_size=12)
+
+
+@given(
+    name=LINE.map("".join),
+    subject=LINE.map("".join),
+    unsubscribe=st.sampled_from(
+        ["", "<mailto:leave@news.example.org?subject=unsubscribe>",
+         "<https://news.example.org/unsubscribe/a/very/long/path/for/the/list>, "
+         "<mailto:leave@news.example.org?subject=unsubscribe>"]
+    ),
+    utf8=st.booleans(),
+    text=BODY,
+    html=BODY,
+)  # fmt: skip
+@settings(max_examples=500, deadline=None)
+def test_the_fast_mime_path_is_the_email_package(
+    name: str, subject: str, unsubscribe: str, utf8: bool, text: str, html: str
+) -> None:
+    from email.utils import formataddr
+
+    from publisher.message import mime_bytes
+
+    sender = "jörg@bücher.example" if utf8 else "ada@example.org"
+    headers = [
+        ("From", formataddr((name.strip() or "Ada", "x@invalid")).replace("x@invalid", sender)),
+        ("Subject", subject),
+        ("Date", "Tue, 15 Jul 2025 00:00:00 +0000"),
+        ("Message-ID", "<0123456789abcdef@news.example.org>"),
+    ]
+    if unsubscribe:
+        headers += [
+            ("List-Unsubscribe", unsubscribe),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ]
+    boundary = "=_publisher_" + "0" * 32
+    assert mime_bytes(headers, text, html, boundary, utf8) == library_mime(
+        headers, text, html, boundary, utf8
+    )
