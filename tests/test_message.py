@@ -355,23 +355,23 @@ def library_mime(
 
 #: Header and body text: ASCII and not, long runs, spaces and tabs at line ends, "From " and
 #: "." at line starts, CR, LF and CRLF, 8-bit bytes' characters, emoji.
-PIECES = ["a", "Zoë", "—", "中文", "🙂", " ", "  ", "\t", "=", "From ", ".", "x" * 90,
+MIME_PIECES = ["a", "Zoë", "—", "中文", "🙂", " ", "  ", "\t", "=", "From ", ".", "x" * 90,
           "\r\n", "\n", "\r", "\u00a0", "ß", "?", "=?utf-8?q?x?=", "<b>", "'", '"']  # fmt: skip
-BODY = st.lists(st.sampled_from(PIECES), max_size=80).map("".join)
-LINE = st.lists(st.sampled_from([p for p in PIECES if p not in ("\r\n", "\n", "\r")]), max_size=12)
+MIME_BODY = st.lists(st.sampled_from(MIME_PIECES), max_size=80).map("".join)
+MIME_LINE = st.lists(st.sampled_from([p for p in MIME_PIECES if p not in ("\r\n", "\n", "\r")]), max_size=12)
 
 
 @given(
-    name=LINE.map("".join),
-    subject=LINE.map("".join),
+    name=MIME_LINE.map("".join),
+    subject=MIME_LINE.map("".join),
     unsubscribe=st.sampled_from(
         ["", "<mailto:leave@news.example.org?subject=unsubscribe>",
          "<https://news.example.org/unsubscribe/a/very/long/path/for/the/list>, "
          "<mailto:leave@news.example.org?subject=unsubscribe>"]
     ),
     utf8=st.booleans(),
-    text=BODY,
-    html=BODY,
+    text=MIME_BODY,
+    html=MIME_BODY,
 )  # fmt: skip
 @settings(max_examples=500, deadline=None)
 def test_the_fast_mime_path_is_the_email_package(
