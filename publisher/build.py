@@ -189,6 +189,8 @@ def _build(
         except OSError as exc:
             raise _unwritable(out, exc) from exc
         store.spare_outputs, store.outputs = store.outputs, outputs
+        if cache:  # the next build then starts from a spare tree one build behind, not two
+            store.spare_outputs = _catch_up(spare, out, outputs, store.spare_outputs)
         store.note_folders(out, writer.needed)
         store.save(out, state, paths)
         if cache:
@@ -529,8 +531,10 @@ def write_site(
 
     for path, planned in plan.outputs.items():
         kind = planned.kind
-        if planned.kind in (site.IMAGE, site.LOGO):  # made on the shelf, never changed there
-            writer.put(path, output_key(path, planned.source), source=planned.source, link=True)
+        if planned.source is not None and planned.kind in (site.IMAGE, site.LOGO):
+            # Made on the shelf, never changed there.
+            # Its shelf name is the digest of its source and parameters: the key as it is.
+            writer.put(path, f"{path}:{planned.source.name}", source=planned.source, link=True)
         elif planned.source is not None:
             writer.put(path, output_key(path, signature(planned.source)), source=planned.source)
         elif kind in (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML):
@@ -592,6 +596,14 @@ def _issue_page(pages: Pages, item: Item) -> str:
     return pages.issue(item.rendered())
 
 
+def _replace(temporary: str, target: str) -> None:
+    """Rename ``temporary`` over ``target``; when both are already links to the same file,
+    rename does nothing (POSIX), so the temporary name is removed instead."""
+    os.replace(temporary, target)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
+
+
 class _Writer:
     """Brings the spare tree up to date, file by file, without touching the live site.
 
@@ -613,7 +625,12 @@ class _Writer:
             base = os.path.relpath(path, folder)
             base = "" if base == "." else base.replace(os.sep, "/") + "/"
             self.folders.update(base + d for d in dirs)
-            self.files.update(base + f for f in files)
+            for name in files:
+                if name.endswith(self.TEMPORARY):  # left by a build stopped half way
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(path, name))
+                else:
+                    self.files.add(base + name)
 
     def put(
         self,
@@ -647,7 +664,7 @@ class _Writer:
             try:
                 os.link(previous, temporary)
                 if temporary != target:
-                    os.replace(temporary, target)
+                    _replace(temporary, target)
                 self.outputs[relative] = self.store.outputs[relative]  # the very same file
                 return
             except OSError:
@@ -665,7 +682,7 @@ class _Writer:
             with open(temporary, "wb") as handle:
                 handle.write(data.encode("utf-8") if isinstance(data, str) else data)
         if temporary != target:
-            os.replace(temporary, target)
+            _replace(temporary, target)
         st = os.stat(target)
         self.outputs[relative] = Output(
             key or output_key(relative, st.st_size), st.st_size, st.st_mtime_ns, st.st_ino
@@ -865,6 +882,38 @@ def _refuse_foreign(out: Path, store: BuildCache) -> None:
             hint=f"to publish a file at the site's root, put it in {site.STATIC_DIR}/ (e.g. "
             f"{site.STATIC_DIR}/CNAME); otherwise move it out of {out.name}/",
         )
+
+
+def _catch_up(
+    spare: Path, live: Path, outputs: dict[str, Output], had: dict[str, Output]
+) -> dict[str, Output]:
+    """Bring the spare tree (the site before this build) to this build's files by hard links,
+    so that the next build writes only what it changes; return what the spare tree holds.
+
+    The files this build changed are the only ones to link: after a one-issue edit a few,
+    after a full rebuild all of them (then, and not in the edit that follows).
+    """
+    holds: dict[str, Output] = {}
+    if not had:  # the first build: there was no site before it, so no spare tree to keep
+        return had
+    try:
+        for relative, output in outputs.items():
+            old = had.get(relative)
+            target = f"{spare}/{relative}"
+            if old is None or old.ino != output.ino:
+                temporary = target + _Writer.TEMPORARY
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temporary)
+                os.link(f"{live}/{relative}", temporary)
+                _replace(temporary, target)
+            holds[relative] = output
+        for relative in set(had) - set(outputs):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{spare}/{relative}")
+    except OSError:  # no hard links here, or a full disk: the next build catches up itself
+        return had
+    return holds
 
 
 def _spare(out: Path) -> Path:

@@ -400,8 +400,8 @@ class Shelf:
 
     def intact(self, name: str) -> bool:
         """Return whether the file ``name`` is on the shelf as it was made."""
-        try:
-            return os.stat(self.folder / name).st_mtime_ns == MADE
+        try:  # a plain string path: this runs for every image of every issue
+            return os.stat(f"{self.folder}/{name}").st_mtime_ns == MADE
         except OSError:
             return False
 

@@ -188,3 +188,17 @@ def test_a_corrupt_cache_is_ignored(archive: Newsletter, tmp_path: Path) -> None
         if (cache / name).exists():
             (cache / name).write_bytes(b"garbage" * 100)
     rebuild_matches_fresh(archive, tmp_path)
+
+
+def test_after_a_full_rebuild_the_spare_tree_is_one_build_behind(archive: Newsletter) -> None:
+    build(archive.root)
+    settings = archive.root / "newsletter.toml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    build(archive.root)  # every issue again
+    site, spare = archive.root / "site", archive.root / ".site.spare"
+    live = {p.relative_to(site): p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+    kept = {p.relative_to(spare): p.stat().st_ino for p in spare.rglob("*") if p.is_file()}
+    # The spare tree already holds this build's files (links, no copies), so the next edit
+    # writes only what it changes.
+    assert kept == live
+    assert not [p for p in archive.root.rglob("*.publisher-tmp")]
