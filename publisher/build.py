@@ -894,7 +894,7 @@ def _catch_up(
     after a full rebuild all of them (then, and not in the edit that follows).
     """
     holds: dict[str, Output] = {}
-    if not had:  # the first build: there was no site before it, so no spare tree to keep
+    if not spare.is_dir():  # the first build: there was no site before it to keep
         return had
     try:
         for relative, output in outputs.items():
