@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from publisher import site
-from publisher.cache import CACHE_DIR, BuildCache, Output, Record
-from publisher.config import Config, load_config
+from publisher.cache import BuildCache, Output, Record
+from publisher.config import CACHE_DIR, Config, load_config
 from publisher.errors import Problem, PublisherError, display_path, warn
 from publisher.images import Shelf
 from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder

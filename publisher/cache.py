@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from publisher import __version__
-from publisher.config import SETTINGS_FILE
+from publisher.config import CACHE_DIR, SETTINGS_FILE
 from publisher.context import IssueView
 from publisher.errors import Problem
 from publisher.issue import Issue
@@ -32,7 +32,6 @@ from publisher.issue import Issue
 if TYPE_CHECKING:
     from publisher.render import Rendered
 
-CACHE_DIR = ".publisher-cache"
 INDEX_FILE = "index.pickle"
 BODIES_FILE = "bodies.sqlite"
 FORMAT = 5

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from publisher.errors import Problem, PublisherError, warn
 
+#: The folder of the build cache (and the image shelf) inside a newsletter folder.
+CACHE_DIR = ".publisher-cache"
 SETTINGS_FILE = "newsletter.toml"
 
 SYSTEM_SANS = (

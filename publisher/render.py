@@ -11,8 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from publisher import __version__
-from publisher.cache import CACHE_DIR
-from publisher.config import Config, load_config
+from publisher.config import CACHE_DIR, Config, load_config
 from publisher.context import Endnote, IssueView, SocialImage, TemplateContext
 from publisher.email import (
     LOGO_WIDTH,

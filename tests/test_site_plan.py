@@ -22,8 +22,8 @@ from click.testing import CliRunner, Result
 
 from conftest import Newsletter
 from publisher.build import LOCK_FILE
-from publisher.cache import CACHE_DIR
 from publisher.cli import cli
+from publisher.config import CACHE_DIR
 from publisher.site import plan_site
 
 
