@@ -114,12 +114,15 @@ def _build(
     jobs: int | None,
     cache: bool,
 ) -> tuple[int, int, int, list[str]]:
-    from publisher.cache import base_key, output_key, signature
+    from publisher.cache import base_key, output_key, signature, web_key
     from publisher.render import logo_of, shelf_of
 
     config = load_config(root)
     theme = Theme(root, keep_compiled=cache)
     store = BuildCache(root, base_key(root, theme.search_path), enabled=cache)
+    # The web pages' own templates: an edit renders the pages again, never an email.
+    pages_key = web_key(theme.search_path)
+    style_key = web_key(theme.search_path, stylesheet=True)
     # Without the cache, image variants are made afresh on a shelf of this build's own.
     shelf = shelf_of(root) if cache else Shelf(root / CACHE_DIR / f"images-{os.getpid()}")
     pool = None
@@ -152,7 +155,7 @@ def _build(
             """Return the key of everything the site is made from."""
             sources = [(r.issue.source, r.render_key) for r in published]
             copies = [(str(source), signature(source)) for source in copied]
-            return output_key(store.key, str(out), sources, copies)
+            return output_key(store.key, pages_key, style_key, str(out), sources, copies)
 
         # Nothing it is made from changed, so neither did its plan: it was checked when built.
         if all(r.render_key for r in published) and store.up_to_date(out, site_state()):
@@ -184,7 +187,7 @@ def _build(
             host = urlsplit(config.base_url).hostname or ""
             warn_changed_ids(read_manifest(out), [i.issue for i in items], host)
             state = site_state()
-            outputs = write_site(writer, plan, config, theme, items)
+            outputs = write_site(writer, plan, config, theme, items, pages_key, style_key)
             swap_in(spare, out)
         except OSError as exc:
             raise _unwritable(out, exc) from exc
@@ -507,7 +510,13 @@ def _issue_files(
 
 
 def write_site(
-    writer: _Writer, plan: SitePlan, config: Config, theme: Theme, items: Sequence[Item]
+    writer: _Writer,
+    plan: SitePlan,
+    config: Config,
+    theme: Theme,
+    items: Sequence[Item],
+    pages_key: str = "",
+    style_key: str = "",
 ) -> dict[str, Output]:
     """Bring ``writer``'s tree to every file of ``plan`` for ``items`` (newest first), then
     write the manifest of what it holds and delete what it no longer needs.
@@ -520,7 +529,7 @@ def write_site(
     store = writer.store
     pages = Pages(theme, config, [(i.issue, i.view) for i in items])
     by_slug = {item.issue.slug: (n, item) for n, item in enumerate(items)}
-    everywhere = output_key(store.key, [t for t in pages.tags.values()])
+    everywhere = output_key(store.key, pages_key, [t for t in pages.tags.values()])
     link_keys = [output_key(link) for link in pages.links]
     newest = items[: config.feeds.limit]
     feed_key = output_key(store.key, [(i.record.render_key, i.record.issue) for i in newest])
@@ -552,7 +561,7 @@ def write_site(
         elif kind == site.INDEX_PAGE:
             writer.put(path, output_key(everywhere, link_keys), pages.index)
         elif kind == site.STYLE:
-            writer.put(path, output_key(everywhere, pages.rtl), pages.style)
+            writer.put(path, output_key(store.key, style_key, pages.rtl), pages.style)
         elif kind == site.TAG_PAGE:
             tag = pages.tags[planned.name]
             listed = [k for k, link in zip(link_keys, pages.links, strict=True) if tag in link.tags]

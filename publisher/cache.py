@@ -71,12 +71,22 @@ def _digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
+#: The theme's files that only the web pages read: editing them renders no email again.
+WEB_ONLY = {"base.html.j2", "index.html.j2", "issue.html.j2", "tag.html.j2", "_list.html.j2",
+            "style.css.j2"}  # fmt: skip
+
+
+def _web_only(relative: str) -> bool:
+    return relative in WEB_ONLY or relative.startswith("assets/")
+
+
 def base_key(root: Path, theme_dirs: list[Path]) -> str:
-    """Return the key of everything every issue's output depends on."""
+    """Return the key of everything every issue's rendering depends on (not the web pages'
+    own templates: ``web_key``)."""
     parts: list[bytes | str] = [f"format {FORMAT}", __version__]
     package = Path(__file__).parent
     for source in sorted(package.rglob("*")):
-        if source.is_file() and source.suffix in (".py", ".j2"):
+        if source.is_file() and source.suffix in (".py", ".j2", ".mo"):
             parts += [str(source.relative_to(package)), source.read_bytes()]
     for name in LIBRARIES:
         spec = importlib.util.find_spec(name)
@@ -86,8 +96,24 @@ def base_key(root: Path, theme_dirs: list[Path]) -> str:
     parts.append(settings.read_bytes() if settings.is_file() else b"")
     for folder in theme_dirs:
         for source in sorted(folder.rglob("*")):
-            if source.is_file():
-                parts += [str(source.relative_to(folder)), source.read_bytes()]
+            relative = source.relative_to(folder).as_posix()
+            if source.is_file() and not _web_only(relative):
+                parts += [relative, source.read_bytes()]
+    return _digest(*parts)
+
+
+STYLESHEET = "style.css.j2"
+
+
+def web_key(theme_dirs: list[Path], stylesheet: bool = False) -> str:
+    """Return the key of the theme's files that only the web pages read: the page templates,
+    or (``stylesheet``) the stylesheet's alone."""
+    parts: list[bytes | str] = []
+    for folder in theme_dirs:
+        for source in sorted(folder.rglob("*")):
+            relative = source.relative_to(folder).as_posix()
+            if source.is_file() and _web_only(relative) and (relative == STYLESHEET) == stylesheet:
+                parts += [str(folder), relative, source.read_bytes()]
     return _digest(*parts)
 
 

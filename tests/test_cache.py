@@ -202,3 +202,22 @@ def test_after_a_full_rebuild_the_spare_tree_is_one_build_behind(archive: Newsle
     # writes only what it changes.
     assert kept == live
     assert not [p for p in archive.root.rglob("*.publisher-tmp")]
+
+
+def test_a_web_template_edit_renders_no_email_again(
+    archive: Newsletter, renders: list[str], tmp_path: Path
+) -> None:
+    build(archive.root, jobs=1)
+    renders.clear()
+    templates = archive.root / "templates"
+    templates.mkdir()
+    style = (default_theme_dir() / "style.css.j2").read_text(encoding="utf-8")
+    (templates / "style.css.j2").write_text(style + "\n/* mine */\n", encoding="utf-8")
+    page = (default_theme_dir() / "issue.html.j2").read_text(encoding="utf-8")
+    (templates / "issue.html.j2").write_text(page.replace("<article", "<article data-mine"))
+    build(archive.root, jobs=1)
+    assert renders == []  # the emails did not change: nothing was rendered again
+    site = archive.root / "site"
+    assert "/* mine */" in (site / "assets" / "style.css").read_text(encoding="utf-8")
+    assert "data-mine" in (site / "issue-0" / "index.html").read_text(encoding="utf-8")
+    assert digest(site) == fresh(archive, tmp_path)
