@@ -29,7 +29,7 @@ from publisher import site
 from publisher.cache import BuildCache, Output, Record
 from publisher.config import CACHE_DIR, Config, load_config
 from publisher.errors import Problem, PublisherError, display_path, warn
-from publisher.images import Shelf
+from publisher.images import Shelf, shelf_name
 from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder
 from publisher.refs import file_lines
 from publisher.site import MANIFEST, SitePlan
@@ -198,7 +198,7 @@ def _build(
         store.save(out, state, paths)
         if cache:
             used = [p.shelf_name for r in store.records.values() for p in r.images]
-            shelf.keep_only(used + ([shelf.path(logo[0]).name] if logo else []))
+            shelf.keep_only(used + ([shelf_name(logo[0])] if logo else []))
         return counts
     finally:
         if pool is not None:

@@ -52,7 +52,6 @@ MADE = 946_684_800 * 10**9
 #: What the pipeline decodes (Pillow's names). MPO is the JPEG of phones that add a depth map.
 FORMATS = {"JPEG", "MPO", "PNG", "GIF", "WEBP", "HEIF", "AVIF"}
 SUFFIX = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp"}
-MIME = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
 
@@ -120,10 +119,6 @@ class Variant:
     @property
     def suffix(self) -> str:
         return SUFFIX[self.format]
-
-    @property
-    def mime(self) -> str:
-        return MIME[self.format]
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -354,7 +349,7 @@ class Shelf:
         self.folder = folder
 
     def path(self, variant: Variant) -> Path:
-        return self.folder / f"{variant.key}.{variant.suffix}"
+        return self.folder / shelf_name(variant)
 
     def make(self, source: Path, variants: Sequence[Variant]) -> None:
         """Make the variants of one source that are not on the shelf yet (one decode)."""
@@ -380,7 +375,7 @@ class Shelf:
 
     def size(self, variant: Variant) -> int:
         """Return the bytes of a made variant (0 if it is not on the shelf)."""
-        return self.size_of(self.path(variant).name)
+        return self.size_of(shelf_name(variant))
 
     def size_of(self, name: str) -> int:
         """Return the bytes of the file ``name`` on the shelf (0 if it is not there)."""

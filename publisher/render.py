@@ -231,6 +231,7 @@ def build_context(
     notes_text = dict(plain.notes)
     endnotes = [Endnote(n.number, n.html, notes_text.get(n.number, "")) for n in notes]
     view = issue_view(issue, doc, config)
+    logo_url, logo_height = _logo(config)
     return TemplateContext(
         newsletter=config,
         issue=view,
@@ -239,8 +240,8 @@ def build_context(
         body_text=plain.body,
         links=plain.links,
         unsubscribe_url=config.unsubscribe.link,
-        logo_url=_logo_url(config),
-        logo_height=_logo_height(config),
+        logo_url=logo_url,
+        logo_height=logo_height,
         footer_reason=(
             config.footer.reason.replace("{name}", config.name)
             if config.footer.reason
@@ -252,15 +253,13 @@ def build_context(
     )
 
 
-def _logo_url(config: Config) -> str:
+def _logo(config: Config) -> tuple[str, int]:
+    """Return the logo's absolute URL (its email variant, or the web address) and its shown
+    height (0: unknown), or ("", 0) without a logo."""
     found = logo_of(config)
     logo = quote(found[0].name) if found else config.logo
-    return absolute_url(logo, config.base_url) if logo else ""
-
-
-def _logo_height(config: Config) -> int:
-    found = logo_of(config)
-    return display_size(found[0].picture, LOGO_WIDTH)[1] if found else 0
+    height = display_size(found[0].picture, LOGO_WIDTH)[1] if found else 0
+    return (absolute_url(logo, config.base_url) if logo else ""), height
 
 
 def preheader(issue: Issue, doc: Document) -> str:

@@ -141,7 +141,7 @@ def theme_listing(root: Path) -> list[str]:
             if name.startswith("style.")
             else "page"
         )
-        blocks = sorted(theme._blocks_of(name, set()) or set())
+        blocks = sorted(theme.blocks_of(name, set()) or set())
         label, fields = contexts[kind]
         lines.append(
             f"{name:<16} {'yours' if own else 'bundled':<8} blocks: {', '.join(blocks) or '-'}"

@@ -97,7 +97,7 @@ class Theme:
             if extends is None or not isinstance(extends.template, nodes.Const):
                 continue
             parent = str(extends.template.value)
-            known = self._blocks_of(parent, {path.name})
+            known = self.blocks_of(parent, {path.name})
             for block in tree.body:
                 if isinstance(block, nodes.Block) and known is not None and block.name not in known:
                     problems.append(
@@ -111,7 +111,7 @@ class Theme:
                     )
         return problems
 
-    def _blocks_of(self, name: str, seen: set[str]) -> set[str] | None:
+    def blocks_of(self, name: str, seen: set[str]) -> set[str] | None:
         """Return every block of template ``name`` and of those it extends (None: unknown)."""
         import jinja2
         from jinja2 import nodes
@@ -126,7 +126,7 @@ class Theme:
         blocks = {b.name for b in tree.find_all(nodes.Block)}
         extends = next(iter(tree.find_all(nodes.Extends)), None)
         if extends is not None and isinstance(extends.template, nodes.Const):
-            blocks |= self._blocks_of(str(extends.template.value), seen | {name}) or set()
+            blocks |= self.blocks_of(str(extends.template.value), seen | {name}) or set()
         return blocks
 
     def path_of(self, name: str) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import socketserver
 import textwrap
@@ -73,6 +74,13 @@ class Newsletter:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"---\n{front}---\n{textwrap.dedent(body)}", encoding="utf-8")
         return path
+
+
+def serve_from(settings: Path, base_url: str, extra: str = "") -> None:
+    """Point a newsletter's ``base_url`` at a local server (and append ``extra`` settings)."""
+    text = settings.read_text(encoding="utf-8")
+    text = re.sub(r'^base_url = ".*"$', f'base_url = "{base_url}"', text, flags=re.M)
+    settings.write_text(text + extra, encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)

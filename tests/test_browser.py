@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SAMPLE_SLUG
+from conftest import SAMPLE_SLUG, serve_from
 from publisher.build import build
 
 pytestmark = pytest.mark.browser
@@ -18,11 +18,7 @@ pytestmark = pytest.mark.browser
 def served_email(sample: Path, http_server: tuple[str, Path]) -> str:
     """Build the sample with base_url on a real local HTTP server; return the email's URL."""
     base_url, www = http_server
-    settings = sample / "newsletter.toml"
-    text = settings.read_text(encoding="utf-8")
-    settings.write_text(
-        re.sub(r'^base_url = ".*"$', f'base_url = "{base_url}"', text, flags=re.M), encoding="utf-8"
-    )
+    serve_from(sample / "newsletter.toml", base_url)
     build(sample, out=www / "site")
     for child in (www / "site").iterdir():
         child.rename(www / child.name)

@@ -10,7 +10,7 @@ from typing import Any
 import lxml.html
 import pytest
 
-from conftest import SAMPLE_SLUG, Newsletter
+from conftest import SAMPLE_SLUG, Newsletter, serve_from
 from publisher.build import build
 from publisher.config import load_config
 from publisher.issue import load_issue
@@ -52,14 +52,9 @@ CONTRAST_JS = """
 def served_email(sample: Path, http_server: tuple[str, Path]) -> str:
     """The bundled example, built with base_url on a local HTTP server: its email's URL."""
     base_url, www = http_server
-    settings = sample / "newsletter.toml"
-    text = settings.read_text(encoding="utf-8")
-    settings.write_text(
-        re.sub(r'^base_url = ".*"$', f'base_url = "{base_url}"', text, flags=re.M)
-        # An author's own link and accent colours: dark mode must follow them, legibly.
-        + '\n[colors]\nlink = "#1a7f37"\naccent = "#cf222e"\n',
-        encoding="utf-8",
-    )
+    # An author's own link and accent colours: dark mode must follow them, legibly.
+    extra = '\n[colors]\nlink = "#1a7f37"\naccent = "#cf222e"\n'
+    serve_from(sample / "newsletter.toml", base_url, extra)
     build(sample, out=www / "site")
     return f"{base_url}site/{SAMPLE_SLUG}/email.html"
 
