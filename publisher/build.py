@@ -30,7 +30,7 @@ from publisher.cache import BuildCache, Output, Record
 from publisher.config import CACHE_DIR, Config, load_config
 from publisher.errors import Problem, PublisherError, display_path, warn
 from publisher.images import Shelf, shelf_name
-from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder
+from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder, load_issue
 from publisher.refs import file_lines
 from publisher.site import MANIFEST, SitePlan
 from publisher.theme import TEMPLATES_DIR, Theme
@@ -119,9 +119,9 @@ def _build(
 
     config = load_config(root)
     theme = Theme(root, keep_compiled=cache)
-    store = BuildCache(root, base_key(root, theme.search_path), enabled=cache)
-    # The web pages' own templates: an edit renders the pages again, never an email.
-    pages_key = web_key(theme.search_path)
+    store = BuildCache(root, base_key(config, theme.search_path), enabled=cache)
+    # The web pages' own templates and settings: an edit renders the pages again, never an email.
+    pages_key = web_key(theme.search_path, config=config)
     style_key = web_key(theme.search_path, stylesheet=True)
     # Without the cache, image variants are made afresh on a shelf of this build's own.
     shelf = shelf_of(root) if cache else Shelf(root / CACHE_DIR / f"images-{os.getpid()}")
@@ -133,12 +133,13 @@ def _build(
         cached = {p: store.record(p) for p in paths}
         pool = _pool(config, theme, now, shelf, jobs, sum(1 for r in cached.values() if r is None))
         records = _load(root, paths, config, store, cached)
-        issues = [r.issue for r in records.values()]
         published = [r for r in records.values() if r.issue.is_published(now)]
         published.sort(key=lambda r: (r.issue.date, r.issue.slug), reverse=True)
-        drafts = sum(1 for i in issues if i.draft)
-        scheduled = sum(1 for i in issues if not i.draft and i.is_scheduled(now))
-        draft_files = sorted(display_path(i.source, root) for i in issues if i.draft)
+        drafts = sum(1 for r in records.values() if r.issue.draft)
+        scheduled = sum(
+            1 for r in records.values() if not r.issue.draft and r.issue.is_scheduled(now)
+        )
+        draft_files = sorted(display_path(p, root) for p, r in records.items() if r.issue.draft)
         counts = (len(published), drafts, scheduled, draft_files)
         _warn_settings(config, published)
 
@@ -174,7 +175,10 @@ def _build(
             items = _render_missing(
                 published, config, theme, store, progress, pool, now, shelf, writer
             )
-            _check_links(root, config, issues, published, now)
+            if pool is not None:  # done: their memory goes before the pages are written
+                pool.shutdown()
+                pool = None
+            _check_links(root, config, [r.issue for r in records.values()], published, now)
             for item in items:
                 files = file_lines(item.record.refs, item.issue.body_line)
                 line = item.issue.body_line
@@ -257,7 +261,14 @@ def _check_links(
     from publisher.check import Slugs, site_link_findings
 
     slugs = Slugs(issues, now)
-    found = [f for r in published for f in site_link_findings(r.issue, r.refs, config, slugs, root)]
+    found = []
+    for r in published:
+        findings = site_link_findings(r.issue, r.refs, config, slugs, root)
+        if findings and not r.issue.body:  # kept without its text: read it to place them
+            findings = site_link_findings(
+                load_issue(r.issue.source, config), r.refs, config, slugs, root
+            )
+        found += findings
     if found:
         raise CheckFailed(found)
 
@@ -283,7 +294,7 @@ def _load(
         record = cached.get(path)
         return (record.issue, record.warnings) if record is not None else None
 
-    loaded = load_folder(root, config, paths, known)
+    loaded = load_folder(root, config, paths, known, bodies=False)
     records: dict[Path, Record] = {}
     for issue in loaded.issues:
         path = issue.source
@@ -358,13 +369,7 @@ def _render_missing(
     Each result goes to the cache (and its files to ``writer``) as it arrives, so memory holds
     one rendering at a time. Any error ``check`` would report stops the build.
     """
-    from publisher.issue import load_issue
-
     todo = [r for r in records if not store.has_body(r) or not _on_shelf(r, shelf)]
-    for record in todo:
-        if not record.complete:  # its body was dropped from the index: read the file again
-            record.issue = load_issue(record.issue.source, config)
-            record.complete = True
     problems: list[Problem] = []
     findings: list[Finding] = []
     results = _render_stream([r.issue for r in todo], config, theme, now, shelf, progress, pool)
@@ -412,15 +417,25 @@ def _render_one(
     issue: Issue, config: Config, theme: Theme, now: dt.datetime, shelf: Shelf
 ) -> Outcome:
     """Render one issue, its ready-to-send message included (when there is a sender), and run
-    ``check``'s error rules on it; problems come back as data (exceptions do not pickle)."""
+    ``check``'s error rules on it; problems come back as data (exceptions do not pickle).
+
+    The building process keeps issues without their Markdown: it is read here again (its
+    warnings were reported when the building process loaded it).
+    """
     from publisher.check import errors_of
+    from publisher.issue import load_one
     from publisher.message import compose
     from publisher.render import lazy_index, read_body, render_issue
 
+    light = issue
+    full, problems, _ = load_one(issue.source, config)
+    if full is None:
+        return problems
+    issue = full
     try:
         doc = read_body(issue, theme.root, lazy_index(theme.root, config, now))
         rendered = render_issue(issue, config, theme, doc, shelf=shelf)
-        rendered = dataclasses.replace(rendered, mjml="")
+        rendered = dataclasses.replace(rendered, mjml="", issue=light)
         errors = errors_of(issue, doc, rendered, config, theme.root, now)
         if config.author.email and not errors:
             rendered = dataclasses.replace(rendered, eml=compose(issue, rendered, config))

@@ -3,7 +3,8 @@
 Nothing is reused unless everything it came from is unchanged:
 
 - the *base key* covers publisher's own code and version, the libraries that shape the output,
-  the settings file and every theme file (their bytes);
+  the settings' values (but those only ``send`` or only the web pages read) and every theme file
+  but the web pages' own (their bytes);
 - an issue's record also keeps the signature of its file and of every local image it showed
   (size, modification and change times, inode: an edit always moves the change time);
 - an output file is linked from the previous ``site/`` only when its own key is unchanged and the
@@ -15,16 +16,27 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import itertools
+import marshal
 import os
 import pickle
+import re
 import sqlite3
+import sys
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from publisher import __version__
-from publisher.config import CACHE_DIR, SETTINGS_FILE
+from publisher.config import (
+    CACHE_DIR,
+    SEND,
+    WEB_PAGES,
+    Config,
+    settings_text,
+    tables_read_by,
+)
 from publisher.context import IssueView
 from publisher.errors import Problem
 from publisher.issue import Issue
@@ -32,9 +44,9 @@ from publisher.issue import Issue
 if TYPE_CHECKING:
     from publisher.render import Rendered
 
-INDEX_FILE = "index.pickle"
+INDEX_FILE = "index.marshal"
 BODIES_FILE = "bodies.sqlite"
-FORMAT = 5
+FORMAT = 6
 TABLE = f"bodies_{FORMAT}"
 #: Libraries whose version changes what a build writes.
 LIBRARIES = (
@@ -80,10 +92,11 @@ def _web_only(relative: str) -> bool:
     return relative in WEB_ONLY or relative.startswith("assets/")
 
 
-def base_key(root: Path, theme_dirs: list[Path]) -> str:
-    """Return the key of everything every issue's rendering depends on (not the web pages'
-    own templates: ``web_key``)."""
-    parts: list[bytes | str] = [f"format {FORMAT}", __version__]
+def base_key(config: Config, theme_dirs: list[Path]) -> str:
+    """Return the key of everything every issue's rendering depends on: not the web pages' own
+    templates and settings (``web_key``), nor the settings only ``publisher send`` reads, unless
+    an email template names them."""
+    parts: list[bytes | str] = [f"format {FORMAT}", __version__, sys.version]
     package = Path(__file__).parent
     for source in sorted(package.rglob("*")):
         if source.is_file() and source.suffix in (".py", ".j2", ".mo"):
@@ -92,28 +105,43 @@ def base_key(root: Path, theme_dirs: list[Path]) -> str:
         spec = importlib.util.find_spec(name)
         origin = Path(spec.origin) if spec and spec.origin else None
         parts += [name, repr(signature(origin) if origin else None)]
-    settings = root / SETTINGS_FILE
-    parts.append(settings.read_bytes() if settings.is_file() else b"")
+    templates: list[bytes] = []
     for folder in theme_dirs:
         for source in sorted(folder.rglob("*")):
             relative = source.relative_to(folder).as_posix()
             if source.is_file() and not _web_only(relative):
-                parts += [relative, source.read_bytes()]
+                templates.append(source.read_bytes())
+                parts += [relative, templates[-1]]
+    apart = {*tables_read_by(WEB_PAGES), *tables_read_by(SEND)}
+    read = [f.name for f in fields(Config) if f.name not in apart or _named(f.name, templates)]
+    parts.append(settings_text(config, read))
     return _digest(*parts)
+
+
+def _named(table: str, templates: list[bytes]) -> bool:
+    """Return whether any of ``templates`` may read the settings table ``table``."""
+    word = re.compile(rb"\b" + table.encode() + rb"\b")
+    return any(word.search(text) for text in templates)
 
 
 STYLESHEET = "style.css.j2"
 
 
-def web_key(theme_dirs: list[Path], stylesheet: bool = False) -> str:
-    """Return the key of the theme's files that only the web pages read: the page templates,
-    or (``stylesheet``) the stylesheet's alone."""
+def web_key(theme_dirs: list[Path], stylesheet: bool = False, config: Config | None = None) -> str:
+    """Return the key of what only the web pages read: their templates and the settings only
+    they (or only ``publisher send``, if a page template names them) read; or (``stylesheet``)
+    the stylesheet alone."""
     parts: list[bytes | str] = []
+    templates: list[bytes] = []
     for folder in theme_dirs:
         for source in sorted(folder.rglob("*")):
             relative = source.relative_to(folder).as_posix()
             if source.is_file() and _web_only(relative) and (relative == STYLESHEET) == stylesheet:
-                parts += [str(folder), relative, source.read_bytes()]
+                templates.append(source.read_bytes())
+                parts += [str(folder), relative, templates[-1]]
+    if config is not None:
+        send = [t for t in tables_read_by(SEND) if _named(t, templates)]
+        parts.append(settings_text(config, [*tables_read_by(WEB_PAGES), *send]))
     return _digest(*parts)
 
 
@@ -135,12 +163,9 @@ class Record:
     deps: dict[str, Signature | None] = field(default_factory=dict)
     #: Its relative links and images, resolved (``refs.Ref``).
     refs: tuple[Any, ...] = ()
-    #: False for a record read from the index: its issue is stored without the Markdown body.
-    complete: bool = True
 
 
-@dataclass
-class Output:
+class Output(NamedTuple):
     """A file the last build wrote: its key and the stat of what was written."""
 
     key: str
@@ -175,7 +200,18 @@ class BuildCache:
     def _read(self) -> None:
         try:
             with (self.dir / INDEX_FILE).open("rb") as handle:
-                data = pickle.load(handle)
+                head = marshal.load(handle)
+                if not isinstance(head, dict) or head.get("key") != self.key:
+                    return  # another version, theme or settings: start afresh
+                records: dict[str, Record] = {}
+                while chunk := marshal.load(handle):
+                    records.update((name, pickle.loads(value)) for name, value in chunk)
+                outputs: dict[str, Output] = {}
+                spare: dict[str, Output] = {}
+                for table in (outputs, spare):
+                    while chunk := marshal.load(handle):
+                        table.update((name, Output._make(value)) for name, value in chunk)
+            out, state, folders = head["out"], head["state"], head["folders"]
         except (
             OSError,
             pickle.UnpicklingError,
@@ -184,16 +220,11 @@ class BuildCache:
             ImportError,
             ValueError,
             TypeError,
+            KeyError,
         ):
             return
-        if not isinstance(data, dict) or data.get("key") != self.key:
-            return  # another version, theme or settings: start afresh
-        self.records = data["records"]
-        self.outputs = data["outputs"]
-        self.spare_outputs = data["spare_outputs"]
-        self.out = data["out"]
-        self.state = data["state"]
-        self.folders = data.get("folders", {})
+        self.records, self.outputs, self.spare_outputs = records, outputs, spare
+        self.out, self.state, self.folders = out, state, folders
 
     # -- issues --
 
@@ -208,10 +239,11 @@ class BuildCache:
         return record
 
     def remember(self, path: Path, issue: Issue, warnings: list[Problem]) -> Record:
-        """Record a freshly loaded issue file."""
+        """Record a freshly loaded issue file, without its Markdown (the file has it: what
+        renders it reads it again), so a build of many issues holds only their front matter."""
         sig = signature(path)
         assert sig is not None
-        record = Record(sig, issue, warnings)
+        record = Record(sig, replace(issue, body="") if issue.body else issue, warnings)
         self.records[str(path)] = record
         return record
 
@@ -360,20 +392,24 @@ class BuildCache:
         db.commit()
         self._keys -= unused
         self.out, self.state = str(out), state
-        light = {  # the bodies are in the issue files; keep the index small and quick to read
-            k: replace(r, issue=replace(r.issue, body=""), complete=False) if r.complete else r
-            for k, r in self.records.items()
-        }
-        data = {
-            "key": self.key,
-            "records": light,
-            "outputs": self.outputs,
-            "spare_outputs": self.spare_outputs,
-            "out": self.out,
-            "state": state,
-            "folders": self.folders,
-        }
-        _write_atomic(self.dir / INDEX_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        head = {"key": self.key, "out": self.out, "state": state, "folders": self.folders}
+        records = (
+            (path, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+            for path, record in self.records.items()
+        )
+        outputs = ((k, tuple(v)) for k, v in self.outputs.items())
+        spare = ((k, tuple(v)) for k, v in self.spare_outputs.items())
+        path = self.dir / INDEX_FILE
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        # Marshalled plain data, quick to read; each record pickled on its own; written in
+        # chunks, so that neither holds a copy of the whole index in memory.
+        with temporary.open("wb") as handle:
+            marshal.dump(head, handle)
+            for table in (records, outputs, spare):
+                while chunk := list(itertools.islice(table, 2000)):
+                    marshal.dump(chunk, handle)
+                marshal.dump([], handle)
+        os.replace(temporary, path)
 
 
 def _intact(outputs: dict[str, Output], relative: str, key: str, root: Path) -> bool:
@@ -390,12 +426,6 @@ def _intact(outputs: dict[str, Output], relative: str, key: str, root: Path) -> 
         recorded.mtime_ns,
         recorded.ino,
     )
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def output_key(*parts: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,11 @@ UNSUBSCRIBE_PRESETS: dict[str, str] = {
     "postmark": "{{{ pm:unsubscribe }}}",
     "ses": "{{amazonSESUnsubscribeUrl}}",
 }
+
+
+#: Who reads a settings table that not every rendering reads (``read_by`` in its metadata): the
+#: web pages and feeds alone, or ``publisher send`` alone. Editing one renders no email again.
+WEB_PAGES, SEND = "web", "send"
 
 
 def _doc(text: str) -> dict[str, str]:
@@ -238,9 +244,15 @@ class Config:
     unsubscribe: Unsubscribe = field(
         default_factory=Unsubscribe, metadata=_doc("The unsubscribe link.")
     )
-    feeds: Feeds = field(default_factory=Feeds, metadata=_doc("The feeds."))
-    smtp: Smtp = field(default_factory=Smtp, metadata=_doc("Test sends (publisher send)."))
-    subscribe: Subscribe = field(default_factory=Subscribe, metadata=_doc("The subscribe box."))
+    feeds: Feeds = field(
+        default_factory=Feeds, metadata={**_doc("The feeds."), "read_by": WEB_PAGES}
+    )
+    smtp: Smtp = field(
+        default_factory=Smtp, metadata={**_doc("Test sends (publisher send)."), "read_by": SEND}
+    )
+    subscribe: Subscribe = field(
+        default_factory=Subscribe, metadata={**_doc("The subscribe box."), "read_by": WEB_PAGES}
+    )
     social: dict[str, str] = field(
         default_factory=dict,
         metadata=_doc('Links shown in the footer, label = URL, e.g. Mastodon = "https://...".'),
@@ -278,6 +290,19 @@ def _fields(cls: type[Any]) -> list[_Field]:
         table = type(default) if dataclasses.is_dataclass(default) else None
         out.append(_Field(f.name, f.metadata.get("doc", ""), default, table))
     return out
+
+
+def tables_read_by(reader: str) -> tuple[str, ...]:
+    """Return the settings tables that only ``reader`` (WEB_PAGES or SEND) reads."""
+    return tuple(f.name for f in dataclasses.fields(Config) if f.metadata.get("read_by") == reader)
+
+
+def settings_text(config: Config, tables: Iterable[str] | None = None) -> str:
+    """Return the settings (or only ``tables``) as text for a cache key: their values, not the
+    file's bytes, so a comment or a reordering changes nothing."""
+    names = [f.name for f in dataclasses.fields(Config) if not f.metadata.get("internal")]
+    wanted = set(names if tables is None else tables)
+    return repr([(name, getattr(config, name)) for name in names if name in wanted])
 
 
 # --- loading -------------------------------------------------------------------------------------

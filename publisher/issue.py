@@ -7,7 +7,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -201,9 +201,14 @@ def load_one(path: Path, config: Config) -> tuple[Issue | None, list[Problem], l
 
 
 def load_folder(
-    root: Path, config: Config, paths: Sequence[Path] | None = None, known: Known | None = None
+    root: Path,
+    config: Config,
+    paths: Sequence[Path] | None = None,
+    known: Known | None = None,
+    bodies: bool = True,
 ) -> Loaded:
-    """Load every issue file of ``root`` (or ``paths``), taking unchanged ones from ``known``."""
+    """Load every issue file of ``root`` (or ``paths``), taking unchanged ones from ``known``;
+    without their Markdown unless ``bodies``."""
     loaded = Loaded()
     real_root = os.path.realpath(root) + os.sep
     for path in issue_files(root) if paths is None else paths:
@@ -225,6 +230,8 @@ def load_folder(
             issue, warnings = before
         else:
             issue, problems, warnings = load_one(path, config)
+            if issue is not None and not bodies:
+                issue = replace(issue, body="")
         loaded.warnings[path] = warnings
         if issue is None:
             loaded.failed[path] = problems

@@ -54,7 +54,7 @@ ISSUE_OUTPUTS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Planned:
     """One file of the site and what produces it."""
 

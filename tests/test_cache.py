@@ -182,7 +182,7 @@ def test_parallel_build_equals_serial(archive: Newsletter, tmp_path: Path) -> No
 def test_a_corrupt_cache_is_ignored(archive: Newsletter, tmp_path: Path) -> None:
     build(archive.root)
     cache = archive.root / ".publisher-cache"
-    (cache / "index.pickle").write_bytes(b"not a pickle")
+    (cache / publisher.cache.INDEX_FILE).write_bytes(b"not a pickle")
     rebuild_matches_fresh(archive, tmp_path)
     for name in ("bodies.sqlite", "bodies.sqlite-wal"):
         if (cache / name).exists():
@@ -193,7 +193,8 @@ def test_a_corrupt_cache_is_ignored(archive: Newsletter, tmp_path: Path) -> None
 def test_after_a_full_rebuild_the_spare_tree_is_one_build_behind(archive: Newsletter) -> None:
     build(archive.root)
     settings = archive.root / "newsletter.toml"
-    settings.write_text(settings.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    text = settings.read_text(encoding="utf-8").replace("Test Weekly", "Renamed Weekly")
+    settings.write_text(text, encoding="utf-8")
     build(archive.root)  # every issue again
     site, spare = archive.root / "site", archive.root / ".site.spare"
     live = {p.relative_to(site): p.stat().st_ino for p in site.rglob("*") if p.is_file()}
@@ -221,3 +222,55 @@ def test_a_web_template_edit_renders_no_email_again(
     assert "/* mine */" in (site / "assets" / "style.css").read_text(encoding="utf-8")
     assert "data-mine" in (site / "issue-0" / "index.html").read_text(encoding="utf-8")
     assert digest(site) == fresh(archive, tmp_path)
+
+
+def add_settings(newsletter: Newsletter, tables: str) -> None:
+    settings = newsletter.root / "newsletter.toml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "\n" + tables, encoding="utf-8")
+
+
+def test_a_setting_no_output_reads_renders_nothing(
+    archive: Newsletter, renders: list[str], tmp_path: Path
+) -> None:
+    build(archive.root, jobs=1)
+    renders.clear()
+    site = archive.root / "site"
+    before = {p: p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+    add_settings(archive, "# a comment\n[smtp]\ntimeout = 5\n")
+    build(archive.root, jobs=1)
+    assert renders == []
+    after = {p: p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+    assert after == before  # not a file written again
+
+
+def test_a_web_only_setting_renders_pages_not_emails(
+    archive: Newsletter, renders: list[str], tmp_path: Path
+) -> None:
+    build(archive.root, jobs=1)
+    renders.clear()
+    site = archive.root / "site"
+    email = (site / "issue-0" / "email.html").stat().st_ino
+    add_settings(archive, '[subscribe]\naction = "https://forms.example.org/join"\n')
+    add_settings(archive, "[feeds]\nlimit = 3\n")
+    build(archive.root, jobs=1)
+    assert renders == []
+    assert (site / "issue-0" / "email.html").stat().st_ino == email
+    assert "forms.example.org/join" in (site / "issue-0" / "index.html").read_text()
+    assert (site / "feed.xml").read_text().count("<item>") == 3
+    assert digest(site) == fresh(archive, tmp_path)
+
+
+def test_a_template_that_names_a_send_setting_follows_it(
+    archive: Newsletter, renders: list[str], tmp_path: Path
+) -> None:
+    templates = archive.root / "templates"
+    templates.mkdir()
+    text = (default_theme_dir() / "email.txt.j2").read_text(encoding="utf-8")
+    (templates / "email.txt.j2").write_text(text + "Sent through {{ newsletter.smtp.host }}\n")
+    build(archive.root, jobs=1)
+    renders.clear()
+    add_settings(archive, '[smtp]\nhost = "mail.example.org"\n')
+    build(archive.root, jobs=1)
+    assert len(renders) == 12
+    assert "Sent through mail.example.org" in (archive.root / "site/issue-0/email.txt").read_text()
+    assert digest(archive.root / "site") == fresh(archive, tmp_path)

@@ -282,6 +282,19 @@ def test_build_refuses_what_check_calls_an_error(news: Newsletter) -> None:
     assert tree(news.root / "site") == before
 
 
+def test_a_cached_issue_whose_link_breaks_is_placed_exactly(news: Newsletter) -> None:
+    news.issue("2025-07-08-grain.md", title="Grain", date="2025-07-08", body="Grain.\n")
+    body = "Intro.\n\nSee [last week](../grain/) again.\n"
+    news.issue("2025-07-15-ports.md", title="Ports", date="2025-07-15", body=body)
+    assert run(news.root, "build").exit_code == 0
+    news.issue(
+        "2025-07-08-grain.md", title="Grain", date="2025-07-08", body="Grain.\n", draft="true"
+    )
+    result = run(news.root, "build")  # ports is not rendered again: its link is checked anew
+    assert result.exit_code == 1
+    assert "issues/2025-07-15-ports.md:7:17: error LNK006" in result.output
+
+
 def test_check_follows_out(news: Newsletter, tmp_path: Path) -> None:
     out = tmp_path / "public"
     assert run(news.root, "build", "--out", str(out)).exit_code == 0
