@@ -48,6 +48,8 @@ INDEX_FILE = "index.marshal"
 BODIES_FILE = "bodies.sqlite"
 FORMAT = 6
 TABLE = f"bodies_{FORMAT}"
+#: Each issue file's latest rendering: its slug, signature, dependencies and render key.
+LATEST = f"latest_{FORMAT}"
 #: Libraries whose version changes what a build writes.
 LIBRARIES = (
     "mjml",
@@ -177,7 +179,7 @@ class Output(NamedTuple):
 class BuildCache:
     """Reads and writes ``.publisher-cache/`` for one newsletter folder."""
 
-    def __init__(self, root: Path, key: str, enabled: bool = True) -> None:
+    def __init__(self, root: Path, key: str, enabled: bool = True, index: bool = True) -> None:
         # Disabled, it neither reads nor writes the folder's cache (renderings wait in memory,
         # in SQLite, where a build holds them more compactly than as Python objects).
         self.dir = root / CACHE_DIR
@@ -194,7 +196,7 @@ class BuildCache:
         #: The modification time of every folder of the live site as the last build left it:
         #: while none changed, no file was added to it or taken from it.
         self.folders: dict[str, int] = {}
-        if enabled:
+        if enabled and index:
             self._read()
 
     def _read(self) -> None:
@@ -275,7 +277,30 @@ class BuildCache:
         db.execute(
             f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, digest TEXT, data BLOB)"
         )
+        db.execute(f"CREATE TABLE IF NOT EXISTS {LATEST} (path TEXT PRIMARY KEY, slug, data BLOB)")
         return db
+
+    def latest(self, name: str) -> dict[str, Any] | None:
+        """Return what the last build rendered for the issue file or slug ``name``, if neither
+        it nor anything it depends on changed since; else None (render it)."""
+        if not (self.dir / BODIES_FILE).is_file():
+            return None
+        try:
+            rows = self._bodies.execute(
+                f"SELECT path, data FROM {LATEST} WHERE path = ? OR slug = ?", (name, name)
+            ).fetchall()
+            if len(rows) != 1:
+                return None
+            path, data = rows[0]
+            sig, deps, render_key = marshal.loads(data)
+        except (sqlite3.Error, ValueError, EOFError, TypeError):
+            return None
+        folder = Path(path).parent
+        if signature(Path(path)) != sig or any(signature(folder / n) != s for n, s in deps):
+            return None
+        if _render_key(self.key, path, sig, deps) != render_key:
+            return None  # rendered by another version, theme or settings
+        return self._body(render_key)
 
     def has_body(self, record: Record) -> bool:
         """Return whether the record's rendered outputs are stored."""
@@ -284,10 +309,11 @@ class BuildCache:
 
     def body(self, record: Record) -> dict[str, Any] | None:
         """Return the stored email HTML, text and article of a rendered record, if any."""
-        if record.render_key is None:
-            return None
+        return None if record.render_key is None else self._body(record.render_key)
+
+    def _body(self, key: str) -> dict[str, Any] | None:
         row = self._bodies.execute(
-            f"SELECT digest, data FROM {TABLE} WHERE key = ?", (record.render_key,)
+            f"SELECT digest, data FROM {TABLE} WHERE key = ?", (key,)
         ).fetchone()
         if row is None or hashlib.sha256(row[1]).hexdigest() != row[0]:
             return None
@@ -301,12 +327,9 @@ class BuildCache:
         """Remember what a record rendered to."""
         folder = record.issue.source.parent
         record.deps = {name: signature(folder / name) for name in rendered.deps}
-        record.render_key = _digest(
-            self.key,
-            str(record.issue.source),
-            repr(record.signature),
-            repr(sorted(record.deps.items())),
-        )
+        deps = sorted(record.deps.items())
+        path = str(record.issue.source)
+        record.render_key = _render_key(self.key, path, record.signature, deps)
         record.view, record.image, record.feed_image = (
             rendered.view,
             rendered.image,
@@ -319,6 +342,10 @@ class BuildCache:
             (record.render_key, hashlib.sha256(data).hexdigest(), data),
         )
         self._keys.add(record.render_key)
+        latest = marshal.dumps((record.signature, deps, record.render_key))
+        self._bodies.execute(
+            f"INSERT OR REPLACE INTO {LATEST} VALUES (?, ?, ?)", (path, record.issue.slug, latest)
+        )
 
     def close(self) -> None:
         """Close the store of bodies (without committing: ``save`` commits)."""
@@ -380,13 +407,16 @@ class BuildCache:
         if not self.enabled:
             return
         keep = {str(p) for p in paths}
+        gone = [(k,) for k in self.records if k not in keep]
         self.records = {k: v for k, v in self.records.items() if k in keep}
         used = {r.render_key for r in self.records.values() if r.render_key}
         unused = self._keys - used
         db = self._bodies
         db.executemany(f"DELETE FROM {TABLE} WHERE key = ?", [(k,) for k in unused])
+        db.executemany(f"DELETE FROM {LATEST} WHERE path = ?", gone)
         for (old,) in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != ?", (TABLE,)
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN (?, ?)",
+            (TABLE, LATEST),
         ).fetchall():
             db.execute(f'DROP TABLE "{old}"')  # left by an earlier format
         db.commit()
@@ -410,6 +440,11 @@ class BuildCache:
                     marshal.dump(chunk, handle)
                 marshal.dump([], handle)
         os.replace(temporary, path)
+
+
+def _render_key(key: str, path: str, sig: Signature, deps: list[tuple[str, Any]]) -> str:
+    """Return the key of one issue's rendering: the base key, its file, and what it shows."""
+    return _digest(key, path, repr(sig), repr(deps))
 
 
 def _intact(outputs: dict[str, Output], relative: str, key: str, root: Path) -> bool:

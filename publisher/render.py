@@ -315,9 +315,9 @@ def _normalise_text(text: str) -> str:
     return "\n".join(out).strip("\n") + "\n"
 
 
-def render_one(root: Path, name: str) -> Rendered:
+def render_one(root: Path, name: str, config: Config | None = None) -> Rendered:
     """Render the issue named by its file path or its slug."""
-    config, issue = find_issue(root, name)
+    config, issue = find_issue(root, name, config)
     return render_issue(issue, config, theme_for_render(root))
 
 
@@ -327,9 +327,9 @@ def theme_for_render(root: Path) -> Theme:
     return Theme(root, keep_compiled=(root / ".publisher-cache").is_dir())
 
 
-def find_issue(root: Path, name: str) -> tuple[Config, Issue]:
+def find_issue(root: Path, name: str, config: Config | None = None) -> tuple[Config, Issue]:
     """Return the settings and the issue named by its file path or its slug (drafts too)."""
-    config = load_config(root)
+    config = config or load_config(root)
     path = Path(name)
     if not path.is_absolute():
         path = Path.cwd() / path

@@ -274,3 +274,56 @@ def test_a_template_that_names_a_send_setting_follows_it(
     assert len(renders) == 12
     assert "Sent through mail.example.org" in (archive.root / "site/issue-0/email.txt").read_text()
     assert digest(archive.root / "site") == fresh(archive, tmp_path)
+
+
+def render(newsletter: Newsletter, name: str, fmt: str = "html") -> str:
+    from click.testing import CliRunner
+
+    from publisher.cli import cli
+
+    args = ["-C", str(newsletter.root), "render", name, "--format", fmt]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_render_gives_what_the_build_published_without_rendering(
+    archive: Newsletter, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(archive.root, jobs=1)
+    renders.clear()
+    site = archive.root / "site" / "issue-3"
+    html = render(archive, "issue-3")
+    assert html == (site / "email.html").read_text(encoding="utf-8") + "\n"
+    assert render(archive, "issue-3", "text") == (site / "email.txt").read_text(encoding="utf-8")
+    monkeypatch.chdir(archive.root)
+    assert render(archive, "issues/2025-02-04-issue-3/index.md") == html
+    assert render(archive, "issues/2025-02-04-issue-3") == html
+    assert renders == []  # served from the build's cache
+    assert "<mj-" in render(archive, "issue-3", "mjml")  # MJML is never kept: rendered
+    assert renders == ["issue-3"]
+
+
+@pytest.mark.parametrize("change", ["issue", "image", "settings", "template"])
+def test_render_is_never_stale(archive: Newsletter, renders: list[str], change: str) -> None:
+    build(archive.root, jobs=1)
+    folder = archive.root / "issues" / "2025-02-04-issue-3"
+    if change == "issue":
+        path = folder / "index.md"
+        path.write_text(path.read_text().replace("Paragraph 3", "Edited paragraph"))
+        wanted = "Edited paragraph"
+    elif change == "image":
+        Image.new("RGB", (480, 100), "teal").save(folder / "chart.png")
+        wanted = 'width="480"'
+    elif change == "settings":
+        settings = archive.root / "newsletter.toml"
+        settings.write_text(settings.read_text().replace("Test Weekly", "Renamed Weekly"))
+        wanted = "Renamed Weekly"
+    else:
+        (archive.root / "templates").mkdir()
+        text = (default_theme_dir() / "email.txt.j2").read_text(encoding="utf-8")
+        (archive.root / "templates" / "email.txt.j2").write_text(text + "Theirs truly\n")
+        wanted = "Theirs truly"
+    renders.clear()
+    assert wanted in render(archive, "issue-3", "text" if change == "template" else "html")
+    assert renders == ["issue-3"]
