@@ -465,11 +465,13 @@ def _pool(
 ) -> ProcessPoolExecutor | None:
     """Start ``jobs`` rendering processes (one per core by default) if ``work`` issues call for
     them; None where forking is not available or the work is small."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 2 or work < PARALLEL_FROM:
+        return None
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    jobs = jobs or os.cpu_count() or 1
-    if jobs < 2 or work < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+    if "fork" not in multiprocessing.get_all_start_methods():
         return None
     pool = ProcessPoolExecutor(
         max_workers=jobs,

@@ -14,6 +14,7 @@ Nothing is reused unless everything it came from is unchanged:
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import importlib.util
 import itertools
@@ -24,9 +25,10 @@ import re
 import sqlite3
 import sys
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from publisher import __version__
 from publisher.config import (
@@ -188,6 +190,8 @@ class BuildCache:
         self.key = key
         self.enabled = enabled
         self.records: dict[str, Record] = {}
+        #: The records as the index holds them, while this build has not changed them.
+        self._pickled: dict[str, bytes] = {}
         #: What the live site and the spare tree beside it hold, as written.
         self.outputs: dict[str, Output] = {}
         self.spare_outputs: dict[str, Output] = {}
@@ -200,21 +204,35 @@ class BuildCache:
             self._read()
 
     def _read(self) -> None:
+        # Reading makes some hundred thousand objects, none of them garbage: without the cycle
+        # collector running over them again and again, in half the time.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            with (self.dir / INDEX_FILE).open("rb") as handle:
-                head = marshal.load(handle)
-                if not isinstance(head, dict) or head.get("key") != self.key:
-                    return  # another version, theme or settings: start afresh
-                records: dict[str, Record] = {}
-                while chunk := marshal.load(handle):
-                    records.update((name, pickle.loads(value)) for name, value in chunk)
-                outputs: dict[str, Output] = {}
-                spare: dict[str, Output] = {}
-                for table in (outputs, spare):
-                    while chunk := marshal.load(handle):
-                        table.update((name, Output._make(value)) for name, value in chunk)
+            self._read_index()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _read_index(self) -> None:
+        try:
+            chunks = _chunks((self.dir / INDEX_FILE).read_bytes())
+            head = next(chunks)
+            if not isinstance(head, dict) or head.get("key") != self.key:
+                return  # another version, theme or settings: start afresh
+            records: dict[str, Record] = {}
+            pickled: dict[str, bytes] = {}
+            while chunk := next(chunks):
+                pickled.update(chunk)
+                records.update((name, pickle.loads(value)) for name, value in chunk)
+            outputs: dict[str, Output] = {}
+            spare: dict[str, Output] = {}
+            for table in (outputs, spare):
+                while chunk := next(chunks):
+                    table.update((name, Output._make(value)) for name, value in chunk)
             out, state, folders = head["out"], head["state"], head["folders"]
         except (
+            StopIteration,
             OSError,
             pickle.UnpicklingError,
             EOFError,
@@ -226,6 +244,7 @@ class BuildCache:
         ):
             return
         self.records, self.outputs, self.spare_outputs = records, outputs, spare
+        self._pickled = pickled
         self.out, self.state, self.folders = out, state, folders
 
     # -- issues --
@@ -247,6 +266,7 @@ class BuildCache:
         assert sig is not None
         record = Record(sig, replace(issue, body="") if issue.body else issue, warnings)
         self.records[str(path)] = record
+        self._pickled.pop(str(path), None)
         return record
 
     @property
@@ -330,6 +350,7 @@ class BuildCache:
         deps = sorted(record.deps.items())
         path = str(record.issue.source)
         record.render_key = _render_key(self.key, path, record.signature, deps)
+        self._pickled.pop(path, None)
         record.view, record.image, record.feed_image = (
             rendered.view,
             rendered.image,
@@ -424,7 +445,7 @@ class BuildCache:
         self.out, self.state = str(out), state
         head = {"key": self.key, "out": self.out, "state": state, "folders": self.folders}
         records = (
-            (path, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+            (path, self._pickled.get(path) or pickle.dumps(record, protocol=5))
             for path, record in self.records.items()
         )
         outputs = ((k, tuple(v)) for k, v in self.outputs.items())
@@ -434,12 +455,28 @@ class BuildCache:
         # Marshalled plain data, quick to read; each record pickled on its own; written in
         # chunks, so that neither holds a copy of the whole index in memory.
         with temporary.open("wb") as handle:
-            marshal.dump(head, handle)
+            _write_chunk(handle, head)
             for table in (records, outputs, spare):
                 while chunk := list(itertools.islice(table, 2000)):
-                    marshal.dump(chunk, handle)
-                marshal.dump([], handle)
+                    _write_chunk(handle, chunk)
+                _write_chunk(handle, [])
         os.replace(temporary, path)
+
+
+def _write_chunk(handle: BinaryIO, value: Any) -> None:
+    """Write one marshalled value, after its length."""
+    data = marshal.dumps(value)
+    handle.write(len(data).to_bytes(8, "little") + data)
+
+
+def _chunks(data: bytes) -> Iterator[Any]:
+    """Yield the values ``_write_chunk`` wrote (marshal.load on a file reads in small pieces:
+    slow; loads on slices of bytes read at once is not)."""
+    view, at = memoryview(data), 0
+    while at < len(view):
+        size = int.from_bytes(view[at : at + 8], "little")
+        yield marshal.loads(view[at + 8 : at + 8 + size])
+        at += 8 + size
 
 
 def _render_key(key: str, path: str, sig: Signature, deps: list[tuple[str, Any]]) -> str:
