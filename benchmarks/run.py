@@ -174,7 +174,8 @@ def runs(
 
 
 def shown(times: Times) -> str:
-    return f"{times[0]:.2f} / {times[1]:.2f} s"
+    digits = 3 if times[1] < 1 else 2
+    return f"{times[0]:.{digits}f} / {times[1]:.{digits}f} s"
 
 
 def baseline_tree(revision: str, work: Path) -> Path | None:
@@ -217,30 +218,44 @@ def main() -> None:
         build = [*PUBLISHER, "-C", str(root), "build"]
         count = f"{args.issues:,} issues"
 
-        # Cold: the old site deleted just before, and into a folder never built.
-        cold = runs(n, lambda i: clean(root), build)
-        fresh = runs(
-            n,
-            lambda i: clean(root),
-            lambda i: [*build, "--out", str(work / f"fresh-{i}")],
-        )
-        old: Times | None = None
+        # Cold: the old site deleted just before, and into a folder never built. The contenders
+        # take turns, run by run, so that a slower moment of the machine (or of its file
+        # system) falls on all of them alike.
+        contenders: dict[
+            str, tuple[Callable[[int], object], list[str], Path | None, dict[str, str] | None]
+        ] = {
+            "cold": (lambda i: clean(root), build, None, None),
+        }
         tree = baseline_tree(args.baseline, work) if args.baseline else None
         if tree is not None:
             env = {**os.environ, "PYTHONPATH": str(tree)}
             # Run from outside any checkout, so that `-m` finds the baseline's package.
-            old = runs(n, lambda i: clean(root), build, cwd=work, env=env)
-        pelican: Times | None = None
+            contenders["baseline"] = (lambda i: clean(root), build, work, env)
         if not args.no_pelican:
             project = pelican_project(root, work / "pelican")
             command = [sys.executable, "-m", "pelican", "content", "-o", "output"]
             command += ["-s", "pelicanconf.py", "-q"]
-            pelican = runs(
-                n,
+            contenders["pelican"] = (
                 lambda i: shutil.rmtree(project / "output", ignore_errors=True),
                 command,
-                cwd=project,
+                project,
+                None,
             )
+        fresh_runs: list[float] = []
+        seconds: dict[str, list[float]] = {name: [] for name in contenders}
+        for i in range(n):
+            for name, (prepare, command, cwd, env) in contenders.items():
+                prepare(i)
+                seconds[name].append(timed(command, cwd, env=env)[0])
+            shutil.rmtree(root / ".publisher-cache", ignore_errors=True)
+            fresh_runs.append(timed([*build, "--out", str(work / f"fresh-{i}")])[0])
+
+        def summary(values: list[float]) -> Times:
+            return min(values), statistics.median(values)
+
+        cold, fresh = summary(seconds["cold"]), summary(fresh_runs)
+        old = summary(seconds["baseline"]) if "baseline" in seconds else None
+        pelican = summary(seconds["pelican"]) if "pelican" in seconds else None
 
         # Rebuilds: each starts from a finished build of the previous state.
         clean(root)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from publisher import site
-from publisher.cache import BuildCache, Output, Record
+from publisher.cache import BuildCache, Output, Record, folder_times, same_folders
 from publisher.config import CACHE_DIR, Config, load_config
 from publisher.errors import Problem, PublisherError, display_path, warn
 from publisher.images import Shelf, shelf_name
@@ -133,6 +134,9 @@ def _build(
         cached = {p: store.record(p) for p in paths}
         pool = _pool(config, theme, now, shelf, jobs, sum(1 for r in cached.values() if r is None))
         records = _load(root, paths, config, store, cached)
+        # The records live as long as the build: the cycle collector need not go over them
+        # again and again (with many issues, every full collection would).
+        gc.freeze()
         published = [r for r in records.values() if r.issue.is_published(now)]
         published.sort(key=lambda r: (r.issue.date, r.issue.slug), reverse=True)
         drafts = sum(1 for r in records.values() if r.issue.draft)
@@ -196,8 +200,12 @@ def _build(
         except OSError as exc:
             raise _unwritable(out, exc) from exc
         store.spare_outputs, store.outputs = store.outputs, outputs
+        store.spare_folders = {}
         if cache:  # the next build then starts from a spare tree one build behind, not two
-            store.spare_outputs = _catch_up(spare, out, outputs, store.spare_outputs)
+            caught = _catch_up(spare, out, outputs, store.spare_outputs, writer.needed)
+            if caught is not None:  # it holds what the live site holds: no need to walk it
+                store.spare_outputs = caught
+                store.spare_folders = folder_times(spare, writer.needed)
         store.note_folders(out, writer.needed)
         store.save(out, state, paths)
         if cache:
@@ -205,6 +213,7 @@ def _build(
             shelf.keep_only(used + ([shelf_name(logo[0])] if logo else []))
         return counts
     finally:
+        gc.unfreeze()
         if pool is not None:
             pool.shutdown()
         store.close()
@@ -586,9 +595,11 @@ def write_site(
         elif kind == site.FEED:
             writer.put(path, feed_key, partial(_feed, planned.name, config, newest))
         elif kind == site.SITEMAP:
-            writer.put(path, None, partial(_sitemap, urls))
+            writer.put(path, output_key(store.key, urls), partial(_sitemap, urls))
     files = sorted({*writer.outputs, MANIFEST})
-    writer.put(MANIFEST, None, partial(manifest, [i.issue for i in items], files))
+    ids = [(i.issue.slug, i.issue.id, i.issue.date) for i in items]
+    key = output_key(store.key, ids, files)
+    writer.put(MANIFEST, key, partial(manifest, [i.issue for i in items], files))
     writer.prune()
     return writer.outputs
 
@@ -647,6 +658,10 @@ class _Writer:
         self.folders: set[str] = {""}
         #: The folders the new site has (known once pruned).
         self.needed: set[str] = {""}
+        if same_folders(folder, store.spare_folders):
+            # Brought up to the last site and untouched since: it holds what the index says.
+            self.files, self.folders = set(store.spare_outputs), set(store.spare_folders)
+            return
         for path, dirs, files in os.walk(folder):
             base = os.path.relpath(path, folder)
             base = "" if base == "." else base.replace(os.sep, "/") + "/"
@@ -911,17 +926,22 @@ def _refuse_foreign(out: Path, store: BuildCache) -> None:
 
 
 def _catch_up(
-    spare: Path, live: Path, outputs: dict[str, Output], had: dict[str, Output]
-) -> dict[str, Output]:
-    """Bring the spare tree (the site before this build) to this build's files by hard links,
-    so that the next build writes only what it changes; return what the spare tree holds.
+    spare: Path,
+    live: Path,
+    outputs: dict[str, Output],
+    had: dict[str, Output],
+    folders: set[str],
+) -> dict[str, Output] | None:
+    """Bring the spare tree (the site before this build) to this build's files and ``folders``
+    by hard links, so that the next build writes only what it changes; return what the spare
+    tree then holds, or None when it could not (the next build looks at what it holds).
 
     The files this build changed are the only ones to link: after a one-issue edit a few,
     after a full rebuild all of them (then, and not in the edit that follows).
     """
     holds: dict[str, Output] = {}
     if not spare.is_dir():  # the first build: there was no site before it to keep
-        return had
+        return None
     try:
         for relative, output in outputs.items():
             old = had.get(relative)
@@ -934,11 +954,18 @@ def _catch_up(
                 os.link(f"{live}/{relative}", temporary)
                 _replace(temporary, target)
             holds[relative] = output
+        emptied = set()
         for relative in set(had) - set(outputs):
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{spare}/{relative}")
-    except OSError:  # no hard links here, or a full disk: the next build catches up itself
-        return had
+            parent = relative.rpartition("/")[0]
+            while parent not in folders:
+                emptied.add(parent)
+                parent = parent.rpartition("/")[0]
+        for relative in sorted(emptied, key=len, reverse=True):
+            os.rmdir(f"{spare}/{relative}")
+    except OSError:  # no hard links here, or a full disk: the next build looks at what it has
+        return None
     return holds
 
 

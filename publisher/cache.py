@@ -25,7 +25,7 @@ import re
 import sqlite3
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
@@ -200,6 +200,8 @@ class BuildCache:
         #: The modification time of every folder of the live site as the last build left it:
         #: while none changed, no file was added to it or taken from it.
         self.folders: dict[str, int] = {}
+        #: The same for the spare tree, once brought up to the live site (else empty).
+        self.spare_folders: dict[str, int] = {}
         if enabled and index:
             self._read()
 
@@ -231,6 +233,7 @@ class BuildCache:
                 while chunk := next(chunks):
                     table.update((name, Output._make(value)) for name, value in chunk)
             out, state, folders = head["out"], head["state"], head["folders"]
+            spare_folders = head["spare_folders"]
         except (
             StopIteration,
             OSError,
@@ -246,6 +249,7 @@ class BuildCache:
         self.records, self.outputs, self.spare_outputs = records, outputs, spare
         self._pickled = pickled
         self.out, self.state, self.folders = out, state, folders
+        self.spare_folders = spare_folders
 
     # -- issues --
 
@@ -405,22 +409,11 @@ class BuildCache:
 
     def unchanged_folders(self, out: Path) -> bool:
         """Return whether no file was added to ``out`` or taken from it since the last build."""
-        if not self.folders or self.out != str(out):
-            return False
-        for relative, mtime in self.folders.items():
-            try:
-                if os.stat(f"{out}/{relative}").st_mtime_ns != mtime:
-                    return False
-            except OSError:
-                return False
-        return True
+        return self.out == str(out) and same_folders(out, self.folders)
 
     def note_folders(self, out: Path, folders: set[str]) -> None:
         """Remember the modification time of every folder of the live site."""
-        self.folders = {}
-        for relative in folders:
-            with contextlib.suppress(OSError):
-                self.folders[relative] = os.stat(f"{out}/{relative}").st_mtime_ns
+        self.folders = folder_times(out, folders)
 
     def save(self, out: Path, state: str, paths: list[Path]) -> None:
         """Commit the bodies (dropping those nothing uses), then write the index; records of
@@ -443,7 +436,13 @@ class BuildCache:
         db.commit()
         self._keys -= unused
         self.out, self.state = str(out), state
-        head = {"key": self.key, "out": self.out, "state": state, "folders": self.folders}
+        head = {
+            "key": self.key,
+            "out": self.out,
+            "state": state,
+            "folders": self.folders,
+            "spare_folders": self.spare_folders,
+        }
         records = (
             (path, self._pickled.get(path) or pickle.dumps(record, protocol=5))
             for path, record in self.records.items()
@@ -477,6 +476,29 @@ def _chunks(data: bytes) -> Iterator[Any]:
         size = int.from_bytes(view[at : at + 8], "little")
         yield marshal.loads(view[at + 8 : at + 8 + size])
         at += 8 + size
+
+
+def folder_times(tree: Path, folders: Iterable[str]) -> dict[str, int]:
+    """Return the modification time of each of ``tree``'s ``folders``."""
+    times = {}
+    for relative in folders:
+        with contextlib.suppress(OSError):
+            times[relative] = os.stat(f"{tree}/{relative}").st_mtime_ns
+    return times
+
+
+def same_folders(tree: Path, times: dict[str, int]) -> bool:
+    """Return whether ``tree``'s folders are as ``folder_times`` saw them (nothing was added,
+    renamed or removed in them since); False when nothing was seen."""
+    if not times:
+        return False
+    for relative, mtime in times.items():
+        try:
+            if os.stat(f"{tree}/{relative}").st_mtime_ns != mtime:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _render_key(key: str, path: str, sig: Signature, deps: list[tuple[str, Any]]) -> str:

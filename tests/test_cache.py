@@ -327,3 +327,21 @@ def test_render_is_never_stale(archive: Newsletter, renders: list[str], change: 
     renders.clear()
     assert wanted in render(archive, "issue-3", "text" if change == "template" else "html")
     assert renders == ["issue-3"]
+
+
+def test_the_spare_tree_is_trusted_only_while_untouched(
+    archive: Newsletter, tmp_path: Path
+) -> None:
+    build(archive.root)
+    build(archive.root)
+    site, spare = archive.root / "site", archive.root / ".site.spare"
+    shutil.rmtree(archive.root / "issues" / "2025-02-04-issue-3")
+    build(archive.root)  # the spare tree drops issue-3's files and folder as it catches up
+    assert not (spare / "issue-3").exists()
+    (spare / "issue-5" / "stray.txt").write_text("not publisher's", encoding="utf-8")
+    path = archive.root / "issues" / "2025-02-06-issue-5" / "index.md"
+    path.write_text(path.read_text() + "\nMore.\n", encoding="utf-8")
+    build(archive.root)  # its folder changed: looked at again, and the stray file goes
+    assert not (site / "issue-3").exists()
+    assert not (site / "issue-5" / "stray.txt").exists()
+    assert digest(site) == fresh(archive, tmp_path)
