@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from publisher.site import MANIFEST, SitePlan
 from publisher.theme import TEMPLATES_DIR, Theme
 
 if TYPE_CHECKING:  # the renderers load only when something must be rendered
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 
     from publisher.check import Finding
     from publisher.context import IssueView
@@ -337,27 +338,30 @@ class Item:
         assert self.record.view is not None
         return self.record.view
 
-    def rendered(self) -> Rendered:
-        """Return the full rendering (without MJML), reading it from the cache if need be."""
+    def rendered(self, email: bool = True) -> Rendered:
+        """Return the full rendering (without MJML), reading it from the cache if need be; its
+        web part alone unless ``email``."""
         from publisher.render import Rendered
 
-        if self.body is None:
-            self.body = self.store.body(self.record)
+        if self.body is None or (email and "html" not in self.body):
+            read = self.store.body if email else self.store.web
+            self.body = read(self.record)
             if self.body is None:
                 raise RuntimeError(f"cache entry for {self.issue.source} is missing")
-        r = self.record
+        r, body = self.record, self.body
         return Rendered(
             issue=r.issue,
             view=self.view,
             mjml="",
-            html=self.body["html"],
-            text=self.body["text"],
-            article_html=self.body["article"],
+            html=body.get("html", ""),
+            text=body.get("text", ""),
+            article_html=body["article"],
+            page_article=body["page"],
             image=r.image,
             feed_image=r.feed_image,
             files=r.files,
             images=r.images,
-            eml=self.body["eml"],
+            eml=body.get("eml", b""),
             refs=r.refs,
         )
 
@@ -390,13 +394,9 @@ def _render_missing(
         if errors:
             findings.extend(errors)
             continue
-        body = {
-            "html": rendered.html,
-            "text": rendered.text,
-            "article": rendered.article_html,
-            "eml": rendered.eml,
-        }
-        store.store(record, body, rendered)
+        body = {"html": rendered.html, "text": rendered.text, "eml": rendered.eml}
+        web = {"article": rendered.article_html, "page": rendered.page_article}
+        store.store(record, body, web, rendered)
         if writer is not None and not problems and not findings:
             _issue_files(
                 writer,
@@ -435,6 +435,7 @@ def _render_one(
     from publisher.issue import load_one
     from publisher.message import compose
     from publisher.render import lazy_index, read_body, render_issue
+    from publisher.sanitize import relative_links
 
     light = issue
     full, problems, _ = load_one(issue.source, config)
@@ -444,7 +445,8 @@ def _render_one(
     try:
         doc = read_body(issue, theme.root, lazy_index(theme.root, config, now))
         rendered = render_issue(issue, config, theme, doc, shelf=shelf)
-        rendered = dataclasses.replace(rendered, mjml="", issue=light)
+        page = relative_links(rendered.article_html, rendered.view.url, config.base_url, "../")
+        rendered = dataclasses.replace(rendered, mjml="", issue=light, page_article=page)
         errors = errors_of(issue, doc, rendered, config, theme.root, now)
         if config.author.email and not errors:
             rendered = dataclasses.replace(rendered, eml=compose(issue, rendered, config))
@@ -564,38 +566,41 @@ def write_site(
     ]
     urls += [(i.view.url, i.issue.updated or i.issue.date) for i in items]
 
-    for path, planned in plan.outputs.items():
-        kind = planned.kind
-        if planned.source is not None and planned.kind in (site.IMAGE, site.LOGO):
-            # Made on the shelf, never changed there.
-            # Its shelf name is the digest of its source and parameters: the key as it is.
-            writer.put(path, f"{path}:{planned.source.name}", source=planned.source, link=True)
-        elif planned.source is not None:
-            writer.put(path, output_key(path, signature(planned.source)), source=planned.source)
-        elif kind in (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML):
-            item = by_slug[planned.slug][1]
-            getter = {site.EMAIL_HTML: _email_html, site.EMAIL_TEXT: _email_text}.get(
-                kind, _email_eml
-            )
-            writer.put(path, item.record.render_key, partial(getter, item))
-        elif kind == site.ISSUE_PAGE:
-            n, item = by_slug[planned.slug]
-            neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(items)]
-            page_key = output_key(everywhere, item.record.render_key, link_keys[n], neighbours)
-            writer.put(path, page_key, partial(_issue_page, pages, item))
-            item.body = None  # one rendering in memory at a time
-        elif kind == site.INDEX_PAGE:
-            writer.put(path, output_key(everywhere, link_keys), pages.index)
-        elif kind == site.STYLE:
-            writer.put(path, output_key(store.key, style_key, pages.rtl), pages.style)
-        elif kind == site.TAG_PAGE:
-            tag = pages.tags[planned.name]
-            listed = [k for k, link in zip(link_keys, pages.links, strict=True) if tag in link.tags]
-            writer.put(path, output_key(everywhere, listed), partial(pages.tag, tag))
-        elif kind == site.FEED:
-            writer.put(path, feed_key, partial(_feed, planned.name, config, newest))
-        elif kind == site.SITEMAP:
-            writer.put(path, output_key(store.key, urls), partial(_sitemap, urls))
+    with writer.writing_aside():
+        for path, planned in plan.outputs.items():
+            kind = planned.kind
+            if planned.source is not None and planned.kind in (site.IMAGE, site.LOGO):
+                # Made on the shelf, never changed there.
+                # Its shelf name is the digest of its source and parameters: the key as it is.
+                writer.put(path, f"{path}:{planned.source.name}", source=planned.source, link=True)
+            elif planned.source is not None:
+                writer.put(path, output_key(path, signature(planned.source)), source=planned.source)
+            elif kind in (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML):
+                item = by_slug[planned.slug][1]
+                getter = {site.EMAIL_HTML: _email_html, site.EMAIL_TEXT: _email_text}.get(
+                    kind, _email_eml
+                )
+                writer.put(path, item.record.render_key, partial(getter, item))
+            elif kind == site.ISSUE_PAGE:
+                n, item = by_slug[planned.slug]
+                neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(items)]
+                page_key = output_key(everywhere, item.record.render_key, link_keys[n], neighbours)
+                writer.put(path, page_key, partial(_issue_page, pages, item))
+                item.body = None  # one rendering in memory at a time
+            elif kind == site.INDEX_PAGE:
+                writer.put(path, output_key(everywhere, link_keys), pages.index)
+            elif kind == site.STYLE:
+                writer.put(path, output_key(store.key, style_key, pages.rtl), pages.style)
+            elif kind == site.TAG_PAGE:
+                tag = pages.tags[planned.name]
+                listed = [
+                    k for k, link in zip(link_keys, pages.links, strict=True) if tag in link.tags
+                ]
+                writer.put(path, output_key(everywhere, listed), partial(pages.tag, tag))
+            elif kind == site.FEED:
+                writer.put(path, feed_key, partial(_feed, planned.name, config, newest))
+            elif kind == site.SITEMAP:
+                writer.put(path, output_key(store.key, urls), partial(_sitemap, urls))
     files = sorted({*writer.outputs, MANIFEST})
     ids = [(i.issue.slug, i.issue.id, i.issue.date) for i in items]
     key = output_key(store.key, ids, files)
@@ -630,7 +635,15 @@ def _email_eml(item: Item) -> bytes:
 
 
 def _issue_page(pages: Pages, item: Item) -> str:
-    return pages.issue(item.rendered())
+    return pages.issue(item.rendered(email=False))
+
+
+def _output(path: str, key: str | None, relative: str) -> Output:
+    """Return the record of a file just written."""
+    from publisher.cache import output_key
+
+    st = os.stat(path)
+    return Output(key or output_key(relative, st.st_size), st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _replace(temporary: str, target: str) -> None:
@@ -658,6 +671,10 @@ class _Writer:
         self.folders: set[str] = {""}
         #: The folders the new site has (known once pruned).
         self.needed: set[str] = {""}
+        #: New files being written aside (``writing_aside``), and room for more.
+        self._aside: ThreadPoolExecutor | None = None
+        self._pending: dict[str, Future[Output]] = {}
+        self._room = threading.BoundedSemaphore(64)
         if same_folders(folder, store.spare_folders):
             # Brought up to the last site and untouched since: it holds what the index says.
             self.files, self.folders = set(store.spare_outputs), set(store.spare_folders)
@@ -681,9 +698,7 @@ class _Writer:
         source: Path | None = None,
         link: bool = False,
     ) -> None:
-        from publisher.cache import output_key
-
-        if relative in self.outputs:
+        if relative in self.outputs or relative in self._pending:
             return  # written once already (an issue's image also used as the logo, say)
         target = f"{self.folder}/{relative}"  # plain strings: this runs for every output file
         parent = relative.rpartition("/")[0]
@@ -720,14 +735,41 @@ class _Writer:
         else:
             assert produce is not None
             data = produce()
+            raw = data.encode("utf-8") if isinstance(data, str) else data
+            if temporary == target and self._aside is not None:
+                self._room.acquire()  # a bounded number of files' bytes wait in memory
+                self._pending[relative] = self._aside.submit(
+                    self._written, target, raw, key, relative
+                )
+                return
             with open(temporary, "wb") as handle:
-                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+                handle.write(raw)
         if temporary != target:
             _replace(temporary, target)
-        st = os.stat(target)
-        self.outputs[relative] = Output(
-            key or output_key(relative, st.st_size), st.st_size, st.st_mtime_ns, st.st_ino
-        )
+        self.outputs[relative] = _output(target, key, relative)
+
+    def _written(self, target: str, data: bytes, key: str | None, relative: str) -> Output:
+        try:
+            with open(target, "wb") as handle:
+                handle.write(data)
+            return _output(target, key, relative)
+        finally:
+            self._room.release()
+
+    @contextlib.contextmanager
+    def writing_aside(self) -> Iterator[None]:
+        """Write new files on a thread of their own meanwhile: creating a file can take the
+        kernel a millisecond on some file systems, while this thread renders the next one."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._aside = ThreadPoolExecutor(1, thread_name_prefix="publisher-write")
+        try:
+            yield
+            for relative, future in self._pending.items():
+                self.outputs[relative] = future.result()
+        finally:
+            self._aside.shutdown(wait=True, cancel_futures=True)
+            self._aside, self._pending = None, {}
 
     def prune(self) -> None:
         """Delete the files and folders of the spare tree that the new site does not have."""

@@ -48,8 +48,10 @@ if TYPE_CHECKING:
 
 INDEX_FILE = "index.marshal"
 BODIES_FILE = "bodies.sqlite"
-FORMAT = 6
+FORMAT = 7
 TABLE = f"bodies_{FORMAT}"
+#: The key of a rendering's web part is its own with this after it.
+WEB_PART = ":web"
 #: Each issue file's latest rendering: its slug, signature, dependencies and render key.
 LATEST = f"latest_{FORMAT}"
 #: Libraries whose version changes what a build writes.
@@ -324,7 +326,7 @@ class BuildCache:
             return None
         if _render_key(self.key, path, sig, deps) != render_key:
             return None  # rendered by another version, theme or settings
-        return self._body(render_key)
+        return self._body(render_key)  # the email alone
 
     def has_body(self, record: Record) -> bool:
         """Return whether the record's rendered outputs are stored."""
@@ -332,8 +334,17 @@ class BuildCache:
         return record.render_key is not None and record.render_key in self._keys
 
     def body(self, record: Record) -> dict[str, Any] | None:
-        """Return the stored email HTML, text and article of a rendered record, if any."""
-        return None if record.render_key is None else self._body(record.render_key)
+        """Return the stored email HTML, text and message of a rendered record, with its web
+        part (``web``), if any."""
+        if record.render_key is None:
+            return None
+        body, web = self._body(record.render_key), self.web(record)
+        return None if body is None or web is None else body | web
+
+    def web(self, record: Record) -> dict[str, Any] | None:
+        """Return what the web pages and feeds show of a rendered record: its article, with
+        absolute links (``article``) and as its page has it (``page``)."""
+        return None if record.render_key is None else self._body(record.render_key + WEB_PART)
 
     def _body(self, key: str) -> dict[str, Any] | None:
         row = self._bodies.execute(
@@ -347,8 +358,11 @@ class BuildCache:
             return None
         return body if isinstance(body, dict) else None
 
-    def store(self, record: Record, body: dict[str, Any], rendered: Rendered) -> None:
-        """Remember what a record rendered to."""
+    def store(
+        self, record: Record, body: dict[str, Any], web: dict[str, Any], rendered: Rendered
+    ) -> None:
+        """Remember what a record rendered to: its email files (``body``) and, apart, what the
+        web pages show (``web``), so that writing a page reads no email."""
         folder = record.issue.source.parent
         record.deps = {name: signature(folder / name) for name in rendered.deps}
         deps = sorted(record.deps.items())
@@ -361,12 +375,13 @@ class BuildCache:
             rendered.feed_image,
         )
         record.files, record.refs, record.images = rendered.files, rendered.refs, rendered.images
-        data = zlib.compress(pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL), 1)
-        self._bodies.execute(
-            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?)",
-            (record.render_key, hashlib.sha256(data).hexdigest(), data),
-        )
-        self._keys.add(record.render_key)
+        for key, part in ((record.render_key, body), (record.render_key + WEB_PART, web)):
+            data = zlib.compress(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            self._bodies.execute(
+                f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?)",
+                (key, hashlib.sha256(data).hexdigest(), data),
+            )
+            self._keys.add(key)
         latest = marshal.dumps((record.signature, deps, record.render_key))
         self._bodies.execute(
             f"INSERT OR REPLACE INTO {LATEST} VALUES (?, ?, ?)", (path, record.issue.slug, latest)
@@ -423,7 +438,12 @@ class BuildCache:
         keep = {str(p) for p in paths}
         gone = [(k,) for k in self.records if k not in keep]
         self.records = {k: v for k, v in self.records.items() if k in keep}
-        used = {r.render_key for r in self.records.values() if r.render_key}
+        used = {
+            key
+            for r in self.records.values()
+            if r.render_key
+            for key in (r.render_key, r.render_key + WEB_PART)
+        }
         unused = self._keys - used
         db = self._bodies
         db.executemany(f"DELETE FROM {TABLE} WHERE key = ?", [(k,) for k in unused])

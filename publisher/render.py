@@ -78,6 +78,8 @@ class Rendered:
     text: str
     #: The body as sanitized HTML with absolute URLs, for the web page and the feeds.
     article_html: str
+    #: The body as its web page shows it (links into the site relative), once made ("": not).
+    page_article: str = ""
     #: The social card (front matter ``image``, else the first image), or None.
     image: SocialImage | None = None
     #: Absolute URL of the image a feed entry names (1200 px wide), or "".

@@ -302,7 +302,8 @@ class Pages:
             issue=view,
             issue_tags=list(link.tags),
             article_html=Markup(
-                relative_links(item.article_html, view.url, config.base_url, "../")
+                item.page_article
+                or relative_links(item.article_html, view.url, config.base_url, "../")
             ),
             previous=self.links[n + 1] if n is not None and n + 1 < len(self.links) else None,
             next=self.links[n - 1] if n is not None and n > 0 else None,
