@@ -184,11 +184,13 @@ def _build(
                 pool.shutdown()
                 pool = None
             _check_links(root, config, [r.issue for r in records.values()], published, now)
+            shelf_dir = str(shelf.folder)
             for item in items:
                 files = file_lines(item.record.refs, item.issue.body_line)
                 line = item.issue.body_line
                 made = [
-                    (p.name, line + p.line, shelf.folder / p.shelf_name) for p in item.record.images
+                    (p.name, line + p.line, f"{shelf_dir}/{p.shelf_name}")
+                    for p in item.record.images
                 ]
                 problems += plan.add_issue_files(item.issue, files, made)
             if problems:
@@ -572,9 +574,11 @@ def write_site(
             if planned.source is not None and planned.kind in (site.IMAGE, site.LOGO):
                 # Made on the shelf, never changed there.
                 # Its shelf name is the digest of its source and parameters: the key as it is.
-                writer.put(path, f"{path}:{planned.source.name}", source=planned.source, link=True)
+                name = os.path.basename(planned.source)
+                writer.put(path, f"{path}:{name}", source=planned.source, link=True)
             elif planned.source is not None:
-                writer.put(path, output_key(path, signature(planned.source)), source=planned.source)
+                source = Path(planned.source)
+                writer.put(path, output_key(path, signature(source)), source=source)
             elif kind in (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML):
                 item = by_slug[planned.slug][1]
                 getter = {site.EMAIL_HTML: _email_html, site.EMAIL_TEXT: _email_text}.get(
@@ -695,7 +699,7 @@ class _Writer:
         relative: str,
         key: str | None,
         produce: Callable[[], str | bytes] | None = None,
-        source: Path | None = None,
+        source: Path | str | None = None,
         link: bool = False,
     ) -> None:
         if relative in self.outputs or relative in self._pending:

@@ -259,7 +259,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send_error(404)
                 return
             if planned.source is not None:
-                self.send_file(planned.source)
+                self.send_file(Path(planned.source))
                 return
             kind = planned.kind
             if kind == site.INDEX_PAGE:

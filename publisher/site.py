@@ -63,8 +63,9 @@ class Planned:
     slug: str = ""
     #: The tag slug of a tag page, or the feed's name (``rss``, ``atom``, ``json``).
     name: str = ""
-    #: The file copied as it is (assets, logo, static files, issue files).
-    source: Path | None = None
+    #: The file copied as it is (assets, logo, static files, issue files); an image variant's
+    #: made file as a plain path string (a build plans tens of thousands of them).
+    source: Path | str | None = None
     #: Who claims the path, for messages: ``issues/x.md:12``, ``static/CNAME``.
     owner: str = ""
 
@@ -99,7 +100,7 @@ class SitePlan:
         self,
         issue: Issue,
         files: Iterable[tuple[str, int]],
-        images: Iterable[tuple[str, int, Path]] = (),
+        images: Iterable[tuple[str, int, Path | str]] = (),
     ) -> list[Problem]:
         """Plan the files an issue publishes beside its pages: files as they are (name, line
         in the issue's file) and image variants (name, line, the made file)."""
