@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -13,43 +12,45 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import click
 
 from publisher import __version__
-from publisher.errors import PublisherError
+from publisher.errors import PublisherError, log, logger
 
 if TYPE_CHECKING:
     from publisher.config import Config
 
-log = logging.getLogger("publisher")
 T = TypeVar("T")
 
 #: A fixed width: help reads the same on every terminal (and the README shows it as it is).
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "terminal_width": 100}
 
 
-class _Formatter(logging.Formatter):
-    COLOURS: ClassVar[dict[int, str]] = {logging.WARNING: "yellow", logging.ERROR: "red"}
-
-    def __init__(self, colour: bool) -> None:
-        super().__init__()
-        self.colour = colour
-
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        if record.levelno >= logging.WARNING:
-            label = record.levelname.lower() + ":"
-            if self.colour:
-                label = click.style(label, fg=self.COLOURS.get(record.levelno, "red"), bold=True)
-            return f"{label} {message}"
-        return message
-
-
 def _setup_logging(verbose: int, quiet: int) -> None:
+    import logging
+
+    class Formatter(logging.Formatter):
+        COLOURS: ClassVar[dict[int, str]] = {logging.WARNING: "yellow", logging.ERROR: "red"}
+
+        def __init__(self, colour: bool) -> None:
+            super().__init__()
+            self.colour = colour
+
+        def format(self, record: logging.LogRecord) -> str:
+            message = record.getMessage()
+            if record.levelno >= logging.WARNING:
+                label = record.levelname.lower() + ":"
+                if self.colour:
+                    colour = self.COLOURS.get(record.levelno, "red")
+                    label = click.style(label, fg=colour, bold=True)
+                return f"{label} {message}"
+            return message
+
     level = logging.INFO - 10 * verbose + 10 * quiet
     handler = logging.StreamHandler(sys.stderr)
     colour = sys.stderr.isatty() and "NO_COLOR" not in os.environ
-    handler.setFormatter(_Formatter(colour))
-    log.handlers[:] = [handler]
-    log.setLevel(max(logging.DEBUG, min(level, logging.ERROR)))
-    log.propagate = False
+    handler.setFormatter(Formatter(colour))
+    publisher_log = logger()
+    publisher_log.handlers[:] = [handler]
+    publisher_log.setLevel(max(logging.DEBUG, min(level, logging.ERROR)))
+    publisher_log.propagate = False
 
 
 class _Group(click.Group):
@@ -484,6 +485,8 @@ PROGRESS_FROM = 50
 
 def _progress_bar(items: Sequence[T]) -> Iterator[T]:
     """Show a progress bar on a terminal for long builds; stay silent otherwise."""
+    import logging
+
     if len(items) < PROGRESS_FROM or not sys.stderr.isatty() or log.level > logging.INFO:
         yield from items
         return

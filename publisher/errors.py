@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-log = logging.getLogger("publisher")
+if TYPE_CHECKING:
+    import logging
+
+
+class _Log:
+    """The ``publisher`` logger, loaded on first use: ``--help`` needs no logging."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(logger(), name)
+
+
+def logger() -> logging.Logger:
+    """Return the ``publisher`` logger."""
+    import logging
+
+    return logging.getLogger("publisher")
+
+
+log = _Log()
 
 
 @dataclass(frozen=True)
