@@ -28,7 +28,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from publisher import site
-from publisher.cache import BuildCache, Output, Record, folder_times, same_folders
+from publisher.cache import (
+    BuildCache,
+    Output,
+    Record,
+    base_key,
+    folder_times,
+    output_key,
+    same_folders,
+    signature,
+    web_key,
+)
 from publisher.config import CACHE_DIR, Config, load_config
 from publisher.errors import Problem, PublisherError, display_path, warn
 from publisher.images import Shelf, shelf_name
@@ -116,7 +126,6 @@ def _build(
     jobs: int | None,
     cache: bool,
 ) -> tuple[int, int, int, list[str]]:
-    from publisher.cache import base_key, output_key, signature, web_key
     from publisher.render import logo_of, shelf_of
 
     config = load_config(root)
@@ -437,7 +446,7 @@ def _render_one(
     from publisher.issue import load_one
     from publisher.message import compose
     from publisher.render import lazy_index, read_body, render_issue
-    from publisher.sanitize import relative_links
+    from publisher.web import page_article
 
     light = issue
     full, problems, _ = load_one(issue.source, config)
@@ -447,7 +456,7 @@ def _render_one(
     try:
         doc = read_body(issue, theme.root, lazy_index(theme.root, config, now))
         rendered = render_issue(issue, config, theme, doc, shelf=shelf)
-        page = relative_links(rendered.article_html, rendered.view.url, config.base_url, "../")
+        page = page_article(rendered, config.base_url)
         rendered = dataclasses.replace(rendered, mjml="", issue=light, page_article=page)
         errors = errors_of(issue, doc, rendered, config, theme.root, now)
         if config.author.email and not errors:
@@ -553,7 +562,6 @@ def write_site(
 
     Files whose inputs did not change are hard-linked from the previous site.
     """
-    from publisher.cache import output_key, signature
     from publisher.web import Pages
 
     store = writer.store
@@ -571,7 +579,7 @@ def write_site(
     with writer.writing_aside():
         for path, planned in plan.outputs.items():
             kind = planned.kind
-            if planned.source is not None and planned.kind in (site.IMAGE, site.LOGO):
+            if planned.source is not None and kind in (site.IMAGE, site.LOGO):
                 # Made on the shelf, never changed there.
                 # Its shelf name is the digest of its source and parameters: the key as it is.
                 name = os.path.basename(planned.source)
@@ -644,8 +652,6 @@ def _issue_page(pages: Pages, item: Item) -> str:
 
 def _output(path: str, key: str | None, relative: str) -> Output:
     """Return the record of a file just written."""
-    from publisher.cache import output_key
-
     st = os.stat(path)
     return Output(key or output_key(relative, st.st_size), st.st_size, st.st_mtime_ns, st.st_ino)
 
@@ -656,6 +662,10 @@ def _replace(temporary: str, target: str) -> None:
     os.replace(temporary, target)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(temporary)
+
+
+#: How many new files' bytes may wait in memory for the thread that writes them.
+WAITING_FILES = 64
 
 
 class _Writer:
@@ -678,7 +688,7 @@ class _Writer:
         #: New files being written aside (``writing_aside``), and room for more.
         self._aside: ThreadPoolExecutor | None = None
         self._pending: dict[str, Future[Output]] = {}
-        self._room = threading.BoundedSemaphore(64)
+        self._room = threading.BoundedSemaphore(WAITING_FILES)
         if same_folders(folder, store.spare_folders):
             # Brought up to the last site and untouched since: it holds what the index says.
             self.files, self.folders = set(store.spare_outputs), set(store.spare_folders)
@@ -729,13 +739,13 @@ class _Writer:
                 return
             except OSError:
                 shutil.copyfile(previous, temporary)
-        elif source is not None:
+        elif source is not None and link:
             try:
-                if not link:
-                    raise OSError("copy")
                 os.link(source, temporary)  # a variant on the shelf: never changed in place
             except OSError:
                 shutil.copyfile(source, temporary)
+        elif source is not None:
+            shutil.copyfile(source, temporary)
         else:
             assert produce is not None
             data = produce()
@@ -985,7 +995,6 @@ def _catch_up(
     The files this build changed are the only ones to link: after a one-issue edit a few,
     after a full rebuild all of them (then, and not in the edit that follows).
     """
-    holds: dict[str, Output] = {}
     if not spare.is_dir():  # the first build: there was no site before it to keep
         return None
     try:
@@ -999,7 +1008,6 @@ def _catch_up(
                     os.unlink(temporary)
                 os.link(f"{live}/{relative}", temporary)
                 _replace(temporary, target)
-            holds[relative] = output
         emptied = set()
         for relative in set(had) - set(outputs):
             with contextlib.suppress(FileNotFoundError):
@@ -1012,7 +1020,7 @@ def _catch_up(
             os.rmdir(f"{spare}/{relative}")
     except OSError:  # no hard links here, or a full disk: the next build looks at what it has
         return None
-    return holds
+    return outputs
 
 
 def _spare(out: Path) -> Path:

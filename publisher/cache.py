@@ -25,7 +25,7 @@ import re
 import sqlite3
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
@@ -41,7 +41,7 @@ from publisher.config import (
 )
 from publisher.context import IssueView
 from publisher.errors import Problem
-from publisher.issue import Issue
+from publisher.issue import Issue, named_file
 
 if TYPE_CHECKING:
     from publisher.render import Rendered
@@ -112,16 +112,24 @@ def base_key(config: Config, theme_dirs: list[Path]) -> str:
         origin = Path(spec.origin) if spec and spec.origin else None
         parts += [name, repr(signature(origin) if origin else None)]
     templates: list[bytes] = []
-    for folder in theme_dirs:
-        for source in sorted(folder.rglob("*")):
-            relative = source.relative_to(folder).as_posix()
-            if source.is_file() and not _web_only(relative):
-                templates.append(source.read_bytes())
-                parts += [relative, templates[-1]]
+    for _, relative, text in _theme_files(theme_dirs, lambda relative: not _web_only(relative)):
+        templates.append(text)
+        parts += [relative, text]
     apart = {*tables_read_by(WEB_PAGES), *tables_read_by(SEND)}
     read = [f.name for f in fields(Config) if f.name not in apart or _named(f.name, templates)]
     parts.append(settings_text(config, read))
     return _digest(*parts)
+
+
+def _theme_files(
+    theme_dirs: list[Path], wanted: Callable[[str], bool]
+) -> Iterator[tuple[Path, str, bytes]]:
+    """Yield each theme folder's ``wanted`` files (by their relative name) and their bytes."""
+    for folder in theme_dirs:
+        for source in sorted(folder.rglob("*")):
+            relative = source.relative_to(folder).as_posix()
+            if source.is_file() and wanted(relative):
+                yield folder, relative, source.read_bytes()
 
 
 def _named(table: str, templates: list[bytes]) -> bool:
@@ -139,12 +147,13 @@ def web_key(theme_dirs: list[Path], stylesheet: bool = False, config: Config | N
     the stylesheet alone."""
     parts: list[bytes | str] = []
     templates: list[bytes] = []
-    for folder in theme_dirs:
-        for source in sorted(folder.rglob("*")):
-            relative = source.relative_to(folder).as_posix()
-            if source.is_file() and _web_only(relative) and (relative == STYLESHEET) == stylesheet:
-                templates.append(source.read_bytes())
-                parts += [str(folder), relative, templates[-1]]
+
+    def wanted(relative: str) -> bool:
+        return _web_only(relative) and (relative == STYLESHEET) == stylesheet
+
+    for folder, relative, text in _theme_files(theme_dirs, wanted):
+        templates.append(text)
+        parts += [str(folder), relative, text]
     if config is not None:
         send = [t for t in tables_read_by(SEND) if _named(t, templates)]
         parts.append(settings_text(config, [*tables_read_by(WEB_PAGES), *send]))
@@ -480,6 +489,23 @@ class BuildCache:
                     _write_chunk(handle, chunk)
                 _write_chunk(handle, [])
         os.replace(temporary, path)
+
+
+def built_email(root: Path, config: Config, name: str) -> dict[str, Any] | None:
+    """Return the email (``html``, ``text``) the last build published for the issue file or
+    slug ``name``, if nothing it is made from changed since; else None (render it)."""
+    from publisher.theme import Theme
+
+    root = root.resolve()
+    path = named_file(name)
+    if path.is_file():  # as the build's index names it: the folder's real path
+        name = str(Path(os.path.realpath(path.parent)) / path.name)
+    # The stored renderings alone, not the index of the whole archive.
+    store = BuildCache(root, base_key(config, Theme(root).search_path), index=False)
+    try:
+        return store.latest(name)
+    finally:
+        store.close()
 
 
 def _write_chunk(handle: BinaryIO, value: Any) -> None:

@@ -7,15 +7,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
 from publisher import __version__
 from publisher.errors import PublisherError, log, logger
-
-if TYPE_CHECKING:
-    from publisher.config import Config
 
 T = TypeVar("T")
 
@@ -274,36 +271,21 @@ def render(root: Path, issue: str, fmt: str) -> None:
 
         sys.stdout.buffer.write(send_issue(root, issue, [], prefix=False, dry_run=True))
         return
+    from publisher.cache import built_email
     from publisher.config import load_config
 
     config = load_config(root)
-    output = _built_email(root, config, issue, fmt) if fmt != "mjml" else None
-    if output is None:
+    # The email the last build published, when nothing it is made from changed since (MJML is
+    # never kept).
+    built = built_email(root, config, issue) if fmt != "mjml" else None
+    if built is not None:
+        output = str(built[fmt])
+    else:
         from publisher.render import render_one
 
         rendered = render_one(root, issue, config)
         output = {"html": rendered.html, "text": rendered.text, "mjml": rendered.mjml}[fmt]
     click.echo(output, nl=not output.endswith("\n"))
-
-
-def _built_email(root: Path, config: Config, name: str, fmt: str) -> str | None:
-    """Return the email (html or text) that the last build rendered for the issue ``name``, if
-    nothing it is made from changed since: the very bytes the build published, at once."""
-    from publisher.cache import BuildCache, base_key
-    from publisher.theme import Theme
-
-    path = Path(name) if Path(name).is_absolute() else Path.cwd() / name
-    if path.is_dir():
-        path = path / "index.md"
-    root = root.resolve()
-    # The stored renderings alone, not the index of the whole archive.
-    store = BuildCache(root, base_key(config, Theme(root).search_path), index=False)
-    try:
-        where = Path(os.path.realpath(path.parent)) / path.name
-        body = store.latest(str(where) if path.is_file() else name)
-    finally:
-        store.close()
-    return None if body is None else str(body["html" if fmt == "html" else "text"])
 
 
 @cli.command()

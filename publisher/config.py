@@ -297,12 +297,16 @@ def tables_read_by(reader: str) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(Config) if f.metadata.get("read_by") == reader)
 
 
-def settings_text(config: Config, tables: Iterable[str] | None = None) -> str:
-    """Return the settings (or only ``tables``) as text for a cache key: their values, not the
-    file's bytes, so a comment or a reordering changes nothing."""
-    names = [f.name for f in dataclasses.fields(Config) if not f.metadata.get("internal")]
-    wanted = set(names if tables is None else tables)
-    return repr([(name, getattr(config, name)) for name in names if name in wanted])
+def settings_text(config: Config, tables: Iterable[str]) -> str:
+    """Return the settings ``tables`` as text for a cache key: their values, not the file's
+    bytes, so a comment or a reordering changes nothing."""
+    wanted = set(tables)
+    values = [
+        (f.name, getattr(config, f.name))
+        for f in dataclasses.fields(Config)
+        if f.name in wanted and not f.metadata.get("internal")
+    ]
+    return repr(values)
 
 
 # --- loading -------------------------------------------------------------------------------------

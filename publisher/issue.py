@@ -127,6 +127,17 @@ def issue_files(root: Path) -> list[Path]:
     return found
 
 
+def named_file(name: str) -> Path:
+    """Return the issue file a command names by its path (from the working folder), a folder
+    standing for its index.md; a name that is no file is a slug."""
+    path = Path(name)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    if path.is_dir() and (path / FOLDER_INDEX).is_file():
+        path = path / FOLDER_INDEX
+    return path
+
+
 def load_issues(root: Path, config: Config) -> list[Issue]:
     """Load every issue, newest first; report all problems of all files together."""
     loaded = load_folder(root, config)

@@ -33,12 +33,12 @@ from publisher.images import (
     read,
 )
 from publisher.issue import (
-    FOLDER_INDEX,
     Issue,
     issue_files,
     load_issue,
     load_issues,
     load_one,
+    named_file,
     slug_from_path,
 )
 from publisher.language import format_date, language
@@ -332,11 +332,7 @@ def theme_for_render(root: Path) -> Theme:
 def find_issue(root: Path, name: str, config: Config | None = None) -> tuple[Config, Issue]:
     """Return the settings and the issue named by its file path or its slug (drafts too)."""
     config = config or load_config(root)
-    path = Path(name)
-    if not path.is_absolute():
-        path = Path.cwd() / path
-    if path.is_dir() and (path / FOLDER_INDEX).is_file():
-        path = path / FOLDER_INDEX
+    path = named_file(name)
     return config, load_issue(path, config) if path.is_file() else _find(root, config, name)
 
 

@@ -215,6 +215,11 @@ TAG_TEMPLATE = "tag.html.j2"
 STYLE_TEMPLATE = "style.css.j2"
 
 
+def page_article(item: Rendered, base_url: str) -> str:
+    """Return the article as its web page shows it: links into the site made relative."""
+    return relative_links(item.article_html, item.view.url, base_url, "../")
+
+
 class Pages:
     """Renders the web pages of a list of issues (newest first), one page at a time."""
 
@@ -301,10 +306,7 @@ class Pages:
             direction=view.direction,
             issue=view,
             issue_tags=list(link.tags),
-            article_html=Markup(
-                item.page_article
-                or relative_links(item.article_html, view.url, config.base_url, "../")
-            ),
+            article_html=Markup(item.page_article or page_article(item, config.base_url)),
             previous=self.links[n + 1] if n is not None and n + 1 < len(self.links) else None,
             next=self.links[n - 1] if n is not None and n > 0 else None,
         )
