@@ -652,8 +652,24 @@ def _issue_page(pages: Pages, item: Item) -> str:
 
 def _output(path: str, key: str | None, relative: str) -> Output:
     """Return the record of a file just written."""
-    st = os.stat(path)
+    return _output_of(os.stat(path), key, relative)
+
+
+def _output_of(st: os.stat_result, key: str | None, relative: str) -> Output:
     return Output(key or output_key(relative, st.st_size), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _write_bytes(path: str, data: bytes) -> os.stat_result:
+    """Write ``data`` as the file ``path`` (made or emptied first); return its status, taken
+    from the open file (no look-up by name, none of ``open``'s buffering layers)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def _replace(temporary: str, target: str) -> None:
@@ -756,17 +772,18 @@ class _Writer:
                     self._written, target, raw, key, relative
                 )
                 return
-            with open(temporary, "wb") as handle:
-                handle.write(raw)
+            st = _write_bytes(temporary, raw)
+            if temporary != target:
+                os.replace(temporary, target)  # a file of its own: rename cannot be a no-op
+            self.outputs[relative] = _output_of(st, key, relative)
+            return
         if temporary != target:
             _replace(temporary, target)
         self.outputs[relative] = _output(target, key, relative)
 
     def _written(self, target: str, data: bytes, key: str | None, relative: str) -> Output:
         try:
-            with open(target, "wb") as handle:
-                handle.write(data)
-            return _output(target, key, relative)
+            return _output_of(_write_bytes(target, data), key, relative)
         finally:
             self._room.release()
 

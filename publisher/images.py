@@ -24,7 +24,7 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 from stat import S_ISREG
 from typing import TYPE_CHECKING
@@ -102,14 +102,14 @@ class Variant:
     #: The part of the upright source it shows (left, top, right, bottom), or None for all.
     crop: tuple[int, int, int, int] | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Return the digest of the source and of every parameter (20 hex digits)."""
         quality = {"jpeg": JPEG_QUALITY, "webp": WEBP_QUALITY}.get(self.format, 0)
         parts = (PIPELINE, self.picture.digest, self.width, self.height, self.format, self.crop)
         return hashlib.sha256(repr((*parts, quality)).encode()).hexdigest()[:20]
 
-    @property
+    @cached_property
     def name(self) -> str:
         """Return its path beside the source's (``photos/lead-1200w.3f9a2c1b0d.jpg``)."""
         source = PurePosixPath(self.picture.name)
@@ -347,6 +347,9 @@ class Shelf:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        #: The sizes of the files found as made, or made, through this shelf: a build looks
+        #: at each once, not once per issue that shows it.
+        self._made: dict[str, int] = {}
 
     def path(self, variant: Variant) -> Path:
         return self.folder / shelf_name(variant)
@@ -379,8 +382,10 @@ class Shelf:
 
     def size_of(self, name: str) -> int:
         """Return the bytes of the file ``name`` on the shelf (0 if it is not there)."""
+        if name in self._made:
+            return self._made[name]
         try:
-            return (self.folder / name).stat().st_size
+            return os.stat(f"{self.folder}/{name}").st_size
         except OSError:
             return 0
 
@@ -392,13 +397,20 @@ class Shelf:
         # and a file changed in place through one of them gets a new time.
         os.utime(temporary, ns=(MADE, MADE))
         os.replace(temporary, target)  # two builds may make the same file: same bytes
+        self._made[target.name] = len(data)
 
     def intact(self, name: str) -> bool:
         """Return whether the file ``name`` is on the shelf as it was made."""
+        if name in self._made:
+            return True
         try:  # a plain string path: this runs for every image of every issue
-            return os.stat(f"{self.folder}/{name}").st_mtime_ns == MADE
+            st = os.stat(f"{self.folder}/{name}")
         except OSError:
             return False
+        if st.st_mtime_ns != MADE:
+            return False
+        self._made[name] = st.st_size
+        return True
 
     def keep_only(self, names: Iterable[str]) -> None:
         """Delete the variants not named in ``names`` (file names on the shelf)."""
@@ -406,6 +418,7 @@ class Shelf:
         with contextlib.suppress(OSError):
             for entry in os.scandir(self.folder):
                 if entry.name not in keep:
+                    self._made.pop(entry.name, None)
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
 

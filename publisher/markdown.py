@@ -110,8 +110,10 @@ def parse(body: str, tag: str = "en") -> Document:
         token = parsed[i]
         if token.type == "paragraph_open" and i + 2 < len(parsed):
             inline, close = parsed[i + 1], parsed[i + 2]
-            for part in _split_source(inline):
-                opening, ending = _copy(token), _copy(close)
+            parts = _split_source(inline)
+            whole = len(parts) == 1  # most paragraphs: their own tokens serve, not copies
+            for part in parts:
+                opening, ending = (token, close) if whole else (_copy(token), _copy(close))
                 opening.map = part.map
                 if SOURCE_LINE.match(inline_text(part).strip()):
                     opening.attrJoin("class", "source")

@@ -12,8 +12,9 @@ import re
 from collections.abc import Sequence
 from email import policy
 from email.utils import format_datetime, formataddr
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from publisher.config import Config, ascii_address
@@ -108,7 +109,6 @@ def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") 
 
 #: Headers that are plain text: one that is ASCII and fits on its line is written as it is.
 _PLAIN = {"Subject", "Date", "Message-ID", "List-Unsubscribe-Post"}
-_NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
 def mime_bytes(
@@ -121,10 +121,10 @@ def mime_bytes(
     CRLF line ends, headers folded under 78 columns; ``utf8``: RFC 6532's UTF-8 headers
     (SMTPUTF8) instead of encoded words. The property tests compare it with the package.
     """
-    chosen = policy.SMTPUTF8 if utf8 else policy.SMTP
-    out = [_header(chosen, name, value) for name, value in headers]
+    width = (policy.SMTPUTF8 if utf8 else policy.SMTP).max_line_length or 78
+    out = [_header(utf8, name, value) for name, value in headers]
     out.append("MIME-Version: 1.0\r\n")
-    out.append(_header(chosen, "Content-Type", f'multipart/alternative; boundary="{boundary}"'))
+    out.append(_content_type(utf8, boundary))
     out.append(f"\r\n--{boundary}\r\n")
     for n, (subtype, body) in enumerate((("plain", text), ("html", html))):
         if n:
@@ -134,13 +134,15 @@ def mime_bytes(
         # add_alternative moves the first part into the message it makes, so the second
         # part is the one that is made with a MIME-Version of its own.
         out.append("MIME-Version: 1.0\r\n\r\n" if n else "\r\n")
-        out.append(_quoted_printable(body, chosen.max_line_length or 78))
+        out.append(quoted_printable(body, width))
     out.append(f"\r\n--{boundary}--\r\n")
     return "".join(out).encode("utf-8" if utf8 else "ascii")
 
 
-def _header(chosen: Any, name: str, value: str) -> str:
-    """Return one header line as the package folds it."""
+@lru_cache(maxsize=64)
+def _header(utf8: bool, name: str, value: str) -> str:
+    """Return one header line as the package folds it (the sender and unsubscribe lines are
+    the same in every issue: each is folded once)."""
     plain = (
         name in _PLAIN
         and value.isascii()
@@ -151,17 +153,68 @@ def _header(chosen: Any, name: str, value: str) -> str:
     )
     if plain and "\r" not in value and "\n" not in value:
         return f"{name}: {value}\r\n"
+    chosen = policy.SMTPUTF8 if utf8 else policy.SMTP
     return str(chosen.header_factory(name, value).fold(policy=chosen))
 
 
-def _quoted_printable(body: str, width: int) -> str:
-    """Return a text body in quoted-printable, CRLF line ends (as ``set_content`` and the
-    generator make it)."""
-    from email import quoprimime
+#: The boundaries ``compose`` makes: every one of them is folded like this stand-in.
+_OUR_BOUNDARY = re.compile(r"=_publisher_[0-9a-f]{32}")
+_STAND_IN = "=_publisher_" + "0" * 32
 
-    lines = body.encode("utf-8").splitlines()
-    encoded = quoprimime.body_encode((b"\n".join(lines) + b"\n").decode("latin-1"), width)
-    return "\r\n".join(_NEWLINES.split(encoded)[:-1]) + "\r\n" if encoded else ""
+
+def _content_type(utf8: bool, boundary: str) -> str:
+    """Return the message's Content-Type line; one of our boundaries is folded as the same
+    line with the stand-in, which is folded once."""
+    if _OUR_BOUNDARY.fullmatch(boundary):
+        line = _header(utf8, "Content-Type", f'multipart/alternative; boundary="{_STAND_IN}"')
+        return line.replace(_STAND_IN, boundary)
+    return _header(utf8, "Content-Type", f'multipart/alternative; boundary="{boundary}"')
+
+
+#: Runs of bytes that quoted-printable escapes: all but tab, line feed and printable ASCII,
+#: and "=".
+_ESCAPED = re.compile(rb"[^\t\n -<>-~]+")
+
+
+def _escape(run: re.Match[bytes]) -> bytes:
+    return ("=" + run.group().hex("=")).upper().encode("ascii")
+
+
+def quoted_printable(body: str, width: int = 78) -> str:
+    """Return a text body in quoted-printable with CRLF line ends, as ``set_content`` and the
+    generator make it (``quoprimime.body_encode``'s lines, its per-character table lookup
+    replaced by one pass over the runs that need escaping)."""
+    data = b"\n".join(body.encode("utf-8").splitlines())
+    out: list[str] = []
+    append = out.append
+    last = width - 1
+    for line in _ESCAPED.sub(_escape, data).decode("ascii").split("\n"):
+        start = 0
+        laststart = len(line) - 1 - width
+        while start <= laststart:  # soft breaks, never inside an escape
+            stop = start + last
+            if line[stop - 2] == "=":
+                append(line[start : stop - 1])
+                start = stop - 2
+            elif line[stop - 1] == "=":
+                append(line[start:stop])
+                start = stop - 1
+            else:
+                append(line[start:stop] + "=")
+                start = stop
+        if line and line[-1] in " \t":  # a space or tab that ends a line is escaped
+            room = start - laststart
+            code = "=20" if line[-1] == " " else "=09"
+            if room >= 3:
+                append(line[start:-1] + code)
+            elif room == 2:
+                append(line[start:] + "=\r\n")
+            else:
+                append(line[start:-1] + "=\r\n" + code)
+        else:
+            append(line[start:])
+    append("")
+    return "\r\n".join(out)
 
 
 def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) -> None:

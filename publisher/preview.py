@@ -113,7 +113,7 @@ class Preview:
             except PublisherError as exc:
                 self.config, self.config_error = Config(), exc
         self.site_config = dataclasses.replace(self.config, base_url=self.base_url)
-        self.theme = Theme(self.root)
+        self.theme = Theme(self.root, watch=True)
         self.entries = {}
         loaded = load_folder(self.root, self.config)
         by_path = {issue.source: issue for issue in loaded.issues}

@@ -14,6 +14,7 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
@@ -147,6 +148,16 @@ class _Places:
         return path[len(self.folder) + 1 :].replace(os.sep, "/")
 
 
+def real_root(root: Path) -> Path:
+    """Return the newsletter folder's real path (found once: every issue's links start there)."""
+    return _real(root.absolute())  # the working folder may change between calls
+
+
+@lru_cache(maxsize=16)
+def _real(folder: Path) -> Path:
+    return folder.resolve()
+
+
 def _resolve_one(href: str, role: str, line: int, where: _Places, issue_at: IssueAt) -> Ref | None:
     if not href or href.startswith("#"):
         return None
@@ -258,7 +269,7 @@ class SiteIndex:
         issues: list[Issue] | None = None,
         load: Callable[[Path], Issue | None] | None = None,
     ) -> None:
-        self.root = root.resolve()
+        self.root = real_root(root)
         self.now = now
         self._load = load
         self._issues = issues or []

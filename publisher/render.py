@@ -50,6 +50,7 @@ from publisher.refs import (
     SiteIndex,
     dependencies,
     published_files,
+    real_root,
     resolve,
     resolve_card,
 )
@@ -190,7 +191,7 @@ def read_body(issue: Issue, root: Path, index: IssueAt) -> Document:
     """Parse an issue's body once and resolve its links and images (``refs.resolve``), and the
     front matter's ``image`` when it names a file."""
     doc = parse(issue.body, issue.language)
-    root = root.resolve()
+    root = real_root(root)
     card = resolve_card(issue, root)
     doc.refs = resolve(doc.tokens, issue, root, index) + ((card,) if card else ())
     return doc

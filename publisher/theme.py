@@ -44,11 +44,15 @@ def _autoescape(name: str | None) -> bool:
 class Theme:
     """Loads and renders templates, turning template mistakes into user errors."""
 
-    def __init__(self, root: Path, keep_compiled: bool = False) -> None:
+    def __init__(self, root: Path, keep_compiled: bool = False, watch: bool = False) -> None:
         self.root = root
         #: Keep compiled templates in .publisher-cache/ (builds do; preview and render write
         #: nothing into the newsletter folder).
         self.keep_compiled = keep_compiled
+        #: Look for edited templates at each render (the preview lives on; a build does not,
+        #: and would stat every template for each issue).
+        self.watch = watch
+        self._paths: dict[str, Path] = {}
         own = root / TEMPLATES_DIR
         self.search_path = [p for p in (own, default_theme_dir()) if p.is_dir()]
 
@@ -71,6 +75,7 @@ class Theme:
                 else None
             ),
             undefined=jinja2.StrictUndefined,
+            auto_reload=self.watch,
             autoescape=_autoescape,
             keep_trailing_newline=True,
             trim_blocks=True,
@@ -131,10 +136,15 @@ class Theme:
 
     def path_of(self, name: str) -> Path:
         """Return the file a template name resolves to."""
-        for folder in self.search_path:
-            if (folder / name).is_file():
-                return folder / name
-        return Path(TEMPLATES_DIR) / name
+        if name in self._paths:
+            return self._paths[name]
+        found = next(
+            (folder / name for folder in self.search_path if (folder / name).is_file()),
+            Path(TEMPLATES_DIR) / name,
+        )
+        if not self.watch:
+            self._paths[name] = found
+        return found
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render template ``name``; a syntax error or undefined variable names file and line."""

@@ -357,7 +357,10 @@ def library_mime(
 #: "." at line starts, CR, LF and CRLF, 8-bit bytes' characters, emoji.
 MIME_PIECES = ["a", "Zoë", "—", "中文", "🙂", " ", "  ", "\t", "=", "From ", ".", "x" * 90,
           "\r\n", "\n", "\r", "\u00a0", "ß", "?", "=?utf-8?q?x?=", "<b>", "'", '"']  # fmt: skip
-MIME_BODY = st.lists(st.sampled_from(MIME_PIECES), max_size=80).map("".join)
+#: Body text also has control characters and the line ends Python's str.splitlines() knows
+#: but MIME does not (vertical tab, form feed, separators, NEL, U+2028).
+BODY_PIECES = [*MIME_PIECES, "\x00", "\x0b", "\x0c", "\x1b", "\x1c", "\x7f", "\x85", "\u2028"]
+MIME_BODY = st.lists(st.sampled_from(BODY_PIECES), max_size=80).map("".join)
 ONE_LINE_PIECES = [p for p in MIME_PIECES if p not in ("\r\n", "\n", "\r")]
 MIME_LINE = st.lists(st.sampled_from(ONE_LINE_PIECES), max_size=12)
 
@@ -373,10 +376,12 @@ MIME_LINE = st.lists(st.sampled_from(ONE_LINE_PIECES), max_size=12)
     utf8=st.booleans(),
     text=MIME_BODY,
     html=MIME_BODY,
+    boundary=st.text("0123456789abcdef", min_size=32, max_size=32).map("=_publisher_".__add__)
+    | st.sampled_from(["frontier", "=_publisher_x", "a" * 70]),
 )  # fmt: skip
 @settings(max_examples=500, deadline=None)
 def test_the_fast_mime_path_is_the_email_package(
-    name: str, subject: str, unsubscribe: str, utf8: bool, text: str, html: str
+    name: str, subject: str, unsubscribe: str, utf8: bool, text: str, html: str, boundary: str
 ) -> None:
     from email.utils import formataddr
 
@@ -394,7 +399,6 @@ def test_the_fast_mime_path_is_the_email_package(
             ("List-Unsubscribe", unsubscribe),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ]
-    boundary = "=_publisher_" + "0" * 32
     assert mime_bytes(headers, text, html, boundary, utf8) == library_mime(
         headers, text, html, boundary, utf8
     )
