@@ -7,12 +7,13 @@ revision of publisher itself, all in one run.
     python benchmarks/run.py --baseline REV  # compare with another revision (git) of publisher
 
 Each figure is the minimum and median of separate processes. A *cold* build has no
-`.publisher-cache/` and no previous site: measured once with the old site deleted just before
-(as after `rm -rf site .publisher-cache`; some file systems create files slowly right after a
-big deletion) and once into a folder never built. Pelican (the release installed) builds the
-same Markdown with its feeds on; the baseline (default: the code before the second performance
-round) builds the same archive from a `git archive` of its revision. The 10,000-issue build
-also reports the peak memory of the whole process tree (workers included, PSS).
+`.publisher-cache/` and no previous site, measured two ways for every contender: with the old
+output deleted just before (as after `rm -rf site .publisher-cache`; some file systems create
+files slowly for seconds after a big deletion) and into a folder never built (a fresh clone).
+Pelican (the release installed) builds the same Markdown with its feeds on; the baseline
+(default: the code before the second performance round) builds the same archive from a
+`git archive` of its revision. The 10,000-issue build also reports the peak memory of the
+whole process tree (workers included, PSS).
 """
 
 from __future__ import annotations
@@ -220,44 +221,49 @@ def main() -> None:
         build = [*PUBLISHER, "-C", str(root), "build"]
         count = f"{args.issues:,} issues"
 
-        # Cold: the old site deleted just before, and into a folder never built. The contenders
-        # take turns, run by run, so that a slower moment of the machine (or of its file
-        # system) falls on all of them alike.
+        # Cold, two ways: the old output deleted just before, and into a folder never built
+        # (as in a fresh clone). The contenders take turns, run by run, so that a slower moment
+        # of the machine (or of its file system) falls on all of them alike.
+        def publisher_cold(fresh: Path | None) -> list[str]:
+            shutil.rmtree(root / ".publisher-cache", ignore_errors=True)
+            if fresh is None:
+                clean(root)
+                return build
+            return [*build, "--out", str(fresh)]
+
+        #: name: (command for an output folder, or None for the usual one; cwd; environment)
         contenders: dict[
-            str, tuple[Callable[[int], object], list[str], Path | None, dict[str, str] | None]
-        ] = {
-            "cold": (lambda i: clean(root), build, None, None),
-        }
+            str, tuple[Callable[[Path | None], list[str]], Path | None, dict[str, str] | None]
+        ] = {"cold": (publisher_cold, None, None)}
         tree = baseline_tree(args.baseline, work) if args.baseline else None
         if tree is not None:
             env = {**os.environ, "PYTHONPATH": str(tree)}
             # Run from outside any checkout, so that `-m` finds the baseline's package.
-            contenders["baseline"] = (lambda i: clean(root), build, work, env)
+            contenders["baseline"] = (publisher_cold, work, env)
         if not args.no_pelican:
             project = pelican_project(root, work / "pelican")
-            command = [sys.executable, "-m", "pelican", "content", "-o", "output"]
-            command += ["-s", "pelicanconf.py", "-q"]
-            contenders["pelican"] = (
-                lambda i: shutil.rmtree(project / "output", ignore_errors=True),
-                command,
-                project,
-                None,
-            )
-        fresh_runs: list[float] = []
-        seconds: dict[str, list[float]] = {name: [] for name in contenders}
+
+            def pelican_cold(fresh: Path | None) -> list[str]:
+                if fresh is None:
+                    shutil.rmtree(project / "output", ignore_errors=True)
+                out = str(fresh or "output")
+                pelican = [sys.executable, "-m", "pelican", "content"]
+                return [*pelican, "-o", out, "-s", "pelicanconf.py", "-q"]
+
+            contenders["pelican"] = (pelican_cold, project, None)
+        seconds: dict[tuple[str, bool], list[float]] = {}
         for i in range(n):
-            for name, (prepare, command, cwd, env) in contenders.items():
-                prepare(i)
-                seconds[name].append(timed(command, cwd, env=env)[0])
-            shutil.rmtree(root / ".publisher-cache", ignore_errors=True)
-            fresh_runs.append(timed([*build, "--out", str(work / f"fresh-{i}")])[0])
+            for fresh in (False, True):
+                for name, (command, cwd, env) in contenders.items():
+                    out = work / "fresh" / f"{name}-{i}" if fresh else None
+                    argv = command(out)
+                    seconds.setdefault((name, fresh), []).append(timed(argv, cwd, env=env)[0])
+        shutil.rmtree(work / "fresh", ignore_errors=True)
 
         def summary(values: list[float]) -> Times:
             return min(values), statistics.median(values)
 
-        cold, fresh = summary(seconds["cold"]), summary(fresh_runs)
-        old = summary(seconds["baseline"]) if "baseline" in seconds else None
-        pelican = summary(seconds["pelican"]) if "pelican" in seconds else None
+        cold = summary(seconds["cold", False])
 
         # Rebuilds: each starts from a finished build of the previous state.
         clean(root)
@@ -310,25 +316,26 @@ def main() -> None:
         render = runs(n, None, [*PUBLISHER, "-C", str(root), "render", slug])
         helps = runs(n, None, [*PUBLISHER, "--help"])
 
-        vs = [shown(cold)]
-        checks = []  # nothing to compare with: no verdict
-        if pelican:
-            vs.append(f"Pelican {shown(pelican)}: {cold[1] / pelican[1]:.2f}")
-            checks.append(cold[1] <= pelican[1] / 4)
-        if old:
-            vs.append(f"{args.baseline} {shown(old)}: {cold[1] / old[1]:.2f}")
-            checks.append(cold[1] <= 0.6 * old[1])
-        rows.append(
-            (
-                f"cold build, {count} (old site deleted first)",
-                "<= 1/4 of Pelican, <= 0.6 of " + (args.baseline or "baseline"),
-                "; ".join(vs),
-                all(checks) if checks else None,
+        for fresh, how in ((False, "old site deleted first"), (True, "into a new folder")):
+            ours = summary(seconds["cold", fresh])
+            vs = [shown(ours)]
+            checks = []  # nothing to compare with: no verdict
+            if ("pelican", fresh) in seconds:
+                pelican = summary(seconds["pelican", fresh])
+                vs.append(f"Pelican {shown(pelican)}: {ours[1] / pelican[1]:.2f}")
+                checks.append(ours[1] <= pelican[1] / 4)
+            if ("baseline", fresh) in seconds:
+                old = summary(seconds["baseline", fresh])
+                vs.append(f"{args.baseline} {shown(old)}: {ours[1] / old[1]:.2f}")
+                checks.append(ours[1] <= 0.6 * old[1])
+            rows.append(
+                (
+                    f"cold build, {count} ({how})",
+                    "<= 1/4 of Pelican, <= 0.6 of " + (args.baseline or "baseline"),
+                    "; ".join(vs),
+                    all(checks) if checks else None,
+                )
             )
-        )
-        rows.append(
-            (f"cold build, {count}, into a new folder", "(for comparison)", shown(fresh), None)
-        )
         rows.append(
             (f"rebuild, nothing changed, {count}", "(for comparison)", shown(unchanged), None)
         )

@@ -39,9 +39,9 @@ from publisher.cache import (
     signature,
     web_key,
 )
-from publisher.config import CACHE_DIR, Config, load_config
+from publisher.config import CACHE_DIR, Config, load_config, logo_file
 from publisher.errors import Problem, PublisherError, display_path, warn
-from publisher.images import Shelf, shelf_name
+from publisher.images import Shelf, Variant, shelf_name, shelf_of
 from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder, load_issue
 from publisher.refs import file_lines
 from publisher.site import MANIFEST, SitePlan
@@ -52,8 +52,8 @@ if TYPE_CHECKING:  # the renderers load only when something must be rendered
 
     from publisher.check import Finding
     from publisher.context import IssueView
+    from publisher.pages import Pages
     from publisher.render import Rendered
-    from publisher.web import Pages
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -126,8 +126,6 @@ def _build(
     jobs: int | None,
     cache: bool,
 ) -> tuple[int, int, int, list[str]]:
-    from publisher.render import logo_of, shelf_of
-
     config = load_config(root)
     theme = Theme(root, keep_compiled=cache)
     store = BuildCache(root, base_key(config, theme.search_path), enabled=cache)
@@ -161,7 +159,7 @@ def _build(
         assets, asset_problems = site.theme_assets(theme.search_path, root)
         if problems or asset_problems:
             raise PublisherError(problems + asset_problems)
-        logo = logo_of(config)
+        logo = _logo(config)
         if logo is not None:
             shelf.make(logo[1], [logo[0]])
         copied = [source for _, source in (*statics, *assets)] + ([logo[1]] if logo else [])
@@ -254,9 +252,7 @@ def plan_for(
     root: Path, config: Config, theme: Theme, published: Sequence[Issue], shelf: Shelf
 ) -> tuple[SitePlan, list[Problem]]:
     """Plan the site of ``published`` (newest first): every path but the issues' own files."""
-    from publisher.render import logo_of
-
-    logo = logo_of(config)
+    logo = _logo(config)
     statics, problems = site.static_files(root)
     assets, asset_problems = site.theme_assets(theme.search_path, root)
     plan = site.plan_site(
@@ -269,6 +265,16 @@ def plan_for(
         (logo[0].name, shelf.path(logo[0])) if logo else None,
     )
     return plan, problems + asset_problems + plan.problems
+
+
+def _logo(config: Config) -> tuple[Variant, Path] | None:
+    """Return the email's logo variant and file, if it is a file (only then is the renderer
+    loaded: a build that renders nothing needs none of it)."""
+    if logo_file(config) is None:
+        return None
+    from publisher.render import logo_of
+
+    return logo_of(config)
 
 
 def _check_links(
@@ -445,8 +451,8 @@ def _render_one(
     from publisher.check import errors_of
     from publisher.issue import load_one
     from publisher.message import compose
+    from publisher.pages import page_article
     from publisher.render import lazy_index, read_body, render_issue
-    from publisher.web import page_article
 
     light = issue
     full, problems, _ = load_one(issue.source, config)
@@ -562,7 +568,7 @@ def write_site(
 
     Files whose inputs did not change are hard-linked from the previous site.
     """
-    from publisher.web import Pages
+    from publisher.pages import Pages
 
     store = writer.store
     pages = Pages(theme, config, [(i.issue, i.view) for i in items])

@@ -30,10 +30,11 @@ from publisher.config import (
 )
 from publisher.email import CONTENT_WIDTH
 from publisher.errors import Problem, PublisherError, collecting, display_path
+from publisher.images import shelf_of
 from publisher.issue import Issue, load_folder
 from publisher.markdown import Document
 from publisher.refs import Ref, SiteIndex
-from publisher.render import Rendered, closest, read_body, render_issue, shelf_of
+from publisher.render import Rendered, closest, read_body, render_issue
 from publisher.sanitize import absolute_url
 from publisher.strings import has_catalogue, known_keys, languages
 from publisher.theme import Theme
@@ -728,7 +729,7 @@ def web_findings(
 ) -> list[Finding]:
     """Render the web pages of ``rendered`` through the code ``build`` uses; every template
     error is a finding at the template's line."""
-    from publisher.web import Pages
+    from publisher.pages import Pages
 
     found: list[Finding] = []
     newest = sorted(rendered, key=lambda pair: (pair[0].date, pair[0].slug), reverse=True)

@@ -477,5 +477,26 @@ def _progress_bar(items: Sequence[T]) -> Iterator[T]:
 
 
 def main() -> None:
-    """Run the CLI (the ``publisher`` console script)."""
-    cli(prog_name="publisher")
+    """Run the CLI (the ``publisher`` console script), then leave without tearing down.
+
+    Once a command is done, the interpreter would free every object one by one: with a
+    thousand issues loaded that takes longer than the rest of a small rebuild (50-90 ms).
+    Every file is written and closed and every worker stopped by then, so the process flushes
+    its output and exits at once, as mypy does. A crash still unwinds as usual.
+    """
+    try:
+        cli(prog_name="publisher")
+    except SystemExit as stop:
+        status = stop.code
+    else:
+        status = 0
+    if not isinstance(status, int):  # sys.exit("message") or sys.exit(None)
+        if status is not None:
+            print(status, file=sys.stderr)
+        status = 0 if status is None else 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe, say: the usual exit reports it
+        raise SystemExit(status) from None
+    os._exit(status)

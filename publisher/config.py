@@ -794,6 +794,14 @@ def _toml_value(value: str | int) -> str:
     return f'"{escaped}"'
 
 
+def logo_file(config: Config) -> Path | None:
+    """Return the logo's file when the logo is one of the folder's, not a web address."""
+    logo = config.logo
+    if not logo or "://" in logo or config.path is None:
+        return None
+    return config.path.parent / logo
+
+
 def placeholder_problem(config: Config) -> Problem | None:
     """Return a warning while ``base_url`` is a reserved example domain."""
     host = urlsplit(config.base_url).hostname or ""

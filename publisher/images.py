@@ -29,6 +29,8 @@ from pathlib import Path, PurePosixPath
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
+from publisher.config import CACHE_DIR
+
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
@@ -421,6 +423,14 @@ class Shelf:
                     self._made.pop(entry.name, None)
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
+
+
+IMAGES_DIR = "images"
+
+
+def shelf_of(root: Path) -> Shelf:
+    """Return the folder's shelf of image variants (``.publisher-cache/images/``)."""
+    return Shelf(root / CACHE_DIR / IMAGES_DIR)
 
 
 def shelf_name(variant: Variant) -> str:

@@ -222,8 +222,9 @@ def load_folder(
     without their Markdown unless ``bodies``."""
     loaded = Loaded()
     real_root = os.path.realpath(root) + os.sep
+    folders: dict[str, str] = {}
     for path in issue_files(root) if paths is None else paths:
-        if not os.path.realpath(path).startswith(real_root):
+        if not _real_path(str(path), folders).startswith(real_root):
             loaded.warnings[path] = []
             loaded.failed[path] = [
                 Problem(
@@ -250,6 +251,17 @@ def load_folder(
             loaded.issues.append(issue)
     loaded.clashes = duplicates(loaded.issues)
     return loaded
+
+
+def _real_path(path: str, folders: dict[str, str]) -> str:
+    """Return ``os.path.realpath(path)``, the real paths of its folders kept in ``folders``
+    (a thousand issues share their first folders: one look at each, not one per issue)."""
+    parent, name = os.path.split(path)
+    if name in ("", ".", "..") or not parent or os.path.islink(path):
+        return os.path.realpath(path)
+    if parent not in folders:
+        folders[parent] = _real_path(parent, folders)
+    return os.path.join(folders[parent], name)
 
 
 #: An issue file larger than this cannot become a usable email (Gmail clips at 102 KB).

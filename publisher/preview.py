@@ -25,8 +25,10 @@ from publisher.check import (
 from publisher.config import SETTINGS_FILE, Config, load_config
 from publisher.context import IssueView
 from publisher.errors import Problem, PublisherError, collecting
+from publisher.images import shelf_of
 from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue, load_folder, load_one
 from publisher.markdown import Document
+from publisher.pages import Pages
 from publisher.refs import SiteIndex
 from publisher.render import (
     Rendered,
@@ -34,11 +36,9 @@ from publisher.render import (
     issue_view,
     read_body,
     render_issue,
-    shelf_of,
 )
 from publisher.site import SitePlan
 from publisher.theme import TEMPLATES_DIR, Theme
-from publisher.web import Pages
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from publisher import __version__
-from publisher.config import CACHE_DIR, Config, load_config
+from publisher.config import Config, load_config, logo_file
 from publisher.context import Endnote, IssueView, SocialImage, TemplateContext
 from publisher.email import (
     LOGO_WIDTH,
@@ -31,6 +31,7 @@ from publisher.images import (
     email_variant,
     full_variant,
     read,
+    shelf_of,
 )
 from publisher.issue import (
     Issue,
@@ -97,14 +98,6 @@ class Rendered:
     eml: bytes = b""
     #: Its relative links and images, resolved.
     refs: tuple[Ref, ...] = ()
-
-
-IMAGES_DIR = "images"
-
-
-def shelf_of(root: Path) -> Shelf:
-    """Return the folder's shelf of image variants (``.publisher-cache/images/``)."""
-    return Shelf(root / CACHE_DIR / IMAGES_DIR)
 
 
 def render_issue(
@@ -200,11 +193,10 @@ def read_body(issue: Issue, root: Path, index: IssueAt) -> Document:
 def logo_of(config: Config) -> tuple[Variant, Path] | None:
     """Return the email's logo file (twice as wide as shown) and the file it is made from,
     when the logo is a file of the folder (``load_config`` has checked it is an image)."""
-    logo = config.logo
-    if not logo or "://" in logo or config.path is None:
+    source = logo_file(config)
+    if source is None:
         return None
-    source = config.path.parent / logo
-    picture = read(source, Path(logo).as_posix())
+    picture = read(source, Path(config.logo).as_posix())
     return email_variant(picture, display_size(picture, LOGO_WIDTH)[0]), source
 
 

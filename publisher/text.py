@@ -150,7 +150,7 @@ class _TextRenderer:
             text = strip_tags(token.content).strip()
             return wrap(" ".join(text.split()), width) if text else None
         if kind == "table_open":
-            return self.table(tokens, i, close)
+            return self.table(tokens, i, close, width)
         if kind == "footnote_block_open":
             self.footnotes(tokens, i, close, width)
             return None
@@ -176,14 +176,15 @@ class _TextRenderer:
             j = item_close + 1
         return "\n".join(items)
 
-    def table(self, tokens: list[Token], i: int, close: int) -> str:
+    def table(self, tokens: list[Token], i: int, close: int, width: int) -> str:
+        """One line a row, cells between bars; a row too long for the line goes on indented."""
         rows: list[list[str]] = []
         for token in tokens[i:close]:
             if token.type == "tr_open":
                 rows.append([])
             elif token.type == "inline" and rows:
                 rows[-1].append(self.inline(token))
-        return "\n".join(" | ".join(row) for row in rows)
+        return "\n".join(wrap(" | ".join(row), width, "", "  ") for row in rows)
 
     def image(self, image: Token, href: str | None, width: int) -> str:
         caption, credit = caption_and_credit(str(image.attrGet("title") or ""), self.strings.tag)

@@ -1,20 +1,16 @@
-"""The web archive: the article HTML (shared with the feeds) and the pages around it."""
+"""The article HTML of the web pages and the feeds (the pages around it: ``pages``)."""
 
 from __future__ import annotations
 
 import html as html_lib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
-from markupsafe import Markup
 
-from publisher import __version__
-from publisher.config import Config
-from publisher.context import FeedLinks, IssueLink, IssueView, PageContext, SocialImage, TagLink
+from publisher.context import SocialImage
 from publisher.email import picture_of
 from publisher.images import (
     Gallery,
@@ -24,8 +20,6 @@ from publisher.images import (
     web_variants,
     webp_twin,
 )
-from publisher.issue import Issue, slugify
-from publisher.language import language
 from publisher.markdown import (
     Document,
     callout_of,
@@ -34,14 +28,8 @@ from publisher.markdown import (
     parser,
     standalone_image,
 )
-from publisher.sanitize import absolute_url, clean, relative_links
-from publisher.site import tag_links
+from publisher.sanitize import absolute_url, clean
 from publisher.strings import Strings
-from publisher.theme import Theme
-
-if TYPE_CHECKING:
-    from publisher.render import Rendered
-
 
 #: The width the web page shows a figure at (the article column of the bundled stylesheet).
 SIZES = "(max-width: 42rem) calc(100vw - 2.5rem), 39.5rem"
@@ -204,129 +192,3 @@ def social_image(
         url = absolute_url(front_matter, base_url)
         return SocialImage(url, 0, 0, alt), url
     return None, ""
-
-
-# --- pages -----------------------------------------------------------------------------------
-
-
-INDEX_TEMPLATE = "index.html.j2"
-ISSUE_TEMPLATE = "issue.html.j2"
-TAG_TEMPLATE = "tag.html.j2"
-STYLE_TEMPLATE = "style.css.j2"
-
-
-def page_article(item: Rendered, base_url: str) -> str:
-    """Return the article as its web page shows it: links into the site made relative."""
-    return relative_links(item.article_html, item.view.url, base_url, "../")
-
-
-class Pages:
-    """Renders the web pages of a list of issues (newest first), one page at a time."""
-
-    def __init__(
-        self, theme: Theme, config: Config, listed: Sequence[tuple[Issue, IssueView]]
-    ) -> None:
-        from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
-
-        self.theme, self.config = theme, config
-        self.tags = tag_links([issue for issue, _ in listed])
-        #: Whether any page is in a right-to-left language.
-        self.rtl = language(config.language).direction == "rtl" or any(
-            view.direction == "rtl" for _, view in listed
-        )
-        self.links = [self._link(issue, view) for issue, view in listed]
-        self.position = {issue.slug: n for n, (issue, _) in enumerate(listed)}
-        base = config.base_url
-        self.common: dict[str, Any] = {
-            "newsletter": config,
-            "feeds": FeedLinks(rss=base + RSS_FILE, atom=base + ATOM_FILE, json=base + JSON_FILE),
-            "tags": list(self.tags.values()),
-            "version": __version__,
-            "issues": [],
-            "tag": None,
-            "issue": None,
-            "issue_tags": [],
-            "article_html": "",
-            "previous": None,
-            "next": None,
-            "image_url": "",
-            "image": None,
-            "direction": language(config.language).direction,
-        }
-
-    def _link(self, issue: Issue, view: IssueView) -> IssueLink:
-        return IssueLink(
-            title=issue.title,
-            slug=issue.slug,
-            path=f"{issue.slug}/",
-            url=view.url,
-            date=issue.date,
-            date_display=view.date_display,
-            summary=view.preheader,
-            tags=tuple(self.tags[slugify(t) or "tag"] for t in dict.fromkeys(issue.tags)),
-        )
-
-    def _page(self, template: str, **values: Any) -> str:
-        context = PageContext(**{**self.common, **values})
-        tag = context.issue.language if context.issue else self.config.language
-        words = self.strings(tag)
-        return self.theme.render(template, context.as_dict() | words.template_functions())
-
-    def strings(self, tag: str) -> Strings:
-        """Return the theme's words in the language ``tag``, with the settings' overrides."""
-        return Strings(tag, self.config.strings)
-
-    def index(self) -> str:
-        """Render the archive page."""
-        config = self.config
-        return self._page(
-            INDEX_TEMPLATE,
-            kind="index",
-            title=config.name,
-            description=config.description or config.name,
-            canonical_url=config.base_url,
-            root="",
-            issues=self.links,
-        )
-
-    def issue(self, item: Rendered) -> str:
-        """Render one issue's page, with links to its listed neighbours."""
-        config, view = self.config, item.view
-        n = self.position.get(item.issue.slug)
-        link = self.links[n] if n is not None else self._link(item.issue, view)
-        return self._page(
-            ISSUE_TEMPLATE,
-            kind="issue",
-            title=item.issue.title,
-            description=view.preheader or item.issue.subtitle or config.description,
-            canonical_url=view.url,
-            root="../",
-            image_url=item.image.url if item.image else "",
-            image=item.image,
-            direction=view.direction,
-            issue=view,
-            issue_tags=list(link.tags),
-            article_html=Markup(item.page_article or page_article(item, config.base_url)),
-            previous=self.links[n + 1] if n is not None and n + 1 < len(self.links) else None,
-            next=self.links[n - 1] if n is not None and n > 0 else None,
-        )
-
-    def tag(self, tag: TagLink) -> str:
-        """Render one tag's page."""
-        name = self.config.name
-        return self._page(
-            TAG_TEMPLATE,
-            kind="tag",
-            title=f"{tag.name} · {name}",
-            description=self.strings(self.config.language).gettext(
-                "tag_description", name=name, tag=tag.name
-            ),
-            canonical_url=self.config.base_url + tag.path,
-            root="../../",
-            issues=[link for link in self.links if tag in link.tags],
-            tag=tag,
-        )
-
-    def style(self) -> str:
-        """Render the stylesheet (with the right-to-left rules when a page needs them)."""
-        return self.theme.render(STYLE_TEMPLATE, {"newsletter": self.config, "rtl": self.rtl})

@@ -32,6 +32,16 @@ def test_headings_lists_and_quotes() -> None:
     )
 
 
+def test_a_table_row_too_long_for_the_line_goes_on_indented() -> None:
+    long = "word " * 16
+    out = text_of(f"Country | Note\n--- | ---\nChad | {long}\nMali | short\n")
+    lines = out.splitlines()
+    assert lines[0] == "Country | Note"
+    assert lines[1].startswith("Chad | word") and lines[2].startswith("  word")
+    assert lines[-1] == "Mali | short"
+    assert max(len(line) for line in lines) <= WIDTH
+
+
 def test_links_become_numbered_references() -> None:
     result = render_text(
         parse(
