@@ -231,13 +231,17 @@ class BuildCache:
         try:
             chunks = _chunks((self.dir / INDEX_FILE).read_bytes())
             head = next(chunks)
-            if not isinstance(head, dict) or head.get("key") != self.key:
-                return  # another version, theme or settings: start afresh
+            if not isinstance(head, dict):
+                return
+            # Another version, theme or settings: every issue is loaded and rendered afresh,
+            # but what the site holds is known still (each file is checked by key and stat).
+            same = head.get("key") == self.key
             records: dict[str, Record] = {}
             pickled: dict[str, bytes] = {}
             while chunk := next(chunks):
-                pickled.update(chunk)
-                records.update((name, pickle.loads(value)) for name, value in chunk)
+                if same:
+                    pickled.update(chunk)
+                    records.update((name, pickle.loads(value)) for name, value in chunk)
             outputs: dict[str, Output] = {}
             spare: dict[str, Output] = {}
             for table in (outputs, spare):
@@ -259,7 +263,7 @@ class BuildCache:
             return
         self.records, self.outputs, self.spare_outputs = records, outputs, spare
         self._pickled = pickled
-        self.out, self.state, self.folders = out, state, folders
+        self.out, self.state, self.folders = out, state if same else "", folders
         self.spare_folders = spare_folders
 
     # -- issues --
