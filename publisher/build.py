@@ -32,6 +32,7 @@ from publisher.cache import (
     BuildCache,
     Output,
     Record,
+    Signature,
     base_key,
     folder_times,
     output_key,
@@ -402,7 +403,8 @@ def _render_missing(
     todo = [r for r in records if not store.has_body(r) or not _on_shelf(r, shelf)]
     problems: list[Problem] = []
     findings: list[Finding] = []
-    results = _render_stream([r.issue for r in todo], config, theme, now, shelf, progress, pool)
+    jobs = [(r.issue, r.signature) for r in todo]
+    results = _render_stream(jobs, config, theme, now, shelf, progress, pool)
     for record, result in zip(todo, results, strict=True):
         if isinstance(result, list):
             problems.extend(result)
@@ -411,7 +413,8 @@ def _render_missing(
         if errors:
             findings.extend(errors)
             continue
-        body = {"html": rendered.html, "text": rendered.text, "eml": rendered.eml}
+        # The message is not kept: made again from these two (and the front matter) if need be.
+        body = {"html": rendered.html, "text": rendered.text}
         web = {"article": rendered.article_html, "page": rendered.page_article}
         store.store(record, body, web, rendered)
         if writer is not None and not problems and not findings:
@@ -439,25 +442,26 @@ def _on_shelf(record: Record, shelf: Shelf) -> bool:
 Outcome = tuple["Rendered", list["Finding"]] | list[Problem]
 
 
-def _render_one(
-    issue: Issue, config: Config, theme: Theme, now: dt.datetime, shelf: Shelf
-) -> Outcome:
+def _render_one(job: Job, config: Config, theme: Theme, now: dt.datetime, shelf: Shelf) -> Outcome:
     """Render one issue, its ready-to-send message included (when there is a sender), and run
     ``check``'s error rules on it; problems come back as data (exceptions do not pickle).
 
-    The building process keeps issues without their Markdown: it is read here again (its
-    warnings were reported when the building process loaded it).
+    The building process keeps issues without their Markdown: it is read here again, from the
+    very file whose front matter the building process read (``job``'s signature), or else
+    the file is loaded anew (its warnings were reported when the building process loaded it).
     """
     from publisher.check import errors_of
-    from publisher.issue import load_one
+    from publisher.issue import load_one, with_body
     from publisher.message import compose
     from publisher.pages import page_article
     from publisher.render import lazy_index, read_body, render_issue
 
-    light = issue
-    full, problems, _ = load_one(issue.source, config)
+    light, known = job
+    full = with_body(light, partial(_same_file, known)) if known is not None else None
     if full is None:
-        return problems
+        full, problems, _ = load_one(light.source, config)
+        if full is None:
+            return problems
     issue = full
     try:
         doc = read_body(issue, theme.root, lazy_index(theme.root, config, now))
@@ -472,6 +476,10 @@ def _render_one(
         return exc.problems
 
 
+def _same_file(known: Signature, status: os.stat_result) -> bool:
+    return known == (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
 _WORKER: tuple[Config, Theme, dt.datetime, Shelf]
 
 
@@ -480,8 +488,8 @@ def _start_worker(config: Config, theme: Theme, now: dt.datetime, shelf: Shelf) 
     _WORKER = (config, theme, now, shelf)
 
 
-def _render_in_worker(issue: Issue) -> Outcome:
-    return _render_one(issue, *_WORKER)
+def _render_in_worker(job: Job) -> Outcome:
+    return _render_one(job, *_WORKER)
 
 
 #: Fewer issues than this render in the building process itself: workers cost more than they save.
@@ -511,8 +519,12 @@ def _pool(
     return pool
 
 
+#: An issue to render, with the signature of the file its front matter was read from.
+Job = tuple[Issue, "Signature | None"]
+
+
 def _render_stream(
-    issues: Sequence[Issue],
+    jobs: Sequence[Job],
     config: Config,
     theme: Theme,
     now: dt.datetime,
@@ -521,12 +533,13 @@ def _render_stream(
     pool: ProcessPoolExecutor | None,
 ) -> Iterator[Outcome]:
     """Render every issue (on the pool's processes if any); yield the results in order."""
-    if pool is not None and len(issues) >= PARALLEL_FROM:
-        chunk = max(1, min(32, len(issues) // 16))
-        yield from _track(pool.map(_render_in_worker, issues, chunksize=chunk), issues, progress)
+    issues = [issue for issue, _ in jobs]
+    if pool is not None and len(jobs) >= PARALLEL_FROM:
+        chunk = max(1, min(32, len(jobs) // 16))
+        yield from _track(pool.map(_render_in_worker, jobs, chunksize=chunk), issues, progress)
     else:
-        for issue in _track(issues, issues, progress):
-            yield _render_one(issue, config, theme, now, shelf)
+        for job in _track(jobs, issues, progress):
+            yield _render_one(job, config, theme, now, shelf)
 
 
 def _track(results: Iterable[T], issues: Sequence[Issue], progress: Progress | None) -> Iterator[T]:
@@ -595,10 +608,12 @@ def write_site(
                 writer.put(path, output_key(path, signature(source)), source=source)
             elif kind in (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML):
                 item = by_slug[planned.slug][1]
-                getter = {site.EMAIL_HTML: _email_html, site.EMAIL_TEXT: _email_text}.get(
-                    kind, _email_eml
-                )
-                writer.put(path, item.record.render_key, partial(getter, item))
+                produce: Callable[[], str | bytes]
+                if kind == site.EMAIL_EML:
+                    produce = partial(_email_eml, item, config)
+                else:
+                    produce = partial(_email_html if kind == site.EMAIL_HTML else _email_text, item)
+                writer.put(path, item.record.render_key, produce)
             elif kind == site.ISSUE_PAGE:
                 n, item = by_slug[planned.slug]
                 neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(items)]
@@ -648,8 +663,11 @@ def _email_text(item: Item) -> str:
     return item.rendered().text
 
 
-def _email_eml(item: Item) -> bytes:
-    return item.rendered().eml
+def _email_eml(item: Item, config: Config) -> bytes:
+    from publisher.message import compose
+
+    rendered = item.rendered()
+    return rendered.eml or compose(item.issue, rendered, config)
 
 
 def _issue_page(pages: Pages, item: Item) -> str:

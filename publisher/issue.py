@@ -321,6 +321,24 @@ CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def parse_issue(text: str, path: Path, config: Config) -> Issue:
     """Split front matter from body, validate it, and build the Issue."""
+    lines, end = _split(text, path)
+    meta, key_lines = _read_yaml("\n".join(lines[1:end]), path)
+    body = "\n".join(lines[end + 1 :])
+    if not body.strip():
+        warn(
+            Problem(
+                "the issue has no text below its front matter",
+                path,
+                end + 1,
+                "write the issue below the closing `---` line",
+            )
+        )
+    return _build(meta, key_lines, body, end + 2, path, config)
+
+
+def _split(text: str, path: Path) -> tuple[list[str], int]:
+    """Return an issue file's lines (line ends made LF, control characters removed) and the
+    index of the line that closes its front matter."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     found = CONTROL.search(text)
     if found:
@@ -347,21 +365,30 @@ def parse_issue(text: str, path: Path, config: Config) -> Issue:
             1,
             "add a line `---` after the last front-matter key",
         ) from None
-    meta, key_lines = _read_yaml("\n".join(lines[1:end]), path)
-    body = "\n".join(lines[end + 1 :])
-    if not body.strip():
-        warn(
-            Problem(
-                "the issue has no text below its front matter",
-                path,
-                end + 1,
-                "write the issue below the closing `---` line",
-            )
-        )
-    return _build(meta, key_lines, body, end + 2, path, config)
+    return lines, end
 
 
-@lru_cache(maxsize=1)
+def with_body(issue: Issue, same: Callable[[os.stat_result], bool]) -> Issue | None:
+    """Return ``issue``, loaded without its Markdown, with the body read again from its file,
+    if the file is still the one it was loaded from (``same`` says, from the open file's
+    status); else None (load it again: it changed since)."""
+    try:
+        with open(issue.source, "rb") as file:
+            status = os.fstat(file.fileno())
+            if not same(status) or status.st_size > MAX_ISSUE_BYTES:
+                return None
+            raw = file.read()
+        if not same(os.stat(issue.source)):
+            return None
+        with collecting():  # reported when it was loaded
+            lines, end = _split(raw.decode("utf-8-sig"), issue.source)
+    except (OSError, UnicodeDecodeError, PublisherError):
+        return None
+    if end + 2 != issue.body_line:
+        return None
+    return replace(issue, body="\n".join(lines[end + 1 :]))
+
+
 @lru_cache(maxsize=2)
 def _loader(fast: bool = True) -> type[Any]:
     """Return YAML's safe loader (libyaml's, when PyYAML has it), leaving dates as text for our

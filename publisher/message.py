@@ -3,6 +3,7 @@ every build, and the test sends that deliver it over SMTP."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import html as html_lib
@@ -174,21 +175,45 @@ def _content_type(utf8: bool, boundary: str) -> str:
 #: Runs of bytes that quoted-printable escapes: all but tab, line feed and printable ASCII,
 #: and "=".
 _ESCAPED = re.compile(rb"[^\t\n -<>-~]+")
+#: The ASCII bytes a body may hold once "=" and non-ASCII text are escaped: the others are
+#: control characters, which take the slower way.
+_KEPT = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
 
 def _escape(run: re.Match[bytes]) -> bytes:
     return ("=" + run.group().hex("=")).upper().encode("ascii")
 
 
+def _escape_text(error: UnicodeError) -> tuple[str, int]:
+    """Escape a run of non-ASCII characters as the ``=XX`` of its UTF-8 bytes (an encoding
+    error handler: the codec finds the runs in C)."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    run = error.object[error.start : error.end].encode("utf-8")
+    return "=" + run.hex("=").upper(), error.end
+
+
+codecs.register_error("publisher-quoted-printable", _escape_text)
+
+
+def _escaped_lines(body: str) -> list[str]:
+    """Return the body's lines with every byte quoted-printable escapes escaped."""
+    data = body.replace("=", "=3D").encode("ascii", "publisher-quoted-printable")
+    if data.translate(None, _KEPT):  # a control character: escape byte by byte
+        data = _ESCAPED.sub(_escape, b"\n".join(body.encode("utf-8").splitlines()))
+    else:
+        data = b"\n".join(data.splitlines())
+    return data.decode("ascii").split("\n")
+
+
 def quoted_printable(body: str, width: int = 78) -> str:
     """Return a text body in quoted-printable with CRLF line ends, as ``set_content`` and the
     generator make it (``quoprimime.body_encode``'s lines, its per-character table lookup
-    replaced by one pass over the runs that need escaping)."""
-    data = b"\n".join(body.encode("utf-8").splitlines())
+    replaced by escaping whole runs: "=" by replacement, non-ASCII text by the codec)."""
     out: list[str] = []
     append = out.append
     last = width - 1
-    for line in _ESCAPED.sub(_escape, data).decode("ascii").split("\n"):
+    for line in _escaped_lines(body):
         start = 0
         laststart = len(line) - 1 - width
         while start <= laststart:  # soft breaks, never inside an escape

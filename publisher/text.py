@@ -62,8 +62,53 @@ _CHUNKS = re.compile(f"([{re.escape(_BREAKS)}]+)")
 def greedy_wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
     """Return the lines ``textwrap.TextWrapper(width, initial_indent=first,
     subsequent_indent=rest, break_long_words=False, break_on_hyphens=False).wrap(text)``
-    gives, without building a wrapper for every paragraph (the property tests compare both)."""
-    chunks = [c for c in _CHUNKS.split(text.expandtabs().translate(_TO_SPACE)) if c]
+    gives, without building a wrapper for every paragraph (the property tests compare both).
+
+    Each line ends at the last space that leaves it short enough (``str.rfind``), the spaces
+    there are dropped; a word longer than the line stands alone, whole.
+    """
+    if _NEEDS_SPACES.search(text):
+        text = text.expandtabs().translate(_TO_SPACE)
+    if (
+        text[:1] == " "
+        or width - max(len(first), len(rest)) < 1
+        or (not text.isascii() and _BLANK_WORD.search(text))
+    ):  # kept leading spaces, no room, a "word" textwrap drops as blank: its own way
+        return _chunk_wrap(text, width, first, rest)
+    lines: list[str] = []
+    end = len(text)
+    start = 0
+    indent = first
+    while start < end:
+        room = width - len(indent)
+        if end - start <= room:
+            stop = end
+        else:
+            stop = text.rfind(" ", start, start + room + 1)
+            if stop < 0:  # a word longer than the line
+                stop = text.find(" ", start)
+                stop = end if stop < 0 else stop
+        line = text[start:stop].rstrip(" ")
+        if line:
+            lines.append(indent + line)
+        indent = rest
+        start = stop
+        while start < end and text[start] == " ":
+            start += 1
+    return lines
+
+
+#: Whitespace other than the space, which becomes spaces before wrapping.
+_NEEDS_SPACES = re.compile(f"[{re.escape(_BREAKS.replace(' ', ''))}]")
+#: A word made of other whitespace only (no-break spaces, say): ``textwrap`` drops it at the
+#: start or end of a line as if it were spaces.
+_BLANK_WORD = re.compile(r"(?<![^ ])[^\S ]+(?![^ ])")
+
+
+def _chunk_wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    """``textwrap``'s own loop over words and runs of spaces (for text that starts with
+    spaces, or indents that leave no room)."""
+    chunks = [c for c in _CHUNKS.split(text) if c]
     chunks.reverse()
     lines: list[str] = []
     while chunks:

@@ -126,6 +126,22 @@ def test_only_what_changed_is_rendered(archive: Newsletter, renders: list[str]) 
     assert renders == ["issue-3"]
 
 
+def test_a_deleted_site_comes_back_from_the_cache_whole(
+    archive: Newsletter, renders: list[str], tmp_path: Path
+) -> None:
+    """The cache keeps no message: email.eml is made again from the kept HTML and text."""
+    build(archive.root, jobs=1)
+    site = archive.root / "site"
+    before = digest(site)
+    assert any(name.endswith("email.eml") for name in before)
+    shutil.rmtree(site)
+    shutil.rmtree(archive.root / ".site.spare", ignore_errors=True)
+    renders.clear()
+    build(archive.root, jobs=1)
+    assert renders == []
+    assert digest(site) == before == fresh(archive, tmp_path)
+
+
 def test_cache_follows_the_version(
     archive: Newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, renders: list[str]
 ) -> None:

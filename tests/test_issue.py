@@ -206,3 +206,33 @@ def test_libyaml_and_pure_yaml_read_front_matter_alike(text: str) -> None:
         except PublisherError:
             outcomes.append("refused")
     assert outcomes[0] == outcomes[1], text
+
+
+def test_the_body_read_again_is_the_body_loaded_or_nothing(newsletter: Newsletter) -> None:
+    """A build keeps issues without their Markdown and reads it again to render them: the
+    same text as loading the file gives (BOM, CRLF and control characters too), and none once
+    the file has changed."""
+    import dataclasses
+    import os
+
+    from publisher.issue import with_body
+
+    path = newsletter.issue(body="One\n\nTwo\x07 words.\n")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    config = load_config(newsletter.root)
+    loaded = load_issue(path, config)
+    light = dataclasses.replace(loaded, body="")
+    status = path.stat()
+
+    def same(now: os.stat_result) -> bool:
+        return (now.st_size, now.st_mtime_ns, now.st_ino) == (
+            status.st_size,
+            status.st_mtime_ns,
+            status.st_ino,
+        )
+
+    again = with_body(light, same)
+    assert again == loaded
+    assert again is not None and again.body == "One\n\nTwo words.\n"
+    path.write_text(path.read_text(encoding="utf-8") + "Three.\n", encoding="utf-8")
+    assert with_body(light, same) is None

@@ -359,8 +359,12 @@ MIME_PIECES = ["a", "Zoë", "—", "中文", "🙂", " ", "  ", "\t", "=", "From
           "\r\n", "\n", "\r", "\u00a0", "ß", "?", "=?utf-8?q?x?=", "<b>", "'", '"']  # fmt: skip
 #: Body text also has control characters and the line ends Python's str.splitlines() knows
 #: but MIME does not (vertical tab, form feed, separators, NEL, U+2028).
+#: Half the bodies have none of them: the escaping takes a faster way without them.
 BODY_PIECES = [*MIME_PIECES, "\x00", "\x0b", "\x0c", "\x1b", "\x1c", "\x7f", "\x85", "\u2028"]
-MIME_BODY = st.lists(st.sampled_from(BODY_PIECES), max_size=80).map("".join)
+MIME_BODY = (
+    st.lists(st.sampled_from(BODY_PIECES), max_size=80)
+    | st.lists(st.sampled_from(MIME_PIECES), max_size=80)
+).map("".join)
 ONE_LINE_PIECES = [p for p in MIME_PIECES if p not in ("\r\n", "\n", "\r")]
 MIME_LINE = st.lists(st.sampled_from(ONE_LINE_PIECES), max_size=12)
 
