@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
+import itertools
 import json
 import logging
 import os
@@ -142,7 +143,9 @@ def _build(
         # counting, copy) the whole archive in memory.
         cached = {p: store.record(p) for p in paths}
         pool = _pool(config, theme, now, shelf, jobs, sum(1 for r in cached.values() if r is None))
-        records = _load(root, paths, config, store, cached)
+        # The processes render issues as they load, while the rest of the archive loads.
+        ahead = _Ahead(pool, now) if pool is not None else None
+        records = _load(root, paths, config, store, cached, ahead.add if ahead else None)
         # The records live as long as the build: the cycle collector need not go over them
         # again and again (with many issues, every full collection would).
         gc.freeze()
@@ -186,7 +189,7 @@ def _build(
             writer = _Writer(spare, out, store)
             # Each new rendering's files are written as it arrives, while others render.
             items = _render_missing(
-                published, config, theme, store, progress, pool, now, shelf, writer
+                published, config, theme, store, progress, pool, now, shelf, writer, ahead
             )
             if pool is not None:  # done: their memory goes before the pages are written
                 pool.shutdown()
@@ -315,18 +318,26 @@ def _load(
     config: Config,
     store: BuildCache,
     cached: dict[Path, Record | None],
+    fresh: Callable[[Record], None] | None = None,
 ) -> dict[Path, Record]:
-    """Load every issue (unchanged ones from ``cached``); report all problems together."""
+    """Load every issue (unchanged ones from ``cached``); report all problems together.
+    ``fresh`` is given each record of an issue loaded from its file as soon as it is."""
+    made: dict[Path, Record] = {}
 
     def known(path: Path) -> tuple[Issue, list[Problem]] | None:
         record = cached.get(path)
         return (record.issue, record.warnings) if record is not None else None
 
-    loaded = load_folder(root, config, paths, known, bodies=False)
+    def loaded_one(issue: Issue, warnings: list[Problem]) -> None:
+        made[issue.source] = record = store.remember(issue.source, issue, warnings)
+        if fresh is not None:
+            fresh(record)
+
+    loaded = load_folder(root, config, paths, known, bodies=False, fresh=loaded_one)
     records: dict[Path, Record] = {}
     for issue in loaded.issues:
         path = issue.source
-        record = cached.get(path) or store.remember(path, issue, loaded.warnings[path])
+        record = cached.get(path) or made[path]
         for warning in record.warnings:
             warn(warning)
         records[path] = record
@@ -394,30 +405,36 @@ def _render_missing(
     now: dt.datetime,
     shelf: Shelf,
     writer: _Writer | None = None,
+    ahead: _Ahead | None = None,
 ) -> list[Item]:
     """Render the records the cache cannot serve (in parallel); return every item in order.
 
-    Each result goes to the cache (and its files to ``writer``) as it arrives, so memory holds
-    one rendering at a time. Any error ``check`` would report stops the build.
+    Those sent ``ahead`` come first, as they finish; each result goes to the cache (and its
+    files to ``writer``) as it arrives, so memory holds a few renderings at a time. Any error
+    ``check`` would report stops the build (reported in ``records``' order).
     """
     todo = [r for r in records if not store.has_body(r) or not _on_shelf(r, shelf)]
-    problems: list[Problem] = []
-    findings: list[Finding] = []
-    jobs = [(r.issue, r.signature) for r in todo]
-    results = _render_stream(jobs, config, theme, now, shelf, progress, pool)
-    for record, result in zip(todo, results, strict=True):
+    sent = ahead.sent_records() if ahead is not None else set()
+    rest = [r for r in todo if id(r) not in sent]
+    jobs = [(r.issue, r.signature) for r in rest]
+    results = itertools.chain(
+        ahead.results() if ahead is not None else (),
+        zip(rest, _render_stream(jobs, config, theme, now, shelf, pool), strict=True),
+    )
+    failed: dict[int, list[Problem] | list[Finding]] = {}
+    for record, result in _track(results, [r.issue for r in todo], progress):
         if isinstance(result, list):
-            problems.extend(result)
+            failed[id(record)] = result
             continue
         rendered, errors = result
         if errors:
-            findings.extend(errors)
+            failed[id(record)] = errors
             continue
         # The message is not kept: made again from these two (and the front matter) if need be.
         body = {"html": rendered.html, "text": rendered.text}
         web = {"article": rendered.article_html, "page": rendered.page_article}
         store.store(record, body, web, rendered)
-        if writer is not None and not problems and not findings:
+        if writer is not None and not failed:
             _issue_files(
                 writer,
                 record,
@@ -426,11 +443,51 @@ def _render_missing(
                 partial(getattr, rendered, "text"),
                 partial(getattr, rendered, "eml"),
             )
+    reports = [failed[id(r)] for r in todo if id(r) in failed]
+    problems = [p for report in reports for p in report if isinstance(p, Problem)]
     if problems:
         raise PublisherError(problems)
+    findings = [f for report in reports for f in report if not isinstance(f, Problem)]
     if findings:
         raise CheckFailed(findings)
     return [Item(r, store) for r in records]
+
+
+class _Ahead:
+    """Issues sent to the rendering processes as soon as they are loaded, a batch at a time,
+    so that they render while the rest of the archive loads."""
+
+    BATCH = 16
+
+    def __init__(self, pool: ProcessPoolExecutor, now: dt.datetime) -> None:
+        self.pool, self.now = pool, now
+        self.waiting: list[Record] = []
+        self.sent: dict[Future[list[Outcome]], list[Record]] = {}
+
+    def add(self, record: Record) -> None:
+        if record.issue.is_published(self.now):
+            self.waiting.append(record)
+            if len(self.waiting) == self.BATCH:
+                self._send()
+
+    def _send(self) -> None:
+        if self.waiting:
+            batch, self.waiting = self.waiting, []
+            jobs = [(r.issue, r.signature) for r in batch]
+            self.sent[self.pool.submit(_render_batch, jobs)] = batch
+
+    def sent_records(self) -> set[int]:
+        """Return the ids of every record sent (the last batch is sent now)."""
+        self._send()
+        return {id(r) for batch in self.sent.values() for r in batch}
+
+    def results(self) -> Iterator[tuple[Record, Outcome]]:
+        """Yield each record sent with its outcome, batch by batch as they finish."""
+        from concurrent.futures import as_completed
+
+        for future in as_completed(list(self.sent)):
+            batch = self.sent.pop(future)  # its renderings are let go once handled
+            yield from zip(batch, future.result(), strict=True)
 
 
 def _on_shelf(record: Record, shelf: Shelf) -> bool:
@@ -492,6 +549,10 @@ def _render_in_worker(job: Job) -> Outcome:
     return _render_one(job, *_WORKER)
 
 
+def _render_batch(jobs: Sequence[Job]) -> list[Outcome]:
+    return [_render_one(job, *_WORKER) for job in jobs]
+
+
 #: Fewer issues than this render in the building process itself: workers cost more than they save.
 PARALLEL_FROM = 8
 
@@ -529,16 +590,14 @@ def _render_stream(
     theme: Theme,
     now: dt.datetime,
     shelf: Shelf,
-    progress: Progress | None,
     pool: ProcessPoolExecutor | None,
 ) -> Iterator[Outcome]:
     """Render every issue (on the pool's processes if any); yield the results in order."""
-    issues = [issue for issue, _ in jobs]
     if pool is not None and len(jobs) >= PARALLEL_FROM:
         chunk = max(1, min(32, len(jobs) // 16))
-        yield from _track(pool.map(_render_in_worker, jobs, chunksize=chunk), issues, progress)
+        yield from pool.map(_render_in_worker, jobs, chunksize=chunk)
     else:
-        for job in _track(jobs, issues, progress):
+        for job in jobs:
             yield _render_one(job, config, theme, now, shelf)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -63,6 +64,12 @@ class EmailRenderer(RendererHTML):
         return f'<img src="{html_lib.escape(src)}" alt="{alt}" {size} class="inline-img">'
 
 
+@lru_cache(maxsize=1)
+def _email_renderer() -> EmailRenderer:
+    """Return the email renderer (it keeps no state; making one looks up all its methods)."""
+    return EmailRenderer()
+
+
 def picture_of(token: Token) -> Picture | None:
     """Return the local picture an image token shows (``refs.resolve`` put it there), if any."""
     picture = (token.meta or {}).get("picture")
@@ -85,7 +92,7 @@ def fragment_renderer(
     doc: Document, base_url: str, gallery: Gallery | None
 ) -> Callable[[list[Token]], str]:
     """Return a function that renders some of ``doc``'s tokens as safe, absolute email HTML."""
-    renderer = EmailRenderer(parser())
+    renderer = _email_renderer()
     options = parser().options
     env = {**doc.env, "gallery": gallery}
 

@@ -217,9 +217,11 @@ def load_folder(
     paths: Sequence[Path] | None = None,
     known: Known | None = None,
     bodies: bool = True,
+    fresh: Callable[[Issue, list[Problem]], None] | None = None,
 ) -> Loaded:
     """Load every issue file of ``root`` (or ``paths``), taking unchanged ones from ``known``;
-    without their Markdown unless ``bodies``."""
+    without their Markdown unless ``bodies``. ``fresh`` hears of each issue loaded from its
+    file (not from ``known``) as soon as it is, with its warnings."""
     loaded = Loaded()
     real_root = os.path.realpath(root) + os.sep
     folders: dict[str, str] = {}
@@ -244,6 +246,8 @@ def load_folder(
             issue, problems, warnings = load_one(path, config)
             if issue is not None and not bodies:
                 issue = replace(issue, body="")
+            if issue is not None and fresh is not None:
+                fresh(issue, warnings)
         loaded.warnings[path] = warnings
         if issue is None:
             loaded.failed[path] = problems

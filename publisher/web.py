@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import quote
 
 from markdown_it.renderer import RendererHTML
@@ -82,6 +83,12 @@ class WebRenderer(RendererHTML):
         )
 
 
+@lru_cache(maxsize=1)
+def _web_renderer() -> WebRenderer:
+    """Return the web renderer (it keeps no state; making one looks up all its methods)."""
+    return WebRenderer()
+
+
 def _opening(tokens: Sequence[Token], close: int) -> Token:
     """Return the token that opens the block ``close`` ends."""
     depth = 0
@@ -98,7 +105,7 @@ def article_html(
     """Render the body for web and feeds: figures, scrolling tables, footnotes, callouts,
     buttons, absolute URLs."""
     md = parser()
-    renderer = WebRenderer(md)
+    renderer = _web_renderer()
     env = {**doc.env, "gallery": gallery, "strings": words}
     parts: list[str] = []
     tokens = doc.tokens

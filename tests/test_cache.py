@@ -195,6 +195,25 @@ def test_parallel_build_equals_serial(archive: Newsletter, tmp_path: Path) -> No
     assert serial == parallel
 
 
+def test_parallel_errors_are_the_serial_ones_in_order(archive: Newsletter) -> None:
+    """Issues render as the archive loads, finishing in any order: what stops the build is
+    reported all the same, in the same order, and no site is written."""
+    from publisher.build import CheckFailed
+
+    for n in (2, 9):
+        path = archive.root / "issues" / f"2025-02-{n + 1:02d}-issue-{n}" / "index.md"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text + f"\n![Missing](missing-{n}.png)\n", encoding="utf-8")
+    reports = []
+    for jobs in (1, 2):
+        with pytest.raises(CheckFailed) as failed:
+            build(archive.root, jobs=jobs, cache=False)
+        reports.append(failed.value.format(archive.root))
+        assert not (archive.root / "site").exists()
+    assert reports[0] == reports[1]
+    assert "missing-2.png" in reports[0] and "missing-9.png" in reports[0]
+
+
 def test_a_corrupt_cache_is_ignored(archive: Newsletter, tmp_path: Path) -> None:
     build(archive.root)
     cache = archive.root / ".publisher-cache"
