@@ -417,9 +417,9 @@ def _render_missing(
     sent = ahead.sent_records() if ahead is not None else set()
     rest = [r for r in todo if id(r) not in sent]
     jobs = [(r.issue, r.signature) for r in rest]
+    later = _render_stream(jobs, config, theme, now, shelf, pool)  # sent now, if to the pool
     results = itertools.chain(
-        ahead.results() if ahead is not None else (),
-        zip(rest, _render_stream(jobs, config, theme, now, shelf, pool), strict=True),
+        ahead.results() if ahead is not None else (), zip(rest, later, strict=True)
     )
     failed: dict[int, list[Problem] | list[Finding]] = {}
     for record, result in _track(results, [r.issue for r in todo], progress):
@@ -455,9 +455,11 @@ def _render_missing(
 
 class _Ahead:
     """Issues sent to the rendering processes as soon as they are loaded, a batch at a time,
-    so that they render while the rest of the archive loads."""
+    so that they render while the rest of the archive loads (a few batches: their renderings
+    wait in memory until the archive has loaded; the others render in order after)."""
 
     BATCH = 16
+    BATCHES = 8
 
     def __init__(self, pool: ProcessPoolExecutor, now: dt.datetime) -> None:
         self.pool, self.now = pool, now
@@ -465,7 +467,7 @@ class _Ahead:
         self.sent: dict[Future[list[Outcome]], list[Record]] = {}
 
     def add(self, record: Record) -> None:
-        if record.issue.is_published(self.now):
+        if len(self.sent) < self.BATCHES and record.issue.is_published(self.now):
             self.waiting.append(record)
             if len(self.waiting) == self.BATCH:
                 self._send()
@@ -592,13 +594,12 @@ def _render_stream(
     shelf: Shelf,
     pool: ProcessPoolExecutor | None,
 ) -> Iterator[Outcome]:
-    """Render every issue (on the pool's processes if any); yield the results in order."""
+    """Render every issue (on the pool's processes if any, every job sent at once); return
+    the results in order."""
     if pool is not None and len(jobs) >= PARALLEL_FROM:
         chunk = max(1, min(32, len(jobs) // 16))
-        yield from pool.map(_render_in_worker, jobs, chunksize=chunk)
-    else:
-        for job in jobs:
-            yield _render_one(job, config, theme, now, shelf)
+        return pool.map(_render_in_worker, jobs, chunksize=chunk)
+    return (_render_one(job, config, theme, now, shelf) for job in jobs)
 
 
 def _track(results: Iterable[T], issues: Sequence[Issue], progress: Progress | None) -> Iterator[T]:
