@@ -187,10 +187,14 @@ def _build(
         spare = _spare(out)
         try:
             writer = _Writer(spare, out, store)
+            # While the processes render, this one mostly waits: it readies the pages meanwhile.
+            warming = _warm_pages(theme) if pool is not None else None
             # Each new rendering's files are written as it arrives, while others render.
             items = _render_missing(
                 published, config, theme, store, progress, pool, now, shelf, writer, ahead
             )
+            if warming is not None:
+                warming.join()
             if pool is not None:  # done: their memory goes before the pages are written
                 pool.shutdown()
                 pool = None
@@ -233,6 +237,24 @@ def _build(
         store.close()
         if not cache:
             shutil.rmtree(shelf.folder, ignore_errors=True)
+
+
+def _warm_pages(theme: Theme) -> threading.Thread:
+    """Compile the page templates and load the feed library on a thread of their own (a
+    template's mistakes are reported where it is rendered, later)."""
+
+    def warm() -> None:
+        from publisher.pages import PAGE_TEMPLATES
+
+        for name in PAGE_TEMPLATES:
+            with contextlib.suppress(Exception):
+                theme.env.get_template(name)
+        with contextlib.suppress(ImportError):
+            import feedgen.feed  # noqa: F401
+
+    thread = threading.Thread(target=warm, name="publisher-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def _warn_settings(config: Config, published: Sequence[Record]) -> None:

@@ -24,10 +24,11 @@ import pickle
 import re
 import sqlite3
 import sys
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from publisher import __version__
@@ -69,6 +70,17 @@ LIBRARIES = (
 )
 
 Signature = tuple[int, int, int, int]
+
+
+@lru_cache(maxsize=1)
+def _zstd() -> ModuleType:
+    """Return Zstandard, which keeps the renderings (the standard library's from Python 3.14,
+    its backport before): a fifth of their size, at twice zlib's fastest speed."""
+    if sys.version_info >= (3, 14):
+        from compression import zstd
+    else:
+        from backports import zstd
+    return zstd
 
 
 def signature(path: Path) -> Signature | None:
@@ -365,9 +377,10 @@ class BuildCache:
         ).fetchone()
         if row is None or hashlib.sha256(row[1]).hexdigest() != row[0]:
             return None
+        zstd = _zstd()
         try:
-            body = pickle.loads(zlib.decompress(row[1]))
-        except (zlib.error, pickle.UnpicklingError, EOFError, ValueError):
+            body = pickle.loads(zstd.decompress(row[1]))
+        except (zstd.ZstdError, pickle.UnpicklingError, EOFError, ValueError):
             return None
         return body if isinstance(body, dict) else None
 
@@ -389,7 +402,7 @@ class BuildCache:
         )
         record.files, record.refs, record.images = rendered.files, rendered.refs, rendered.images
         for key, part in ((record.render_key, body), (record.render_key + WEB_PART, web)):
-            data = zlib.compress(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            data = _zstd().compress(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL), 1)
             self._bodies.execute(
                 f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?)",
                 (key, hashlib.sha256(data).hexdigest(), data),

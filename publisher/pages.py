@@ -29,6 +29,7 @@ INDEX_TEMPLATE = "index.html.j2"
 ISSUE_TEMPLATE = "issue.html.j2"
 TAG_TEMPLATE = "tag.html.j2"
 STYLE_TEMPLATE = "style.css.j2"
+PAGE_TEMPLATES = (ISSUE_TEMPLATE, INDEX_TEMPLATE, TAG_TEMPLATE, STYLE_TEMPLATE)
 
 
 def page_article(item: Rendered, base_url: str) -> str:
