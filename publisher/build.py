@@ -55,7 +55,7 @@ if TYPE_CHECKING:  # the renderers load only when something must be rendered
     from publisher.check import Finding
     from publisher.context import IssueView
     from publisher.pages import Pages
-    from publisher.render import Rendered
+    from publisher.rendered import Rendered
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -392,7 +392,7 @@ class Item:
     def rendered(self, email: bool = True) -> Rendered:
         """Return the full rendering (without MJML), reading it from the cache if need be; its
         web part alone unless ``email``."""
-        from publisher.render import Rendered
+        from publisher.rendered import Rendered
 
         if self.body is None or (email and "html" not in self.body):
             read = self.store.body if email else self.store.web
@@ -439,7 +439,8 @@ def _render_missing(
     sent = ahead.sent_records() if ahead is not None else set()
     rest = [r for r in todo if id(r) not in sent]
     jobs = [(r.issue, r.signature) for r in rest]
-    later = _render_stream(jobs, config, theme, now, shelf, pool)  # sent now, if to the pool
+    # Sent now, if to the pool.
+    later = _render_stream(jobs, config, theme, now, shelf, pool)
     results = itertools.chain(
         ahead.results() if ahead is not None else (), zip(rest, later, strict=True)
     )

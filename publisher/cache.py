@@ -45,7 +45,7 @@ from publisher.errors import Problem
 from publisher.issue import Issue, named_file
 
 if TYPE_CHECKING:
-    from publisher.render import Rendered
+    from publisher.rendered import Rendered
 
 INDEX_FILE = "index.marshal"
 BODIES_FILE = "bodies.sqlite"

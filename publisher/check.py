@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
-
-from markdown_it.token import Token
 
 from publisher import refs
 from publisher.colours import CALLOUT_COLOURS, TINT, contrast, mix
@@ -28,16 +27,19 @@ from publisher.config import (
     placeholder_problem,
     unchosen_service_problem,
 )
-from publisher.email import CONTENT_WIDTH
-from publisher.errors import Problem, PublisherError, collecting, display_path
+from publisher.errors import Problem, PublisherError, closest, collecting, display_path
 from publisher.images import shelf_of
 from publisher.issue import Issue, load_folder
-from publisher.markdown import Document
 from publisher.refs import Ref, SiteIndex
-from publisher.render import Rendered, closest, read_body, render_issue
+from publisher.rendered import Rendered
 from publisher.sanitize import absolute_url
 from publisher.strings import has_catalogue, known_keys, languages
 from publisher.theme import Theme
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+    from publisher.markdown import Document
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 LEVELS = (ERROR, WARNING, INFO)
@@ -103,7 +105,6 @@ HEAVY_IMAGE = 200 * 1024
 #: 4G" profile of Chrome's Lighthouse).
 HEAVY_EMAIL = 1024 * 1024
 INBOX_PREVIEW = 140
-EMAIL_COLUMN = CONTENT_WIDTH
 GENERIC_ALT = {"image", "img", "photo", "picture", "pic", "graphic", "screenshot", "foto", "bild"}
 UNSAFE_HTML = re.compile(
     r"<\s*(script|iframe|form|object|embed)\b|\son[a-z]+\s*=|javascript\s*:", re.IGNORECASE
@@ -323,12 +324,14 @@ def _image_findings(image: Token, inline: Token, where: _Locator, file: str) -> 
             "; fix: describe what it shows, e.g. ![Cranes unloading grain at dusk]",
         )
     if urlsplit(src).scheme in ("http", "https"):
+        from publisher.email import CONTENT_WIDTH
+
         yield Finding(
             file,
             *position,
             "IMG005",
             f"remote image {src!r}: its size is unknown, so "
-            f"it is shown {EMAIL_COLUMN} px wide; fix: save it in the issue's folder",
+            f"it is shown {CONTENT_WIDTH} px wide; fix: save it in the issue's folder",
         )
 
 
@@ -656,6 +659,7 @@ def run_checks(
     """Check the newsletter in ``root`` (or only the issue files in ``paths``) against the site
     in ``out`` (default ``site/``); sorted findings."""
     from publisher import build
+    from publisher.render import read_body, render_issue
 
     root = root.resolve()
     now = now or dt.datetime.now(dt.UTC)

@@ -583,8 +583,12 @@ def _is_web_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+#: Control characters: no feed, page or subject can show them.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f]")
+
+
 def _check_values(config: Config, problem: Any) -> None:
-    if not config.name.strip():
+    if not _INVISIBLE.sub("", config.name).strip():
         problem(None, "name", "is empty", 'give your newsletter a name: name = "..."')
     try:
         ascii_url(config.base_url)

@@ -107,3 +107,10 @@ def collecting() -> Iterator[list[Problem]]:
         yield problems
     finally:
         _collected.reset(token)
+
+
+def closest(name: str, names: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """Return the names most like ``name`` (as git suggests a command), best first."""
+    import difflib
+
+    return difflib.get_close_matches(name, list(dict.fromkeys(names)), n=n, cutoff=cutoff)

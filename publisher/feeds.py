@@ -17,7 +17,7 @@ from publisher import __version__
 from publisher.config import Config
 
 if TYPE_CHECKING:
-    from publisher.render import Rendered
+    from publisher.rendered import Rendered
 
 RSS_FILE = "feed.xml"
 ATOM_FILE = "atom.xml"
@@ -69,7 +69,7 @@ def _generator(
     fg.id(config.base_url)
     fg.title(xml_safe(config.name))
     # RSS descriptions are HTML, Atom's subtitle and summary text: escape the text for RSS.
-    description = xml_safe(config.description or config.name)
+    description = xml_safe(config.description) or xml_safe(config.name)
     fg.description(escape(description, quote=False) if rss else description)
     # RSS takes the channel link from the last link added: self first, then the site.
     fg.link(href=self_url, rel="self", type=self_type)

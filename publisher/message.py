@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     import smtplib
 
-    from publisher.render import Rendered
+    from publisher.rendered import Rendered
 
 TEST_PREFIX = "[TEST] "
 PASSWORD_VARIABLE = "PUBLISHER_SMTP_PASSWORD"

@@ -22,7 +22,7 @@ from publisher.strings import Strings
 from publisher.theme import Theme
 
 if TYPE_CHECKING:
-    from publisher.render import Rendered
+    from publisher.rendered import Rendered
 
 
 INDEX_TEMPLATE = "index.html.j2"

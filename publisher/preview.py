@@ -31,12 +31,12 @@ from publisher.markdown import Document
 from publisher.pages import Pages
 from publisher.refs import SiteIndex
 from publisher.render import (
-    Rendered,
     display_date,
     issue_view,
     read_body,
     render_issue,
 )
+from publisher.rendered import Rendered
 from publisher.site import SitePlan
 from publisher.theme import TEMPLATES_DIR, Theme
 

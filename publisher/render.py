@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
 from publisher import __version__
 from publisher.config import Config, load_config, logo_file
-from publisher.context import Endnote, IssueView, SocialImage, TemplateContext
+from publisher.context import Endnote, IssueView, TemplateContext
 from publisher.email import (
     LOGO_WIDTH,
     compile_mjml,
@@ -21,10 +18,9 @@ from publisher.email import (
     image_heights,
     inline_css,
 )
-from publisher.errors import PublisherError
+from publisher.errors import PublisherError, closest
 from publisher.images import (
     Gallery,
-    Published,
     Shelf,
     Variant,
     display_size,
@@ -47,7 +43,6 @@ from publisher.markdown import Document, parse
 from publisher.refs import (
     CARD,
     IssueAt,
-    Ref,
     SiteIndex,
     dependencies,
     published_files,
@@ -55,6 +50,7 @@ from publisher.refs import (
     resolve,
     resolve_card,
 )
+from publisher.rendered import Rendered
 from publisher.sanitize import absolute_url
 from publisher.strings import Strings
 from publisher.text import render_text
@@ -67,37 +63,6 @@ TEXT_TEMPLATE = "email.txt.j2"
 #: Zero-width and non-breaking characters after the preheader keep body text out of the preview.
 PREHEADER_PADDING = "\u034f\u200c\u00a0" * 90
 PREHEADER_MAX = 180
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """Everything one issue becomes: its email, plain text, and article for the web and feeds."""
-
-    issue: Issue
-    view: IssueView
-    mjml: str
-    html: str
-    text: str
-    #: The body as sanitized HTML with absolute URLs, for the web page and the feeds.
-    article_html: str
-    #: The body as its web page shows it (links into the site relative), once made ("": not).
-    page_article: str = ""
-    #: The social card (front matter ``image``, else the first image), or None.
-    image: SocialImage | None = None
-    #: Absolute URL of the image a feed entry names (1200 px wide), or "".
-    feed_image: str = ""
-    #: The files it publishes as they are beside its pages (relative to its folder).
-    files: tuple[str, ...] = ()
-    #: The image variants it publishes beside its pages.
-    images: tuple[Published, ...] = ()
-    #: The bytes of the images its email shows (at their email size).
-    image_bytes: int = 0
-    #: Every local image path it refers to, present or not (what a cached render depends on).
-    deps: tuple[str, ...] = ()
-    #: The ready-to-send MIME message, once composed (``publisher build`` does).
-    eml: bytes = b""
-    #: Its relative links and images, resolved.
-    refs: tuple[Ref, ...] = ()
 
 
 def render_issue(
@@ -349,8 +314,3 @@ def _find(root: Path, config: Config, name: str) -> Issue:
         hint="give the issue's file (issues/2025-07-15-slug.md) or its slug"
         + (f", e.g. {close[0]}" if close else ""),
     )
-
-
-def closest(name: str, names: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
-    """Return the names most like ``name`` (as git suggests a command), best first."""
-    return difflib.get_close_matches(name, list(dict.fromkeys(names)), n=n, cutoff=cutoff)

@@ -35,10 +35,9 @@ import jinja2
 from publisher import __version__, site
 from publisher.check import HEAVY_EMAIL
 from publisher.config import SETTINGS_FILE
-from publisher.errors import PublisherError
+from publisher.errors import PublisherError, closest
 from publisher.issue import ISSUES_DIR
 from publisher.preview import EVERYTHING, GMAIL_CLIP, Entry, Preview
-from publisher.render import closest
 from publisher.theme import TEMPLATES_DIR
 
 log = logging.getLogger(__name__)

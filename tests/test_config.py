@@ -114,6 +114,12 @@ def test_wrong_type_names_the_fix(tmp_path: Path) -> None:
     assert problem.hint == 'put the value in double quotes: name = "..."'
 
 
+def test_a_name_of_control_characters_is_empty(tmp_path: Path) -> None:
+    with pytest.raises(PublisherError) as info:
+        load_config(write(tmp_path, 'name = "\\u0001"\n'))
+    assert any(p.message.endswith("is empty") for p in info.value.problems)
+
+
 def test_toml_syntax_error_has_line(tmp_path: Path) -> None:
     with pytest.raises(PublisherError) as info:
         load_config(write(tmp_path, 'name = "ok"\nbase_url = https://x\n'))

@@ -13,7 +13,8 @@ from conftest import SAMPLE_SLUG, Newsletter
 from publisher.config import load_config
 from publisher.issue import load_issue, load_issues
 from publisher.markdown import inline_text, parse
-from publisher.render import Rendered, render_issue
+from publisher.render import render_issue
+from publisher.rendered import Rendered
 from publisher.theme import Theme
 
 WORD = re.compile(r"\w+")

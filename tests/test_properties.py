@@ -17,7 +17,8 @@ from publisher import feeds
 from publisher.config import Config
 from publisher.errors import PublisherError
 from publisher.issue import parse_issue
-from publisher.render import Rendered, render_issue
+from publisher.render import render_issue
+from publisher.rendered import Rendered
 from publisher.theme import Theme
 
 CONFIG = Config(name="Prop Weekly", base_url="https://prop.example.org/")

@@ -235,6 +235,20 @@ def test_control_characters_never_break_the_feeds(newsletter: Newsletter) -> Non
     assert read_feed(site / "atom.xml").entries[0].title == "Bell and nul title"
 
 
+def test_a_description_of_control_characters_falls_back_to_the_name(
+    newsletter: Newsletter,
+) -> None:
+    """A description with nothing a feed can carry (found by Hypothesis: feedgen refused the
+    empty description) reads as if there were none."""
+    from conftest import SETTINGS
+
+    described = 'description = "\\u001f"\nlanguage = "en"'
+    newsletter.settings(SETTINGS.replace('language = "en"', described))
+    newsletter.issue()
+    site = built(newsletter)
+    assert read_feed(site / "feed.xml").feed.description == "Test Weekly"
+
+
 def test_build_time_never_shows(newsletter: Newsletter) -> None:
     archive(newsletter, 2)
     build(newsletter.root, now=NOW, out=newsletter.root / "a")
