@@ -21,6 +21,7 @@ import shutil
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -53,7 +54,7 @@ if TYPE_CHECKING:  # the renderers load only when something must be rendered
     from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 
     from publisher.check import Finding
-    from publisher.context import IssueView
+    from publisher.context import IssueLink, IssueView
     from publisher.pages import Pages
     from publisher.rendered import Rendered
 
@@ -195,8 +196,8 @@ def _build(
             )
             if warming is not None:
                 warming.join()
-            if pool is not None:  # done: their memory goes before the pages are written
-                pool.shutdown()
+            if pool is not None and len(published) > PAGES_ON_THE_POOL_UP_TO:
+                pool.shutdown()  # their memory goes before the pages are written
                 pool = None
             _check_links(root, config, [r.issue for r in records.values()], published, now)
             shelf_dir = str(shelf.folder)
@@ -213,7 +214,7 @@ def _build(
             host = urlsplit(config.base_url).hostname or ""
             warn_changed_ids(read_manifest(out), [i.issue for i in items], host)
             state = site_state()
-            outputs = write_site(writer, plan, config, theme, items, pages_key, style_key)
+            outputs = write_site(writer, plan, config, theme, items, pages_key, style_key, pool)
             swap_in(spare, out)
         except OSError as exc:
             raise _unwritable(out, exc) from exc
@@ -580,6 +581,9 @@ def _render_batch(jobs: Sequence[Job]) -> list[Outcome]:
 
 #: Fewer issues than this render in the building process itself: workers cost more than they save.
 PARALLEL_FROM = 8
+#: Up to this many issues, the rendering processes also render the issue pages; with more,
+#: they are let go first, so that the memory they hold is not added to that of the pages.
+PAGES_ON_THE_POOL_UP_TO = 3000
 
 
 def _pool(
@@ -658,11 +662,14 @@ def write_site(
     items: Sequence[Item],
     pages_key: str = "",
     style_key: str = "",
+    pool: ProcessPoolExecutor | None = None,
 ) -> dict[str, Output]:
     """Bring ``writer``'s tree to every file of ``plan`` for ``items`` (newest first), then
     write the manifest of what it holds and delete what it no longer needs.
 
-    Files whose inputs did not change are hard-linked from the previous site.
+    Files whose inputs did not change are hard-linked from the previous site. The issue pages
+    to render again are rendered on ``pool``'s processes, if there are many, while this one
+    writes the rest.
     """
     from publisher.pages import Pages
 
@@ -677,6 +684,19 @@ def write_site(
         (config.base_url, max((i.issue.date for i in items), default=None))
     ]
     urls += [(i.view.url, i.issue.updated or i.issue.date) for i in items]
+
+    def page_key(slug: str) -> str:
+        n, item = by_slug[slug]
+        neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(items)]
+        return output_key(everywhere, item.record.render_key, link_keys[n], neighbours)
+
+    issue_pages = {
+        path: page_key(planned.slug)
+        for path, planned in plan.outputs.items()
+        if planned.kind == site.ISSUE_PAGE
+    }
+    elsewhere = deque(path for path, key in issue_pages.items() if not writer.known(path, key))
+    rendered = _pages_on(pool, pages, [by_slug[plan.outputs[p].slug][1] for p in elsewhere])
 
     with writer.writing_aside():
         for path, planned in plan.outputs.items():
@@ -698,10 +718,12 @@ def write_site(
                     produce = partial(_email_html if kind == site.EMAIL_HTML else _email_text, item)
                 writer.put(path, item.record.render_key, produce)
             elif kind == site.ISSUE_PAGE:
-                n, item = by_slug[planned.slug]
-                neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(items)]
-                page_key = output_key(everywhere, item.record.render_key, link_keys[n], neighbours)
-                writer.put(path, page_key, partial(_issue_page, pages, item))
+                item = by_slug[planned.slug][1]
+                if rendered is not None and elsewhere and path == elsewhere[0]:
+                    elsewhere.popleft()
+                    writer.put(path, issue_pages[path], partial(str, next(rendered)))
+                else:
+                    writer.put(path, issue_pages[path], partial(_issue_page, pages, item))
                 item.body = None  # one rendering in memory at a time
             elif kind == site.INDEX_PAGE:
                 writer.put(path, output_key(everywhere, link_keys), pages.index)
@@ -723,6 +745,44 @@ def write_site(
     writer.put(MANIFEST, key, partial(manifest, [i.issue for i in items], files))
     writer.prune()
     return writer.outputs
+
+
+#: Fewer issue pages than this are rendered here: sending them costs more than it saves.
+PAGES_ON_THE_POOL_FROM = 32
+
+
+def _pages_on(
+    pool: ProcessPoolExecutor | None, pages: Pages, items: Sequence[Item]
+) -> Iterator[str] | None:
+    """Send the issue pages of ``items`` to the pool's processes, if many, a batch at a time;
+    return their HTML in order as it comes (None: render them here)."""
+    if pool is None or len(items) < PAGES_ON_THE_POOL_FROM:
+        return None
+
+    def job(item: Item) -> tuple[Rendered, IssueLink, IssueLink | None, IssueLink | None]:
+        rendered = item.rendered(email=False)
+        item.body = None
+        # What an issue page shows of its rendering, with its links: a little to send.
+        shown = dataclasses.replace(rendered, article_html="", files=(), images=(), refs=())
+        return (shown, *pages.neighbours(shown))
+
+    size = max(1, min(32, len(items) // 8))
+    # Each batch is read from the cache and sent as the one before it is on its way.
+    batches = (
+        (pages.shared, [job(item) for item in items[i : i + size]])
+        for i in range(0, len(items), size)
+    )
+    return itertools.chain.from_iterable(pool.map(_render_pages, batches))
+
+
+def _render_pages(batch: tuple[Any, Sequence[tuple[Any, ...]]]) -> list[str]:
+    """Render a batch of issue pages (in a rendering process)."""
+    from publisher.pages import Pages
+
+    config, theme = _WORKER[0], _WORKER[1]
+    shared, jobs = batch
+    pages = Pages(theme, config, [], shared)
+    return [pages.issue_page(*job) for job in jobs]
 
 
 def _feed(kind: str, config: Config, items: Sequence[Item]) -> bytes:
@@ -887,6 +947,14 @@ class _Writer:
         if temporary != target:
             _replace(temporary, target)
         self.outputs[relative] = _output(target, key, relative)
+
+    def known(self, relative: str, key: str) -> bool:
+        """Return whether ``relative`` was made for ``key`` already, in the spare tree or the
+        live site (so ``put`` very likely keeps or links it: it still checks the file)."""
+        return any(
+            known is not None and known.key == key
+            for known in (self.store.spare_outputs.get(relative), self.store.outputs.get(relative))
+        )
 
     def _written(self, target: str, data: bytes, key: str | None, relative: str) -> Output:
         try:

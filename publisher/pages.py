@@ -41,15 +41,24 @@ class Pages:
     """Renders the web pages of a list of issues (newest first), one page at a time."""
 
     def __init__(
-        self, theme: Theme, config: Config, listed: Sequence[tuple[Issue, IssueView]]
+        self,
+        theme: Theme,
+        config: Config,
+        listed: Sequence[tuple[Issue, IssueView]],
+        shared: tuple[dict[str, TagLink], bool] | None = None,
     ) -> None:
+        """``shared``: another ``Pages``' tags and direction (its ``shared``), for a process
+        that renders some of its issue pages (``issue_page``) and lists none."""
         from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
 
         self.theme, self.config = theme, config
-        self.tags = tag_links([issue for issue, _ in listed])
+        self.tags = tag_links([issue for issue, _ in listed]) if shared is None else shared[0]
         #: Whether any page is in a right-to-left language.
-        self.rtl = language(config.language).direction == "rtl" or any(
-            view.direction == "rtl" for _, view in listed
+        self.rtl = (
+            language(config.language).direction == "rtl"
+            or any(view.direction == "rtl" for _, view in listed)
+            if shared is None
+            else shared[1]
         )
         self.links = [self._link(issue, view) for issue, view in listed]
         self.position = {issue.slug: n for n, (issue, _) in enumerate(listed)}
@@ -106,11 +115,28 @@ class Pages:
             issues=self.links,
         )
 
+    @property
+    def shared(self) -> tuple[dict[str, TagLink], bool]:
+        """Return what every page shows of the whole archive: its tags and direction."""
+        return self.tags, self.rtl
+
+    def neighbours(self, item: Rendered) -> tuple[IssueLink, IssueLink | None, IssueLink | None]:
+        """Return an issue's own link, and those of the issues before and after it."""
+        n = self.position.get(item.issue.slug)
+        link = self.links[n] if n is not None else self._link(item.issue, item.view)
+        previous = self.links[n + 1] if n is not None and n + 1 < len(self.links) else None
+        after = self.links[n - 1] if n is not None and n > 0 else None
+        return link, previous, after
+
     def issue(self, item: Rendered) -> str:
         """Render one issue's page, with links to its listed neighbours."""
+        return self.issue_page(item, *self.neighbours(item))
+
+    def issue_page(
+        self, item: Rendered, link: IssueLink, previous: IssueLink | None, after: IssueLink | None
+    ) -> str:
+        """Render one issue's page, given its links (``neighbours``)."""
         config, view = self.config, item.view
-        n = self.position.get(item.issue.slug)
-        link = self.links[n] if n is not None else self._link(item.issue, view)
         return self._page(
             ISSUE_TEMPLATE,
             kind="issue",
@@ -124,8 +150,8 @@ class Pages:
             issue=view,
             issue_tags=list(link.tags),
             article_html=Markup(item.page_article or page_article(item, config.base_url)),
-            previous=self.links[n + 1] if n is not None and n + 1 < len(self.links) else None,
-            next=self.links[n - 1] if n is not None and n > 0 else None,
+            previous=previous,
+            next=after,
         )
 
     def tag(self, tag: TagLink) -> str:

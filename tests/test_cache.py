@@ -12,6 +12,7 @@ from PIL import Image
 import publisher.cache
 from conftest import Newsletter
 from publisher.build import build
+from publisher.errors import PublisherError
 from publisher.theme import default_theme_dir
 
 
@@ -193,6 +194,37 @@ def test_parallel_build_equals_serial(archive: Newsletter, tmp_path: Path) -> No
     serial, parallel = digest(tmp_path / "serial"), digest(tmp_path / "parallel")
     assert len(serial) > 40
     assert serial == parallel
+
+
+def test_issue_pages_rendered_in_parallel_are_the_serial_ones(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    """With many pages to render, the rendering processes render the issue pages too: the
+    same bytes as one process makes; a mistake in the page template is reported the same."""
+    from publisher.build import PAGES_ON_THE_POOL_FROM
+
+    for n in range(PAGES_ON_THE_POOL_FROM + 8):
+        newsletter.issue(
+            f"2025-03-{n % 28 + 1:02d}-issue-{n}.md",
+            title=f"Issue {n}",
+            date=f"2025-03-{n % 28 + 1:02d}",
+            tags="[energy]" if n % 3 else "[trade, energy]",
+            body=f"Paragraph {n} with [a link](https://example.org/{n}).\n",
+        )
+    build(newsletter.root, out=tmp_path / "serial", jobs=1, cache=False)
+    build(newsletter.root, out=tmp_path / "parallel", jobs=2)
+    assert digest(tmp_path / "serial") == digest(tmp_path / "parallel")
+    theme = newsletter.root / "templates"
+    theme.mkdir(exist_ok=True)
+    page = (default_theme_dir() / "issue.html.j2").read_text(encoding="utf-8")
+    (theme / "issue.html.j2").write_text(page.replace("{{ issue.title }}", "{{ issue.nope }}"))
+    errors = []
+    for jobs in (1, 2):
+        with pytest.raises(PublisherError) as failed:
+            build(newsletter.root, out=tmp_path / f"broken-{jobs}", jobs=jobs, cache=False)
+        errors.append([(p.message, p.file, p.line) for p in failed.value.problems])
+    assert errors[0] == errors[1]
+    assert "issue.html.j2" in str(errors[0][0][1])
 
 
 def test_parallel_errors_are_the_serial_ones_in_order(archive: Newsletter) -> None:
