@@ -446,6 +446,9 @@ def _render_missing(
         ahead.results() if ahead is not None else (), zip(rest, later, strict=True)
     )
     failed: dict[int, list[Problem] | list[Finding]] = {}
+    # What the pages show of each new rendering stays at hand, unless the archive is large.
+    kept: dict[int, dict[str, Any]] = {}
+    keep = len(records) <= PAGES_ON_THE_POOL_UP_TO
     for record, result in _track(results, [r.issue for r in todo], progress):
         if isinstance(result, list):
             failed[id(record)] = result
@@ -458,6 +461,8 @@ def _render_missing(
         body = {"html": rendered.html, "text": rendered.text}
         web = {"article": rendered.article_html, "page": rendered.page_article}
         store.store(record, body, web, rendered)
+        if keep:
+            kept[id(record)] = web
         if writer is not None and not failed:
             _issue_files(
                 writer,
@@ -474,7 +479,7 @@ def _render_missing(
     findings = [f for report in reports for f in report if not isinstance(f, Problem)]
     if findings:
         raise CheckFailed(findings)
-    return [Item(r, store) for r in records]
+    return [Item(r, store, kept.get(id(r))) for r in records]
 
 
 class _Ahead:
@@ -789,7 +794,7 @@ def _feed(kind: str, config: Config, items: Sequence[Item]) -> bytes:
     from publisher import feeds
 
     make: Callable[[Config, Sequence[Rendered]], bytes] = getattr(feeds, kind)
-    return make(config, [item.rendered() for item in items])
+    return make(config, [item.rendered(email=False) for item in items])
 
 
 def _sitemap(urls: list[tuple[str, dt.datetime | None]]) -> bytes:
