@@ -218,15 +218,23 @@ def _build(
             swap_in(spare, out)
         except OSError as exc:
             raise _unwritable(out, exc) from exc
+        if pool is not None:
+            pool.shutdown(wait=False)  # done: they exit meanwhile
         store.spare_outputs, store.outputs = store.outputs, outputs
         store.spare_folders = {}
+        catching = None
         if cache:  # the next build then starts from a spare tree one build behind, not two
-            caught = _catch_up(spare, out, outputs, store.spare_outputs, writer.needed)
+            had = store.spare_outputs
+            # Mostly file system calls: on a thread, while the cache is committed here.
+            catching = _thread(partial(_catch_up, spare, out, outputs, had, writer.needed))
+        store.note_folders(out, writer.needed)
+        store.commit(paths)
+        if catching is not None:
+            caught = catching.result()
             if caught is not None:  # it holds what the live site holds: no need to walk it
                 store.spare_outputs = caught
                 store.spare_folders = folder_times(spare, writer.needed)
-        store.note_folders(out, writer.needed)
-        store.save(out, state, paths)
+        store.save(out, state)
         if cache:
             used = [p.shelf_name for r in store.records.values() for p in r.images]
             shelf.keep_only(used + ([shelf_name(logo[0])] if logo else []))
@@ -238,6 +246,22 @@ def _build(
         store.close()
         if not cache:
             shutil.rmtree(shelf.folder, ignore_errors=True)
+
+
+def _thread(work: Callable[[], T]) -> Future[T]:
+    """Start ``work`` on a thread of its own; return its future."""
+    from concurrent.futures import Future
+
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # handed to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="publisher-thread", daemon=True).start()
+    return future
 
 
 def _warm_pages(theme: Theme) -> threading.Thread:

@@ -456,9 +456,9 @@ class BuildCache:
         """Remember the modification time of every folder of the live site."""
         self.folders = folder_times(out, folders)
 
-    def save(self, out: Path, state: str, paths: list[Path]) -> None:
-        """Commit the bodies (dropping those nothing uses), then write the index; records of
-        issue files that are gone are dropped."""
+    def commit(self, paths: list[Path]) -> None:
+        """Commit the bodies, dropping those nothing uses and the records of issue files that
+        are gone (``paths`` are those there are), and ready the records for ``save``."""
         if not self.enabled:
             return
         keep = {str(p) for p in paths}
@@ -481,6 +481,14 @@ class BuildCache:
             db.execute(f'DROP TABLE "{old}"')  # left by an earlier format
         db.commit()
         self._keys -= unused
+        for path, record in self.records.items():
+            if path not in self._pickled:
+                self._pickled[path] = pickle.dumps(record, protocol=5)
+
+    def save(self, out: Path, state: str) -> None:
+        """Write the index (after ``commit``)."""
+        if not self.enabled:
+            return
         self.out, self.state = str(out), state
         head = {
             "key": self.key,
@@ -489,10 +497,7 @@ class BuildCache:
             "folders": self.folders,
             "spare_folders": self.spare_folders,
         }
-        records = (
-            (path, self._pickled.get(path) or pickle.dumps(record, protocol=5))
-            for path, record in self.records.items()
-        )
+        records = ((path, self._pickled[path]) for path in self.records)
         outputs = ((k, tuple(v)) for k, v in self.outputs.items())
         spare = ((k, tuple(v)) for k, v in self.spare_outputs.items())
         path = self.dir / INDEX_FILE
