@@ -241,8 +241,8 @@ def _build(
         return counts
     finally:
         gc.unfreeze()
-        if pool is not None:
-            pool.shutdown()
+        if pool is not None:  # on a failure, what was sent ahead is not waited for
+            pool.shutdown(cancel_futures=True)
         store.close()
         if not cache:
             shutil.rmtree(shelf.folder, ignore_errors=True)
