@@ -9,7 +9,8 @@ revision of publisher itself, all in one run.
 Each figure is the minimum and median of separate processes. A *cold* build has no
 `.publisher-cache/` and no previous site, measured two ways for every contender: with the old
 output deleted just before (as after `rm -rf site .publisher-cache`; some file systems create
-files slowly for seconds after a big deletion) and into a folder never built (a fresh clone).
+files slowly for seconds after a big deletion) and into a folder never built (a fresh clone:
+the runner first lets the file system get over its own deletions, as before the rebuilds).
 Pelican (the release installed) builds the same Markdown with its feeds on; the baseline
 (default: the code before the second performance round) builds the same archive from a
 `git archive` of its revision. The 10,000-issue build also reports the peak memory of the
@@ -157,6 +158,15 @@ def clean(root: Path) -> None:
         shutil.rmtree(root / name, ignore_errors=True)
 
 
+def settle() -> None:
+    """Let the file system get over what this runner deleted before a run that is not about
+    deleting: right after a large deletion, some file systems (ext4 without a journal, as on the
+    machine this was tuned on) create files slowly while the freed inodes' table is not yet
+    written out (about 30 s); write it out now, and wait past the few seconds that follow."""
+    os.sync()
+    time.sleep(6)
+
+
 Times = tuple[float, float]  # min, median
 
 
@@ -256,19 +266,23 @@ def main() -> None:
             for fresh in (False, True):
                 for name, (command, cwd, env) in contenders.items():
                     out = work / "fresh" / f"{name}-{i}" if fresh else None
-                    argv = command(out)
+                    argv = command(out)  # deletes the old output first, unless fresh
+                    if fresh:  # as in a fresh clone: nothing was deleted seconds before
+                        settle()
                     seconds.setdefault((name, fresh), []).append(timed(argv, cwd, env=env)[0])
-        shutil.rmtree(work / "fresh", ignore_errors=True)
+        # The new folders stay until the end: deleting them now would slow the runs below.
 
         def summary(values: list[float]) -> Times:
             return min(values), statistics.median(values)
 
         cold = summary(seconds["cold", False])
 
-        # Rebuilds: each starts from a finished build of the previous state.
+        # Rebuilds: each starts from a finished build of the previous state, on a settled
+        # file system.
         clean(root)
         timed(build)
         timed(build)
+        settle()
         unchanged = runs(n, None, build)
         victim = sorted((root / "issues").iterdir())[args.issues // 2] / "index.md"
         original = victim.read_text(encoding="utf-8")
