@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # the renderers load only when something must be rendered
     from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 
     from publisher.check import Finding
-    from publisher.context import IssueLink, IssueView
+    from publisher.context import IssueLink, IssueView, TagLink
     from publisher.pages import Pages
     from publisher.rendered import Rendered
 
@@ -189,13 +189,13 @@ def _build(
         try:
             writer = _Writer(spare, out, store)
             # While the processes render, this one mostly waits: it readies the pages meanwhile.
-            warming = _warm_pages(theme) if pool is not None else None
+            warming = _thread(partial(_warm_pages, theme)) if pool is not None else None
             # Each new rendering's files are written as it arrives, while others render.
             items = _render_missing(
                 published, config, theme, store, progress, pool, now, shelf, writer, ahead
             )
             if warming is not None:
-                warming.join()
+                warming.result()
             if pool is not None and len(published) > PAGES_ON_THE_POOL_UP_TO:
                 pool.shutdown()  # their memory goes before the pages are written
                 pool = None
@@ -264,22 +264,16 @@ def _thread(work: Callable[[], T]) -> Future[T]:
     return future
 
 
-def _warm_pages(theme: Theme) -> threading.Thread:
-    """Compile the page templates and load the feed library on a thread of their own (a
-    template's mistakes are reported where it is rendered, later)."""
+def _warm_pages(theme: Theme) -> None:
+    """Compile the page templates and load the feed library (a template's mistakes are
+    reported where it is rendered, later)."""
+    from publisher.pages import PAGE_TEMPLATES
 
-    def warm() -> None:
-        from publisher.pages import PAGE_TEMPLATES
-
-        for name in PAGE_TEMPLATES:
-            with contextlib.suppress(Exception):
-                theme.env.get_template(name)
-        with contextlib.suppress(ImportError):
-            import feedgen.feed  # noqa: F401
-
-    thread = threading.Thread(target=warm, name="publisher-warm", daemon=True)
-    thread.start()
-    return thread
+    for name in PAGE_TEMPLATES:
+        with contextlib.suppress(Exception):
+            theme.env.get_template(name)
+    with contextlib.suppress(ImportError):
+        import feedgen.feed  # noqa: F401
 
 
 def _warn_settings(config: Config, published: Sequence[Record]) -> None:
@@ -788,7 +782,7 @@ def _pages_on(
     if pool is None or len(items) < PAGES_ON_THE_POOL_FROM:
         return None
 
-    def job(item: Item) -> tuple[Rendered, IssueLink, IssueLink | None, IssueLink | None]:
+    def job(item: Item) -> PageJob:
         rendered = item.rendered(email=False)
         item.body = None
         # What an issue page shows of its rendering, with its links: a little to send.
@@ -804,8 +798,12 @@ def _pages_on(
     return itertools.chain.from_iterable(pool.map(_render_pages, batches))
 
 
-def _render_pages(batch: tuple[Any, Sequence[tuple[Any, ...]]]) -> list[str]:
-    """Render a batch of issue pages (in a rendering process)."""
+#: An issue page to render: what it shows of the rendering, its own link and its neighbours'.
+PageJob = tuple["Rendered", "IssueLink", "IssueLink | None", "IssueLink | None"]
+
+
+def _render_pages(batch: tuple[tuple[dict[str, TagLink], bool], list[PageJob]]) -> list[str]:
+    """Render a batch of issue pages (in a rendering process), with ``Pages.shared``."""
     from publisher.pages import Pages
 
     config, theme = _WORKER[0], _WORKER[1]

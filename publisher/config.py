@@ -583,12 +583,12 @@ def _is_web_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-#: Control characters: no feed, page or subject can show them.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f]")
+#: Control characters no email, page or feed can carry (tab and line feed are fine).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _check_values(config: Config, problem: Any) -> None:
-    if not _INVISIBLE.sub("", config.name).strip():
+    if not CONTROL.sub("", config.name).strip():
         problem(None, "name", "is empty", 'give your newsletter a name: name = "..."')
     try:
         ascii_url(config.base_url)

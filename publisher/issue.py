@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from publisher.config import LINE_BREAKS, Config
+from publisher.config import CONTROL, LINE_BREAKS, Config
 from publisher.errors import Problem, PublisherError, collecting, warn
 from publisher.typography import typeset
 
@@ -317,10 +317,6 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 def _join_surrogates(text: str) -> str:
     """Join the surrogate pairs YAML's escapes leave apart (``"\\ud83d\\ude00"``)."""
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
-
-
-#: Control characters no email, page or feed can carry (tab and line feed are fine).
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def parse_issue(text: str, path: Path, config: Config) -> Issue:

@@ -107,7 +107,7 @@ _BLANK_WORD = re.compile(r"(?<![^ ])[^\S ]+(?![^ ])")
 
 def _chunk_wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     """``textwrap``'s own loop over words and runs of spaces (for text that starts with
-    spaces, or indents that leave no room)."""
+    spaces, a "word" of other whitespace only, or indents that leave no room)."""
     chunks = [c for c in _CHUNKS.split(text) if c]
     chunks.reverse()
     lines: list[str] = []
