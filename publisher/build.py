@@ -191,9 +191,10 @@ def _build(
             # While the processes render, this one mostly waits: it readies the pages meanwhile.
             warming = _thread(partial(_warm_pages, theme)) if pool is not None else None
             # Each new rendering's files are written as it arrives, while others render.
-            items = _render_missing(
-                published, config, theme, store, progress, pool, now, shelf, writer, ahead
-            )
+            with writer.writing_aside():
+                items = _render_missing(
+                    published, config, theme, store, progress, pool, now, shelf, writer, ahead
+                )
             if warming is not None:
                 warming.result()
             if pool is not None and len(published) > PAGES_ON_THE_POOL_UP_TO:
@@ -874,8 +875,10 @@ def _replace(temporary: str, target: str) -> None:
         os.unlink(temporary)
 
 
-#: How many new files' bytes may wait in memory for the thread that writes them.
+#: How many new files' bytes may wait in memory for the threads that write them.
 WAITING_FILES = 64
+#: How many threads write new files.
+WRITERS = 2
 
 
 class _Writer:
@@ -899,6 +902,8 @@ class _Writer:
         self._aside: ThreadPoolExecutor | None = None
         self._pending: dict[str, Future[Output]] = {}
         self._room = threading.BoundedSemaphore(WAITING_FILES)
+        #: Folders of files to come that no one has made yet.
+        self._unmade: set[str] = set()
         if same_folders(folder, store.spare_folders):
             # Brought up to the last site and untouched since: it holds what the index says.
             self.files, self.folders = set(store.spare_outputs), set(store.spare_folders)
@@ -926,11 +931,12 @@ class _Writer:
             return  # written once already (an issue's image also used as the logo, say)
         target = f"{self.folder}/{relative}"  # plain strings: this runs for every output file
         parent = relative.rpartition("/")[0]
-        if parent not in self.folders:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            while parent and parent not in self.folders:
-                self.folders.add(parent)
-                parent = parent.rpartition("/")[0]
+        # A new folder is made by whatever writes there first: a thread writing aside, or
+        # this one.
+        while parent not in self.folders:
+            self.folders.add(parent)
+            self._unmade.add(parent)
+            parent = parent.rpartition("/")[0]
         if key is not None and relative in self.files:
             kept = self.store.spare_output(relative, key, self.folder)
             if kept is not None:
@@ -940,6 +946,8 @@ class _Writer:
         # write into it, write beside it and rename over it. A new file is written in place.
         temporary = target + self.TEMPORARY if relative in self.files else target
         previous = self.store.reusable(relative, key, self.old) if key else None
+        if previous is not None or source is not None:
+            self._folder_of(relative)
         if previous is not None:
             try:
                 os.link(previous, temporary)
@@ -966,6 +974,7 @@ class _Writer:
                     self._written, target, raw, key, relative
                 )
                 return
+            self._folder_of(relative)
             st = _write_bytes(temporary, raw)
             if temporary != target:
                 os.replace(temporary, target)  # a file of its own: rename cannot be a no-op
@@ -983,19 +992,33 @@ class _Writer:
             for known in (self.store.spare_outputs.get(relative), self.store.outputs.get(relative))
         )
 
+    def _folder_of(self, relative: str) -> None:
+        """Make the folder of ``relative`` now if nothing has made it yet."""
+        parent = relative.rpartition("/")[0]
+        if parent in self._unmade:
+            os.makedirs(f"{self.folder}/{parent}", exist_ok=True)
+            self._unmade.discard(parent)
+
     def _written(self, target: str, data: bytes, key: str | None, relative: str) -> Output:
         try:
-            return _output_of(_write_bytes(target, data), key, relative)
+            try:
+                st = _write_bytes(target, data)
+            except FileNotFoundError:  # the first file of a new folder: make it (any thread)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                st = _write_bytes(target, data)
+            return _output_of(st, key, relative)
         finally:
             self._room.release()
 
     @contextlib.contextmanager
     def writing_aside(self) -> Iterator[None]:
-        """Write new files on a thread of their own meanwhile: creating a file can take the
-        kernel a millisecond on some file systems, while this thread renders the next one."""
+        """Write new files on threads of their own meanwhile: creating a file (and its folder)
+        can take the kernel a millisecond on some file systems. That is time in the kernel,
+        not under Python's lock: this thread goes on with the next file, and the writing
+        threads take the cores the rendering processes leave."""
         from concurrent.futures import ThreadPoolExecutor
 
-        self._aside = ThreadPoolExecutor(1, thread_name_prefix="publisher-write")
+        self._aside = ThreadPoolExecutor(WRITERS, thread_name_prefix="publisher-write")
         try:
             yield
             for relative, future in self._pending.items():

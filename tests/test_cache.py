@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -412,3 +413,31 @@ def test_the_spare_tree_is_trusted_only_while_untouched(
     assert not (site / "issue-3").exists()
     assert not (site / "issue-5" / "stray.txt").exists()
     assert digest(site) == fresh(archive, tmp_path)
+
+
+def test_new_folders_are_made_by_whichever_writes_there_first(tmp_path: Path) -> None:
+    """New files are written on several threads, each making its folder if need be, while
+    links and copies into the same folders are made at once by the building thread."""
+    from publisher.build import _Writer
+    from publisher.cache import BuildCache
+
+    source = tmp_path / "photo.png"
+    source.write_bytes(b"picture")
+    spare = tmp_path / "spare"
+    spare.mkdir()
+    writer = _Writer(spare, tmp_path / "live", BuildCache(tmp_path, "key", enabled=False))
+    expected = {}
+    with writer.writing_aside():
+        for n in range(200):
+            for name in ("email.html", "email.txt", "deep/er/page.html"):
+                relative = f"issue-{n}/{name}"
+                writer.put(relative, f"{relative}:1", partial(str, relative))
+                expected[relative] = relative.encode()
+            if n % 3 == 0:  # into a folder whose first file may not be written yet
+                for relative in (f"issue-{n}/photo.png", f"issue-{n}/deep/photo.png"):
+                    writer.put(relative, None, source=source, link=n % 2 == 0)
+                    expected[relative] = b"picture"
+    assert set(writer.outputs) == set(expected)
+    for relative, data in expected.items():
+        assert (spare / relative).read_bytes() == data
+        assert writer.outputs[relative].size == len(data)
