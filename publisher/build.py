@@ -968,17 +968,14 @@ class _Writer:
             assert produce is not None
             data = produce()
             raw = data.encode("utf-8") if isinstance(data, str) else data
-            if temporary == target and self._aside is not None:
+            if self._aside is not None:
                 self._room.acquire()  # a bounded number of files' bytes wait in memory
                 self._pending[relative] = self._aside.submit(
-                    self._written, target, raw, key, relative
+                    self._written, target, temporary, raw, key, relative
                 )
                 return
-            self._folder_of(relative)
-            st = _write_bytes(temporary, raw)
-            if temporary != target:
-                os.replace(temporary, target)  # a file of its own: rename cannot be a no-op
-            self.outputs[relative] = _output_of(st, key, relative)
+            self._room.acquire()
+            self.outputs[relative] = self._written(target, temporary, raw, key, relative)
             return
         if temporary != target:
             _replace(temporary, target)
@@ -999,13 +996,19 @@ class _Writer:
             os.makedirs(f"{self.folder}/{parent}", exist_ok=True)
             self._unmade.discard(parent)
 
-    def _written(self, target: str, data: bytes, key: str | None, relative: str) -> Output:
+    def _written(
+        self, target: str, temporary: str, data: bytes, key: str | None, relative: str
+    ) -> Output:
+        """Write ``data`` as ``target``, through ``temporary`` if it is another name; return
+        its record."""
         try:
             try:
-                st = _write_bytes(target, data)
+                st = _write_bytes(temporary, data)
             except FileNotFoundError:  # the first file of a new folder: make it (any thread)
                 os.makedirs(os.path.dirname(target), exist_ok=True)
-                st = _write_bytes(target, data)
+                st = _write_bytes(temporary, data)
+            if temporary != target:
+                os.replace(temporary, target)  # a file of its own: rename cannot be a no-op
             return _output_of(st, key, relative)
         finally:
             self._room.release()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from functools import partial
 from pathlib import Path
@@ -415,7 +416,7 @@ def test_the_spare_tree_is_trusted_only_while_untouched(
     assert digest(site) == fresh(archive, tmp_path)
 
 
-def test_new_folders_are_made_by_whichever_writes_there_first(tmp_path: Path) -> None:
+def test_files_written_on_threads_make_their_folders_and_replace_whole(tmp_path: Path) -> None:
     """New files are written on several threads, each making its folder if need be, while
     links and copies into the same folders are made at once by the building thread."""
     from publisher.build import _Writer
@@ -441,3 +442,17 @@ def test_new_folders_are_made_by_whichever_writes_there_first(tmp_path: Path) ->
     for relative, data in expected.items():
         assert (spare / relative).read_bytes() == data
         assert writer.outputs[relative].size == len(data)
+    # Written again: beside each file and renamed over it, never into it (a hard link may
+    # share it with the live site), on the writing threads too.
+    live = tmp_path / "live"
+    for relative in expected:
+        (live / relative).parent.mkdir(parents=True, exist_ok=True)
+        os.link(spare / relative, live / relative)
+    writer = _Writer(spare, live, BuildCache(tmp_path, "key", enabled=False))
+    with writer.writing_aside():
+        for relative in expected:
+            writer.put(relative, f"{relative}:2", partial(str, relative.upper()))
+    for relative, data in expected.items():
+        assert (spare / relative).read_bytes() == relative.upper().encode()
+        assert (live / relative).read_bytes() == data
+    assert not [p for p in spare.rglob("*") if p.name.endswith(_Writer.TEMPORARY)]
