@@ -1245,14 +1245,8 @@ def _catch_up(
     try:
         for relative, output in outputs.items():
             old = had.get(relative)
-            target = f"{spare}/{relative}"
             if old is None or old.ino != output.ino:
-                temporary = target + _Writer.TEMPORARY
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temporary)
-                os.link(f"{live}/{relative}", temporary)
-                _replace(temporary, target)
+                _link_over(f"{live}/{relative}", f"{spare}/{relative}")
         emptied = set()
         for relative in set(had) - set(outputs):
             with contextlib.suppress(FileNotFoundError):
@@ -1266,6 +1260,20 @@ def _catch_up(
     except OSError:  # no hard links here, or a full disk: the next build looks at what it has
         return None
     return outputs
+
+
+def _link_over(source: str, target: str) -> None:
+    """Make ``target`` a hard link to ``source``, replacing whatever it was at once."""
+    temporary = target + _Writer.TEMPORARY
+    try:
+        os.link(source, temporary)
+    except FileExistsError:  # left by a build stopped half way
+        os.unlink(temporary)
+        os.link(source, temporary)
+    except FileNotFoundError:  # a new folder (or the source is gone: then this fails again)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.link(source, temporary)
+    _replace(temporary, target)
 
 
 def _spare(out: Path) -> Path:

@@ -260,12 +260,16 @@ def test_a_corrupt_cache_is_ignored(archive: Newsletter, tmp_path: Path) -> None
 
 
 def test_after_a_full_rebuild_the_spare_tree_is_one_build_behind(archive: Newsletter) -> None:
-    build(archive.root)
-    settings = archive.root / "newsletter.toml"
-    text = settings.read_text(encoding="utf-8").replace("Test Weekly", "Renamed Weekly")
-    settings.write_text(text, encoding="utf-8")
-    build(archive.root)  # every issue again
     site, spare = archive.root / "site", archive.root / ".site.spare"
+    settings = archive.root / "newsletter.toml"
+    for name in ("Renamed Weekly", "Weekly Again"):
+        build(archive.root)
+        if spare.exists():  # a new issue, whose folder the spare tree lacks
+            archive.issue("2025-03-01-issue-new/index.md", title="New", date="2025-03-01")
+        text = settings.read_text(encoding="utf-8").replace("Test Weekly", name)
+        settings.write_text(text, encoding="utf-8")
+    build(archive.root)  # every issue again
+    assert (site / "issue-new").is_dir()
     live = {p.relative_to(site): p.stat().st_ino for p in site.rglob("*") if p.is_file()}
     kept = {p.relative_to(spare): p.stat().st_ino for p in spare.rglob("*") if p.is_file()}
     # The spare tree already holds this build's files (links, no copies), so the next edit
@@ -456,3 +460,19 @@ def test_files_written_on_threads_make_their_folders_and_replace_whole(tmp_path:
         assert (spare / relative).read_bytes() == relative.upper().encode()
         assert (live / relative).read_bytes() == data
     assert not [p for p in spare.rglob("*") if p.name.endswith(_Writer.TEMPORARY)]
+
+
+def test_a_link_replaces_a_file_and_what_a_stopped_build_left(tmp_path: Path) -> None:
+    from publisher.build import _link_over
+
+    source = tmp_path / "new.html"
+    source.write_text("new", encoding="utf-8")
+    target = tmp_path / "spare" / "issue" / "email.html"
+    _link_over(str(source), str(target))  # into a folder not made yet
+    target.unlink()
+    target.write_text("old", encoding="utf-8")
+    Path(f"{target}.publisher-tmp").write_text("half", encoding="utf-8")
+    _link_over(str(source), str(target))
+    assert target.stat().st_ino == source.stat().st_ino
+    assert source.read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["email.html"]
