@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -476,3 +477,16 @@ def test_a_link_replaces_a_file_and_what_a_stopped_build_left(tmp_path: Path) ->
     assert target.stat().st_ino == source.stat().st_ino
     assert source.read_text(encoding="utf-8") == "new"
     assert sorted(p.name for p in target.parent.iterdir()) == ["email.html"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_the_new_site_takes_the_old_ones_place_in_one_step(tmp_path: Path) -> None:
+    from publisher.build import _exchange
+
+    new, out = tmp_path / "new", tmp_path / "site"
+    for folder in (new, out):
+        folder.mkdir()
+        (folder / "index.html").write_text(folder.name, encoding="utf-8")
+    assert _exchange(new, out)
+    assert (out / "index.html").read_text(encoding="utf-8") == "new"
+    assert (new / "index.html").read_text(encoding="utf-8") == "site"
