@@ -80,6 +80,9 @@ class PublisherError(Exception):
 
 def display_path(path: Path, root: Path | None) -> str:
     """Show ``path`` relative to ``root`` (the working folder by default) when it lies inside it."""
+    text, base = str(path), str(root) if root is not None else ""
+    if len(base) > 1 and base[0] == "/" and text.startswith(base + "/"):  # the usual case
+        return text[len(base) + 1 :]
     try:  # absolute(), not resolve(): show the path the user knows, links and all
         return str(path.absolute().relative_to((root or Path.cwd()).absolute()))
     except (ValueError, OSError):

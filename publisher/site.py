@@ -116,12 +116,6 @@ class SitePlan:
         return self.problems[before:]
 
 
-def _shown(path: Path, root: Path) -> str:
-    """Return ``path`` relative to ``root`` (cheaply: this runs for every issue)."""
-    text, prefix = str(path), str(root) + os.sep
-    return text[len(prefix) :] if text.startswith(prefix) else display_path(path, root)
-
-
 def _hint(planned: Planned) -> str:
     if planned.kind == STATIC:
         return "rename or remove the file in static/; the site makes that path itself"
@@ -164,7 +158,7 @@ def plan_site(
                 )
             )
             continue
-        owner = _shown(issue.source, root)
+        owner = display_path(issue.source, root)
         for name, kind in ISSUE_OUTPUTS.items():
             if kind != EMAIL_EML or config.author.email:
                 plan.claim(f"{issue.slug}/{name}", Planned(kind, issue.slug, owner=owner), None, 1)

@@ -204,3 +204,28 @@ def test_dates_never_come_from_the_clock() -> None:
     later = render("Same text.\n")
     assert first.html == later.html
     assert dt.datetime.now().isoformat()[:16] not in first.html
+
+
+_PART = st.sampled_from(["a", "b", "bc", "..", ".", "é", "a b"])
+
+
+@given(
+    st.lists(_PART, max_size=4),
+    st.lists(_PART, max_size=4),
+    st.sampled_from(["/", "//", "", "/a/"]),
+    st.sampled_from(["/", "//", ""]),
+    st.booleans(),
+)
+def test_a_path_is_shown_from_a_folder_as_pathlib_says(
+    path: list[str], root: list[str], path_start: str, root_start: str, inside: bool
+) -> None:
+    """The quick way ``display_path`` shows a path inside the folder is pathlib's answer."""
+    from publisher.errors import display_path
+
+    folder = Path(root_start + "/".join(root))
+    shown = Path(str(folder), *path) if inside else Path(path_start + "/".join(path))
+    try:
+        expected = str(shown.absolute().relative_to(folder.absolute()))
+    except ValueError:
+        expected = str(shown)
+    assert display_path(shown, folder) == expected
