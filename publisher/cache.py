@@ -67,6 +67,13 @@ LIBRARIES = (
     "PIL",
     "feedgen",
     "yaml",
+    # Dates and their languages, slugs, HEIC photos, the feeds' XML, links' URLs.
+    "babel",
+    "tzdata",
+    "anyascii",
+    "pillow_heif",
+    "lxml",
+    "mdurl",
 )
 
 Signature = tuple[int, int, int, int]

@@ -490,3 +490,35 @@ def test_the_new_site_takes_the_old_ones_place_in_one_step(tmp_path: Path) -> No
     assert _exchange(new, out)
     assert (out / "index.html").read_text(encoding="utf-8") == "new"
     assert (new / "index.html").read_text(encoding="utf-8") == "site"
+
+
+#: Dependencies whose version changes nothing a build writes, and why.
+NOT_IN_OUTPUT = {
+    "click": "the command line",
+    "watchfiles": "the preview's watcher",
+    "backports": "the cache's compression (backports.zstd)",
+}
+
+
+def test_every_dependency_that_shapes_the_output_is_in_the_cache_key() -> None:
+    """Upgrading a library that shapes what a build writes renders everything again, so the
+    base key names every dependency but those listed as not shaping the output."""
+    import importlib.metadata
+    import re
+
+    names: dict[str, list[str]] = {}
+    for name, distributions in importlib.metadata.packages_distributions().items():
+        for distribution in distributions:
+            names.setdefault(re.sub(r"[-_.]+", "-", distribution).lower(), []).append(name)
+    required = importlib.metadata.requires("publisher") or []
+    missing = []
+    for requirement in required:
+        if "extra ==" in requirement:
+            continue
+        distribution = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0]
+        modules = names.get(re.sub(r"[-_.]+", "-", distribution).lower(), [])
+        if not modules and "python_version" in requirement:
+            continue  # a backport this Python does not need
+        if not any(m in publisher.cache.LIBRARIES or m in NOT_IN_OUTPUT for m in modules):
+            missing.append(distribution)
+    assert not missing
