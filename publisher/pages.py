@@ -37,6 +37,15 @@ def page_article(item: Rendered, base_url: str) -> str:
     return relative_links(item.article_html, item.view.url, base_url, "../")
 
 
+def _direction(config: Config, listed: Sequence[tuple[Issue, IssueView]]) -> str:
+    """Return the newsletter's writing direction: as an issue in its language was rendered
+    with it (pages that render no issue then load no locale data), else from Babel."""
+    for issue, view in listed:
+        if issue.language == config.language:
+            return view.direction
+    return language(config.language).direction
+
+
 class Pages:
     """Renders the web pages of a list of issues (newest first), one page at a time."""
 
@@ -53,10 +62,10 @@ class Pages:
 
         self.theme, self.config = theme, config
         self.tags = tag_links([issue for issue, _ in listed]) if shared is None else shared[0]
+        direction = _direction(config, listed)
         #: Whether any page is in a right-to-left language.
         self.rtl = (
-            language(config.language).direction == "rtl"
-            or any(view.direction == "rtl" for _, view in listed)
+            direction == "rtl" or any(view.direction == "rtl" for _, view in listed)
             if shared is None
             else shared[1]
         )
@@ -77,7 +86,7 @@ class Pages:
             "next": None,
             "image_url": "",
             "image": None,
-            "direction": language(config.language).direction,
+            "direction": direction,
         }
 
     def _link(self, issue: Issue, view: IssueView) -> IssueLink:

@@ -200,3 +200,24 @@ def test_catalogues_are_complete_compiled_and_extracted(tmp_path: Path) -> None:
     extracted = template.read_text(encoding="utf-8")
     found = set(re.findall(r'^msgid "([a-z_]+)"', extracted, re.M))
     assert found == keys, found ^ keys
+
+
+@pytest.mark.parametrize(
+    ("setting", "issue_language", "archive_rtl"),
+    [("ar", "", True), ("ar", "en", True), ("en", "ar", False), ("en", "", False)],
+)
+def test_the_archive_reads_in_the_newsletters_direction(
+    newsletter: Newsletter, setting: str, issue_language: str, archive_rtl: bool
+) -> None:
+    """The archive and tag pages take the newsletter's direction, whether or not an issue is
+    in its language; the stylesheet carries right-to-left rules when any page needs them."""
+    settings_with(newsletter, setting)
+    meta = {"language": issue_language} if issue_language else {}
+    newsletter.issue(tags="[trade]", **meta)
+    build(newsletter.root)
+    site = newsletter.root / "site"
+    for page in ("index.html", "tags/trade/index.html"):
+        html = (site / page).read_text(encoding="utf-8")
+        assert (' dir="rtl"' in html.split(">", 2)[1]) == archive_rtl, page
+    style = (site / "assets" / "style.css").read_text(encoding="utf-8")
+    assert ("rtl" in style) == ("ar" in (setting, issue_language))
