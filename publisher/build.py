@@ -45,6 +45,7 @@ from publisher.cache import (
 from publisher.config import CACHE_DIR, Config, load_config, logo_file
 from publisher.errors import Problem, PublisherError, display_path, warn
 from publisher.images import Shelf, Variant, shelf_name, shelf_of
+from publisher.images import known as known_pictures
 from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder, load_issue
 from publisher.refs import file_lines
 from publisher.site import MANIFEST, SitePlan
@@ -143,6 +144,9 @@ def _build(
         # Workers fork before the issues are loaded, so they do not carry (and by reference
         # counting, copy) the whole archive in memory.
         cached = {p: store.record(p) for p in paths}
+        # The pictures the last build read: an issue rendered again (here or in a process
+        # forked below) reads an unchanged image's bytes, not its pixels.
+        known_pictures(ref.picture for r in store.records.values() for ref in r.refs if ref.picture)
         pool = _pool(config, theme, now, shelf, jobs, sum(1 for r in cached.values() if r is None))
         # The processes render issues as they load, while the rest of the archive loads.
         ahead = _Ahead(pool, now) if pool is not None else None

@@ -216,8 +216,16 @@ def _read(path: Path, name: str, size: int, mtime: int, ctime: int, ino: int) ->
     return picture
 
 
-#: Every picture read in this process, by the digest of its bytes.
+#: Every picture read in this process (or known from the last build), by its bytes' digest.
 _by_digest: dict[str, Picture] = {}
+
+
+def known(pictures: Iterable[Picture]) -> None:
+    """Take ``pictures`` as read: what an earlier build read of them (with the same Pillow)
+    holds for the same bytes, so an issue rendered again reads its images' bytes to find their
+    digest, not their pixels."""
+    for picture in pictures:
+        _by_digest.setdefault(picture.digest, picture)
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ import shutil
 import sys
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -522,3 +523,35 @@ def test_every_dependency_that_shapes_the_output_is_in_the_cache_key() -> None:
         if not any(m in publisher.cache.LIBRARIES or m in NOT_IN_OUTPUT for m in modules):
             missing.append(distribution)
     assert not missing
+
+
+def test_an_issue_rendered_again_reads_its_unchanged_images_bytes_not_pixels(
+    archive: Newsletter, monkeypatch: pytest.MonkeyPatch, renders: list[str]
+) -> None:
+    import publisher.images
+
+    build(archive.root, jobs=1)
+    opened: list[int] = []
+    real = publisher.images._opened
+
+    def counting(data: bytes) -> Any:
+        opened.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(publisher.images, "_opened", counting)
+    folder = archive.root / "issues" / "2025-02-06-issue-5"
+    for change in ("text", "image"):
+        monkeypatch.setattr(publisher.images, "_by_digest", {})  # as in a new process
+        publisher.images._read.cache_clear()
+        renders.clear()
+        if change == "text":
+            (folder / "index.md").write_text(
+                (folder / "index.md").read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8"
+            )
+        else:
+            Image.new("RGB", (320, 200), "navy").save(folder / "chart.png")
+        build(archive.root, jobs=1)
+        assert len(renders) == 1
+        # Known from the last build by its bytes' digest; a new picture is read (and made).
+        assert bool(opened) == (change == "image")
+        opened.clear()
