@@ -146,7 +146,7 @@ def _build(
         cached = {p: store.record(p) for p in paths}
         # The pictures the last build read: an issue rendered again (here or in a process
         # forked below) reads an unchanged image's bytes, not its pixels.
-        known_pictures(ref.picture for r in store.records.values() for ref in r.refs if ref.picture)
+        known_pictures(store.pictures)
         pool = _pool(config, theme, now, shelf, jobs, sum(1 for r in cached.values() if r is None))
         # The processes render issues as they load, while the rest of the archive loads.
         ahead = _Ahead(pool, now) if pool is not None else None

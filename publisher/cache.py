@@ -42,6 +42,7 @@ from publisher.config import (
 )
 from publisher.context import IssueView
 from publisher.errors import Problem
+from publisher.images import Picture, facts
 from publisher.issue import Issue, named_file
 
 if TYPE_CHECKING:
@@ -126,10 +127,7 @@ def base_key(config: Config, theme_dirs: list[Path]) -> str:
     for source in sorted(package.rglob("*")):
         if source.is_file() and source.suffix in (".py", ".j2", ".mo"):
             parts += [str(source.relative_to(package)), source.read_bytes()]
-    for name in LIBRARIES:
-        spec = importlib.util.find_spec(name)
-        origin = Path(spec.origin) if spec and spec.origin else None
-        parts += [name, repr(signature(origin) if origin else None)]
+    parts += _libraries(LIBRARIES)
     templates: list[bytes] = []
     for _, relative, text in _theme_files(theme_dirs, lambda relative: not _web_only(relative)):
         templates.append(text)
@@ -138,6 +136,29 @@ def base_key(config: Config, theme_dirs: list[Path]) -> str:
     read = [f.name for f in fields(Config) if f.name not in apart or _named(f.name, templates)]
     parts.append(settings_text(config, read))
     return _digest(*parts)
+
+
+def _libraries(names: Iterable[str]) -> list[str]:
+    """Return what identifies the installed version of each library of ``names``."""
+    parts = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        origin = Path(spec.origin) if spec and spec.origin else None
+        parts += [name, repr(signature(origin) if origin else None)]
+    return parts
+
+
+@lru_cache(maxsize=1)
+def pictures_key() -> str:
+    """Return the key of what reading a picture finds in its bytes: the code that reads it
+    and the libraries it reads with (a theme or settings edit keeps it)."""
+    from publisher import images
+
+    return _digest(f"format {FORMAT}", Path(images.__file__).read_bytes(), *_libraries(PICTURES))
+
+
+#: The libraries that read pictures.
+PICTURES = ("PIL", "pillow_heif")
 
 
 def _theme_files(
@@ -232,6 +253,8 @@ class BuildCache:
         self.folders: dict[str, int] = {}
         #: The same for the spare tree, once brought up to the live site (else empty).
         self.spare_folders: dict[str, int] = {}
+        #: What the last build read of its pictures (``images.Picture``, without their names).
+        self.pictures: list[Picture] = []
         if enabled and index:
             self._read()
 
@@ -268,6 +291,9 @@ class BuildCache:
                     table.update((name, Output._make(value)) for name, value in chunk)
             out, state, folders = head["out"], head["state"], head["folders"]
             spare_folders = head["spare_folders"]
+            key, pictures = head.get("pictures", ("", []))
+            if key == pictures_key():  # read with this very code and Pillow
+                self.pictures = [Picture("", *known) for known in pictures]
         except (
             StopIteration,
             OSError,
@@ -497,12 +523,19 @@ class BuildCache:
         if not self.enabled:
             return
         self.out, self.state = str(out), state
+        pictures = {
+            ref.picture.digest: facts(ref.picture)
+            for record in self.records.values()
+            for ref in record.refs
+            if ref.picture is not None
+        }
         head = {
             "key": self.key,
             "out": self.out,
             "state": state,
             "folders": self.folders,
             "spare_folders": self.spare_folders,
+            "pictures": (pictures_key(), sorted(pictures.values())),
         }
         records = ((path, self._pickled[path]) for path in self.records)
         outputs = ((k, tuple(v)) for k, v in self.outputs.items())

@@ -220,6 +220,13 @@ def _read(path: Path, name: str, size: int, mtime: int, ctime: int, ino: int) ->
 _by_digest: dict[str, Picture] = {}
 
 
+def facts(picture: Picture) -> tuple[str, str, int, int, bool, bool]:
+    """Return what a picture's bytes say of it (all but its name), as plain data: a picture
+    is ``Picture(name, *facts)``."""
+    p = picture
+    return (p.digest, p.format, p.width, p.height, p.animated, p.alpha)
+
+
 def known(pictures: Iterable[Picture]) -> None:
     """Take ``pictures`` as read: what an earlier build read of them (with the same Pillow)
     holds for the same bytes, so an issue rendered again reads its images' bytes to find their

@@ -528,6 +528,8 @@ def test_every_dependency_that_shapes_the_output_is_in_the_cache_key() -> None:
 def test_an_issue_rendered_again_reads_its_unchanged_images_bytes_not_pixels(
     archive: Newsletter, monkeypatch: pytest.MonkeyPatch, renders: list[str]
 ) -> None:
+    """What the last build read of each picture holds for the same bytes, through a theme
+    edit too, unless the code or library that reads pictures changed."""
     import publisher.images
 
     build(archive.root, jobs=1)
@@ -540,7 +542,15 @@ def test_an_issue_rendered_again_reads_its_unchanged_images_bytes_not_pixels(
 
     monkeypatch.setattr(publisher.images, "_opened", counting)
     folder = archive.root / "issues" / "2025-02-06-issue-5"
-    for change in ("text", "image"):
+    theme = archive.root / "templates" / "email.txt.j2"
+    theme.parent.mkdir(exist_ok=True)
+    text = (default_theme_dir() / "email.txt.j2").read_text(encoding="utf-8")
+    for change, rendered, read in [
+        ("text", 1, False),
+        ("image", 1, True),  # a new picture is read (and its variants made)
+        ("theme", 12, False),
+        ("Pillow", 12, True),
+    ]:
         monkeypatch.setattr(publisher.images, "_by_digest", {})  # as in a new process
         publisher.images._read.cache_clear()
         renders.clear()
@@ -548,10 +558,13 @@ def test_an_issue_rendered_again_reads_its_unchanged_images_bytes_not_pixels(
             (folder / "index.md").write_text(
                 (folder / "index.md").read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8"
             )
-        else:
+        elif change == "image":
             Image.new("RGB", (320, 200), "navy").save(folder / "chart.png")
+        else:
+            theme.write_text(text + f"{{# {change} #}}\n", encoding="utf-8")
+        if change == "Pillow":
+            monkeypatch.setattr(publisher.cache, "pictures_key", lambda: "another Pillow")
         build(archive.root, jobs=1)
-        assert len(renders) == 1
-        # Known from the last build by its bytes' digest; a new picture is read (and made).
-        assert bool(opened) == (change == "image")
+        assert len(renders) == rendered
+        assert bool(opened) == read, change
         opened.clear()
