@@ -286,9 +286,10 @@ class BuildCache:
                     records.update((name, pickle.loads(value)) for name, value in chunk)
             outputs: dict[str, Output] = {}
             spare: dict[str, Output] = {}
+            make = tuple.__new__  # Output._make without its checks: thrice as quick
             for table in (outputs, spare):
                 while chunk := next(chunks):
-                    table.update((name, Output._make(value)) for name, value in chunk)
+                    table.update({name: make(Output, value) for name, value in chunk})
             out, state, folders = head["out"], head["state"], head["folders"]
             spare_folders = head["spare_folders"]
             key, pictures = head.get("pictures", ("", []))
