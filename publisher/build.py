@@ -706,6 +706,10 @@ def write_site(
     by_slug = {item.issue.slug: (n, item) for n, item in enumerate(items)}
     everywhere = output_key(store.key, pages_key, [t for t in pages.tags.values()])
     link_keys = [output_key(link) for link in pages.links]
+    tagged: dict[str, list[str]] = {}  # the keys of the links each tag page lists, in order
+    for key, link in zip(link_keys, pages.links, strict=True):
+        for slug in dict.fromkeys(tag.slug for tag in link.tags):
+            tagged.setdefault(slug, []).append(key)
     newest = items[: config.feeds.limit]
     feed_key = output_key(store.key, [(i.record.render_key, i.record.issue) for i in newest])
     urls: list[tuple[str, dt.datetime | None]] = [
@@ -758,10 +762,8 @@ def write_site(
             elif kind == site.STYLE:
                 writer.put(path, output_key(store.key, style_key, pages.rtl), pages.style)
             elif kind == site.TAG_PAGE:
+                listed = tagged.get(planned.name, [])
                 tag = pages.tags[planned.name]
-                listed = [
-                    k for k, link in zip(link_keys, pages.links, strict=True) if tag in link.tags
-                ]
                 writer.put(path, output_key(everywhere, listed), partial(pages.tag, tag))
             elif kind == site.FEED:
                 writer.put(path, feed_key, partial(_feed, planned.name, config, newest))

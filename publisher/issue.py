@@ -674,6 +674,7 @@ def is_valid_slug(slug: str) -> bool:
     return slug_problem(slug) is None
 
 
+@lru_cache(maxsize=4096)  # the archive's few tags, over and over
 def slugify(text: str) -> str:
     """Return a URL slug for any Unicode text: lower case, words joined by hyphens."""
     normal = unicodedata.normalize("NFKC", text).casefold()
