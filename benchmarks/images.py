@@ -76,7 +76,7 @@ def timed(command: list[str], cwd: Path) -> float:
 
 
 def cold(root: Path) -> None:
-    for name in ("site", ".publisher-cache", ".site.spare"):
+    for name in ("site", ".publisher-cache", ".site.spare", ".site.trash"):
         shutil.rmtree(root / name, ignore_errors=True)
 
 

@@ -154,7 +154,7 @@ def timed(
 
 
 def clean(root: Path) -> None:
-    for name in ("site", ".site.spare", ".publisher-cache"):
+    for name in ("site", ".site.spare", ".site.trash", ".publisher-cache"):
         shutil.rmtree(root / name, ignore_errors=True)
 
 

@@ -115,7 +115,7 @@ def build(
     root = root.resolve()
     out = (out or root / SITE_DIR).resolve()
     check_out(root, out)
-    with build_lock(root, wait):
+    with build_lock(root, wait), _emptying(_trash(out)):
         built, drafts, scheduled, names = _build(
             root, out, now or dt.datetime.now(dt.UTC), progress, jobs, cache
         )
@@ -1248,11 +1248,14 @@ def _catch_up(
     """
     if not spare.is_dir():  # the first build: there was no site before it to keep
         return None
+    trash = _trash(live)
+    token = os.urandom(6).hex()  # names no other build (nor process) gives
+    names = (f"{trash}/{TRASH_PREFIX}{token}-{n}" for n in itertools.count())
     try:
         for relative, output in outputs.items():
             old = had.get(relative)
             if old is None or old.ino != output.ino:
-                _link_over(f"{live}/{relative}", f"{spare}/{relative}")
+                _link_over(f"{live}/{relative}", f"{spare}/{relative}", names, trash)
         emptied = set()
         for relative in set(had) - set(outputs):
             with contextlib.suppress(FileNotFoundError):
@@ -1268,8 +1271,19 @@ def _catch_up(
     return outputs
 
 
-def _link_over(source: str, target: str) -> None:
-    """Make ``target`` a hard link to ``source``, replacing whatever it was at once."""
+def _link_over(
+    source: str, target: str, names: Iterator[str] | None = None, trash: Path | None = None
+) -> None:
+    """Make ``target`` a hard link to ``source``, replacing whatever it was at once; what it
+    was goes to ``trash`` under the next of ``names``, if given (it is deleted later)."""
+    if names is not None and trash is not None:
+        try:
+            os.rename(target, next(names))
+        except FileNotFoundError:
+            if not os.path.isdir(trash):  # the first file to go: make the trash
+                os.makedirs(trash, exist_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(target, next(names))
     temporary = target + _Writer.TEMPORARY
     try:
         os.link(source, temporary)
@@ -1280,6 +1294,47 @@ def _link_over(source: str, target: str) -> None:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         os.link(source, temporary)
     _replace(temporary, target)
+
+
+#: What the trash holds is named so (nothing else in it is deleted).
+TRASH_PREFIX = "publisher-"
+
+
+def _trash(out: Path) -> Path:
+    """Return the folder beside ``out`` where the catch-up puts the files it replaces."""
+    return out.with_name(f".{out.name}.trash")
+
+
+@contextlib.contextmanager
+def _emptying(trash: Path) -> Iterator[None]:
+    """Delete what earlier builds put in ``trash``, on a thread, while the build runs; what is
+    left when it ends stays for the next one.
+
+    Replacing a file frees its blocks, which on some file systems (ext4 mounted with
+    ``discard`` and no journal) waits for the disk: a full rebuild's catch-up replaces thousands
+    of files. Set aside, they are deleted while the next build mostly computes.
+    """
+    if not os.path.isdir(trash):
+        yield
+        return
+    done = threading.Event()
+
+    def empty() -> None:
+        with contextlib.suppress(OSError), os.scandir(trash) as entries:
+            for entry in entries:
+                if done.is_set():
+                    return
+                if entry.name.startswith(TRASH_PREFIX):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
+    thread = threading.Thread(target=empty, name="publisher-trash", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _spare(out: Path) -> Path:

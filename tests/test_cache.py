@@ -568,3 +568,29 @@ def test_an_issue_rendered_again_reads_its_unchanged_images_bytes_not_pixels(
         assert len(renders) == rendered
         assert bool(opened) == read, change
         opened.clear()
+
+
+def test_what_a_full_rebuild_replaces_is_deleted_by_the_builds_after(archive: Newsletter) -> None:
+    build(archive.root)
+    settings = archive.root / "newsletter.toml"
+    trash = archive.root / ".site.trash"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("Test Weekly", "Renamed Weekly"), encoding="utf-8")
+    build(archive.root)  # every issue again, into the spare tree; then the spare's catch-up
+    settings.write_text(text.replace("Test Weekly", "Weekly Again"), encoding="utf-8")
+    build(archive.root)
+    # What the catch-up replaced is set aside whole, not freed while the build waits...
+    replaced = sorted(trash.iterdir())
+    assert len(replaced) >= 12 * 3 and all(p.name.startswith("publisher-") for p in replaced)
+    assert all(p.stat().st_nlink == 1 for p in replaced)
+    (trash / "notes.txt").write_text("not publisher's", encoding="utf-8")
+    path = archive.root / "issues" / "2025-02-06-issue-5" / "index.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    # ... and deleted by the builds that follow, meanwhile (what is left when one ends waits
+    # for the next), which leave alone what they did not put there.
+    for _ in range(20):
+        build(archive.root)
+        if not set(replaced) & set(trash.iterdir()):
+            break
+    assert not set(replaced) & set(trash.iterdir())
+    assert (trash / "notes.txt").read_text(encoding="utf-8") == "not publisher's"
