@@ -195,10 +195,9 @@ def _build(
             # While the processes render, this one mostly waits: it readies the pages meanwhile.
             warming = _thread(partial(_warm_pages, theme)) if pool is not None else None
             # Each new rendering's files are written as it arrives, while others render.
-            with writer.writing_aside():
-                items = _render_missing(
-                    published, config, theme, store, progress, pool, now, shelf, writer, ahead
-                )
+            items = _render_missing(
+                published, config, theme, store, progress, pool, now, shelf, writer, ahead
+            )
             if warming is not None:
                 warming.result()
             if pool is not None and len(published) > PAGES_ON_THE_POOL_UP_TO:
@@ -906,7 +905,9 @@ class _Writer:
         self.needed: set[str] = {""}
         #: New files being written aside (``writing_aside``), and room for more.
         self._aside: ThreadPoolExecutor | None = None
-        self._pending: dict[str, Future[Output]] = {}
+        self._pending: set[str] = set()
+        #: What went wrong writing aside (raised once all is written).
+        self._failed: list[BaseException] = []
         self._room = threading.BoundedSemaphore(WAITING_FILES)
         #: Folders of files to come that no one has made yet.
         self._unmade: set[str] = set()
@@ -976,10 +977,10 @@ class _Writer:
             raw = data.encode("utf-8") if isinstance(data, str) else data
             if self._aside is not None:
                 self._room.acquire()  # a bounded number of files' bytes wait in memory
-                self._pending[relative] = self._aside.submit(
-                    self._written, target, temporary, raw, key, relative
-                )
+                self._pending.add(relative)
+                self._aside.submit(self._write_aside, target, temporary, raw, key, relative)
                 return
+            self._folder_of(relative)
             self._room.acquire()
             self.outputs[relative] = self._written(target, temporary, raw, key, relative)
             return
@@ -1019,6 +1020,18 @@ class _Writer:
         finally:
             self._room.release()
 
+    def _write_aside(
+        self, target: str, temporary: str, data: bytes, key: str | None, relative: str
+    ) -> None:
+        """Write a file on a writing thread; its record goes straight to ``outputs`` (no
+        future is kept: a build writes tens of thousands of files)."""
+        try:
+            self.outputs[relative] = self._written(target, temporary, data, key, relative)
+        except BaseException as exc:  # raised by writing_aside, on the building thread
+            self._failed.append(exc)
+        finally:
+            self._pending.discard(relative)
+
     @contextlib.contextmanager
     def writing_aside(self) -> Iterator[None]:
         """Write new files on threads of their own meanwhile: creating a file (and its folder)
@@ -1027,14 +1040,19 @@ class _Writer:
         threads take the cores the rendering processes leave."""
         from concurrent.futures import ThreadPoolExecutor
 
-        self._aside = ThreadPoolExecutor(WRITERS, thread_name_prefix="publisher-write")
+        self._aside = aside = ThreadPoolExecutor(WRITERS, thread_name_prefix="publisher-write")
+        self._room = threading.BoundedSemaphore(WAITING_FILES)  # as if nothing were waiting
         try:
             yield
-            for relative, future in self._pending.items():
-                self.outputs[relative] = future.result()
+        except BaseException:
+            aside.shutdown(wait=True, cancel_futures=True)  # what is not written yet, never is
+            raise
         finally:
-            self._aside.shutdown(wait=True, cancel_futures=True)
-            self._aside, self._pending = None, {}
+            aside.shutdown(wait=True)  # every file written (at once if already so)
+            self._aside, self._pending = None, set()
+        if self._failed:
+            failed, self._failed = self._failed[0], []
+            raise failed
 
     def prune(self) -> None:
         """Delete the files and folders of the spare tree that the new site does not have."""
