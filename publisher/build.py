@@ -981,7 +981,6 @@ class _Writer:
                 self._aside.submit(self._write_aside, target, temporary, raw, key, relative)
                 return
             self._folder_of(relative)
-            self._room.acquire()
             self.outputs[relative] = self._written(target, temporary, raw, key, relative)
             return
         if temporary != target:
@@ -1009,16 +1008,13 @@ class _Writer:
         """Write ``data`` as ``target``, through ``temporary`` if it is another name; return
         its record."""
         try:
-            try:
-                st = _write_bytes(temporary, data)
-            except FileNotFoundError:  # the first file of a new folder: make it (any thread)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                st = _write_bytes(temporary, data)
-            if temporary != target:
-                os.replace(temporary, target)  # a file of its own: rename cannot be a no-op
-            return _output_of(st, key, relative)
-        finally:
-            self._room.release()
+            st = _write_bytes(temporary, data)
+        except FileNotFoundError:  # the first file of a new folder: make it (any thread)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            st = _write_bytes(temporary, data)
+        if temporary != target:
+            os.replace(temporary, target)  # a file of its own: rename cannot be a no-op
+        return _output_of(st, key, relative)
 
     def _write_aside(
         self, target: str, temporary: str, data: bytes, key: str | None, relative: str
@@ -1031,6 +1027,7 @@ class _Writer:
             self._failed.append(exc)
         finally:
             self._pending.discard(relative)
+            self._room.release()
 
     @contextlib.contextmanager
     def writing_aside(self) -> Iterator[None]:
@@ -1047,8 +1044,9 @@ class _Writer:
         except BaseException:
             aside.shutdown(wait=True, cancel_futures=True)  # what is not written yet, never is
             raise
+        else:
+            aside.shutdown(wait=True)  # every file written
         finally:
-            aside.shutdown(wait=True)  # every file written (at once if already so)
             self._aside, self._pending = None, set()
         if self._failed:
             failed, self._failed = self._failed[0], []
@@ -1268,12 +1266,13 @@ def _catch_up(
         return None
     trash = _trash(live)
     token = os.urandom(6).hex()  # names no other build (nor process) gives
-    names = (f"{trash}/{TRASH_PREFIX}{token}-{n}" for n in itertools.count())
     try:
-        for relative, output in outputs.items():
+        os.makedirs(trash, exist_ok=True)
+        for n, (relative, output) in enumerate(outputs.items()):
             old = had.get(relative)
             if old is None or old.ino != output.ino:
-                _link_over(f"{live}/{relative}", f"{spare}/{relative}", names, trash)
+                aside = f"{trash}/{TRASH_PREFIX}{token}-{n}"
+                _link_over(f"{live}/{relative}", f"{spare}/{relative}", aside)
         emptied = set()
         for relative in set(had) - set(outputs):
             with contextlib.suppress(FileNotFoundError):
@@ -1289,19 +1288,12 @@ def _catch_up(
     return outputs
 
 
-def _link_over(
-    source: str, target: str, names: Iterator[str] | None = None, trash: Path | None = None
-) -> None:
+def _link_over(source: str, target: str, aside: str | None = None) -> None:
     """Make ``target`` a hard link to ``source``, replacing whatever it was at once; what it
-    was goes to ``trash`` under the next of ``names``, if given (it is deleted later)."""
-    if names is not None and trash is not None:
-        try:
-            os.rename(target, next(names))
-        except FileNotFoundError:
-            if not os.path.isdir(trash):  # the first file to go: make the trash
-                os.makedirs(trash, exist_ok=True)
-                with contextlib.suppress(FileNotFoundError):
-                    os.rename(target, next(names))
+    was is renamed ``aside`` first, if given (to be deleted later)."""
+    if aside is not None:
+        with contextlib.suppress(FileNotFoundError):  # nothing there yet
+            os.rename(target, aside)
     temporary = target + _Writer.TEMPORARY
     try:
         os.link(source, temporary)

@@ -148,6 +148,10 @@ def _libraries(names: Iterable[str]) -> list[str]:
     return parts
 
 
+#: The libraries that read pictures.
+PICTURES = ("PIL", "pillow_heif")
+
+
 @lru_cache(maxsize=1)
 def pictures_key() -> str:
     """Return the key of what reading a picture finds in its bytes: the code that reads it
@@ -155,10 +159,6 @@ def pictures_key() -> str:
     from publisher import images
 
     return _digest(f"format {FORMAT}", Path(images.__file__).read_bytes(), *_libraries(PICTURES))
-
-
-#: The libraries that read pictures.
-PICTURES = ("PIL", "pillow_heif")
 
 
 def _theme_files(
