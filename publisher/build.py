@@ -24,9 +24,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
 from publisher import site
@@ -37,6 +37,7 @@ from publisher.cache import (
     Signature,
     base_key,
     folder_times,
+    last_pictures,
     output_key,
     same_folders,
     signature,
@@ -116,9 +117,12 @@ def build(
     out = (out or root / SITE_DIR).resolve()
     check_out(root, out)
     with build_lock(root, wait), _emptying(_trash(out)):
-        built, drafts, scheduled, names = _build(
-            root, out, now or dt.datetime.now(dt.UTC), progress, jobs, cache
-        )
+        try:
+            built, drafts, scheduled, names = _build(
+                root, out, now or dt.datetime.now(dt.UTC), progress, jobs, cache
+            )
+        finally:
+            gc.unfreeze()  # what the build kept from the cycle collector: the loaded archive
     return BuildResult(out, built, drafts, scheduled, time.perf_counter() - started, tuple(names))
 
 
@@ -132,24 +136,48 @@ def _build(
 ) -> tuple[int, int, int, list[str]]:
     config = load_config(root)
     theme = Theme(root, keep_compiled=cache)
-    store = BuildCache(root, base_key(config, theme.search_path), enabled=cache)
     # The web pages' own templates and settings: an edit renders the pages again, never an email.
     pages_key = web_key(theme.search_path, config=config)
     style_key = web_key(theme.search_path, stylesheet=True)
     # Without the cache, image variants are made afresh on a shelf of this build's own.
     shelf = shelf_of(root) if cache else Shelf(root / CACHE_DIR / f"images-{os.getpid()}")
     pool = None
+    store: BuildCache | None = None
     try:
         paths = issue_files(root)
-        # Workers fork before the issues are loaded, so they do not carry (and by reference
-        # counting, copy) the whole archive in memory.
+        cores = jobs or os.cpu_count() or 1
+        # One rendering process forks at once, while this one is small, and readies itself
+        # to render while the index is read: an issue just edited renders there meanwhile.
+        if cores >= 2 and len(paths) >= PARALLEL_FROM:
+            pool = _processes(
+                config, theme, now, shelf, 1, early=True, root=root if cache else None
+            )
+        # The index makes some hundred thousand objects, none of them garbage, which live as
+        # long as the build: read with the cycle collector off, and kept out of its way
+        # (frozen) after, or its first collections go over all of them.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            store = BuildCache(root, base_key(config, theme.search_path), enabled=cache)
+            gc.freeze()  # until the build ends (``build`` unfreezes)
+        finally:
+            if collecting:
+                gc.enable()
         cached = {p: store.record(p) for p in paths}
         # The pictures the last build read: an issue rendered again (here or in a process
-        # forked below) reads an unchanged image's bytes, not its pixels.
+        # forked below; the one forked above read them itself) reads an unchanged image's
+        # bytes, not its pixels.
         known_pictures(store.pictures)
-        pool = _pool(config, theme, now, shelf, jobs, sum(1 for r in cached.values() if r is None))
+        work = sum(1 for r in cached.values() if r is None)
+        if pool is not None and not 0 < work < PARALLEL_FROM:
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+        if work >= PARALLEL_FROM and cores >= 2:
+            # Many: one per core, forked before the issues are loaded, so that they do not
+            # carry (and by reference counting, copy) the whole archive in memory.
+            pool = _processes(config, theme, now, shelf, cores)
         # The processes render issues as they load, while the rest of the archive loads.
-        ahead = _Ahead(pool, now) if pool is not None else None
+        ahead = _Ahead(pool, now, work) if pool is not None else None
         records = _load(root, paths, config, store, cached, ahead.add if ahead else None)
         # The records live as long as the build: the cycle collector need not go over them
         # again and again (with many issues, every full collection would).
@@ -193,7 +221,8 @@ def _build(
         try:
             writer = _Writer(spare, out, store)
             # While the processes render, this one mostly waits: it readies the pages meanwhile.
-            warming = _thread(partial(_warm_pages, theme)) if pool is not None else None
+            many = pool is not None and work >= PARALLEL_FROM
+            warming = _thread(partial(_warm_pages, theme)) if many else None
             # Each new rendering's files are written as it arrives, while others render.
             items = _render_missing(
                 published, config, theme, store, progress, pool, now, shelf, writer, ahead
@@ -244,10 +273,10 @@ def _build(
             shelf.keep_only(used + ([shelf_name(logo[0])] if logo else []))
         return counts
     finally:
-        gc.unfreeze()
         if pool is not None:  # on a failure, what was sent ahead is not waited for
             pool.shutdown(cancel_futures=True)
-        store.close()
+        if store is not None:
+            store.close()
         if not cache:
             shutil.rmtree(shelf.folder, ignore_errors=True)
 
@@ -512,15 +541,17 @@ class _Ahead:
     BATCH = 16
     BATCHES = 8
 
-    def __init__(self, pool: ProcessPoolExecutor, now: dt.datetime) -> None:
+    def __init__(self, pool: ProcessPoolExecutor, now: dt.datetime, work: int) -> None:
         self.pool, self.now = pool, now
+        # A few issues to render: each is sent alone, the moment it is loaded.
+        self.batch = self.BATCH if work >= self.BATCH * 2 else 1
         self.waiting: list[Record] = []
         self.sent: dict[Future[list[Outcome]], list[Record]] = {}
 
     def add(self, record: Record) -> None:
         if len(self.sent) < self.BATCHES and record.issue.is_published(self.now):
             self.waiting.append(record)
-            if len(self.waiting) == self.BATCH:
+            if len(self.waiting) == self.batch:
                 self._send()
 
     def _send(self) -> None:
@@ -593,46 +624,107 @@ def _same_file(known: Signature, status: os.stat_result) -> bool:
 _WORKER: tuple[Config, Theme, dt.datetime, Shelf]
 
 
-def _start_worker(config: Config, theme: Theme, now: dt.datetime, shelf: Shelf) -> None:
+def _start_worker(
+    config: Config, theme: Theme, now: dt.datetime, shelf: Shelf, early: bool, root: Path | None
+) -> None:
     global _WORKER
     _WORKER = (config, theme, now, shelf)
+    _end_with_parent()
+    if early:  # forked before the index was read: what pictures it knows, and get ready
+        if root is not None:
+            known_pictures(last_pictures(root))
+        _ready(config, theme)
+
+
+def _end_with_parent() -> None:
+    """Have this rendering process killed when the building process ends, even killed itself
+    (Linux), rather than wait for work forever."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import multiprocessing
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it ended before that was said
+        os._exit(1)
+
+
+def _ready(config: Config, theme: Theme) -> None:
+    """Load what rendering an issue needs, before there is one to render: the code, the email
+    templates, the newsletter language's parser and locale data (a template's mistakes are
+    reported where it is rendered, later)."""
+    from publisher import check, message, pages  # noqa: F401
+    from publisher.email import _email_renderer
+    from publisher.language import language
+    from publisher.markdown import parser
+    from publisher.render import EMAIL_CSS, EMAIL_TEMPLATE, TEXT_TEMPLATE
+    from publisher.sanitize import _shared_cleaner
+
+    language(config.language)
+    parser(config.language)
+    _email_renderer()
+    _shared_cleaner()
+    for name in (EMAIL_TEMPLATE, EMAIL_CSS, TEXT_TEMPLATE):
+        with contextlib.suppress(Exception):
+            theme.env.get_template(name)
+    _settled()
 
 
 def _render_in_worker(job: Job) -> Outcome:
-    return _render_one(job, *_WORKER)
+    outcome = _render_one(job, *_WORKER)
+    _settled()
+    return outcome
 
 
 def _render_batch(jobs: Sequence[Job]) -> list[Outcome]:
-    return [_render_one(job, *_WORKER) for job in jobs]
+    outcomes = [_render_one(job, *_WORKER) for job in jobs]
+    _settled()
+    return outcomes
 
 
-#: Fewer issues than this render in the building process itself: workers cost more than they save.
+@lru_cache(maxsize=1)
+def _settled() -> None:
+    """Once a rendering process has rendered, what it loaded to do so (modules, templates,
+    locale data) lives as long as it does: kept out of the cycle collector's way, which would
+    otherwise go over all of it again and again (2% of each issue's rendering)."""
+    gc.freeze()
+
+
+#: An archive of fewer issues than this renders in the building process itself: processes cost
+#: more than they save.
 PARALLEL_FROM = 8
 #: Up to this many issues, the rendering processes also render the issue pages; with more,
 #: they are let go first, so that the memory they hold is not added to that of the pages.
 PAGES_ON_THE_POOL_UP_TO = 3000
 
 
-def _pool(
-    config: Config, theme: Theme, now: dt.datetime, shelf: Shelf, jobs: int | None, work: int
+def _processes(
+    config: Config,
+    theme: Theme,
+    now: dt.datetime,
+    shelf: Shelf,
+    count: int,
+    early: bool = False,
+    root: Path | None = None,
 ) -> ProcessPoolExecutor | None:
-    """Start ``jobs`` rendering processes (one per core by default) if ``work`` issues call for
-    them; None where forking is not available or the work is small."""
-    jobs = jobs or os.cpu_count() or 1
-    if jobs < 2 or work < PARALLEL_FROM:
-        return None
+    """Start ``count`` rendering processes; None where forking is not available. ``early``:
+    forked before the index is read, they read the pictures it knows from ``root``'s (if
+    any) and ready themselves to render at once."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
     pool = ProcessPoolExecutor(
-        max_workers=jobs,
+        max_workers=count,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(config, theme, now, shelf),
+        initargs=(config, theme, now, shelf, early, root),
     )
-    pool.submit(int).result()  # forks every worker now, while this process is still small
+    pool.submit(int)  # forks them now, while this process is still small
     return pool
 
 
@@ -650,7 +742,7 @@ def _render_stream(
 ) -> Iterator[Outcome]:
     """Render every issue (on the pool's processes if any, every job sent at once); return
     the results in order."""
-    if pool is not None and len(jobs) >= PARALLEL_FROM:
+    if pool is not None:
         chunk = max(1, min(32, len(jobs) // 16))
         return pool.map(_render_in_worker, jobs, chunksize=chunk)
     return (_render_one(job, config, theme, now, shelf) for job in jobs)
@@ -1176,6 +1268,20 @@ def check_out(root: Path, out: Path) -> None:
         )
 
 
+#: The build locks this process holds. A process it forks closes them at once: the lock is
+#: the build's, and a killed build's rendering processes must not hold it after it.
+_HELD: set[BinaryIO] = set()
+
+
+def _let_go_of_locks() -> None:
+    for handle in _HELD:
+        handle.close()
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_let_go_of_locks)
+
+
 @contextlib.contextmanager
 def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
     """Hold the folder's build lock: one build at a time.
@@ -1189,6 +1295,7 @@ def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
         handle = open(folder / LOCK_FILE, "a+b")  # noqa: SIM115 (held for the whole build)
     except OSError as exc:
         raise _unwritable(folder, exc) from exc
+    _HELD.add(handle)
     try:
         try:
             import fcntl
@@ -1207,6 +1314,7 @@ def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
     finally:
+        _HELD.discard(handle)
         handle.close()  # closing the file releases the lock
 
 

@@ -292,9 +292,7 @@ class BuildCache:
                     table.update({name: make(Output, value) for name, value in chunk})
             out, state, folders = head["out"], head["state"], head["folders"]
             spare_folders = head["spare_folders"]
-            key, pictures = head.get("pictures", ("", []))
-            if key == pictures_key():  # read with this very code and Pillow
-                self.pictures = [Picture("", *known) for known in pictures]
+            self.pictures = _pictures(head)
         except (
             StopIteration,
             OSError,
@@ -552,6 +550,23 @@ class BuildCache:
                     _write_chunk(handle, chunk)
                 _write_chunk(handle, [])
         os.replace(temporary, path)
+
+
+def _pictures(head: dict[str, Any]) -> list[Picture]:
+    """Return the pictures an index's head holds, if read with this very code and Pillow."""
+    key, pictures = head.get("pictures", ("", []))
+    return [Picture("", *known) for known in pictures] if key == pictures_key() else []
+
+
+def last_pictures(root: Path) -> list[Picture]:
+    """Return what the last build read of its pictures, from its index's head alone (a
+    rendering process forked before the index is read); none if it cannot be read."""
+    try:
+        with (root / CACHE_DIR / INDEX_FILE).open("rb") as handle:
+            head = marshal.loads(handle.read(int.from_bytes(handle.read(8), "little")))
+        return _pictures(head) if isinstance(head, dict) else []
+    except (OSError, EOFError, ValueError, TypeError):
+        return []
 
 
 def built_email(root: Path, config: Config, name: str) -> dict[str, Any] | None:

@@ -64,9 +64,20 @@ class Language:
     #: French: a narrow no-break space before ; : ! ? (and inside « »).
     french: bool
 
-    @property
-    def base(self) -> str:
-        return self.tag.split("-")[0].lower()
+
+def base_language(tag: str) -> str:
+    """Return the language of ``tag`` without its region or script (``pt`` of ``pt-BR``)."""
+    return (tag.strip() or "en").split("-")[0].lower()
+
+
+@lru_cache(maxsize=64)
+def marks(tag: str) -> tuple[tuple[str, str, str, str], bool]:
+    """Return the quotation marks of ``tag``'s language, and whether it is French (narrow
+    spaces): what typesetting a title needs, without loading Babel's locale data."""
+    lower = (tag.strip() or "en").lower().replace("_", "-")
+    base = lower.split("-")[0]
+    quotes = QUOTES.get(lower) or QUOTES.get(_script_key(lower)) or QUOTES.get(base) or QUOTES["en"]
+    return quotes, base == "fr"
 
 
 @lru_cache(maxsize=64)
@@ -88,8 +99,7 @@ def language(tag: str) -> Language:
         except (UnknownLocaleError, ValueError, TypeError):
             locale = None
     rtl = locale is not None and locale.character_order == "right-to-left"
-    quotes = QUOTES.get(lower) or QUOTES.get(_script_key(lower)) or QUOTES.get(base) or QUOTES["en"]
-    return Language(tag, locale, "rtl" if rtl else "ltr", quotes, base == "fr")
+    return Language(tag, locale, "rtl" if rtl else "ltr", *marks(tag))
 
 
 def _script_key(lower: str) -> str:

@@ -49,10 +49,10 @@ class _SchemeLinkify(LinkifyIt):  # type: ignore[misc]
 def parser(tag: str = "en") -> MarkdownIt:
     """Return the shared parser: CommonMark, tables, strikethrough, footnotes, smart typography
     (the quotation marks and, for French, the spacing of the language ``tag``)."""
-    from publisher.language import language
+    from publisher.language import marks
     from publisher.typography import french_spacing
 
-    quotes = language(tag).quotes
+    quotes, french = marks(tag)
     md = MarkdownIt(
         "commonmark", {"typographer": True, "linkify": True, "html": True, "quotes": list(quotes)}
     )
@@ -62,7 +62,7 @@ def parser(tag: str = "en") -> MarkdownIt:
     md.use(attrs_plugin)
     for name in CALLOUTS:
         md.use(container_plugin, name=name)
-    if language(tag).french:
+    if french:
         md.core.ruler.push("french_spacing", french_spacing)
     return md
 

@@ -100,9 +100,9 @@ class Strings:
     def colon(self) -> str:
         """Return the colon after a label, as the language sets it (French: a narrow no-break
         space before it; Japanese and Chinese: the full-width one)."""
-        from publisher.language import language
+        from publisher.language import base_language
 
-        base = language(self.tag).base
+        base = base_language(self.tag)
         return "\u202f:" if base == "fr" else "：" if base in ("ja", "zh") else ":"
 
     def template_functions(self) -> dict[str, Any]:

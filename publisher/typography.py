@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from publisher.language import language
+from publisher.language import marks
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -32,9 +32,10 @@ _AFTER = re.compile(r"[\s\u202f)\]”’»,.]")
 def _typographer(tag: str) -> MarkdownIt:
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("zero", {"typographer": True, "quotes": list(language(tag).quotes)})
+    quotes, french = marks(tag)
+    md = MarkdownIt("zero", {"typographer": True, "quotes": list(quotes)})
     md.enable(["replacements", "smartquotes"])
-    if language(tag).french:
+    if french:
         md.core.ruler.push("french_spacing", french_spacing)
     return md
 
@@ -42,9 +43,7 @@ def _typographer(tag: str) -> MarkdownIt:
 def typeset(text: str, tag: str = "en") -> str:
     """Return ``text`` with the body's quotes and dashes in the language of ``tag``; nothing
     else is interpreted (no Markdown, no HTML)."""
-    if not text or not (
-        _TYPOGRAPHIC.search(text) or (language(tag).french and _FRENCH.search(text))
-    ):
+    if not text or not (_TYPOGRAPHIC.search(text) or (marks(tag)[1] and _FRENCH.search(text))):
         return text
     tokens = _typographer(tag).parseInline(text)
     children = tokens[0].children or [] if tokens else []

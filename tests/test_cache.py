@@ -594,3 +594,38 @@ def test_what_a_full_rebuild_replaces_is_deleted_by_the_builds_after(archive: Ne
             break
     assert not set(replaced) & set(trash.iterdir())
     assert (trash / "notes.txt").read_text(encoding="utf-8") == "not publisher's"
+
+
+def test_an_edited_issue_renders_in_the_process_forked_as_the_build_starts(
+    archive: Newsletter, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """In an archive of many issues, an issue just edited is rendered by the process a build
+    forks first (readied while the index is read), which takes the last build's pictures from
+    the index too: it reads the image's bytes, not its pixels."""
+    import publisher.build
+    import publisher.images
+
+    build(archive.root, jobs=2)
+    log = tmp_path / "log"  # written from the forked process as well
+    real_render, real_open = publisher.build._render_one, publisher.images._opened
+
+    def render(*args: Any) -> Any:
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"render {os.getpid()}\n")
+        return real_render(*args)
+
+    def opened(data: bytes) -> Any:
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"pixels {os.getpid()}\n")
+        return real_open(data)
+
+    monkeypatch.setattr(publisher.build, "_render_one", render)
+    monkeypatch.setattr(publisher.images, "_opened", opened)
+    monkeypatch.setattr(publisher.images, "_by_digest", {})  # as in a new process
+    publisher.images._read.cache_clear()
+    path = archive.root / "issues" / "2025-02-06-issue-5" / "index.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    build(archive.root, jobs=2)
+    (what, pid), *more = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    assert (what, more) == ("render", [])
+    assert int(pid) != os.getpid()
