@@ -9,6 +9,7 @@ output, and swaps that tree in whole. It deletes or replaces only files it wrote
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
@@ -17,6 +18,7 @@ import itertools
 import json
 import logging
 import os
+import pickle
 import shutil
 import sys
 import threading
@@ -53,7 +55,7 @@ from publisher.site import MANIFEST, SitePlan
 from publisher.theme import TEMPLATES_DIR, Theme
 
 if TYPE_CHECKING:  # the renderers load only when something must be rendered
-    from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+    from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
     from publisher.check import Finding
     from publisher.context import IssueLink, IssueView, TagLink
@@ -99,6 +101,10 @@ class CheckFailed(PublisherError):
         return "\n".join(lines)
 
 
+#: New objects between two runs of the cycle collector in a build (Python's default: 700).
+BUILD_COLLECTS_AFTER = 10_000
+
+
 def build(
     root: Path,
     out: Path | None = None,
@@ -116,13 +122,19 @@ def build(
     root = root.resolve()
     out = (out or root / SITE_DIR).resolve()
     check_out(root, out)
+    # A build makes few reference cycles and many objects: the cycle collector runs after
+    # every BUILD_COLLECTS_AFTER new ones, not every 700 (a tenth of its time, in a one-issue
+    # build, went to collections that found nothing).
+    thresholds = gc.get_threshold()
     with build_lock(root, wait), _emptying(_trash(out)):
+        gc.set_threshold(BUILD_COLLECTS_AFTER, *thresholds[1:])
         try:
             built, drafts, scheduled, names = _build(
                 root, out, now or dt.datetime.now(dt.UTC), progress, jobs, cache
             )
         finally:
             gc.unfreeze()  # what the build kept from the cycle collector: the loaded archive
+            gc.set_threshold(*thresholds)
     return BuildResult(out, built, drafts, scheduled, time.perf_counter() - started, tuple(names))
 
 
@@ -141,7 +153,7 @@ def _build(
     style_key = web_key(theme.search_path, stylesheet=True)
     # Without the cache, image variants are made afresh on a shelf of this build's own.
     shelf = shelf_of(root) if cache else Shelf(root / CACHE_DIR / f"images-{os.getpid()}")
-    pool = None
+    pool: Executor | None = None
     store: BuildCache | None = None
     try:
         paths = issue_files(root)
@@ -149,9 +161,7 @@ def _build(
         # One rendering process forks at once, while this one is small, and readies itself
         # to render while the index is read: an issue just edited renders there meanwhile.
         if cores >= 2 and len(paths) >= PARALLEL_FROM:
-            pool = _processes(
-                config, theme, now, shelf, 1, early=True, root=root if cache else None
-            )
+            pool = _Helper(config, theme, now, shelf, root if cache else None)
         # The index makes some hundred thousand objects, none of them garbage, which live as
         # long as the build: read with the cycle collector off, and kept out of its way
         # (frozen) after, or its first collections go over all of them.
@@ -475,7 +485,7 @@ def _render_missing(
     theme: Theme,
     store: BuildCache,
     progress: Progress | None,
-    pool: ProcessPoolExecutor | None,
+    pool: Executor | None,
     now: dt.datetime,
     shelf: Shelf,
     writer: _Writer | None = None,
@@ -541,7 +551,7 @@ class _Ahead:
     BATCH = 16
     BATCHES = 8
 
-    def __init__(self, pool: ProcessPoolExecutor, now: dt.datetime, work: int) -> None:
+    def __init__(self, pool: Executor, now: dt.datetime, work: int) -> None:
         self.pool, self.now = pool, now
         # A few issues to render: each is sent alone, the moment it is loaded.
         self.batch = self.BATCH if work >= self.BATCH * 2 else 1
@@ -625,30 +635,24 @@ _WORKER: tuple[Config, Theme, dt.datetime, Shelf]
 
 
 def _start_worker(
-    config: Config, theme: Theme, now: dt.datetime, shelf: Shelf, early: bool, root: Path | None
+    config: Config, theme: Theme, now: dt.datetime, shelf: Shelf, parent: int
 ) -> None:
     global _WORKER
     _WORKER = (config, theme, now, shelf)
-    _end_with_parent()
-    if early:  # forked before the index was read: what pictures it knows, and get ready
-        if root is not None:
-            known_pictures(last_pictures(root))
-        _ready(config, theme)
+    _end_with_parent(parent)
 
 
-def _end_with_parent() -> None:
-    """Have this rendering process killed when the building process ends, even killed itself
-    (Linux), rather than wait for work forever."""
+def _end_with_parent(parent: int) -> None:
+    """Have this rendering process killed when the building process (``parent``) ends, even
+    killed itself (Linux), rather than wait for work forever."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
-    import multiprocessing
     import signal
 
     pr_set_pdeathsig = 1
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    parent = multiprocessing.parent_process()
-    if parent is not None and os.getppid() != parent.pid:  # it ended before that was said
+    if os.getppid() != parent:  # it ended before that was said
         os._exit(1)
 
 
@@ -702,17 +706,9 @@ PAGES_ON_THE_POOL_UP_TO = 3000
 
 
 def _processes(
-    config: Config,
-    theme: Theme,
-    now: dt.datetime,
-    shelf: Shelf,
-    count: int,
-    early: bool = False,
-    root: Path | None = None,
+    config: Config, theme: Theme, now: dt.datetime, shelf: Shelf, count: int
 ) -> ProcessPoolExecutor | None:
-    """Start ``count`` rendering processes; None where forking is not available. ``early``:
-    forked before the index is read, they read the pictures it knows from ``root``'s (if
-    any) and ready themselves to render at once."""
+    """Start ``count`` rendering processes; None where forking is not available."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -722,10 +718,105 @@ def _processes(
         max_workers=count,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(config, theme, now, shelf, early, root),
+        initargs=(config, theme, now, shelf, os.getpid()),
     )
     pool.submit(int)  # forks them now, while this process is still small
     return pool
+
+
+class _Helper(concurrent.futures.Executor):
+    """One rendering process, forked as a build starts: it takes the last build's pictures
+    from the index and readies itself to render while this process reads the index.
+
+    Forked by hand (loading the process pool's machinery costs more than rendering an
+    issue): jobs go down a pipe, in order, and their outcomes come back up another, where a
+    thread of this process reads them.
+    """
+
+    def __init__(
+        self, config: Config, theme: Theme, now: dt.datetime, shelf: Shelf, root: Path | None
+    ) -> None:
+        self._waiting: deque[Future[Any]] = deque()
+        self._lock = threading.Lock()
+        parent = os.getpid()
+        jobs_out, jobs_in = os.pipe()
+        outcomes_out, outcomes_in = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the rendering process: never returns
+            os.close(jobs_in)
+            os.close(outcomes_out)
+            status = 1
+            try:
+                _start_worker(config, theme, now, shelf, parent)
+                if root is not None:  # forked before the index was read
+                    known_pictures(last_pictures(root))
+                with contextlib.suppress(Exception):  # what fails is met again, and reported
+                    _ready(config, theme)
+                _serve(jobs_out, outcomes_in)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(jobs_out)
+        os.close(outcomes_in)
+        self._pid = pid
+        self._jobs: BinaryIO | None = open(jobs_in, "wb")  # noqa: SIM115 (shut down below)
+        threading.Thread(target=self._outcomes, args=(outcomes_out,), daemon=True).start()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = concurrent.futures.Future()
+        with self._lock:
+            if self._jobs is None:
+                raise RuntimeError("the rendering process was shut down")
+            self._waiting.append(future)
+            pickle.dump((fn, args, kwargs), self._jobs)
+            self._jobs.flush()
+        return future
+
+    def _outcomes(self, descriptor: int) -> None:
+        """Hand each outcome to its job's future, in order (a thread's work)."""
+        with open(descriptor, "rb") as outcomes:
+            while True:
+                try:
+                    done, value = pickle.load(outcomes)
+                except EOFError:
+                    break
+                future = self._waiting.popleft()
+                if done:
+                    future.set_result(value)
+                else:
+                    future.set_exception(RuntimeError(f"in the rendering process:\n{value}"))
+        os.waitpid(self._pid, 0)
+        with self._lock:
+            for future in self._waiting:
+                future.set_exception(RuntimeError("the rendering process ended unexpectedly"))
+            self._waiting.clear()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            if self._jobs is not None:
+                self._jobs.close()  # the process ends once it has done what it was sent
+                self._jobs = None
+            if cancel_futures:
+                for future in self._waiting:
+                    future.cancel()
+
+
+def _serve(jobs_descriptor: int, outcomes_descriptor: int) -> None:
+    """Do each job that comes down the pipe; send its outcome (or the error's traceback) back."""
+    import traceback
+
+    with open(jobs_descriptor, "rb") as jobs, open(outcomes_descriptor, "wb") as outcomes:
+        while True:
+            try:
+                fn, args, kwargs = pickle.load(jobs)
+            except EOFError:
+                return
+            try:
+                reply = (True, fn(*args, **kwargs))
+            except Exception:
+                reply = (False, traceback.format_exc())
+            pickle.dump(reply, outcomes)
+            outcomes.flush()
 
 
 #: An issue to render, with the signature of the file its front matter was read from.
@@ -738,7 +829,7 @@ def _render_stream(
     theme: Theme,
     now: dt.datetime,
     shelf: Shelf,
-    pool: ProcessPoolExecutor | None,
+    pool: Executor | None,
 ) -> Iterator[Outcome]:
     """Render every issue (on the pool's processes if any, every job sent at once); return
     the results in order."""
@@ -781,7 +872,7 @@ def write_site(
     items: Sequence[Item],
     pages_key: str = "",
     style_key: str = "",
-    pool: ProcessPoolExecutor | None = None,
+    pool: Executor | None = None,
 ) -> dict[str, Output]:
     """Bring ``writer``'s tree to every file of ``plan`` for ``items`` (newest first), then
     write the manifest of what it holds and delete what it no longer needs.
@@ -872,9 +963,7 @@ def write_site(
 PAGES_ON_THE_POOL_FROM = 32
 
 
-def _pages_on(
-    pool: ProcessPoolExecutor | None, pages: Pages, items: Sequence[Item]
-) -> Iterator[str] | None:
+def _pages_on(pool: Executor | None, pages: Pages, items: Sequence[Item]) -> Iterator[str] | None:
     """Send the issue pages of ``items`` to the pool's processes, if many, a batch at a time;
     return their HTML in order as it comes (None: render them here)."""
     if pool is None or len(items) < PAGES_ON_THE_POOL_FROM:
