@@ -160,7 +160,7 @@ def _build(
         cores = jobs or os.cpu_count() or 1
         # One rendering process forks at once, while this one is small, and readies itself
         # to render while the index is read: an issue just edited renders there meanwhile.
-        if cores >= 2 and len(paths) >= PARALLEL_FROM:
+        if cores >= 2 and len(paths) >= PARALLEL_FROM and hasattr(os, "fork"):
             pool = _Helper(config, theme, now, shelf, root if cache else None)
         # The index makes some hundred thousand objects, none of them garbage, which live as
         # long as the build: read with the cycle collector off, and kept out of its way
@@ -778,18 +778,23 @@ class _Helper(concurrent.futures.Executor):
             while True:
                 try:
                     done, value = pickle.load(outcomes)
-                except EOFError:
+                except Exception:  # it ended, or sent what cannot be read
                     break
-                future = self._waiting.popleft()
-                if done:
-                    future.set_result(value)
-                else:
-                    future.set_exception(RuntimeError(f"in the rendering process:\n{value}"))
-        os.waitpid(self._pid, 0)
+                with self._lock:
+                    future = self._waiting.popleft()
+                    if future.cancelled():
+                        continue
+                    if done:
+                        future.set_result(value)
+                    else:
+                        error = RuntimeError(f"in the rendering process:\n{value}")
+                        future.set_exception(error)
         with self._lock:
             for future in self._waiting:
-                future.set_exception(RuntimeError("the rendering process ended unexpectedly"))
+                if not future.cancelled():
+                    future.set_exception(RuntimeError("the rendering process ended unexpectedly"))
             self._waiting.clear()
+        os.waitpid(self._pid, 0)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
@@ -1368,7 +1373,8 @@ def _let_go_of_locks() -> None:
     _HELD.clear()
 
 
-os.register_at_fork(after_in_child=_let_go_of_locks)
+if hasattr(os, "register_at_fork"):  # not on Windows, where nothing forks
+    os.register_at_fork(after_in_child=_let_go_of_locks)
 
 
 @contextlib.contextmanager

@@ -629,3 +629,27 @@ def test_an_edited_issue_renders_in_the_process_forked_as_the_build_starts(
     (what, pid), *more = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
     assert (what, more) == ("render", [])
     assert int(pid) != os.getpid()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_the_forked_renderer_reports_errors_and_its_own_end(newsletter: Newsletter) -> None:
+    """A job's error comes back with its traceback; jobs left when it ends fail, not hang."""
+    import datetime as dt
+
+    from publisher.build import _Helper
+    from publisher.config import load_config
+    from publisher.images import shelf_of
+    from publisher.theme import Theme
+
+    config, theme = load_config(newsletter.root), Theme(newsletter.root)
+    now = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    helper = _Helper(config, theme, now, shelf_of(newsletter.root), None)
+    try:
+        assert helper.submit(sorted, [3, 1, 2]).result(timeout=60) == [1, 2, 3]
+        error = helper.submit(int, "three").exception(timeout=60)
+        assert isinstance(error, RuntimeError) and "ValueError" in str(error)
+        ended, left = helper.submit(os._exit, 3), helper.submit(sorted, [2, 1])
+        for future in (ended, left):
+            assert "ended unexpectedly" in str(future.exception(timeout=60))
+    finally:
+        helper.shutdown()
