@@ -14,7 +14,6 @@ Nothing is reused unless everything it came from is unchanged:
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import importlib.util
 import itertools
@@ -256,18 +255,7 @@ class BuildCache:
         #: What the last build read of its pictures (``images.Picture``, without their names).
         self.pictures: list[Picture] = []
         if enabled and index:
-            self._read()
-
-    def _read(self) -> None:
-        # Reading makes some hundred thousand objects, none of them garbage: without the cycle
-        # collector running over them again and again, in half the time.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self._read_index()
-        finally:
-            if collecting:
-                gc.enable()
+            self._read_index()  # with the cycle collector off (``build`` sees to it)
 
     def _read_index(self) -> None:
         try:

@@ -60,9 +60,6 @@ class Language:
     locale: Locale | None
     #: ``rtl`` or ``ltr``.
     direction: str
-    quotes: tuple[str, str, str, str]
-    #: French: a narrow no-break space before ; : ! ? (and inside « »).
-    french: bool
 
 
 def base_language(tag: str) -> str:
@@ -72,8 +69,9 @@ def base_language(tag: str) -> str:
 
 @lru_cache(maxsize=64)
 def marks(tag: str) -> tuple[tuple[str, str, str, str], bool]:
-    """Return the quotation marks of ``tag``'s language, and whether it is French (narrow
-    spaces): what typesetting a title needs, without loading Babel's locale data."""
+    """Return the quotation marks of ``tag``'s language, and whether it is French (a narrow
+    no-break space before ; : ! ? and inside « »): what typesetting needs, without loading
+    Babel's locale data."""
     lower = (tag.strip() or "en").lower().replace("_", "-")
     base = lower.split("-")[0]
     quotes = QUOTES.get(lower) or QUOTES.get(_script_key(lower)) or QUOTES.get(base) or QUOTES["en"]
@@ -99,7 +97,7 @@ def language(tag: str) -> Language:
         except (UnknownLocaleError, ValueError, TypeError):
             locale = None
     rtl = locale is not None and locale.character_order == "right-to-left"
-    return Language(tag, locale, "rtl" if rtl else "ltr", *marks(tag))
+    return Language(tag, locale, "rtl" if rtl else "ltr")
 
 
 def _script_key(lower: str) -> str:
