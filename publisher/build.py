@@ -738,6 +738,8 @@ class _Helper(concurrent.futures.Executor):
     ) -> None:
         self._waiting: deque[Future[Any]] = deque()
         self._lock = threading.Lock()
+        #: Whether it was sent any work (until then, it may be killed: it holds nothing).
+        self._sent = False
         parent = os.getpid()
         jobs_out, jobs_in = os.pipe()
         outcomes_out, outcomes_in = os.pipe()
@@ -748,6 +750,7 @@ class _Helper(concurrent.futures.Executor):
             status = 1
             try:
                 _start_worker(config, theme, now, shelf, parent)
+                _stoppable()
                 if root is not None:  # forked before the index was read
                     known_pictures(last_pictures(root))
                 with contextlib.suppress(Exception):  # what fails is met again, and reported
@@ -764,11 +767,13 @@ class _Helper(concurrent.futures.Executor):
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = concurrent.futures.Future()
+        job = pickle.dumps((fn, args, kwargs))  # what does not pickle is never half sent
         with self._lock:
             if self._jobs is None:
                 raise RuntimeError("the rendering process was shut down")
             self._waiting.append(future)
-            pickle.dump((fn, args, kwargs), self._jobs)
+            self._sent = True
+            self._jobs.write(job)
             self._jobs.flush()
         return future
 
@@ -787,8 +792,7 @@ class _Helper(concurrent.futures.Executor):
                     if done:
                         future.set_result(value)
                     else:
-                        error = RuntimeError(f"in the rendering process:\n{value}")
-                        future.set_exception(error)
+                        future.set_exception(value)
         with self._lock:
             for future in self._waiting:
                 if not future.cancelled():
@@ -801,13 +805,37 @@ class _Helper(concurrent.futures.Executor):
             if self._jobs is not None:
                 self._jobs.close()  # the process ends once it has done what it was sent
                 self._jobs = None
+                if cancel_futures and not self._sent:
+                    # Never sent work: it is only readying itself, on a core the build may
+                    # want (every issue to render, say). It stops where it is (``_stop``).
+                    import signal
+
+                    with contextlib.suppress(OSError):
+                        os.kill(self._pid, signal.SIGTERM)
             if cancel_futures:
                 for future in self._waiting:
                     future.cancel()
 
 
+class _Stopped(BaseException):
+    """The building process let this rendering process go before it was sent any work."""
+
+
+def _stoppable() -> None:
+    """Have SIGTERM stop this process at the next line of Python, where files being written
+    are cleaned up (not mid-write, as a kill would: a compiled template's temporary file)."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _serve(jobs_descriptor: int, outcomes_descriptor: int) -> None:
-    """Do each job that comes down the pipe; send its outcome (or the error's traceback) back."""
+    """Do each job that comes down the pipe; send its outcome back, or its error with the
+    traceback as a note (the error itself where it pickles, as a process pool sends it: a
+    template's mistake is reported as if met in the building process)."""
     import traceback
 
     with open(jobs_descriptor, "rb") as jobs, open(outcomes_descriptor, "wb") as outcomes:
@@ -817,10 +845,16 @@ def _serve(jobs_descriptor: int, outcomes_descriptor: int) -> None:
             except EOFError:
                 return
             try:
-                reply = (True, fn(*args, **kwargs))
-            except Exception:
-                reply = (False, traceback.format_exc())
-            pickle.dump(reply, outcomes)
+                reply = pickle.dumps((True, fn(*args, **kwargs)))
+            except Exception as exc:
+                told = f"in the rendering process:\n{traceback.format_exc()}"
+                try:
+                    exc.add_note(told)
+                    reply = pickle.dumps((False, exc))
+                    pickle.loads(reply)
+                except Exception:
+                    reply = pickle.dumps((False, RuntimeError(told)))
+            outcomes.write(reply)
             outcomes.flush()
 
 
@@ -964,14 +998,13 @@ def write_site(
     return writer.outputs
 
 
-#: Fewer issue pages than this are rendered here: sending them costs more than it saves.
-PAGES_ON_THE_POOL_FROM = 32
-
-
 def _pages_on(pool: Executor | None, pages: Pages, items: Sequence[Item]) -> Iterator[str] | None:
-    """Send the issue pages of ``items`` to the pool's processes, if many, a batch at a time;
-    return their HTML in order as it comes (None: render them here)."""
-    if pool is None or len(items) < PAGES_ON_THE_POOL_FROM:
+    """Send the issue pages of ``items`` to the pool's processes, a batch at a time; return
+    their HTML in order as it comes (None: render them here, there is no pool).
+
+    Even one page goes: those processes have the page templates' library loaded, or load it
+    beside this one (a build that changed one issue does not load Jinja here at all)."""
+    if pool is None or not items:
         return None
 
     def job(item: Item) -> PageJob:
@@ -1123,6 +1156,11 @@ class _Writer:
         if relative in self.outputs or relative in self._pending:
             return  # written once already (an issue's image also used as the logo, say)
         target = f"{self.folder}/{relative}"  # plain strings: this runs for every output file
+        if key is not None and relative in self.files:
+            kept = self.store.spare_output(relative, key, target)
+            if kept is not None:  # most files of most builds: kept as they are
+                self.outputs[relative] = kept
+                return
         parent = relative.rpartition("/")[0]
         # A new folder is made by whatever writes there first: a thread writing aside, or
         # this one.
@@ -1130,11 +1168,6 @@ class _Writer:
             self.folders.add(parent)
             self._unmade.add(parent)
             parent = parent.rpartition("/")[0]
-        if key is not None and relative in self.files:
-            kept = self.store.spare_output(relative, key, self.folder)
-            if kept is not None:
-                self.outputs[relative] = kept
-                return
         # A file already in the spare tree may be a hard link shared with the live site: never
         # write into it, write beside it and rename over it. A new file is written in place.
         temporary = target + self.TEMPORARY if relative in self.files else target

@@ -443,13 +443,15 @@ class BuildCache:
 
     def reusable(self, relative: str, key: str, old_root: Path) -> Path | None:
         """Return the live site's file for ``relative`` if it can be linked as it is."""
-        return old_root / relative if _intact(self.outputs, relative, key, old_root) else None
-
-    def spare_output(self, relative: str, key: str, spare: Path) -> Output | None:
-        """Return the record of the spare tree's file if it is already right for ``key``."""
-        if _intact(self.spare_outputs, relative, key, spare):
-            return self.spare_outputs[relative]
+        if _intact(self.outputs.get(relative), key, f"{old_root}/{relative}"):
+            return old_root / relative
         return None
+
+    def spare_output(self, relative: str, key: str, path: str) -> Output | None:
+        """Return the record of the spare tree's file for ``relative`` (at ``path``) if it is
+        already right for ``key``."""
+        recorded = self.spare_outputs.get(relative)
+        return recorded if _intact(recorded, key, path) else None
 
     def up_to_date(self, out: Path, state: str) -> bool:
         """Return whether ``out`` is exactly what the last build wrote for the same ``state``."""
@@ -618,13 +620,12 @@ def _render_key(key: str, path: str, sig: Signature, deps: list[tuple[str, Any]]
     return _digest(key, path, repr(sig), repr(deps))
 
 
-def _intact(outputs: dict[str, Output], relative: str, key: str, root: Path) -> bool:
-    """Return whether ``root/relative`` is still exactly the file recorded for ``key``."""
-    recorded = outputs.get(relative)
+def _intact(recorded: Output | None, key: str, path: str) -> bool:
+    """Return whether the file at ``path`` is still exactly the one ``recorded`` for ``key``."""
     if recorded is None or recorded.key != key:
         return False
     try:
-        st = os.stat(f"{root}/{relative}")
+        st = os.stat(path)
     except OSError:
         return False
     return (st.st_size, st.st_mtime_ns, st.st_ino) == (

@@ -203,11 +203,11 @@ def test_parallel_build_equals_serial(archive: Newsletter, tmp_path: Path) -> No
 def test_issue_pages_rendered_in_parallel_are_the_serial_ones(
     newsletter: Newsletter, tmp_path: Path
 ) -> None:
-    """With many pages to render, the rendering processes render the issue pages too: the
+    """Where there are rendering processes, they render the issue pages too: the
     same bytes as one process makes; a mistake in the page template is reported the same."""
-    from publisher.build import PAGES_ON_THE_POOL_FROM
+    from publisher.build import PARALLEL_FROM
 
-    for n in range(PAGES_ON_THE_POOL_FROM + 8):
+    for n in range(PARALLEL_FROM + 8):
         newsletter.issue(
             f"2025-03-{n % 28 + 1:02d}-issue-{n}.md",
             title=f"Issue {n}",
@@ -601,9 +601,11 @@ def test_an_edited_issue_renders_in_the_process_forked_as_the_build_starts(
 ) -> None:
     """In an archive of many issues, an issue just edited is rendered by the process a build
     forks first (readied while the index is read), which takes the last build's pictures from
-    the index too: it reads the image's bytes, not its pixels."""
+    the index too: it reads the image's bytes, not its pixels. Its web page is rendered
+    there as well."""
     import publisher.build
     import publisher.images
+    import publisher.pages
 
     build(archive.root, jobs=2)
     log = tmp_path / "log"  # written from the forked process as well
@@ -619,16 +621,24 @@ def test_an_edited_issue_renders_in_the_process_forked_as_the_build_starts(
             handle.write(f"pixels {os.getpid()}\n")
         return real_open(data)
 
+    def page(self: Any, *args: Any) -> Any:
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"page {os.getpid()}\n")
+        return real_page(self, *args)
+
+    real_page = publisher.pages.Pages.issue_page
     monkeypatch.setattr(publisher.build, "_render_one", render)
     monkeypatch.setattr(publisher.images, "_opened", opened)
+    monkeypatch.setattr(publisher.pages.Pages, "issue_page", page)
     monkeypatch.setattr(publisher.images, "_by_digest", {})  # as in a new process
     publisher.images._read.cache_clear()
     path = archive.root / "issues" / "2025-02-06-issue-5" / "index.md"
     path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
     build(archive.root, jobs=2)
-    (what, pid), *more = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
-    assert (what, more) == ("render", [])
-    assert int(pid) != os.getpid()
+    done = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [what for what, _ in done] == ["render", "page"]
+    assert len({pid for _, pid in done}) == 1
+    assert int(done[0][1]) != os.getpid()
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
@@ -647,9 +657,40 @@ def test_the_forked_renderer_reports_errors_and_its_own_end(newsletter: Newslett
     try:
         assert helper.submit(sorted, [3, 1, 2]).result(timeout=60) == [1, 2, 3]
         error = helper.submit(int, "three").exception(timeout=60)
-        assert isinstance(error, RuntimeError) and "ValueError" in str(error)
+        assert isinstance(error, ValueError) and "three" in str(error)
+        assert "in the rendering process" in error.__notes__[0]
+        assert "Traceback" in error.__notes__[0]
         ended, left = helper.submit(os._exit, 3), helper.submit(sorted, [2, 1])
         for future in (ended, left):
             assert "ended unexpectedly" in str(future.exception(timeout=60))
     finally:
         helper.shutdown()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_the_forked_renderer_is_stopped_when_let_go_before_any_work(
+    newsletter: Newsletter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Let go before it was sent anything (nothing to render, or a process per core to do
+    it), the process forked first stops at once, not once it is ready."""
+    import datetime as dt
+    import time
+
+    import publisher.build
+    from publisher.build import _Helper
+    from publisher.config import load_config
+    from publisher.images import shelf_of
+    from publisher.theme import Theme
+
+    monkeypatch.setattr(publisher.build, "_ready", lambda *args: time.sleep(120))
+    config, theme = load_config(newsletter.root), Theme(newsletter.root)
+    now = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    helper = _Helper(config, theme, now, shelf_of(newsletter.root), None)
+    pid = helper._pid
+    time.sleep(0.2)  # in its readying
+    helper.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.05)
+    if Path("/proc").is_dir():
+        assert not Path(f"/proc/{pid}").exists()
