@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -126,11 +127,11 @@ def build(
     # every BUILD_COLLECTS_AFTER new ones, not every 700 (a tenth of its time, in a one-issue
     # build, went to collections that found nothing).
     thresholds = gc.get_threshold()
-    with build_lock(root, wait), _emptying(_trash(out)):
+    with build_lock(root, wait), _Trash(_trash(out)) as trash:
         gc.set_threshold(BUILD_COLLECTS_AFTER, *thresholds[1:])
         try:
             built, drafts, scheduled, names = _build(
-                root, out, now or dt.datetime.now(dt.UTC), progress, jobs, cache
+                root, out, now or dt.datetime.now(dt.UTC), progress, jobs, cache, trash
             )
         finally:
             gc.unfreeze()  # what the build kept from the cycle collector: the loaded archive
@@ -145,6 +146,7 @@ def _build(
     progress: Progress | None,
     jobs: int | None,
     cache: bool,
+    trash: _Trash | None = None,
 ) -> tuple[int, int, int, list[str]]:
     config = load_config(root)
     theme = Theme(root, keep_compiled=cache)
@@ -179,6 +181,8 @@ def _build(
         # bytes, not its pixels.
         known_pictures(store.pictures)
         work = sum(1 for r in cached.values() if r is None)
+        if trash is not None:  # an issue rendered again writes its page and email files
+            trash.keep(WRITTEN_PER_ISSUE * work + WRITTEN_BESIDE)
         if pool is not None and not 0 < work < PARALLEL_FROM:
             pool.shutdown(wait=False, cancel_futures=True)
             pool = None
@@ -219,6 +223,8 @@ def _build(
 
         # Nothing it is made from changed, so neither did its plan: it was checked when built.
         if all(r.render_key for r in published) and store.up_to_date(out, site_state()):
+            if trash is not None:
+                trash.keep(0)
             _refuse_foreign(out, store)
             return counts
 
@@ -229,7 +235,7 @@ def _build(
 
         spare = _spare(out)
         try:
-            writer = _Writer(spare, out, store)
+            writer = _Writer(spare, out, store, trash)
             # While the processes render, this one mostly waits: it readies the pages meanwhile.
             many = pool is not None and work >= PARALLEL_FROM
             warming = _thread(partial(_warm_pages, theme)) if many else None
@@ -258,6 +264,8 @@ def _build(
             warn_changed_ids(read_manifest(out), [i.issue for i in items], host)
             state = site_state()
             outputs = write_site(writer, plan, config, theme, items, pages_key, style_key, pool)
+            if trash is not None:  # what no file took is deleted meanwhile
+                trash.keep(0)
             swap_in(spare, out)
         except OSError as exc:
             raise _unwritable(out, exc) from exc
@@ -1091,6 +1099,30 @@ def _write_bytes(path: str, data: bytes) -> os.stat_result:
         os.close(fd)
 
 
+def _write_over(path: str, data: bytes) -> os.stat_result | None:
+    """Write ``data`` over the file ``path``, from its start, cutting what is left after it;
+    return its status. None (the name removed) if it is not a plain file of this name alone:
+    a hard link shared with anything else is never written into."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            os.unlink(path)
+            return None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.ftruncate(fd, len(data))
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
+
+
 def _replace(temporary: str, target: str) -> None:
     """Rename ``temporary`` over ``target``; when both are already links to the same file,
     rename does nothing (POSIX), so the temporary name is removed instead."""
@@ -1115,8 +1147,10 @@ class _Writer:
 
     TEMPORARY = ".publisher-tmp"
 
-    def __init__(self, folder: Path, old: Path, store: BuildCache) -> None:
-        self.folder, self.old, self.store = folder, old, store
+    def __init__(
+        self, folder: Path, old: Path, store: BuildCache, trash: _Trash | None = None
+    ) -> None:
+        self.folder, self.old, self.store, self.trash = folder, old, store, trash
         self.outputs: dict[str, Output] = {}
         self.files: set[str] = set()
         self.folders: set[str] = {""}
@@ -1225,12 +1259,17 @@ class _Writer:
         self, target: str, temporary: str, data: bytes, key: str | None, relative: str
     ) -> Output:
         """Write ``data`` as ``target``, through ``temporary`` if it is another name; return
-        its record."""
-        try:
-            st = _write_bytes(temporary, data)
-        except FileNotFoundError:  # the first file of a new folder: make it (any thread)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            st = _write_bytes(temporary, data)
+        its record. A file an earlier build set aside is written over, if there is one: its
+        inode and blocks serve again (see ``_Trash``)."""
+        st = None
+        if self.trash is not None and self.trash.take(temporary):
+            st = _write_over(temporary, data)
+        if st is None:
+            try:
+                st = _write_bytes(temporary, data)
+            except FileNotFoundError:  # the first file of a new folder: make it (any thread)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                st = _write_bytes(temporary, data)
         if temporary != target:
             os.replace(temporary, target)  # a file of its own: rename cannot be a no-op
         return _output_of(st, key, relative)
@@ -1544,6 +1583,11 @@ def _link_over(source: str, target: str, aside: str | None = None) -> None:
 
 #: What the trash holds is named so (nothing else in it is deleted).
 TRASH_PREFIX = "publisher-"
+#: The files an issue rendered again writes (its page and three email files), and a margin
+#: for the rest (index, tag pages, feeds): how many of the trash's files a build keeps to
+#: write over until its site is written.
+WRITTEN_PER_ISSUE = 4
+WRITTEN_BESIDE = 64
 
 
 def _trash(out: Path) -> Path:
@@ -1551,36 +1595,75 @@ def _trash(out: Path) -> Path:
     return out.with_name(f".{out.name}.trash")
 
 
-@contextlib.contextmanager
-def _emptying(trash: Path) -> Iterator[None]:
-    """Delete what earlier builds put in ``trash``, on a thread, while the build runs; what is
-    left when it ends stays for the next one.
+class _Trash:
+    """The files earlier builds set aside in ``.site.trash`` (named ``publisher-*``: nothing
+    else there is touched): each serves again as a file this build writes, or is deleted on a
+    thread while the build runs, as far as this build will not need them (``keep``); what is
+    left when it ends waits for the next.
 
-    Replacing a file frees its blocks, which on some file systems (ext4 mounted with
-    ``discard`` and no journal) waits for the disk: a full rebuild's catch-up replaces thousands
-    of files. Set aside, they are deleted while the next build mostly computes.
+    Freeing a file and making a new one is slow on some file systems (ext4 mounted with
+    ``discard`` and no journal waits for the disk to free blocks, and looks past every inode
+    freed in the last minutes for a new one): after a full rebuild, thousands of files. A file
+    written over keeps its inode, and its blocks as far as the new bytes reach.
     """
-    if not os.path.isdir(trash):
-        yield
-        return
-    done = threading.Event()
 
-    def empty() -> None:
-        with contextlib.suppress(OSError), os.scandir(trash) as entries:
-            for entry in entries:
-                if done.is_set():
+    def __init__(self, folder: Path) -> None:
+        self._files: deque[str] = deque()
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            self._files.extend(e.path for e in entries if e.name.startswith(TRASH_PREFIX))
+        self._lock = threading.Lock()
+        self._kept = len(self._files)  # none deleted until told how many may serve
+        self._deleter: threading.Thread | None = None
+        self._done = threading.Event()
+
+    def take(self, path: str) -> bool:
+        """Move one of the files to ``path`` (replacing what is there); return whether one
+        was (none left, or ``path``'s folder is not made yet). Any thread."""
+        while True:
+            try:
+                old = self._files.popleft()  # deleted from the other end
+            except IndexError:
+                return False
+            try:
+                os.rename(old, path)
+                return True
+            except FileNotFoundError:
+                if os.path.lexists(old):  # the folder of ``path`` is not made yet
+                    self._files.appendleft(old)
+                    return False
+            except OSError:
+                self._files.appendleft(old)
+                return False
+
+    def keep(self, count: int) -> None:
+        """Delete the files beyond ``count`` (those this build may still write over), on a
+        thread, until the build ends."""
+        with self._lock:
+            self._kept = count
+            if len(self._files) > count and self._deleter is None:
+                self._deleter = threading.Thread(target=self._delete, name="publisher-trash")
+                self._deleter.daemon = True
+                self._deleter.start()
+
+    def _delete(self) -> None:
+        while not self._done.is_set():
+            with self._lock:
+                if len(self._files) <= self._kept:
+                    self._deleter = None  # ``keep`` starts another if need be
                     return
-                if entry.name.startswith(TRASH_PREFIX):
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
+                old = self._files.pop()
+            with contextlib.suppress(OSError):
+                os.unlink(old)
 
-    thread = threading.Thread(target=empty, name="publisher-trash", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
+    def __enter__(self) -> _Trash:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        with self._lock:
+            deleter = self._deleter
+        if deleter is not None:
+            deleter.join()
 
 
 def _spare(out: Path) -> Path:

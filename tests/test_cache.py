@@ -585,15 +585,41 @@ def test_what_a_full_rebuild_replaces_is_deleted_by_the_builds_after(archive: Ne
     assert all(p.stat().st_nlink == 1 for p in replaced)
     (trash / "notes.txt").write_text("not publisher's", encoding="utf-8")
     path = archive.root / "issues" / "2025-02-06-issue-5" / "index.md"
-    path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
-    # ... and deleted by the builds that follow, meanwhile (what is left when one ends waits
-    # for the next), which leave alone what they did not put there.
-    for _ in range(20):
+    # ... and written over or deleted by the builds that follow, meanwhile (what is left when
+    # one ends waits for the next), which leave alone what they did not put there.
+    for n in range(20):
+        path.write_text(path.read_text(encoding="utf-8") + f"\nMore {n}.\n", encoding="utf-8")
         build(archive.root)
         if not set(replaced) & set(trash.iterdir()):
             break
     assert not set(replaced) & set(trash.iterdir())
     assert (trash / "notes.txt").read_text(encoding="utf-8") == "not publisher's"
+
+
+def test_a_full_rebuild_writes_over_what_the_last_one_set_aside(
+    archive: Newsletter, tmp_path: Path
+) -> None:
+    """The files a full rebuild's catch-up set aside serve again as the files the next one
+    writes (their inodes, not new ones); one linked from anywhere else is never written into."""
+    settings = archive.root / "newsletter.toml"
+    text = settings.read_text(encoding="utf-8")
+    build(archive.root)
+    for name in ("Renamed Weekly", "Weekly Again"):
+        settings.write_text(text.replace("Test Weekly", name), encoding="utf-8")
+        build(archive.root)
+    trash = archive.root / ".site.trash"
+    aside = {p.stat().st_ino: p.read_bytes() for p in trash.iterdir()}
+    assert len(aside) >= 12 * 3
+    shared = sorted(trash.iterdir())[0]
+    os.link(shared, tmp_path / "elsewhere")  # a second name: never written into
+    settings.write_text(text.replace("Test Weekly", "Weekly Once More"), encoding="utf-8")
+    site = rebuild_matches_fresh(archive, tmp_path)
+    written = {p.stat().st_ino for p in (archive.root / "site").rglob("*") if p.is_file()}
+    assert len(written & set(aside)) >= 12 * 3 - 1
+    elsewhere = tmp_path / "elsewhere"
+    assert elsewhere.read_bytes() == aside[elsewhere.stat().st_ino]
+    assert elsewhere.stat().st_ino not in written
+    assert len(site) > 40
 
 
 def test_an_edited_issue_renders_in_the_process_forked_as_the_build_starts(
