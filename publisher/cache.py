@@ -90,10 +90,10 @@ def _zstd() -> ModuleType:
     return zstd
 
 
-def signature(path: Path) -> Signature | None:
+def signature(path: Path | str) -> Signature | None:
     """Return what identifies a file's content without reading it, or None if it is missing."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
@@ -278,6 +278,8 @@ class BuildCache:
             for table in (outputs, spare):
                 while chunk := next(chunks):
                     table.update({name: make(Output, value) for name, value in chunk})
+            if head.get("spare_is_live"):
+                spare = outputs
             out, state, folders = head["out"], head["state"], head["folders"]
             spare_folders = head["spare_folders"]
             self.pictures = _pictures(head)
@@ -302,11 +304,12 @@ class BuildCache:
 
     def record(self, path: Path) -> Record | None:
         """Return the record of an unchanged issue file (and unchanged images), else None."""
-        record = self.records.get(str(path))
-        if record is None or record.signature != signature(path):
+        name = str(path)
+        record = self.records.get(name)
+        if record is None or record.signature != signature(name):
             return None
-        folder = path.parent
-        if any(signature(folder / name) != sig for name, sig in record.deps.items()):
+        folder = os.path.dirname(name)  # plain strings: this runs for every issue
+        if any(signature(os.path.join(folder, dep)) != sig for dep, sig in record.deps.items()):
             return None  # an image it shows changed: load and render it again
         return record
 
@@ -366,8 +369,8 @@ class BuildCache:
             sig, deps, render_key = marshal.loads(data)
         except (sqlite3.Error, ValueError, EOFError, TypeError):
             return None
-        folder = Path(path).parent
-        if signature(Path(path)) != sig or any(signature(folder / n) != s for n, s in deps):
+        folder = os.path.dirname(path)
+        if signature(path) != sig or any(signature(os.path.join(folder, n)) != s for n, s in deps):
             return None
         if _render_key(self.key, path, sig, deps) != render_key:
             return None  # rendered by another version, theme or settings
@@ -409,8 +412,8 @@ class BuildCache:
     ) -> None:
         """Remember what a record rendered to: its email files (``body``) and, apart, what the
         web pages show (``web``), so that writing a page reads no email."""
-        folder = record.issue.source.parent
-        record.deps = {name: signature(folder / name) for name in rendered.deps}
+        folder = str(record.issue.source.parent)  # as ``record`` joins them
+        record.deps = {name: signature(os.path.join(folder, name)) for name in rendered.deps}
         deps = sorted(record.deps.items())
         path = str(record.issue.source)
         record.render_key = _render_key(self.key, path, record.signature, deps)
@@ -457,18 +460,8 @@ class BuildCache:
         """Return whether ``out`` is exactly what the last build wrote for the same ``state``."""
         if not self.enabled or self.state != state or self.out != str(out) or not self.outputs:
             return False
-        for relative, output in self.outputs.items():
-            try:
-                st = (out / relative).stat()
-            except OSError:
-                return False
-            if (st.st_size, st.st_mtime_ns, st.st_ino) != (
-                output.size,
-                output.mtime_ns,
-                output.ino,
-            ):
-                return False
-        return True
+        # Plain strings: a path object made for each of the site's files cost twice the stats.
+        return all(_intact(o, o.key, f"{out}/{relative}") for relative, o in self.outputs.items())
 
     def unchanged_folders(self, out: Path) -> bool:
         """Return whether no file was added to ``out`` or taken from it since the last build."""
@@ -525,10 +518,12 @@ class BuildCache:
             "folders": self.folders,
             "spare_folders": self.spare_folders,
             "pictures": (pictures_key(), sorted(pictures.values())),
+            # Brought up to the live site (the usual case): its table is not written twice.
+            "spare_is_live": self.spare_outputs is self.outputs,
         }
         records = ((path, self._pickled[path]) for path in self.records)
         outputs = ((k, tuple(v)) for k, v in self.outputs.items())
-        spare = ((k, tuple(v)) for k, v in self.spare_outputs.items())
+        spare = ((k, tuple(v)) for k, v in self.spare_outputs.items() if not head["spare_is_live"])
         path = self.dir / INDEX_FILE
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         # Marshalled plain data, quick to read; each record pickled on its own; written in
