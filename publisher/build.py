@@ -1610,7 +1610,11 @@ class _Trash:
     def __init__(self, folder: Path) -> None:
         self._files: deque[str] = deque()
         with contextlib.suppress(OSError), os.scandir(folder) as entries:
-            self._files.extend(e.path for e in entries if e.name.startswith(TRASH_PREFIX))
+            self._files.extend(
+                e.path
+                for e in entries
+                if e.name.startswith(TRASH_PREFIX) and e.is_file(follow_symlinks=False)
+            )
         self._lock = threading.Lock()
         self._kept = len(self._files)  # none deleted until told how many may serve
         self._deleter: threading.Thread | None = None

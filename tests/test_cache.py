@@ -231,6 +231,28 @@ def test_issue_pages_rendered_in_parallel_are_the_serial_ones(
     assert "issue.html.j2" in str(errors[0][0][1])
 
 
+def test_a_page_template_error_met_in_the_process_forked_first_is_reported_as_here(
+    archive: Newsletter, tmp_path: Path
+) -> None:
+    """An issue edited while the page template is broken: the pages go to the process forked
+    as the build started, and its error names the template and line as the building
+    process would."""
+    build(archive.root, jobs=2)
+    theme = archive.root / "templates"
+    theme.mkdir(exist_ok=True)
+    page = (default_theme_dir() / "issue.html.j2").read_text(encoding="utf-8")
+    (theme / "issue.html.j2").write_text(page.replace("{{ issue.title }}", "{{ issue.nope }}"))
+    path = archive.root / "issues" / "2025-02-06-issue-5" / "index.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    errors = []
+    for jobs in (2, 1):
+        with pytest.raises(PublisherError) as failed:
+            build(archive.root, jobs=jobs)
+        errors.append([(p.message, p.file, p.line) for p in failed.value.problems])
+    assert errors[0] == errors[1]
+    assert str(errors[0][0][1]).endswith("issue.html.j2") and errors[0][0][2]
+
+
 def test_parallel_errors_are_the_serial_ones_in_order(archive: Newsletter) -> None:
     """Issues render as the archive loads, finishing in any order: what stops the build is
     reported all the same, in the same order, and no site is written."""
