@@ -746,7 +746,7 @@ class _Helper(concurrent.futures.Executor):
     ) -> None:
         self._waiting: deque[Future[Any]] = deque()
         self._lock = threading.Lock()
-        #: Whether it was sent any work (until then, it may be killed: it holds nothing).
+        #: Whether it was sent any work (until then, it may be stopped: it holds nothing).
         self._sent = False
         parent = os.getpid()
         jobs_out, jobs_in = os.pipe()
@@ -815,7 +815,7 @@ class _Helper(concurrent.futures.Executor):
                 self._jobs = None
                 if cancel_futures and not self._sent:
                     # Never sent work: it is only readying itself, on a core the build may
-                    # want (every issue to render, say). It stops where it is (``_stop``).
+                    # want (every issue to render, say). It stops where it is (``_stoppable``).
                     import signal
 
                     with contextlib.suppress(OSError):
@@ -1091,12 +1091,16 @@ def _write_bytes(path: str, data: bytes) -> os.stat_result:
     from the open file (no look-up by name, none of ``open``'s buffering layers)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_all(fd, data)
         return os.fstat(fd)
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _write_over(path: str, data: bytes) -> os.stat_result | None:
@@ -1114,9 +1118,7 @@ def _write_over(path: str, data: bytes) -> os.stat_result | None:
         if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
             os.unlink(path)
             return None
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_all(fd, data)
         os.ftruncate(fd, len(data))
         return os.fstat(fd)
     finally:
@@ -1565,7 +1567,7 @@ def _catch_up(
 
 def _link_over(source: str, target: str, aside: str | None = None) -> None:
     """Make ``target`` a hard link to ``source``, replacing whatever it was at once; what it
-    was is renamed ``aside`` first, if given (to be deleted later)."""
+    was is renamed ``aside`` first, if given (a later build writes over it or deletes it)."""
     if aside is not None:
         with contextlib.suppress(FileNotFoundError):  # nothing there yet
             os.rename(target, aside)

@@ -72,7 +72,7 @@ def marks(tag: str) -> tuple[tuple[str, str, str, str], bool]:
     """Return the quotation marks of ``tag``'s language, and whether it is French (a narrow
     no-break space before ; : ! ? and inside « »): what typesetting needs, without loading
     Babel's locale data."""
-    lower = (tag.strip() or "en").lower().replace("_", "-")
+    lower = _lower(tag)
     base = lower.split("-")[0]
     quotes = QUOTES.get(lower) or QUOTES.get(_script_key(lower)) or QUOTES.get(base) or QUOTES["en"]
     return quotes, base == "fr"
@@ -84,7 +84,7 @@ def language(tag: str) -> Language:
     from babel import Locale, UnknownLocaleError
 
     tag = tag.strip() or "en"
-    lower = tag.lower().replace("_", "-")
+    lower = _lower(tag)
     base = lower.split("-")[0]
     try:
         # A bare "en" is international English (15 July 2025), as CLDR's en_001 writes it.
@@ -98,6 +98,11 @@ def language(tag: str) -> Language:
             locale = None
     rtl = locale is not None and locale.character_order == "right-to-left"
     return Language(tag, locale, "rtl" if rtl else "ltr")
+
+
+def _lower(tag: str) -> str:
+    """Return ``tag`` in lower case with hyphens (``pt-br`` of ``pt_BR``), English if empty."""
+    return (tag.strip() or "en").lower().replace("_", "-")
 
 
 def _script_key(lower: str) -> str:
