@@ -51,7 +51,7 @@ from publisher.errors import Problem, PublisherError, display_path, warn
 from publisher.images import Shelf, Variant, shelf_name, shelf_of
 from publisher.images import known as known_pictures
 from publisher.issue import ISSUES_DIR, Issue, issue_files, load_folder, load_issue
-from publisher.refs import file_lines
+from publisher.refs import SITE, file_lines
 from publisher.site import MANIFEST, SitePlan
 from publisher.theme import TEMPLATES_DIR, Theme
 
@@ -157,6 +157,7 @@ def _build(
     shelf = shelf_of(root) if cache else Shelf(root / CACHE_DIR / f"images-{os.getpid()}")
     pool: Executor | None = None
     store: BuildCache | None = None
+    checker: _Helper | None = None
     try:
         paths = issue_files(root)
         cores = jobs or os.cpu_count() or 1
@@ -170,7 +171,7 @@ def _build(
         collecting = gc.isenabled()
         gc.disable()
         try:
-            store = BuildCache(root, base_key(config, theme.search_path), enabled=cache)
+            store = BuildCache(root, base_key(config, theme.search_path), cache, paths=paths)
             gc.freeze()  # until the build ends (``build`` unfreezes)
         finally:
             if collecting:
@@ -183,8 +184,15 @@ def _build(
         work = sum(1 for r in cached.values() if r is None)
         if trash is not None:  # an issue rendered again writes its page and email files
             trash.keep(WRITTEN_PER_ISSUE * work + WRITTEN_BESIDE)
+        # The process forked first looks at every file of the spare tree: once it has
+        # rendered, or at once with nothing to render.
+        check = cache and isinstance(pool, _Helper) and bool(store.spare_outputs)
+        if check and isinstance(pool, _Helper) and work == 0:
+            checker = pool
+            _check_spare(checker, store, root, out)
         if pool is not None and not 0 < work < PARALLEL_FROM:
-            pool.shutdown(wait=False, cancel_futures=True)
+            if pool is not checker:
+                pool.shutdown(wait=False, cancel_futures=True)
             pool = None
         if work >= PARALLEL_FROM and cores >= 2:
             # Many: one per core, forked before the issues are loaded, so that they do not
@@ -193,6 +201,9 @@ def _build(
         # The processes render issues as they load, while the rest of the archive loads.
         ahead = _Ahead(pool, now, work) if pool is not None else None
         records = _load(root, paths, config, store, cached, ahead.add if ahead else None)
+        if check and isinstance(pool, _Helper):  # sent after what it renders
+            checker = pool
+            _check_spare(checker, store, root, out)
         # The records live as long as the build: the cycle collector need not go over them
         # again and again (with many issues, every full collection would).
         gc.freeze()
@@ -223,6 +234,8 @@ def _build(
 
         # Nothing it is made from changed, so neither did its plan: it was checked when built.
         if all(r.render_key for r in published) and store.up_to_date(out, site_state()):
+            if checker is not None:
+                checker.stop()
             if trash is not None:
                 trash.keep(0)
             _refuse_foreign(out, store)
@@ -269,8 +282,9 @@ def _build(
             swap_in(spare, out)
         except OSError as exc:
             raise _unwritable(out, exc) from exc
-        if pool is not None:
-            pool.shutdown(wait=False)  # done: they exit meanwhile
+        for done in (pool, checker):
+            if done is not None:
+                done.shutdown(wait=False)  # done: they exit meanwhile
         store.spare_outputs, store.outputs = store.outputs, outputs
         store.spare_folders = {}
         catching = None
@@ -291,8 +305,9 @@ def _build(
             shelf.keep_only(used + ([shelf_name(logo[0])] if logo else []))
         return counts
     finally:
-        if pool is not None:  # on a failure, what was sent ahead is not waited for
-            pool.shutdown(cancel_futures=True)
+        for left in (pool, checker):  # on a failure, what was sent ahead is not waited for
+            if left is not None:
+                left.shutdown(cancel_futures=True)
         if store is not None:
             store.close()
         if not cache:
@@ -381,11 +396,14 @@ def _check_links(
     now: dt.datetime,
 ) -> None:
     """Stop the build on links to paths of the site that no issue has (``check``'s LNK001)."""
+    linking = [r for r in published if any(ref.kind == SITE for ref in r.refs)]
+    if not linking:  # the usual archive: no issue links another by a path of the site
+        return
     from publisher.check import Slugs, site_link_findings
 
     slugs = Slugs(issues, now)
     found = []
-    for r in published:
+    for r in linking:
         findings = site_link_findings(r.issue, r.refs, config, slugs, root)
         if findings and not r.issue.body:  # kept without its text: read it to place them
             findings = site_link_findings(
@@ -685,6 +703,29 @@ def _ready(config: Config, theme: Theme) -> None:
     _settled()
 
 
+def _check_spare(helper: _Helper, store: BuildCache, root: Path, out: Path) -> None:
+    """Have ``helper`` look at every file of the spare tree, a stat each, which this process
+    then need not make."""
+    future = helper.submit(_spare_changes, root, str(_spare_path(out)))
+    future.add_done_callback(partial(_take_changes, store, store.spare_outputs))
+
+
+def _spare_changes(root: Path, spare: str) -> frozenset[str]:
+    """Return the files of the spare tree that are not as the last build left them (in the
+    process forked first, from the index's tables of outputs alone)."""
+    return BuildCache(root, "", records=False).changed_files(spare)
+
+
+def _take_changes(
+    store: BuildCache, table: dict[str, Output], future: Future[frozenset[str]]
+) -> None:
+    """Have ``store`` trust what the process forked first found of the spare tree (as
+    ``table`` records it), from the moment it comes: it is never waited for (until then,
+    each file is looked at here)."""
+    if not future.cancelled() and future.exception() is None:
+        store.spare_changed = (table, future.result())
+
+
 def _render_in_worker(job: Job) -> Outcome:
     outcome = _render_one(job, *_WORKER)
     _settled()
@@ -807,6 +848,12 @@ class _Helper(concurrent.futures.Executor):
                     future.set_exception(RuntimeError("the rendering process ended unexpectedly"))
             self._waiting.clear()
         os.waitpid(self._pid, 0)
+
+    def stop(self) -> None:
+        """Stop it where it is, whatever it was sent (``_stoppable``)."""
+        with self._lock:
+            self._sent = False
+        self.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
@@ -1672,13 +1719,17 @@ class _Trash:
             deleter.join()
 
 
+def _spare_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}.spare")
+
+
 def _spare(out: Path) -> Path:
     """Return the spare tree beside ``out`` (the site before last), ready to bring up to date."""
     old = out.with_name(f".{out.name}.old")
     if old.exists() and not out.exists():  # a crash between renames (no atomic exchange)
         os.replace(old, out)
     shutil.rmtree(old, ignore_errors=True)
-    spare = out.with_name(f".{out.name}.spare")
+    spare = _spare_path(out)
     if spare.is_dir() and not (spare / MANIFEST).is_file() and any(spare.iterdir()):
         raise PublisherError.at(
             f"refusing to use {spare}: publisher keeps the previous site there, but this "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import io
 import itertools
 import marshal
 import os
@@ -26,9 +27,10 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PosixPath
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from zoneinfo import ZoneInfo
 
 from publisher import __version__
 from publisher.config import (
@@ -231,9 +233,18 @@ class Output(NamedTuple):
 class BuildCache:
     """Reads and writes ``.publisher-cache/`` for one newsletter folder."""
 
-    def __init__(self, root: Path, key: str, enabled: bool = True, index: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        key: str,
+        enabled: bool = True,
+        index: bool = True,
+        records: bool = True,
+        paths: Iterable[Path] = (),
+    ) -> None:
         # Disabled, it neither reads nor writes the folder's cache (renderings wait in memory,
-        # in SQLite, where a build holds them more compactly than as Python objects).
+        # in SQLite, where a build holds them more compactly than as Python objects). Without
+        # ``records``, it reads the index's tables of outputs alone.
         self.dir = root / CACHE_DIR
         self._db: sqlite3.Connection | None = None
         self._keys: set[str] = set()
@@ -252,12 +263,18 @@ class BuildCache:
         self.folders: dict[str, int] = {}
         #: The same for the spare tree, once brought up to the live site (else empty).
         self.spare_folders: dict[str, int] = {}
+        #: The spare tree's files found not to be as recorded (``changed_files``), with the
+        #: table they were checked against, once another process looked at them all; until
+        #: then (or for another table) each file is looked at here when asked for.
+        self.spare_changed: tuple[dict[str, Output], frozenset[str]] | None = None
         #: What the last build read of its pictures (``images.Picture``, without their names).
         self.pictures: list[Picture] = []
         if enabled and index:
-            self._read_index()  # with the cycle collector off (``build`` sees to it)
+            # With the cycle collector off (``build`` sees to it). The records read take the
+            # issue files' paths as found, not copies.
+            self._read_index(records, {str(p): p for p in paths})
 
-    def _read_index(self) -> None:
+    def _read_index(self, with_records: bool, paths: dict[str, Path]) -> None:
         try:
             chunks = _chunks((self.dir / INDEX_FILE).read_bytes())
             head = next(chunks)
@@ -265,13 +282,13 @@ class BuildCache:
                 return
             # Another version, theme or settings: every issue is loaded and rendered afresh,
             # but what the site holds is known still (each file is checked by key and stat).
-            same = head.get("key") == self.key
+            same = with_records and head.get("key") == self.key
             records: dict[str, Record] = {}
             pickled: dict[str, bytes] = {}
             while chunk := next(chunks):
                 if same:
                     pickled.update(chunk)
-                    records.update((name, pickle.loads(value)) for name, value in chunk)
+                    records.update((name, _unpickled(value, paths)) for name, value in chunk)
             outputs: dict[str, Output] = {}
             spare: dict[str, Output] = {}
             make = tuple.__new__  # Output._make without its checks: thrice as quick
@@ -454,7 +471,21 @@ class BuildCache:
         """Return the record of the spare tree's file for ``relative`` (at ``path``) if it is
         already right for ``key``."""
         recorded = self.spare_outputs.get(relative)
-        return recorded if _intact(recorded, key, path) else None
+        checked = self.spare_changed  # set by another thread, at any moment
+        if checked is None or checked[0] is not self.spare_outputs:
+            return recorded if _intact(recorded, key, path) else None
+        right = recorded is not None and recorded.key == key and relative not in checked[1]
+        return recorded if right else None
+
+    def changed_files(self, tree: str) -> frozenset[str]:
+        """Return the files of the spare tree (at ``tree``) that are not as the index records
+        them: gone, or another size, time or inode (a stat each, thousands of them: a process
+        with nothing else to do looks, and the building process asks it)."""
+        return frozenset(
+            relative
+            for relative, recorded in self.spare_outputs.items()
+            if not _intact(recorded, recorded.key, f"{tree}/{relative}")
+        )
 
     def up_to_date(self, out: Path, state: str) -> bool:
         """Return whether ``out`` is exactly what the last build wrote for the same ``state``."""
@@ -498,7 +529,7 @@ class BuildCache:
         self._keys -= unused
         for path, record in self.records.items():
             if path not in self._pickled:
-                self._pickled[path] = pickle.dumps(record, protocol=5)
+                self._pickled[path] = _pickled(record)
 
     def save(self, out: Path, state: str) -> None:
         """Write the index (after ``commit``)."""
@@ -535,6 +566,46 @@ class BuildCache:
                     _write_chunk(handle, chunk)
                 _write_chunk(handle, [])
         os.replace(temporary, path)
+
+
+class _RecordPickler(pickle.Pickler):
+    """Pickles a record with its paths and time zones by name: unpickled (a thousand records
+    as a build starts), a path is the one the build found for its file, or made from its text
+    without being parsed again, and a zone is looked up in a table (half the time in all)."""
+
+    def persistent_id(self, obj: Any) -> tuple[str, str] | None:
+        kind = type(obj)
+        if kind is PosixPath:
+            return ("path", str(obj))
+        if kind is ZoneInfo and ZoneInfo(obj.key) is obj:  # the shared one (not ``no_cache``)
+            return ("zone", obj.key)
+        return None
+
+
+def _pickled(record: Record) -> bytes:
+    buffer = io.BytesIO()
+    _RecordPickler(buffer, protocol=5).dump(record)
+    return buffer.getvalue()
+
+
+def _unpickled(data: bytes, paths: dict[str, Path]) -> Record:
+    """Return the record ``_pickled`` made, taking its paths from ``paths`` where there."""
+
+    def by_name(pid: tuple[str, str]) -> Any:
+        kind, name = pid
+        if kind == "path":
+            path = paths.get(name)
+            return Path(name) if path is None else path
+        if kind == "zone":
+            return ZoneInfo(name)
+        raise pickle.UnpicklingError(f"unknown persistent id {kind!r}")
+
+    unpickler = pickle.Unpickler(io.BytesIO(data))
+    unpickler.persistent_load = by_name  # type: ignore[method-assign]
+    record = unpickler.load()
+    if not isinstance(record, Record):
+        raise TypeError("not a record")
+    return record
 
 
 def _pictures(head: dict[str, Any]) -> list[Picture]:

@@ -690,6 +690,38 @@ def test_an_edited_issue_renders_in_the_process_forked_as_the_build_starts(
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_the_spare_tree_checked_in_the_forked_process_catches_a_file_edited_in_place(
+    archive: Newsletter, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """While an edited issue renders, the process forked first looks at every file of the
+    spare tree; a file changed in place since the last build (the spare tree shares it with
+    the live site) is written again, not kept."""
+    path = archive.root / "issues" / "2025-02-06-issue-5" / "index.md"
+    build(archive.root, jobs=2)
+    path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    build(archive.root, jobs=2)  # the spare tree caught up: its files are the live site's
+    log = tmp_path / "log"
+    real = publisher.cache.BuildCache.changed_files
+
+    def changed_files(self: Any, tree: str) -> frozenset[str]:
+        changed = real(self, tree)
+        log.write_text(f"{os.getpid()} {' '.join(sorted(changed))}", encoding="utf-8")
+        return changed
+
+    monkeypatch.setattr(publisher.cache.BuildCache, "changed_files", changed_files)
+    page = archive.root / ".site.spare" / "issue-2" / "email.txt"
+    with page.open("r+", encoding="utf-8") as handle:  # in place: same inode, same size
+        text = handle.read()
+        handle.seek(0)
+        handle.write(text.swapcase())
+    path.write_text(path.read_text(encoding="utf-8") + "\nMore again.\n", encoding="utf-8")
+    build(archive.root, jobs=2)
+    pid, *changed = log.read_text(encoding="utf-8").split()
+    assert int(pid) != os.getpid() and changed == ["issue-2/email.txt"]
+    assert digest(archive.root / "site") == fresh(archive, tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
 def test_the_forked_renderer_reports_errors_and_its_own_end(newsletter: Newsletter) -> None:
     """A job's error comes back with its traceback; jobs left when it ends fail, not hang."""
     import datetime as dt
