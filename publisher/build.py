@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
@@ -44,6 +44,7 @@ from publisher.cache import (
     output_key,
     same_folders,
     signature,
+    signature_of,
     web_key,
 )
 from publisher.config import CACHE_DIR, Config, load_config, logo_file
@@ -150,21 +151,22 @@ def _build(
 ) -> tuple[int, int, int, list[str]]:
     config = load_config(root)
     theme = Theme(root, keep_compiled=cache)
-    # The web pages' own templates and settings: an edit renders the pages again, never an email.
-    pages_key = web_key(theme.search_path, config=config)
-    style_key = web_key(theme.search_path, stylesheet=True)
     # Without the cache, image variants are made afresh on a shelf of this build's own.
     shelf = shelf_of(root) if cache else Shelf(root / CACHE_DIR / f"images-{os.getpid()}")
     pool: Executor | None = None
     store: BuildCache | None = None
     checker: _Helper | None = None
     try:
-        paths = issue_files(root)
         cores = jobs or os.cpu_count() or 1
         # One rendering process forks at once, while this one is small, and readies itself
         # to render while the index is read: an issue just edited renders there meanwhile.
-        if cores >= 2 and len(paths) >= PARALLEL_FROM and hasattr(os, "fork"):
+        if cores >= 2 and _entries(root / ISSUES_DIR) >= PARALLEL_FROM and hasattr(os, "fork"):
             pool = _Helper(config, theme, now, shelf, root if cache else None)
+        # The web pages' own templates and settings: an edit renders them again, no email.
+        pages_key = web_key(theme.search_path, config=config)
+        style_key = web_key(theme.search_path, stylesheet=True)
+        plain: dict[str, os.stat_result] = {}  # the status of each issue file found
+        paths = issue_files(root, plain)
         # The index makes some hundred thousand objects, none of them garbage, which live as
         # long as the build: read with the cycle collector off, and kept out of its way
         # (frozen) after, or its first collections go over all of them.
@@ -176,7 +178,7 @@ def _build(
         finally:
             if collecting:
                 gc.enable()
-        cached = {p: store.record(p) for p in paths}
+        cached = {p: store.record(p, plain.get(str(p))) for p in paths}
         # The pictures the last build read: an issue rendered again (here or in a process
         # forked below; the one forked above read them itself) reads an unchanged image's
         # bytes, not its pixels.
@@ -200,7 +202,7 @@ def _build(
             pool = _processes(config, theme, now, shelf, cores)
         # The processes render issues as they load, while the rest of the archive loads.
         ahead = _Ahead(pool, now, work) if pool is not None else None
-        records = _load(root, paths, config, store, cached, ahead.add if ahead else None)
+        records = _load(root, paths, config, store, cached, ahead.add if ahead else None, plain)
         if check and isinstance(pool, _Helper):  # sent after what it renders
             checker = pool
             _check_spare(checker, store, root, out)
@@ -312,6 +314,16 @@ def _build(
             store.close()
         if not cache:
             shutil.rmtree(shelf.folder, ignore_errors=True)
+
+
+def _entries(folder: Path) -> int:
+    """Return how many names ``folder`` holds, not counting hidden ones (as many as it has
+    issues, or a few more): counted before the issues are looked for, one by one."""
+    try:
+        with os.scandir(folder) as entries:
+            return sum(1 for e in entries if not e.name.startswith((".", "_")))
+    except OSError:
+        return 0
 
 
 def _thread(work: Callable[[], T]) -> Future[T]:
@@ -429,9 +441,11 @@ def _load(
     store: BuildCache,
     cached: dict[Path, Record | None],
     fresh: Callable[[Record], None] | None = None,
+    plain: Container[str] = (),
 ) -> dict[Path, Record]:
     """Load every issue (unchanged ones from ``cached``); report all problems together.
-    ``fresh`` is given each record of an issue loaded from its file as soon as it is."""
+    ``fresh`` is given each record of an issue loaded from its file as soon as it is;
+    ``plain`` are the files reached through no link (``issue_files``)."""
     made: dict[Path, Record] = {}
 
     def known(path: Path) -> tuple[Issue, list[Problem]] | None:
@@ -443,7 +457,7 @@ def _load(
         if fresh is not None:
             fresh(record)
 
-    loaded = load_folder(root, config, paths, known, bodies=False, fresh=loaded_one)
+    loaded = load_folder(root, config, paths, known, False, loaded_one, plain)
     records: dict[Path, Record] = {}
     for issue in loaded.issues:
         path = issue.source
@@ -654,7 +668,7 @@ def _render_one(job: Job, config: Config, theme: Theme, now: dt.datetime, shelf:
 
 
 def _same_file(known: Signature, status: os.stat_result) -> bool:
-    return known == (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+    return known == signature_of(status)
 
 
 _WORKER: tuple[Config, Theme, dt.datetime, Shelf]

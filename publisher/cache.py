@@ -95,9 +95,13 @@ def _zstd() -> ModuleType:
 def signature(path: Path | str) -> Signature | None:
     """Return what identifies a file's content without reading it, or None if it is missing."""
     try:
-        st = os.stat(path)
+        return signature_of(os.stat(path))
     except OSError:
         return None
+
+
+def signature_of(st: os.stat_result) -> Signature:
+    """Return ``signature`` from a file's status."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
@@ -319,11 +323,17 @@ class BuildCache:
 
     # -- issues --
 
-    def record(self, path: Path) -> Record | None:
-        """Return the record of an unchanged issue file (and unchanged images), else None."""
+    def record(self, path: Path, status: os.stat_result | None = None) -> Record | None:
+        """Return the record of an unchanged issue file (and unchanged images), else None;
+        ``status`` is the file's, if just read."""
         name = str(path)
         record = self.records.get(name)
-        if record is None or record.signature != signature(name):
+        if record is None:
+            return None
+        if status is None:
+            if record.signature != signature(name):
+                return None
+        elif record.signature != signature_of(status):
             return None
         folder = os.path.dirname(name)  # plain strings: this runs for every issue
         if any(signature(os.path.join(folder, dep)) != sig for dep, sig in record.deps.items()):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import stat
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -97,8 +98,12 @@ class Issue:
 # --- discovering and loading --------------------------------------------------------------------
 
 
-def issue_files(root: Path) -> list[Path]:
-    """Return every issue file under ``root/issues``: ``*.md`` and ``*/index.md``, sorted."""
+def issue_files(root: Path, plain: dict[str, os.stat_result] | None = None) -> list[Path]:
+    """Return every issue file under ``root/issues``: ``*.md`` and ``*/index.md``, sorted.
+
+    ``plain`` is given the status of each that is a file of its own, reached through no
+    symbolic link below ``issues/`` (a stat each, which the build then need not make again).
+    """
     folder = root / ISSUES_DIR
     if not folder.is_dir():
         return []
@@ -114,8 +119,12 @@ def issue_files(root: Path) -> list[Path]:
                 is_file = is_dir = False
             if is_file and name.lower().endswith(".md") and name.lower() != "readme.md":
                 found.append(folder / name)
-            elif is_dir and os.path.isfile(os.path.join(entry.path, FOLDER_INDEX)):
+                if plain is not None and not entry.is_symlink():
+                    plain[str(found[-1])] = entry.stat(follow_symlinks=False)
+            elif is_dir and (status := _file_status(os.path.join(entry.path, FOLDER_INDEX))):
                 found.append(folder / name / FOLDER_INDEX)
+                if plain is not None and not entry.is_symlink() and stat.S_ISREG(status.st_mode):
+                    plain[str(found[-1])] = status
             elif entry.is_symlink() and not os.path.exists(entry.path):
                 warn(
                     Problem(
@@ -125,6 +134,18 @@ def issue_files(root: Path) -> list[Path]:
                     )
                 )
     return found
+
+
+def _file_status(path: str) -> os.stat_result | None:
+    """Return the status of ``path`` itself (not of what a link at it leads to) if it is a
+    file, or a link to one; else None."""
+    try:
+        status = os.lstat(path)
+        if stat.S_ISLNK(status.st_mode) and not os.path.isfile(path):
+            return None
+    except OSError:
+        return None
+    return status if stat.S_ISREG(status.st_mode) or stat.S_ISLNK(status.st_mode) else None
 
 
 def named_file(name: str) -> Path:
@@ -218,15 +239,19 @@ def load_folder(
     known: Known | None = None,
     bodies: bool = True,
     fresh: Callable[[Issue, list[Problem]], None] | None = None,
+    plain: Container[str] = (),
 ) -> Loaded:
     """Load every issue file of ``root`` (or ``paths``), taking unchanged ones from ``known``;
     without their Markdown unless ``bodies``. ``fresh`` hears of each issue loaded from its
-    file (not from ``known``) as soon as it is, with its warnings."""
+    file (not from ``known``) as soon as it is, with its warnings. Files in ``plain`` were
+    reached through no link below ``issues/`` (``issue_files``)."""
     loaded = Loaded()
     real_root = os.path.realpath(root) + os.sep
     folders: dict[str, str] = {}
+    inside = (os.path.realpath(root / ISSUES_DIR) + os.sep).startswith(real_root)
     for path in issue_files(root) if paths is None else paths:
-        if not _real_path(str(path), folders).startswith(real_root):
+        name = str(path)
+        if not (inside and name in plain) and not _real_path(name, folders).startswith(real_root):
             loaded.warnings[path] = []
             loaded.failed[path] = [
                 Problem(

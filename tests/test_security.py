@@ -110,6 +110,36 @@ def test_the_preview_answers_404_for_a_link_out(newsletter: Newsletter, secret: 
         server.server_close()
 
 
+@pytest.mark.parametrize("case", ["index.md", "issue folder", "issues folder"])
+def test_an_issue_reached_through_a_link_out_of_the_folder_is_refused(
+    newsletter: Newsletter, secret: Path, case: str
+) -> None:
+    """However deep the link, an issue whose real file lies outside is never read (in a
+    folder of many issues too: the build checks links once, where it finds the files)."""
+    for n in range(9):
+        newsletter.issue(f"2025-07-{n + 1:02d}-ok-{n}/index.md", date=f"2025-07-{n + 1:02d}")
+    outside = secret.parent / "2025-07-20-leak"
+    outside.mkdir()
+    (outside / "index.md").write_text(
+        f"---\ntitle: Leak\ndate: 2025-07-20\n---\n\n{SECRET}\n", encoding="utf-8"
+    )
+    issues = newsletter.root / "issues"
+    if case == "index.md":
+        (issues / "2025-07-20-leak").mkdir()
+        (issues / "2025-07-20-leak" / "index.md").symlink_to(outside / "index.md")
+    elif case == "issue folder":
+        (issues / "2025-07-20-leak").symlink_to(outside)
+    else:
+        moved = secret.parent / "issues"  # every issue, the leak a folder like the others
+        issues.rename(moved)
+        outside.rename(moved / "2025-07-20-leak")
+        issues.symlink_to(moved)
+    result = run(newsletter.root, "build")
+    assert result.exit_code == 1
+    assert "a symbolic link to a file outside the newsletter folder" in result.output
+    assert SECRET not in published(newsletter.root)
+
+
 def test_a_symlinked_issue_template_or_logo_out_of_the_folder_is_refused(
     newsletter: Newsletter, secret: Path
 ) -> None:
