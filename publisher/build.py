@@ -255,6 +255,14 @@ def _build(
             many = pool is not None and work >= PARALLEL_FROM
             warming = _thread(partial(_warm_pages, theme)) if many else None
             # Each new rendering's files are written as it arrives, while others render.
+            # While the processes render, the paths of the issues rendered before are readied
+            # (claimed once every issue is there, in order).
+            shelf_dir = str(shelf.folder)
+            early = {
+                id(r): (r.refs, r.images, _issue_claims(plan, r, shelf_dir))
+                for r in published
+                if r.render_key is not None
+            }
             items = _render_missing(
                 published, config, theme, store, progress, pool, now, shelf, writer, ahead
             )
@@ -264,15 +272,14 @@ def _build(
                 pool.shutdown()  # their memory goes before the pages are written
                 pool = None
             _check_links(root, config, [r.issue for r in records.values()], published, now)
-            shelf_dir = str(shelf.folder)
             for item in items:
-                files = file_lines(item.record.refs, item.issue.body_line)
-                line = item.issue.body_line
-                made = [
-                    (p.name, line + p.line, f"{shelf_dir}/{p.shelf_name}")
-                    for p in item.record.images
-                ]
-                problems += plan.add_issue_files(item.issue, files, made)
+                r = item.record
+                known = early.get(id(r))
+                if known is not None and known[0] is r.refs and known[1] is r.images:
+                    claims = known[2]
+                else:  # rendered since
+                    claims = _issue_claims(plan, r, shelf_dir)
+                problems += plan.claim_all(r.issue, claims)
             if problems:
                 raise PublisherError(problems)
             host = urlsplit(config.base_url).hostname or ""
@@ -398,6 +405,14 @@ def _logo(config: Config) -> tuple[Variant, Path] | None:
     from publisher.render import logo_of
 
     return logo_of(config)
+
+
+def _issue_claims(plan: SitePlan, record: Record, shelf_dir: str) -> list[site.Claim]:
+    """Return the paths a rendered issue's files and image variants take in ``plan``."""
+    line = record.issue.body_line
+    files = file_lines(record.refs, line)
+    made = [(p.name, line + p.line, f"{shelf_dir}/{p.shelf_name}") for p in record.images]
+    return plan.issue_claims(record.issue, files, made)
 
 
 def _check_links(
@@ -1019,19 +1034,31 @@ def write_site(
     }
     elsewhere = deque(path for path, key in issue_pages.items() if not writer.known(path, key))
     rendered = _pages_on(pool, pages, [by_slug[plan.outputs[p].slug][1] for p in elsewhere])
+    if writer.checked():
+        # The spare tree's files were all looked at: each issue's files it has right are
+        # kept at once (most files of most builds), the rest go one by one below.
+        wanted: dict[str, str | None] = {}
+        for path, planned in plan.outputs.items():
+            kind = planned.kind
+            if kind in _EMAIL_FILES:
+                wanted[path] = by_slug[planned.slug][1].record.render_key
+            elif kind == site.ISSUE_PAGE:
+                wanted[path] = issue_pages[path]
+            elif planned.source is not None and kind in (site.IMAGE, site.LOGO):
+                wanted[path] = _made_key(path, planned.source)
+        writer.keep(wanted)
 
     with writer.writing_aside():
         for path, planned in plan.outputs.items():
+            if path in writer.outputs:  # kept
+                continue
             kind = planned.kind
             if planned.source is not None and kind in (site.IMAGE, site.LOGO):
-                # Made on the shelf, never changed there.
-                # Its shelf name is the digest of its source and parameters: the key as it is.
-                name = os.path.basename(planned.source)
-                writer.put(path, f"{path}:{name}", source=planned.source, link=True)
+                writer.put(path, _made_key(path, planned.source), source=planned.source, link=True)
             elif planned.source is not None:
                 source = Path(planned.source)
                 writer.put(path, output_key(path, signature(source)), source=source)
-            elif kind in (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML):
+            elif kind in _EMAIL_FILES:
                 item = by_slug[planned.slug][1]
                 produce: Callable[[], str | bytes]
                 if kind == site.EMAIL_EML:
@@ -1065,6 +1092,15 @@ def write_site(
     writer.put(MANIFEST, key, partial(manifest, [i.issue for i in items], files))
     writer.prune()
     return writer.outputs
+
+
+_EMAIL_FILES = (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML)
+
+
+def _made_key(path: str, made: Path | str) -> str:
+    """Return the key of an image variant made on the shelf (never changed there): its shelf
+    name is the digest of its source and parameters, the key as it is."""
+    return f"{path}:{os.path.basename(made)}"
 
 
 def _pages_on(pool: Executor | None, pages: Pages, items: Sequence[Item]) -> Iterator[str] | None:
@@ -1302,6 +1338,27 @@ class _Writer:
         if temporary != target:
             _replace(temporary, target)
         self.outputs[relative] = _output(target, key, relative)
+
+    def checked(self) -> bool:
+        """Return whether another process has looked at every file of the spare tree."""
+        checked = self.store.spare_changed
+        return checked is not None and checked[0] is self.store.spare_outputs
+
+    def keep(self, wanted: dict[str, str | None]) -> None:
+        """Keep at once each file of ``wanted`` (its key) the spare tree has right, as the
+        other process found it (``checked``): as ``put`` would, without a call each."""
+        checked, table, files = self.store.spare_changed, self.store.spare_outputs, self.files
+        if checked is None or checked[0] is not table:
+            return
+        changed = checked[1]
+        self.outputs.update(
+            (relative, known)
+            for relative, key in wanted.items()
+            if relative in files
+            and (known := table.get(relative)) is not None
+            and known.key == key
+            and relative not in changed
+        )
 
     def known(self, relative: str, key: str) -> bool:
         """Return whether ``relative`` was made for ``key`` already, in the spare tree or the

@@ -104,16 +104,42 @@ class SitePlan:
     ) -> list[Problem]:
         """Plan the files an issue publishes beside its pages: files as they are (name, line
         in the issue's file) and image variants (name, line, the made file)."""
-        before = len(self.problems)
+        return self.claim_all(issue, self.issue_claims(issue, files, images))
+
+    def issue_claims(
+        self,
+        issue: Issue,
+        files: Iterable[tuple[str, int]],
+        images: Iterable[tuple[str, int, Path | str]] = (),
+    ) -> list[Claim]:
+        """Return the paths ``add_issue_files`` claims, without claiming them (yet)."""
         folder = issue.source.parent
         shown = display_path(issue.source, self.root)
-        for name, line in files:
-            planned = Planned(ISSUE_FILE, issue.slug, source=folder / name, owner=f"{shown}:{line}")
-            self.claim(f"{issue.slug}/{name}", planned, issue.source, line)
-        for name, line, made in images:
-            planned = Planned(IMAGE, issue.slug, source=made, owner=f"{shown}:{line}")
-            self.claim(f"{issue.slug}/{name}", planned, issue.source, line)
+        slug = issue.slug
+        claims = [
+            (
+                f"{slug}/{name}",
+                Planned(ISSUE_FILE, slug, source=folder / name, owner=f"{shown}:{line}"),
+                line,
+            )
+            for name, line in files
+        ]
+        claims += [
+            (f"{slug}/{name}", Planned(IMAGE, slug, source=made, owner=f"{shown}:{line}"), line)
+            for name, line, made in images
+        ]
+        return claims
+
+    def claim_all(self, issue: Issue, claims: Iterable[Claim]) -> list[Problem]:
+        """Claim each path of ``claims`` for ``issue``; return the problems met."""
+        before = len(self.problems)
+        for path, planned, line in claims:
+            self.claim(path, planned, issue.source, line)
         return self.problems[before:]
+
+
+#: A path an issue's file claims, what it is, and the line of the issue's file that names it.
+Claim = tuple[str, Planned, int]
 
 
 def _hint(planned: Planned) -> str:

@@ -696,6 +696,10 @@ def test_the_spare_tree_checked_in_the_forked_process_catches_a_file_edited_in_p
     """While an edited issue renders, the process forked first looks at every file of the
     spare tree; a file changed in place since the last build (the spare tree shares it with
     the live site) is written again, not kept."""
+    import time
+
+    import publisher.build
+
     path = archive.root / "issues" / "2025-02-06-issue-5" / "index.md"
     build(archive.root, jobs=2)
     path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
@@ -709,15 +713,30 @@ def test_the_spare_tree_checked_in_the_forked_process_catches_a_file_edited_in_p
         return changed
 
     monkeypatch.setattr(publisher.cache.BuildCache, "changed_files", changed_files)
-    page = archive.root / ".site.spare" / "issue-2" / "email.txt"
-    with page.open("r+", encoding="utf-8") as handle:  # in place: same inode, same size
-        text = handle.read()
-        handle.seek(0)
-        handle.write(text.swapcase())
+    real_write = publisher.build.write_site
+    waited = []
+
+    def write_site(writer: Any, *args: Any) -> Any:
+        """Once what the forked process found has come: the files are kept at once."""
+        deadline = time.monotonic() + 30
+        while not writer.checked() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        waited.append(writer.checked())
+        return real_write(writer, *args)
+
+    monkeypatch.setattr(publisher.build, "write_site", write_site)
+    spare = archive.root / ".site.spare"
+    for page in (spare / "issue-2" / "email.txt", spare / "tags" / "trade" / "index.html"):
+        with page.open("r+", encoding="utf-8") as handle:  # in place: same inode and size
+            text = handle.read()
+            handle.seek(0)
+            handle.write(text.swapcase())
     path.write_text(path.read_text(encoding="utf-8") + "\nMore again.\n", encoding="utf-8")
     build(archive.root, jobs=2)
+    monkeypatch.setattr(publisher.build, "write_site", real_write)
     pid, *changed = log.read_text(encoding="utf-8").split()
-    assert int(pid) != os.getpid() and changed == ["issue-2/email.txt"]
+    assert int(pid) != os.getpid() and changed == ["issue-2/email.txt", "tags/trade/index.html"]
+    assert waited == [True]
     assert digest(archive.root / "site") == fresh(archive, tmp_path)
 
 
