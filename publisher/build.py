@@ -291,9 +291,10 @@ def _build(
             swap_in(spare, out)
         except OSError as exc:
             raise _unwritable(out, exc) from exc
-        for done in (pool, checker):
-            if done is not None:
-                done.shutdown(wait=False)  # done: they exit meanwhile
+        if pool is not None:
+            pool.shutdown(wait=False)  # done: they exit meanwhile
+        if checker is not None and checker is not pool:
+            checker.stop()  # it rendered nothing, and may still be readying itself to
         store.spare_outputs, store.outputs = store.outputs, outputs
         store.spare_folders = {}
         catching = None
@@ -314,9 +315,10 @@ def _build(
             shelf.keep_only(used + ([shelf_name(logo[0])] if logo else []))
         return counts
     finally:
-        for left in (pool, checker):  # on a failure, what was sent ahead is not waited for
-            if left is not None:
-                left.shutdown(cancel_futures=True)
+        if pool is not None:  # on a failure, what was sent ahead is not waited for
+            pool.shutdown(cancel_futures=True)
+        if checker is not None and checker is not pool:
+            checker.stop()
         if store is not None:
             store.close()
         if not cache:

@@ -690,12 +690,13 @@ def test_an_edited_issue_renders_in_the_process_forked_as_the_build_starts(
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+@pytest.mark.parametrize("edit", ["issue", "stylesheet"])
 def test_the_spare_tree_checked_in_the_forked_process_catches_a_file_edited_in_place(
-    archive: Newsletter, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    archive: Newsletter, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, edit: str
 ) -> None:
-    """While an edited issue renders, the process forked first looks at every file of the
-    spare tree; a file changed in place since the last build (the spare tree shares it with
-    the live site) is written again, not kept."""
+    """While an edited issue renders (or at once, with nothing to render), the process forked
+    first looks at every file of the spare tree; a file changed in place since the last build
+    (the spare tree shares it with the live site) is written again, not kept."""
     import time
 
     import publisher.build
@@ -731,7 +732,14 @@ def test_the_spare_tree_checked_in_the_forked_process_catches_a_file_edited_in_p
             text = handle.read()
             handle.seek(0)
             handle.write(text.swapcase())
-    path.write_text(path.read_text(encoding="utf-8") + "\nMore again.\n", encoding="utf-8")
+    if edit == "issue":
+        path.write_text(path.read_text(encoding="utf-8") + "\nMore again.\n", encoding="utf-8")
+    else:
+        (archive.root / "templates").mkdir()
+        stylesheet = (default_theme_dir() / "style.css.j2").read_text(encoding="utf-8")
+        (archive.root / "templates" / "style.css.j2").write_text(
+            stylesheet + "\n/* edited */\n", encoding="utf-8"
+        )
     build(archive.root, jobs=2)
     monkeypatch.setattr(publisher.build, "write_site", real_write)
     pid, *changed = log.read_text(encoding="utf-8").split()
