@@ -40,6 +40,7 @@ from publisher.cache import (
     Signature,
     base_key,
     folder_times,
+    has_index,
     last_pictures,
     output_key,
     same_folders,
@@ -165,8 +166,10 @@ def _build(
         # The web pages' own templates and settings: an edit renders them again, no email.
         pages_key = web_key(theme.search_path, config=config)
         style_key = web_key(theme.search_path, stylesheet=True)
-        plain: dict[str, os.stat_result] = {}  # the status of each issue file found
-        paths = issue_files(root, plain)
+        # The status of each issue file found, to compare with the index's (if there is one:
+        # a first build would only carry them into the processes it forks).
+        found: dict[str, os.stat_result] | None = {} if cache and has_index(root) else None
+        paths = issue_files(root, found)
         # The index makes some hundred thousand objects, none of them garbage, which live as
         # long as the build: read with the cycle collector off, and kept out of its way
         # (frozen) after, or its first collections go over all of them.
@@ -178,7 +181,9 @@ def _build(
         finally:
             if collecting:
                 gc.enable()
-        cached = {p: store.record(p, plain.get(str(p))) for p in paths}
+        cached = {p: store.record(p, found.get(str(p)) if found else None) for p in paths}
+        plain = set(found or ())  # reached through no link; their status is let go
+        del found
         # The pictures the last build read: an issue rendered again (here or in a process
         # forked below; the one forked above read them itself) reads an unchanged image's
         # bytes, not its pixels.

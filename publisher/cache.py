@@ -274,11 +274,9 @@ class BuildCache:
         #: What the last build read of its pictures (``images.Picture``, without their names).
         self.pictures: list[Picture] = []
         if enabled and index:
-            # With the cycle collector off (``build`` sees to it). The records read take the
-            # issue files' paths as found, not copies.
-            self._read_index(records, {str(p): p for p in paths})
+            self._read_index(records, paths)  # with the cycle collector off (``build``)
 
-    def _read_index(self, with_records: bool, paths: dict[str, Path]) -> None:
+    def _read_index(self, with_records: bool, paths: Iterable[Path]) -> None:
         try:
             chunks = _chunks((self.dir / INDEX_FILE).read_bytes())
             head = next(chunks)
@@ -289,10 +287,12 @@ class BuildCache:
             same = with_records and head.get("key") == self.key
             records: dict[str, Record] = {}
             pickled: dict[str, bytes] = {}
+            # The records read take the issue files' paths as found, not copies.
+            found = {str(p): p for p in paths} if same else {}
             while chunk := next(chunks):
                 if same:
                     pickled.update(chunk)
-                    records.update((name, _unpickled(value, paths)) for name, value in chunk)
+                    records.update((name, _unpickled(value, found)) for name, value in chunk)
             outputs: dict[str, Output] = {}
             spare: dict[str, Output] = {}
             make = tuple.__new__  # Output._make without its checks: thrice as quick
@@ -622,6 +622,11 @@ def _pictures(head: dict[str, Any]) -> list[Picture]:
     """Return the pictures an index's head holds, if read with this very code and Pillow."""
     key, pictures = head.get("pictures", ("", []))
     return [Picture("", *known) for known in pictures] if key == pictures_key() else []
+
+
+def has_index(root: Path) -> bool:
+    """Return whether a build of ``root`` left its index."""
+    return (root / CACHE_DIR / INDEX_FILE).is_file()
 
 
 def last_pictures(root: Path) -> list[Picture]:
