@@ -259,7 +259,6 @@ def _build(
             # While the processes render, this one mostly waits: it readies the pages meanwhile.
             many = pool is not None and work >= PARALLEL_FROM
             warming = _thread(partial(_warm_pages, theme)) if many else None
-            # Each new rendering's files are written as it arrives, while others render.
             # While the processes render, the paths of the issues rendered before are readied
             # (claimed once every issue is there, in order).
             shelf_dir = str(shelf.folder)
@@ -268,6 +267,7 @@ def _build(
                 for r in published
                 if r.render_key is not None
             }
+            # Each new rendering's files are written as it arrives, while others render.
             items = _render_missing(
                 published, config, theme, store, progress, pool, now, shelf, writer, ahead
             )
@@ -299,7 +299,7 @@ def _build(
         if pool is not None:
             pool.shutdown(wait=False)  # done: they exit meanwhile
         if checker is not None and checker is not pool:
-            checker.stop()  # it rendered nothing, and may still be readying itself to
+            checker.stop()  # it rendered nothing, and may still be readying itself
         store.spare_outputs, store.outputs = store.outputs, outputs
         store.spare_folders = {}
         catching = None

@@ -587,8 +587,18 @@ class _RecordPickler(pickle.Pickler):
         kind = type(obj)
         if kind is PosixPath:
             return ("path", str(obj))
-        if kind is ZoneInfo and ZoneInfo(obj.key) is obj:  # the shared one (not ``no_cache``)
-            return ("zone", obj.key)
+        if kind is ZoneInfo:
+            key = obj.key
+            if key and _shared_zone(key) is obj:  # not made with ``no_cache`` or from a file
+                return ("zone", key)
+        return None
+
+
+def _shared_zone(key: str) -> ZoneInfo | None:
+    """Return the shared zone named ``key``, if there is one."""
+    try:
+        return ZoneInfo(key)
+    except (ValueError, KeyError):  # a zone read from a file of its own, under another name
         return None
 
 

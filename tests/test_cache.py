@@ -800,3 +800,26 @@ def test_the_forked_renderer_is_stopped_when_let_go_before_any_work(
     while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
         time.sleep(0.05)
     assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_record_is_read_back_as_it_was_pickled_its_path_taken_from_the_build() -> None:
+    """Records pickle their paths and shared time zones by name; a zone of its own pickles
+    whole, and what is read back equals what was written."""
+    import datetime as dt
+    import zoneinfo
+
+    from publisher.cache import Record, _pickled, _unpickled
+    from publisher.issue import Issue
+
+    source = Path("/news/issues/2025-02-01-a/index.md")
+    shared = zoneinfo.ZoneInfo("Europe/Paris")
+    for zone in (shared, zoneinfo.ZoneInfo.no_cache("Europe/Paris"), dt.UTC):
+        date = dt.datetime(2025, 2, 1, 9, 30, tzinfo=zone)
+        issue = Issue(source, "A", date, "a", "tag:x,2025:/a/", "", 5, tags=("energy",))
+        record = Record((1, 2, 3, 4), issue, [])
+        found = Path(str(source))
+        back = _unpickled(_pickled(record), {str(source): found})
+        assert back == record
+        assert back.issue.source is found
+        assert back.issue.date.utcoffset() == date.utcoffset()
+        assert (back.issue.date.tzinfo is shared) == (zone is shared)
