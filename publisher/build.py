@@ -193,9 +193,9 @@ def _build(
             trash.keep(WRITTEN_PER_ISSUE * work + WRITTEN_BESIDE)
         # The process forked first looks at every file of the spare tree: once it has
         # rendered, or at once with nothing to render.
-        check = cache and isinstance(pool, _Helper) and bool(store.spare_outputs)
-        if check and isinstance(pool, _Helper) and work == 0:
-            checker = pool
+        helper = pool if cache and isinstance(pool, _Helper) and store.spare_outputs else None
+        if helper is not None and work == 0:
+            checker = helper
             _check_spare(checker, store, root, out)
         if pool is not None and not 0 < work < PARALLEL_FROM:
             if pool is not checker:
@@ -208,8 +208,8 @@ def _build(
         # The processes render issues as they load, while the rest of the archive loads.
         ahead = _Ahead(pool, now, work) if pool is not None else None
         records = _load(root, paths, config, store, cached, ahead.add if ahead else None, plain)
-        if check and isinstance(pool, _Helper):  # sent after what it renders
-            checker = pool
+        if helper is not None and pool is helper:  # sent after what it renders
+            checker = helper
             _check_spare(checker, store, root, out)
         # The records live as long as the build: the cycle collector need not go over them
         # again and again (with many issues, every full collection would).
@@ -887,29 +887,31 @@ class _Helper(concurrent.futures.Executor):
 
     def stop(self) -> None:
         """Stop it where it is, whatever it was sent (``_stoppable``)."""
-        with self._lock:
-            self._sent = False
-        self.shutdown(wait=False, cancel_futures=True)
+        self._close(cancel=True, stop=True)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._close(cancel=cancel_futures, stop=False)
+
+    def _close(self, cancel: bool, stop: bool) -> None:
         with self._lock:
             if self._jobs is not None:
                 self._jobs.close()  # the process ends once it has done what it was sent
                 self._jobs = None
-                if cancel_futures and not self._sent:
-                    # Never sent work: it is only readying itself, on a core the build may
-                    # want (every issue to render, say). It stops where it is (``_stoppable``).
+                if stop or (cancel and not self._sent):
+                    # Told to, or never sent work: it is only readying itself, on a core the
+                    # build may want (every issue to render, say). It stops where it is.
                     import signal
 
                     with contextlib.suppress(OSError):
                         os.kill(self._pid, signal.SIGTERM)
-            if cancel_futures:
+            if cancel:
                 for future in self._waiting:
                     future.cancel()
 
 
 class _Stopped(BaseException):
-    """The building process let this rendering process go before it was sent any work."""
+    """The building process stopped this rendering process (``_Helper.stop``, or let go of it
+    before it was sent any work)."""
 
 
 def _stoppable() -> None:
@@ -1348,16 +1350,14 @@ class _Writer:
 
     def checked(self) -> bool:
         """Return whether another process has looked at every file of the spare tree."""
-        checked = self.store.spare_changed
-        return checked is not None and checked[0] is self.store.spare_outputs
+        return self.store.spare_changes() is not None
 
     def keep(self, wanted: dict[str, str | None]) -> None:
         """Keep at once each file of ``wanted`` (its key) the spare tree has right, as the
         other process found it (``checked``): as ``put`` would, without a call each."""
-        checked, table, files = self.store.spare_changed, self.store.spare_outputs, self.files
-        if checked is None or checked[0] is not table:
+        changed, table, files = self.store.spare_changes(), self.store.spare_outputs, self.files
+        if changed is None:
             return
-        changed = checked[1]
         self.outputs.update(
             (relative, known)
             for relative, key in wanted.items()
@@ -1798,6 +1798,7 @@ class _Trash:
 
 
 def _spare_path(out: Path) -> Path:
+    """Return where the spare tree beside ``out`` is (``_spare`` readies it)."""
     return out.with_name(f".{out.name}.spare")
 
 

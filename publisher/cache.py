@@ -481,11 +481,17 @@ class BuildCache:
         """Return the record of the spare tree's file for ``relative`` (at ``path``) if it is
         already right for ``key``."""
         recorded = self.spare_outputs.get(relative)
-        checked = self.spare_changed  # set by another thread, at any moment
-        if checked is None or checked[0] is not self.spare_outputs:
+        changed = self.spare_changes()
+        if changed is None:
             return recorded if _intact(recorded, key, path) else None
-        right = recorded is not None and recorded.key == key and relative not in checked[1]
+        right = recorded is not None and recorded.key == key and relative not in changed
         return recorded if right else None
+
+    def spare_changes(self) -> frozenset[str] | None:
+        """Return the spare tree's files another process found changed (``changed_files``),
+        if it looked at the table this build reads; else None (each is looked at here)."""
+        checked = self.spare_changed  # set by another thread, at any moment
+        return checked[1] if checked is not None and checked[0] is self.spare_outputs else None
 
     def changed_files(self, tree: str) -> frozenset[str]:
         """Return the files of the spare tree (at ``tree``) that are not as the index records
