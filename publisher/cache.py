@@ -252,6 +252,7 @@ class BuildCache:
         self.dir = root / CACHE_DIR
         self._db: sqlite3.Connection | None = None
         self._keys: set[str] = set()
+        self._compressor: Any = None
         self.key = key
         self.enabled = enabled
         self.records: dict[str, Record] = {}
@@ -451,8 +452,13 @@ class BuildCache:
             rendered.feed_image,
         )
         record.files, record.refs, record.images = rendered.files, rendered.refs, rendered.images
+        if self._compressor is None:  # one for every rendering: making one costs a third
+            self._compressor = _zstd().ZstdCompressor(1)
+        whole = self._compressor.FLUSH_FRAME
         for key, part in ((record.render_key, body), (record.render_key + WEB_PART, web)):
-            data = _zstd().compress(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            data = self._compressor.compress(
+                pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL), whole
+            )
             self._bodies.execute(
                 f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?)",
                 (key, hashlib.sha256(data).hexdigest(), data),

@@ -157,6 +157,29 @@ def test_the_readme_command_list_is_publisher_help() -> None:
     assert shown == CliRunner().invoke(cli, ["--help"], prog_name="publisher").output
 
 
+def test_help_loads_the_command_line_alone() -> None:
+    """``publisher --help`` answers at once: it loads none of the code that does the work, and
+    not even ``pathlib`` (a tenth of its time), in a process of its own as a user runs it."""
+    # Which of them it loaded is told as it leaves (``main`` leaves by ``os._exit``).
+    code = (
+        "import os, runpy, sys\n"
+        "heavy, leave = set(sys.argv[1:]), os._exit\n"
+        "def report(status):\n"
+        "    print('loaded:', *sorted(heavy & set(sys.modules)), file=sys.stderr, flush=True)\n"
+        "    leave(status)\n"
+        "os._exit = report\n"
+        "sys.argv = ['publisher', '--help']\n"
+        "runpy.run_module('publisher', run_name='__main__')\n"
+        "report(0)\n"
+    )
+    heavy = ["pathlib", "jinja2", "markdown_it", "yaml", "sqlite3", "publisher.config"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *heavy], capture_output=True, text=True, check=True
+    )
+    assert "Usage: publisher" in done.stdout
+    assert done.stderr.strip() == "loaded:"
+
+
 @pytest.mark.parametrize("command", sorted(cli.commands))  # type: ignore[attr-defined]
 def test_every_command_help_ends_with_an_example(command: str) -> None:
     output = CliRunner().invoke(cli, [command, "--help"]).output
