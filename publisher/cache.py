@@ -452,7 +452,7 @@ class BuildCache:
             rendered.feed_image,
         )
         record.files, record.refs, record.images = rendered.files, rendered.refs, rendered.images
-        if self._compressor is None:  # one for every rendering: making one costs a third
+        if self._compressor is None:  # one for every part: making one took a quarter of the time
             self._compressor = _zstd().ZstdCompressor(1)
         whole = self._compressor.FLUSH_FRAME
         for key, part in ((record.render_key, body), (record.render_key + WEB_PART, web)):
