@@ -9,8 +9,8 @@ revision of publisher itself, all in one run.
 Each figure is the minimum and median of separate processes. A *cold* build has no
 `.publisher-cache/` and no previous site, measured two ways for every contender: with the old
 output deleted just before (as after `rm -rf site .publisher-cache`; some file systems create
-files slowly for seconds after a big deletion) and into a folder never built (a fresh clone:
-the runner first lets the file system get over its own deletions, as before the rebuilds).
+files slowly for a minute or more after a big deletion) and into a folder never built (a fresh
+clone: the runner first writes out its own deletions and waits, as before the rebuilds).
 Pelican (the release installed) builds the same Markdown with its feeds on; the baseline
 (default: the code before the second performance round) builds the same archive from a
 `git archive` of its revision. The 10,000-issue build also reports the peak memory of the
@@ -160,9 +160,11 @@ def clean(root: Path) -> None:
 
 def settle() -> None:
     """Let the file system get over what this runner deleted before a run that is not about
-    deleting: right after a large deletion, some file systems (ext4 without a journal, as on the
-    machine this was tuned on) create files slowly while the freed inodes' table is not yet
-    written out (about 30 s); write it out now, and wait past the few seconds that follow."""
+    deleting, as far as a few seconds can: right after a large deletion, ext4 without a journal
+    (as on the machine this was tuned on) looks past every inode freed in the last 60 s when it
+    creates a file, and in the last 360 s while the freed inodes' table is not written out
+    (``recently_deleted`` in the kernel's ``fs/ext4/ialloc.c``). Write it out now, and wait
+    for the writing to end; what was deleted in the last minute still costs a little."""
     os.sync()
     time.sleep(6)
 
