@@ -331,10 +331,7 @@ class BuildCache:
         record = self.records.get(name)
         if record is None:
             return None
-        if status is None:
-            if record.signature != signature(name):
-                return None
-        elif record.signature != signature_of(status):
+        if record.signature != (signature(name) if status is None else signature_of(status)):
             return None
         folder = os.path.dirname(name)  # plain strings: this runs for every issue
         if any(signature(os.path.join(folder, dep)) != sig for dep, sig in record.deps.items()):
