@@ -92,6 +92,11 @@ def pelican_project(root: Path, out: Path) -> Path:
     return out
 
 
+def pelican_command(out: str) -> list[str]:
+    """Return the command that builds the project ``pelican_project`` wrote into ``out``."""
+    return [sys.executable, "-m", "pelican", "content", "-o", out, "-s", "pelicanconf.py", "-q"]
+
+
 class PeakMemory:
     """Samples the memory of a process and all its descendants: the sum of their proportional
     set sizes (PSS), which splits pages shared between forked workers instead of counting them
@@ -258,9 +263,7 @@ def main() -> None:
             def pelican_cold(fresh: Path | None) -> list[str]:
                 if fresh is None:
                     shutil.rmtree(project / "output", ignore_errors=True)
-                out = str(fresh or "output")
-                pelican = [sys.executable, "-m", "pelican", "content"]
-                return [*pelican, "-o", out, "-s", "pelicanconf.py", "-q"]
+                return pelican_command(str(fresh or "output"))
 
             contenders["pelican"] = (pelican_cold, project, None)
         seconds: dict[tuple[str, bool], list[float]] = {}
