@@ -658,12 +658,13 @@ def run_checks(
 ) -> list[Finding]:
     """Check the newsletter in ``root`` (or only the issue files in ``paths``) against the site
     in ``out`` (default ``site/``); sorted findings."""
-    from publisher import build
+    from publisher.manifest import changed_ids, read_manifest
     from publisher.render import read_body, render_issue
+    from publisher.site import SITE_DIR, plan_for
 
     root = root.resolve()
     now = now or dt.datetime.now(dt.UTC)
-    out = (out or root / build.SITE_DIR).resolve()
+    out = (out or root / SITE_DIR).resolve()
     findings: list[Finding] = []
     with collecting() as warnings:
         try:
@@ -688,11 +689,11 @@ def run_checks(
     )
     findings += [
         from_problem("ID003", p, root)
-        for p in build.changed_ids(
-            build.read_manifest(out), published, urlsplit(config.base_url).hostname or ""
+        for p in changed_ids(
+            read_manifest(out), published, urlsplit(config.base_url).hostname or ""
         )
     ]
-    plan, problems = build.plan_for(root, config, theme, published, shelf_of(root))
+    plan, problems = plan_for(root, config, theme, published, shelf_of(root))
     findings += [from_problem("SITE001", p, root) for p in problems]
 
     wanted = {p.resolve() for p in paths}

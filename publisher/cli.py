@@ -283,7 +283,7 @@ def render(root: Path, issue: str, fmt: str) -> None:
 
         sys.stdout.buffer.write(send_issue(root, issue, [], prefix=False, dry_run=True))
         return
-    from publisher.cache import built_email
+    from publisher.build.cache import built_email
     from publisher.config import load_config
 
     config = load_config(root)

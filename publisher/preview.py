@@ -214,7 +214,7 @@ class Preview:
     def plan(self) -> SitePlan:
         """Return the site plan over every loaded issue, drafts included, with the files of
         each issue rendered so far: what ``/site/`` serves."""
-        from publisher.build import plan_for
+        from publisher.site import plan_for
 
         with self.lock:
             issues = [e.issue for e in self.sorted_entries() if e.issue is not None]

@@ -15,14 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from publisher.config import SETTINGS_FILE, Config
+from publisher.config import SETTINGS_FILE, Config, logo_file
 from publisher.errors import Problem, display_path
 from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
+from publisher.images import Shelf, Variant
 from publisher.issue import Issue, slugify
+from publisher.theme import Theme
 
 if TYPE_CHECKING:
     from publisher.context import TagLink
 
+#: Where a build writes the site, unless told otherwise.
+SITE_DIR = "site"
 #: Every published issue's slug, permanent id and date, and every file the build wrote.
 MANIFEST = "publisher.json"
 ASSETS_DIR = "assets"
@@ -77,6 +81,8 @@ class SitePlan:
     root: Path
     outputs: dict[str, Planned] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: The email's logo, to make on the image shelf (its variant and its file), if it is one.
+    logo: tuple[Variant, Path] | None = None
 
     def claim(self, path: str, planned: Planned, where: Path | None, line: int | None) -> bool:
         """Add ``path`` unless something else has it; a clash is a problem at ``where``."""
@@ -209,6 +215,26 @@ def plan_site(
         shown = f"{STATIC_DIR}/{name}"
         plan.claim(name, Planned(STATIC, source=source, owner=shown), root / shown, None)
     return plan
+
+
+def plan_for(
+    root: Path, config: Config, theme: Theme, published: Sequence[Issue], shelf: Shelf
+) -> tuple[SitePlan, list[Problem]]:
+    """Plan the site of ``published`` (newest first): every path but the issues' own files,
+    and the problems met (static files or theme assets that lead out of the folder, paths
+    claimed twice)."""
+    logo: tuple[Variant, Path] | None = None
+    if logo_file(config) is not None:  # only then is the renderer loaded
+        from publisher.render import logo_of
+
+        logo = logo_of(config)
+    statics, problems = static_files(root)
+    assets, asset_problems = theme_assets(theme.search_path, root)
+    tags = (tag.slug for tag in tag_links(published).values())
+    made = (logo[0].name, shelf.path(logo[0])) if logo else None
+    plan = plan_site(root, config, published, tags, assets, statics, made)
+    plan.logo = logo
+    return plan, problems + asset_problems + plan.problems
 
 
 def tag_links(issues: Sequence[Issue]) -> dict[str, TagLink]:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -404,23 +402,3 @@ def test_a_linked_issue_renamed_by_its_front_matter_renders_the_link_again(
     assert run(news.root, "build").exit_code == 0
     page = (news.root / "site" / "x" / "index.html").read_text(encoding="utf-8")
     assert "../span/" in page and "../bridge/" not in page
-
-
-def test_a_site_from_before_the_file_list_is_taken_over(news: Newsletter) -> None:
-    from PIL import Image
-
-    path = news.issue("2025-07-15-photo/index.md", title="Photo", date="2025-07-15")
-    path.write_text(path.read_text(encoding="utf-8") + "\n![A crane](crane.png)\n", "utf-8")
-    Image.new("RGB", (60, 40), "teal").save(path.parent / "crane.png")
-    assert run(news.root, "build").exit_code == 0
-    site = news.root / "site"
-    manifest = json.loads((site / "publisher.json").read_text(encoding="utf-8"))
-    del manifest["files"]  # as an older publisher wrote it
-    (site / "publisher.json").write_text(json.dumps(manifest), encoding="utf-8")
-    shutil.rmtree(news.root / ".publisher-cache")
-    (site / "CNAME").write_text("news.example.org\n", encoding="utf-8")
-    result = run(news.root, "build")
-    assert result.exit_code == 1 and "publisher did not write: CNAME" in result.output
-    (site / "CNAME").unlink()
-    assert run(news.root, "build").exit_code == 0
-    assert len(list((site / "photo").glob("crane-60w.*.png"))) == 1
