@@ -10,6 +10,15 @@ from urllib.parse import quote
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.footnote.index import (
+    render_footnote_anchor,
+    render_footnote_anchor_name,
+    render_footnote_block_close,
+    render_footnote_block_open,
+    render_footnote_close,
+    render_footnote_open,
+    render_footnote_ref,
+)
 
 from publisher.context import SocialImage
 from publisher.email import picture_of
@@ -37,8 +46,26 @@ SIZES = "(max-width: 42rem) calc(100vw - 2.5rem), 39.5rem"
 
 
 class WebRenderer(RendererHTML):
-    """markdown-it's HTML renderer: a local image in a paragraph is shown by its variant, and a
-    source line is small print (in feed readers too, which drop classes)."""
+    """markdown-it's HTML renderer: a local image in a paragraph is shown by its variant, a
+    source line is small print (in feed readers too, which drop classes), and footnotes are
+    numbered references and a list of notes at the end, each linking to the other."""
+
+    # The footnote plugin adds its rules to its parser's own renderer only: this one takes them
+    # as methods. Ids: fn1 for a note, fnref1 for its first reference, fnref1:1 for the next.
+    footnote_ref = render_footnote_ref
+    footnote_block_open = render_footnote_block_open
+    footnote_block_close = render_footnote_block_close
+    footnote_open = render_footnote_open
+    footnote_close = render_footnote_close
+    footnote_anchor = render_footnote_anchor
+    footnote_anchor_name = render_footnote_anchor_name
+
+    def footnote_caption(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        """Return a reference's label: the note's number, [1], for each reference to it, as
+        the email and the plain text number it (the plugin labels the second one [1:1])."""
+        return f"[{int(tokens[idx].meta['id']) + 1}]"
 
     def _callout_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
