@@ -13,17 +13,14 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from publisher.config import SETTINGS_FILE, Config, logo_file
 from publisher.errors import Problem, display_path
 from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
 from publisher.images import Shelf, Variant
-from publisher.issue import Issue, slugify
+from publisher.issue import Issue
+from publisher.pages import tag_links
 from publisher.theme import Theme
-
-if TYPE_CHECKING:
-    from publisher.context import TagLink
 
 #: Where a build writes the site, unless told otherwise.
 SITE_DIR = "site"
@@ -235,23 +232,6 @@ def plan_for(
     plan = plan_site(root, config, published, tags, assets, statics, made)
     plan.logo = logo
     return plan, problems + asset_problems + plan.problems
-
-
-def tag_links(issues: Sequence[Issue]) -> dict[str, TagLink]:
-    """Return every tag of ``issues`` by slug; tags that differ only in case share a page."""
-    from publisher.context import TagLink
-
-    names: dict[str, str] = {}
-    counts: dict[str, int] = {}
-    for issue in issues:
-        for name in dict.fromkeys(issue.tags):
-            slug = slugify(name) or "tag"
-            names.setdefault(slug, name)
-            counts[slug] = counts.get(slug, 0) + 1
-    return {
-        slug: TagLink(name=names[slug], slug=slug, path=f"tags/{slug}/", count=counts[slug])
-        for slug in sorted(names, key=lambda s: names[s].casefold())
-    }
 
 
 def static_files(root: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:

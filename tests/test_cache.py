@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -433,3 +435,24 @@ def test_every_dependency_that_shapes_the_output_is_in_the_cache_key() -> None:
         if not any(m in publisher.build.keys.LIBRARIES or m in NOT_IN_OUTPUT for m in modules):
             missing.append(distribution)
     assert not missing
+
+
+@pytest.mark.parametrize("change", ["a new tagged issue", "tags edited", "an issue deleted"])
+def test_a_change_every_issue_page_shows_finishes(newsletter: Newsletter, change: str) -> None:
+    """A change that renders every issue page again (the tags, the list of issues) in an
+    archive of over a hundred issues: the build finishes, as a writer runs it."""
+    for n in range(120):
+        day = f"2024-{n // 28 + 1:02d}-{n % 28 + 1:02d}"
+        newsletter.issue(f"{day}-issue-{n}.md", title=f"Issue {n}", date=day, tags="[energy]")
+    command = [sys.executable, "-m", "publisher", "-q", "-C", str(newsletter.root), "build"]
+    subprocess.run(command, check=True, timeout=300)
+    issues = newsletter.root / "issues"
+    if change == "a new tagged issue":
+        newsletter.issue("2025-01-01-new.md", title="New", date="2025-01-01", tags="[grain]")
+    elif change == "tags edited":
+        newsletter.issue("2024-01-01-issue-0.md", title="Issue 0", date="2024-01-01", tags="[x]")
+    else:
+        (issues / "2024-01-02-issue-1.md").unlink()
+    subprocess.run(command, check=True, timeout=120)
+    pages = list((newsletter.root / "site").glob("*/index.html"))
+    assert len(pages) == {"a new tagged issue": 121, "tags edited": 120}.get(change, 119)

@@ -9,7 +9,6 @@ import hashlib
 import os
 import subprocess
 import sys
-import time
 import unicodedata
 from pathlib import Path
 
@@ -141,12 +140,13 @@ def test_a_second_build_waits_or_fails_at_once(news: Newsletter) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(1.5)
-        assert waiting.poll() is None  # still waiting for the lock
+        assert waiting.stderr is not None
+        said = waiting.stderr.readline()  # said before it waits for the lock
+        assert "waiting for another build of this folder to finish" in said
+        assert waiting.poll() is None and not (news.root / "site").exists()
         fcntl.flock(held, fcntl.LOCK_UN)
     _, err = waiting.communicate(timeout=60)
-    assert waiting.returncode == 0, err
-    assert "waiting for another build of this folder to finish" in err
+    assert waiting.returncode == 0, said + err
     assert (news.root / "site" / "grain" / "index.html").is_file()
 
 
