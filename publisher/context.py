@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from publisher.config import Config
+from publisher.issue import Issue, slugify
 
 
 def _doc(text: str, **kwargs: Any) -> Any:
@@ -183,3 +185,18 @@ def reference_table(cls: type) -> str:
     rows = ["| variable | meaning |", "| --- | --- |"]
     rows += [f"| `{f.name}` | {f.metadata['doc']} |" for f in dataclasses.fields(cls)]
     return "\n".join(rows)
+
+
+def tag_links(issues: Sequence[Issue]) -> dict[str, TagLink]:
+    """Return every tag of ``issues`` by slug; tags that differ only in case share a page."""
+    names: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for issue in issues:
+        for name in dict.fromkeys(issue.tags):
+            slug = slugify(name) or "tag"
+            names.setdefault(slug, name)
+            counts[slug] = counts.get(slug, 0) + 1
+    return {
+        slug: TagLink(name=names[slug], slug=slug, path=f"tags/{slug}/", count=counts[slug])
+        for slug in sorted(names, key=lambda s: names[s].casefold())
+    }

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from publisher import __version__
 from publisher.config import Config
-from publisher.context import FeedLinks, IssueLink, IssueView, PageContext, TagLink
+from publisher.context import FeedLinks, IssueLink, IssueView, PageContext, TagLink, tag_links
 from publisher.issue import Issue, slugify
 from publisher.language import language
 from publisher.sanitize import relative_links
@@ -43,21 +43,6 @@ def _direction(config: Config, listed: Sequence[tuple[Issue, IssueView]]) -> str
         if issue.language == config.language:
             return view.direction
     return language(config.language).direction
-
-
-def tag_links(issues: Sequence[Issue]) -> dict[str, TagLink]:
-    """Return every tag of ``issues`` by slug; tags that differ only in case share a page."""
-    names: dict[str, str] = {}
-    counts: dict[str, int] = {}
-    for issue in issues:
-        for name in dict.fromkeys(issue.tags):
-            slug = slugify(name) or "tag"
-            names.setdefault(slug, name)
-            counts[slug] = counts.get(slug, 0) + 1
-    return {
-        slug: TagLink(name=names[slug], slug=slug, path=f"tags/{slug}/", count=counts[slug])
-        for slug in sorted(names, key=lambda s: names[s].casefold())
-    }
 
 
 class Pages:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.config import SETTINGS_FILE, Config, logo_file
+from publisher.context import tag_links
 from publisher.errors import Problem, display_path
 from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
 from publisher.images import Shelf, Variant
 from publisher.issue import Issue
-from publisher.pages import tag_links
 from publisher.theme import Theme
 
 #: Where a build writes the site, unless told otherwise.

@@ -244,12 +244,12 @@ def test_parallel_errors_are_the_serial_ones_in_order(archive: Newsletter) -> No
 
 def test_a_corrupt_cache_is_ignored(archive: Newsletter, tmp_path: Path) -> None:
     build(archive.root)
-    cache = archive.root / ".publisher-cache"
-    (cache / publisher.build.cache.INDEX_FILE).write_bytes(b"not a pickle")
+    cache = archive.root / ".publisher-cache" / publisher.build.cache.CACHE_FILE
+    cache.write_bytes(b"garbage" * 100)
     rebuild_matches_fresh(archive, tmp_path)
-    for name in (publisher.build.cache.BODIES_FILE,):
-        if (cache / name).exists():
-            (cache / name).write_bytes(b"garbage" * 100)
+    data = cache.read_bytes()
+    cut = len(data) // 2
+    cache.write_bytes(data[:cut] + bytes(255 - b for b in data[cut : cut + 8192]))
     rebuild_matches_fresh(archive, tmp_path)
 
 

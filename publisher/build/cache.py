@@ -1,10 +1,11 @@
-"""The build cache (``.publisher-cache/``): what each issue rendered to, and what each file of
-the site was when written.
+"""The build cache (``.publisher-cache/cache.sqlite``): what each issue rendered to, and what
+each file of the site was when written.
 
-Two files: ``index.pickle`` holds one record per issue file (its signature, its front matter,
-what its rendering published) and the tables of the output trees; ``renderings.sqlite`` holds
-each rendering's bodies, compressed, by render key. Nothing is reused unless its key says
-everything it came from is unchanged (``keys``); a damaged or foreign cache is ignored.
+One SQLite database: ``records`` holds one row per issue file (its signature, its front matter,
+what its rendering published), ``renderings`` each rendering's bodies, compressed, by render
+key, and ``site`` what the last build left in the output folder and the spare tree beside it.
+A build writes back only the rows it changed. Nothing is reused unless its key says everything
+it came from is unchanged (``keys``); a damaged cache, or one of another format, starts afresh.
 """
 
 from __future__ import annotations
@@ -15,23 +16,27 @@ import os
 import pickle
 import sqlite3
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from publisher.build.keys import Signature, pictures_key, render_key, signature
-from publisher.config import CACHE_DIR
+from publisher.build.keys import FORMAT, Signature, pictures_key, render_key, signature
+from publisher.config import CACHE_DIR, Config
 from publisher.context import IssueView
 from publisher.errors import Problem
 from publisher.images import Picture, facts
 from publisher.issue import Issue
 from publisher.rendered import Rendered
 
-INDEX_FILE = "index.pickle"
-BODIES_FILE = "renderings.sqlite"
+CACHE_FILE = "cache.sqlite"
 #: The key of a rendering's web part is its own with this after it.
 WEB_PART = ":web"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (path TEXT PRIMARY KEY, slug TEXT, data BLOB);
+CREATE TABLE IF NOT EXISTS renderings (key TEXT PRIMARY KEY, digest TEXT, data BLOB);
+CREATE TABLE IF NOT EXISTS site (name TEXT PRIMARY KEY, data BLOB);
+"""
 
 
 @dataclass
@@ -54,10 +59,16 @@ class Record:
     #: Its relative links and images, resolved (``refs.Ref``).
     refs: tuple[Any, ...] = ()
 
+    def __reduce__(self) -> tuple[type[Record], tuple[Any, ...]]:
+        # As the tuple of its fields: read back in a third of the time.
+        return Record, tuple(getattr(self, f.name) for f in fields(self))
+
 
 #: A file a build wrote: its key, and the size, modification time and identity (inode) of what
-#: was written. A plain tuple: an index holds tens of thousands, read as every build starts.
+#: was written. A plain tuple: the cache holds tens of thousands, read as every build starts.
 Output = tuple[str, int, int, int]
+#: Each file of an output tree, by its path in the tree.
+Outputs = dict[str, Output]
 
 
 def output_of(key: str, st: os.stat_result) -> Output:
@@ -74,67 +85,74 @@ def intact(output: Output, path: str) -> bool:
     return (st.st_size, st.st_mtime_ns, st.st_ino) == output[1:]
 
 
-#: Each file of an output tree, by its path in the tree.
-Outputs = dict[str, Output]
-
-
 @dataclass
-class Index:
-    """What ``index.pickle`` holds."""
+class Head:
+    """What the last build left: its key, where it wrote, and what that was made from."""
 
     key: str = ""
-    records: dict[str, Record] = field(default_factory=dict)
-    #: The live site (``out``) and the spare tree beside it, as the last build left them.
     out: str = ""
-    live: Outputs = field(default_factory=dict)
-    spare: Outputs = field(default_factory=dict)
     #: The key of everything the live site was made from.
     state: str = ""
+    #: The modification time of each folder of the live site, and of the spare tree, as the
+    #: last build left them: while none changed, no file was added there or taken away.
+    folders: dict[str, int] = field(default_factory=dict)
+    spare_folders: dict[str, int] = field(default_factory=dict)
     #: What the last build read of its pictures (``images.facts``), and with what code.
     pictures: tuple[str, list[Any]] = ("", [])
 
 
 class BuildCache:
-    """Reads and writes ``.publisher-cache/`` for one newsletter folder.
+    """Reads and writes the cache of one newsletter folder.
 
     Disabled, it neither reads nor writes the folder's cache: renderings wait in an SQLite
     database in memory, where a build holds them more compactly than as Python objects.
     """
 
-    def __init__(self, root: Path, key: str, enabled: bool = True, index: bool = True) -> None:
-        """Without ``index``, only the stored renderings are read (``latest``)."""
-        self.dir = root / CACHE_DIR
-        self.key, self.enabled = key, enabled
-        self.index = _read_index(self.dir / INDEX_FILE) if enabled and index else Index()
-        if self.index.key != key:  # another version, theme or settings: render all again
-            self.index.records, self.index.state = {}, ""
-        self._db: sqlite3.Connection | None = None
+    def __init__(self, root: Path, key: str, enabled: bool = True, records: bool = True) -> None:
+        """Without ``records``, only the stored renderings are read (``latest``)."""
+        self.dir, self.key, self.enabled = root / CACHE_DIR, key, enabled
+        path = self.dir / CACHE_FILE if enabled else None
+        self.db = _open(path)
+        self.head = Head()
+        #: The records read, by issue file; the names of those changed since (written back).
+        self.records: dict[str, Record] = {}
+        self._changed: set[str] = set()
+        #: What the last build wrote into the live site.
+        self.live: Outputs = {}
+        try:
+            self._read(records)
+        except (sqlite3.DatabaseError, pickle.UnpicklingError):  # damaged: start afresh
+            self.db.close()
+            if path is not None:
+                path.unlink()
+            self.db = _open(path)
+            self.head, self.records, self.live = Head(), {}, {}
+
+    def _read(self, records: bool) -> None:
+        self.head = self._site("head") or Head()
+        if records and self.head.key == self.key:  # else: another version, theme or settings
+            rows = self.db.execute("SELECT path, data FROM records")
+            self.records = {path: pickle.loads(data) for path, data in rows}
+        self.live = (self._site("live") or {}) if records else {}
 
     def __enter__(self) -> BuildCache:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._db is not None:
-            self._db.close()
+        self.db.close()
 
     @property
     def pictures(self) -> list[Picture]:
         """Return what the last build read of its pictures, if read with this code."""
-        key, known = self.index.pictures
+        key, known = self.head.pictures
         return [Picture("", *facts) for facts in known] if key == pictures_key() else []
 
     # -- issues --
 
     def record(self, path: Path) -> Record | None:
         """Return the record of an unchanged issue file (with unchanged images), else None."""
-        name = str(path)
-        record = self.index.records.get(name)
-        if record is None or record.signature != signature(name):
-            return None
-        folder = os.path.dirname(name)
-        if any(signature(os.path.join(folder, dep)) != sig for dep, sig in record.deps.items()):
-            return None  # an image it shows changed: load and render it again
-        return record
+        record = self.records.get(str(path))
+        return record if record is not None and _unchanged(record, str(path)) else None
 
     def remember(self, issue: Issue, warnings: list[Problem]) -> Record:
         """Record a freshly loaded issue, without its Markdown (what renders it reads it
@@ -142,24 +160,23 @@ class BuildCache:
         sig = signature(issue.source)
         assert sig is not None
         record = Record(sig, replace(issue, body=""), warnings)
-        self.index.records[str(issue.source)] = record
+        self.records[str(issue.source)] = record
+        self._changed.add(str(issue.source))
         return record
 
     def rendered_keys(self) -> set[str]:
-        """Return the render keys whose renderings are stored."""
-        return {key for (key,) in self._store.execute("SELECT key FROM bodies")}
-
-    def trees(self, out: Path) -> tuple[Outputs, Outputs]:
-        """Return what the last build wrote into ``out`` and left in its spare tree."""
-        same = self.index.out == str(out)
-        return (self.index.live, self.index.spare) if same else ({}, {})
+        """Return the render keys whose renderings are stored (none, if they are damaged)."""
+        try:
+            return {key for (key,) in self.db.execute("SELECT key FROM renderings")}
+        except sqlite3.DatabaseError:
+            return set()
 
     def store(self, record: Record, rendered: Rendered) -> None:
         """Remember what a record rendered to: its email (HTML and text) and, apart, what the
         web pages and feeds show, so that writing a page reads no email."""
-        folder = str(record.issue.source.parent)
-        record.deps = {name: signature(os.path.join(folder, name)) for name in rendered.deps}
         path = str(record.issue.source)
+        folder = os.path.dirname(path)
+        record.deps = {name: signature(os.path.join(folder, name)) for name in rendered.deps}
         deps = sorted(record.deps.items())
         record.render_key = key = render_key(self.key, path, record.signature, deps)
         record.view, record.image, record.feed_image = (
@@ -168,14 +185,9 @@ class BuildCache:
             rendered.feed_image,
         )
         record.files, record.refs, record.images = rendered.files, rendered.refs, rendered.images
-        email = {"html": rendered.html, "text": rendered.text}
-        web = {"article": rendered.article_html, "page": rendered.page_article}
-        self._put(key, email)
-        self._put(key + WEB_PART, web)
-        latest = pickle.dumps((record.signature, deps, key))
-        self._store.execute(
-            "INSERT OR REPLACE INTO latest VALUES (?, ?, ?)", (path, record.issue.slug, latest)
-        )
+        self._changed.add(path)
+        self._put(key, {"html": rendered.html, "text": rendered.text})
+        self._put(key + WEB_PART, {"article": rendered.article_html, "page": rendered.page_article})
 
     def email(self, record: Record) -> dict[str, str] | None:
         """Return a rendered record's stored email: its ``html`` and ``text``."""
@@ -189,72 +201,89 @@ class BuildCache:
     def latest(self, name: str) -> dict[str, str] | None:
         """Return the email the last build rendered for the issue file or slug ``name``, if
         neither it nor anything it depends on changed since; else None (render it)."""
-        if not (self.dir / BODIES_FILE).is_file():
-            return None
-        try:
-            rows = self._store.execute(
-                "SELECT path, data FROM latest WHERE path = ? OR slug = ?", (name, name)
-            ).fetchall()
-            if len(rows) != 1:
-                return None
-            path, data = rows[0]
-            sig, deps, key = pickle.loads(data)
-        except (sqlite3.Error, pickle.UnpicklingError, ValueError, EOFError, TypeError):
-            return None
-        folder = os.path.dirname(path)
-        if signature(path) != sig or any(signature(os.path.join(folder, n)) != s for n, s in deps):
-            return None
-        if render_key(self.key, path, sig, deps) != key:
+        if self.head.key != self.key:
             return None  # rendered by another version, theme or settings
-        return self._get(key)
+        query = "SELECT path, data FROM records WHERE path = ? OR slug = ?"
+        found = self.db.execute(query, (name, name)).fetchall()
+        if len(found) != 1:
+            return None
+        path, data = found[0]
+        record = pickle.loads(data)
+        return self.email(record) if _unchanged(record, path) else None
+
+    # -- the output trees --
+
+    def folders(self, out: Path) -> dict[str, int]:
+        """Return the folders of ``out`` with their times, as the last build left them."""
+        return self.head.folders if self.head.out == str(out) else {}
+
+    def trees(self, out: Path) -> tuple[Outputs, Outputs, dict[str, int]]:
+        """Return what the last build wrote into ``out`` and left in its spare tree (with the
+        spare tree's folders)."""
+        if self.head.out != str(out):
+            return {}, {}, {}
+        return self.live, self._site("spare") or {}, self.head.spare_folders
 
     # -- saving --
 
-    def save(self, paths: list[Path], out: Path, state: str, live: Outputs) -> None:
+    def save(
+        self, paths: list[Path], out: Path, state: str, live: Outputs, folders: dict[str, int]
+    ) -> None:
         """Keep the records of the issue files there are (``paths``) and the renderings they
-        use; remember that ``out`` now holds ``live`` and the spare tree what it held."""
+        use; remember that ``out`` now holds ``live`` (in ``folders``) and the spare tree what
+        it held."""
         if not self.enabled:
             return
-        index = self.index
         kept = {str(p) for p in paths}
-        index.records = {k: r for k, r in index.records.items() if k in kept}
-        used = {r.render_key for r in index.records.values() if r.render_key}
-        db = self._store
-        stored = [row[0] for row in db.execute("SELECT key FROM bodies")]
-        unused = [(k,) for k in stored if k.removesuffix(WEB_PART) not in used]
-        db.executemany("DELETE FROM bodies WHERE key = ?", unused)
-        db.execute(f"DELETE FROM latest WHERE path NOT IN ({','.join('?' * len(kept))})", [*kept])
-        db.commit()
+        self.records = {k: r for k, r in self.records.items() if k in kept}
+        db = self.db
+        gone = [(p,) for (p,) in db.execute("SELECT path FROM records") if p not in kept]
+        db.executemany("DELETE FROM records WHERE path = ?", gone)
+        changed = [
+            (p, r.issue.slug, _pickled(r)) for p, r in self.records.items() if p in self._changed
+        ]
+        db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", changed)
+        keys = [r.render_key for r in self.records.values() if r.render_key]
+        unused = self.rendered_keys() - {*keys, *(k + WEB_PART for k in keys)}
+        db.executemany("DELETE FROM renderings WHERE key = ?", [(k,) for k in unused])
+        same = self.head.out == str(out)
+        if same:  # the live site is now the spare tree, as it was
+            db.execute(
+                "INSERT OR REPLACE INTO site SELECT 'spare', data FROM site WHERE name = 'live'"
+            )
         pictures = {
             ref.picture.digest: facts(ref.picture)
-            for record in index.records.values()
+            for record in self.records.values()
             for ref in record.refs
             if ref.picture is not None
         }
-        index.pictures = (pictures_key(), sorted(pictures.values()))
-        index.spare = index.live if index.out == str(out) else {}
-        index.key, index.out, index.state, index.live = self.key, str(out), state, live
-        self.dir.mkdir(exist_ok=True)
-        temporary = self.dir / f".{INDEX_FILE}.{os.getpid()}.tmp"
-        temporary.write_bytes(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, self.dir / INDEX_FILE)
+        spare = self.head.folders if same else {}
+        pictures_read = (pictures_key(), sorted(pictures.values()))
+        head = Head(self.key, str(out), state, folders, spare, pictures_read)
+        self._set_site("head", head)
+        self._set_site("live", live)
+        db.commit()
 
-    # -- the store of renderings --
+    # -- rows --
 
-    @property
-    def _store(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = _open_store(self.dir / BODIES_FILE if self.enabled else None)
-        return self._db
+    def _site(self, name: str) -> Any:
+        row = self.db.execute("SELECT data FROM site WHERE name = ?", (name,)).fetchone()
+        return pickle.loads(row[0]) if row else None
+
+    def _set_site(self, name: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO site VALUES (?, ?)", (name, _pickled(value)))
 
     def _put(self, key: str, part: dict[str, str]) -> None:
-        data = _zstd().compress(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL), level=1)
+        data = _zstd().compress(_pickled(part), level=1)
         digest = hashlib.sha256(data).hexdigest()
-        self._store.execute("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", (key, digest, data))
+        self.db.execute("INSERT OR REPLACE INTO renderings VALUES (?, ?, ?)", (key, digest, data))
 
     def _get(self, key: str) -> dict[str, str] | None:
-        row = self._store.execute("SELECT digest, data FROM bodies WHERE key = ?", (key,))
-        found = row.fetchone()
+        query = "SELECT digest, data FROM renderings WHERE key = ?"
+        try:
+            found = self.db.execute(query, (key,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None
         if found is None or hashlib.sha256(found[1]).hexdigest() != found[0]:
             return None  # never stored, or damaged: rendered again
         zstd = _zstd()
@@ -265,35 +294,42 @@ class BuildCache:
         return part if isinstance(part, dict) else None
 
 
-def _read_index(path: Path) -> Index:
-    """Return the index at ``path``; an empty one if it is missing, damaged or foreign."""
-    try:
-        with path.open("rb") as handle:
-            index = pickle.load(handle)
-    except Exception:  # any damage, or written by code that is gone: start afresh
-        return Index()
-    return index if isinstance(index, Index) else Index()
+def _pickled(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _open_store(path: Path | None) -> sqlite3.Connection:
-    """Open the store of renderings at ``path`` (in memory for None); a damaged one is
-    started again."""
+def _unchanged(record: Record, path: str) -> bool:
+    """Return whether the issue file ``path`` and every file it shows are as ``record`` saw."""
+    if record.signature != signature(path):
+        return False
+    folder = os.path.dirname(path)
+    return all(signature(os.path.join(folder, dep)) == sig for dep, sig in record.deps.items())
+
+
+def _open(path: Path | None) -> sqlite3.Connection:
+    """Open the cache at ``path`` (in memory for None); a damaged one, or one of another
+    format, is started again."""
     if path is None:
-        db = sqlite3.connect(":memory:")
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            db = sqlite3.connect(path)
-            # No fsync: a cache may lose its last writes in a power cut, and every row
-            # carries a checksum, so a damaged one is rendered again, never served.
-            db.execute("PRAGMA synchronous=OFF")
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError:
-            with contextlib.suppress(OSError):
-                path.unlink()
-            db = sqlite3.connect(path)
-    db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, digest TEXT, data BLOB)")
-    db.execute("CREATE TABLE IF NOT EXISTS latest (path TEXT PRIMARY KEY, slug, data BLOB)")
+        return _ready(sqlite3.connect(":memory:"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = sqlite3.connect(path)
+        if db.execute("PRAGMA user_version").fetchone()[0] == FORMAT:
+            return _ready(db)
+        db.close()
+    except sqlite3.DatabaseError:
+        pass
+    with contextlib.suppress(OSError):
+        path.unlink()
+    return _ready(sqlite3.connect(path))
+
+
+def _ready(db: sqlite3.Connection) -> sqlite3.Connection:
+    # No fsync: a cache may lose its last writes in a power cut, and every rendering carries a
+    # checksum, so a damaged one is rendered again, never served.
+    db.execute("PRAGMA synchronous=OFF")
+    db.executescript(SCHEMA)
+    db.execute(f"PRAGMA user_version = {FORMAT}")
     return db
 
 
@@ -307,7 +343,7 @@ def _zstd() -> ModuleType:
     return zstd
 
 
-def built_email(root: Path, config: Any, name: str) -> dict[str, str] | None:
+def built_email(root: Path, config: Config, name: str) -> dict[str, str] | None:
     """Return the email (``html``, ``text``) the last build published for the issue file or
     slug ``name``, if nothing it is made from changed since; else None (render it)."""
     from publisher.build.keys import base_key
@@ -316,8 +352,10 @@ def built_email(root: Path, config: Any, name: str) -> dict[str, str] | None:
 
     root = root.resolve()
     path = named_file(name)
-    if path.is_file():  # as the build's index names it: the folder's real path
+    if path.is_file():  # as the build's records name it: the folder's real path
         name = str(Path(os.path.realpath(path.parent)) / path.name)
+    if not (root / CACHE_DIR / CACHE_FILE).is_file():
+        return None
     key = base_key(config, Theme(root).search_path)
-    with BuildCache(root, key, index=False) as store:
+    with BuildCache(root, key, records=False) as store:
         return store.latest(name)

@@ -16,7 +16,7 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -141,9 +141,10 @@ def check_out(root: Path, out: Path) -> None:
         )
 
 
-def refuse_foreign(out: Path) -> None:
-    """Stop unless every file in ``out`` is one a build wrote (its manifest lists it)."""
-    if not out.is_dir():
+def refuse_foreign(out: Path, known: dict[str, int]) -> None:
+    """Stop unless every file in ``out`` is one a build wrote (its manifest lists it); not
+    looked at while the ``known`` folders are as the last build left them (``folder_times``)."""
+    if not out.is_dir() or (known and folder_times(out, known) == known):
         return
     written = (written_files(out) or set()) | {MANIFEST}
     files, folders = _walk(out)
@@ -162,6 +163,16 @@ def refuse_foreign(out: Path) -> None:
             hint=f"to publish a file at the site's root, put it in {STATIC_DIR}/ (e.g. "
             f"{STATIC_DIR}/CNAME); otherwise move it out of {out.name}/",
         )
+
+
+def folder_times(tree: Path, folders: Iterable[str]) -> dict[str, int]:
+    """Return the modification time of each of ``tree``'s ``folders`` (adding, renaming or
+    removing a file changes its folder's)."""
+    times = {}
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            times[folder] = os.stat(f"{tree}/{folder}").st_mtime_ns
+    return times
 
 
 def _walk(tree: Path) -> tuple[set[str], set[str]]:
@@ -208,10 +219,23 @@ class Tree:
     shared with the live site.
     """
 
-    def __init__(self, folder: Path, live: Path, had_live: Outputs, had_spare: Outputs) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        live: Path,
+        had_live: Outputs,
+        had_spare: Outputs,
+        spare_folders: dict[str, int],
+    ) -> None:
+        """``had_live`` and ``had_spare``: what the last build left in the live site and in
+        this tree (``spare_folders``: its folders then, with their times)."""
         self.folder, self.live = folder, live
         self.had_live, self.had_spare = had_live, had_spare
         self.outputs: Outputs = {}
+        if spare_folders and folder_times(folder, spare_folders) == spare_folders:
+            # Nothing was added or taken away since: it holds what the last build left.
+            self.files, self.folders = set(had_spare), set(spare_folders)
+            return
         self.files, self.folders = _walk(folder)
         for stale in [f for f in self.files if f.endswith(TEMPORARY)]:
             os.unlink(f"{folder}/{stale}")  # left by a build stopped half way
@@ -259,6 +283,7 @@ class Tree:
         for relative in sorted(self.folders - needed, key=len, reverse=True):
             with contextlib.suppress(OSError):  # not empty: something else is in it
                 os.rmdir(f"{self.folder}/{relative}")
+        self.folders = needed
 
     def _make_folder(self, relative: str) -> None:
         if relative not in self.folders:

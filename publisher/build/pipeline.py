@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from publisher.build.cache import BuildCache, Record, intact
@@ -26,12 +26,12 @@ from publisher.build.output import (
     Tree,
     build_lock,
     check_out,
+    folder_times,
     refuse_foreign,
     spare_of,
     swap_in,
     unwritable,
 )
-from publisher.check import Finding
 from publisher.config import CACHE_DIR, Config, load_config, placeholder_problem
 from publisher.config import unchosen_service_problem as unchosen_service
 from publisher.errors import Problem, PublisherError, display_path, warn
@@ -42,6 +42,9 @@ from publisher.manifest import read_manifest, warn_changed_ids
 from publisher.refs import SITE, file_lines
 from publisher.site import LOGO, SITE_DIR, SitePlan, plan_for
 from publisher.theme import Theme
+
+if TYPE_CHECKING:
+    from publisher.check import Finding
 
 T = TypeVar("T")
 Progress = Callable[[Sequence[Issue]], Iterable[Issue]]
@@ -130,7 +133,7 @@ def build(
             b = Build(root, out, now, config, theme, store, shelf, web)
             archive = load(b)
             plan = plan_site(b, archive)
-            refuse_foreign(out)
+            refuse_foreign(out, store.folders(out))
             rendered = 0
             if not up_to_date(b, archive, plan):
                 try:
@@ -141,7 +144,8 @@ def build(
                     swap_in(tree.folder, out)
                 except OSError as exc:
                     raise unwritable(out, exc) from exc
-                store.save(archive.paths, out, site_state(b, archive, plan), tree.outputs)
+                folders = folder_times(out, tree.folders)
+                store.save(archive.paths, out, site_state(b, archive, plan), tree.outputs, folders)
                 forget_unused_images(b, plan)
     drafts = tuple(display_path(p, root) for p in archive.drafts)
     seconds = time.perf_counter() - started
@@ -222,12 +226,12 @@ def site_state(b: Build, archive: Archive, plan: SitePlan) -> str:
 
 def up_to_date(b: Build, archive: Archive, plan: SitePlan) -> bool:
     """Return whether the site is exactly what the last build wrote from the same inputs."""
-    index = b.store.index
-    if any(r.render_key is None for r in archive.published) or index.out != str(b.out):
+    head = b.store.head
+    if any(r.render_key is None for r in archive.published) or head.out != str(b.out):
         return False
-    if site_state(b, archive, plan) != index.state:
+    if site_state(b, archive, plan) != head.state:
         return False
-    return all(intact(o, f"{b.out}/{path}") for path, o in index.live.items())
+    return all(intact(o, f"{b.out}/{path}") for path, o in b.store.live.items())
 
 
 # --- 3. render what changed --------------------------------------------------------------------
@@ -328,7 +332,7 @@ def write(b: Build, archive: Archive, plan: SitePlan, tree: Tree) -> None:
 def forget_unused_images(b: Build, plan: SitePlan) -> None:
     """Delete the image variants on the shelf that no issue (nor the logo) uses any more."""
     if b.store.enabled:
-        used = [p.shelf_name for r in b.store.index.records.values() for p in r.images]
+        used = [p.shelf_name for r in b.store.records.values() for p in r.images]
         logo = [os.path.basename(o.source or "") for o in plan.outputs.values() if o.kind == LOGO]
         b.shelf.keep_only(used + logo)
 
