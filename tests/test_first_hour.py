@@ -1,16 +1,18 @@
 """The first hour of a new author: from `publisher init` to a first site, following only the
-README and `--help`, with real processes where the README runs commands."""
+README, the guides in docs/ and `--help`, with real processes where the README runs commands."""
 
 from __future__ import annotations
 
 import http.client
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -19,6 +21,11 @@ from publisher.cli import cli
 from publisher.server import start
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
+#: The guides, by their path in the repository.
+DOCS = {
+    path.relative_to(REPO).as_posix(): path.read_text(encoding="utf-8")
+    for path in sorted((REPO / "docs").rglob("*.md"))
+}
 
 
 def run(root: Path, *args: str) -> Result:
@@ -38,12 +45,22 @@ def test_the_readme_steps_end_with_a_site_of_one_issue(tmp_path: Path) -> None:
     # The preview serves until Ctrl-C: its own tests drive it; every other line runs as written.
     script = "set -e\n" + "\n".join(line for line in lines if " preview" not in line) + "\n"
     publisher = shutil.which("publisher") or str(Path(sys.executable).parent / "publisher")
-    env = {**os.environ, "PATH": f"{Path(publisher).parent}{os.pathsep}{os.environ['PATH']}"}
+    # The newsletter goes in a folder of its own (`~/my-newsletter`), wherever the steps start:
+    # here a home of its own, and a start in another folder, as a clone of publisher would be.
+    home, clone = tmp_path / "home", tmp_path / "publisher"
+    home.mkdir()
+    clone.mkdir()
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "PATH": f"{Path(publisher).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     done = subprocess.run(
-        ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        ["bash", "-c", script], cwd=clone, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    site = tmp_path / "my-newsletter" / "site"
+    assert not any(clone.iterdir()), "the steps wrote into the folder they started in"
+    site = home / "my-newsletter" / "site"
     pages = [p.parent.name for p in site.glob("*/index.html") if p.parent.name != "tags"]
     assert len(pages) == 1 and pages[0].endswith("welcome"), pages
     assert "built 1 issue into site" in done.stderr
@@ -152,9 +169,77 @@ def test_the_readme_says_why_an_email_opened_from_disk_shows_no_images() -> None
     assert "use `publisher preview`" in README
 
 
-def test_the_readme_command_list_is_publisher_help() -> None:
-    shown = README.split("`publisher --help`:\n\n```\n", 1)[1].split("```", 1)[0]
+def test_the_docs_command_list_is_publisher_help() -> None:
+    shown = DOCS["docs/index.md"].split("`publisher --help`:\n\n```\n", 1)[1].split("```", 1)[0]
     assert shown == CliRunner().invoke(cli, ["--help"], prog_name="publisher").output
+
+
+def test_the_readme_command_table_names_every_command() -> None:
+    table = README.split("## Commands\n", 1)[1].split("\n## ", 1)[0]
+    for name in cli.commands:  # type: ignore[attr-defined]
+        assert f"| `publisher {name}" in table, f"the README's command table lacks {name}"
+
+
+def shown_commands(text: str) -> list[list[str]]:
+    """Return the arguments after ``publisher`` of every command that ``text`` shows: in ```sh
+    blocks (comments removed) and in `code` of its own in the prose."""
+    lines = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL):
+        lines += [line.split("  #", 1)[0] for line in block.splitlines()]
+    lines += re.findall(r"`(publisher [^`]*)`", text)
+    commands = []
+    for line in lines:
+        for part in re.split(r"&&|\|\||;|\|", line):
+            words = shlex.split(part)
+            if "publisher" in words:
+                commands.append(words[words.index("publisher") + 1 :])
+    return commands
+
+
+def _option(command: click.Command, word: str) -> click.Option | None:
+    """Return ``command``'s option ``word`` (None for -h and --help); fail if it has none."""
+    name = word.split("=", 1)[0]
+    if name in ("-h", "--help"):
+        return None
+    for param in command.params:
+        if isinstance(param, click.Option) and name in (*param.opts, *param.secondary_opts):
+            return param
+    raise AssertionError(f"`publisher {command.name}` has no option {word}")
+
+
+def parse(args: list[str]) -> None:
+    """Fail unless ``args`` name a command, its options and their allowed values (a word in
+    capitals, such as COMMAND, stands for any command)."""
+    command: click.Command = cli
+    rest = list(args)
+    while rest:
+        word = rest.pop(0)
+        if word.startswith("-"):
+            option = _option(command, word)
+            if option is not None and not (option.is_flag or option.count or "=" in word):
+                value = rest.pop(0)
+                if isinstance(option.type, click.Choice):
+                    assert value in option.type.choices, f"{word} {value}: not a choice"
+        elif isinstance(command, click.Group):
+            if word.isupper():
+                return
+            assert word in command.commands, f"no command {word!r}"
+            command = command.commands[word]
+
+
+@pytest.mark.parametrize("where", ["README.md", *DOCS])
+def test_every_command_shown_exists_with_its_options(where: str) -> None:
+    """Every `publisher` command the README or a guide shows is a real one, with real options
+    and allowed values, as `publisher COMMAND --help` lists them."""
+    text = README if where == "README.md" else DOCS[where]
+    commands = shown_commands(text)
+    for args in commands:
+        try:
+            parse(args)
+        except AssertionError as exc:
+            raise AssertionError(f"{where}: publisher {shlex.join(args)}: {exc}") from None
+    if where in ("README.md", "docs/index.md", "docs/publishing.md", "docs/sending.md"):
+        assert commands, f"{where} shows no command"
 
 
 def test_help_loads_the_command_line_alone() -> None:
