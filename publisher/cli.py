@@ -16,7 +16,7 @@ from publisher.errors import PublisherError, log, logger
 
 T = TypeVar("T")
 
-#: A fixed width: help reads the same on every terminal (and the README shows it as it is).
+#: A fixed width: help reads the same on every terminal (and docs/index.md shows it as it is).
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "terminal_width": 100}
 
 

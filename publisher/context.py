@@ -1,7 +1,8 @@
 """The one documented context every template receives.
 
-Each field carries its help text; ``publisher`` documents them in the README and a test checks
-that none is left undocumented, so a theme author can see every variable a template may use.
+Each field carries its help text; docs/reference/template-context.md lists them, and a test
+checks that none is left undocumented, so a theme author can see every variable a template may
+use.
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ DOCUMENTED = (
 
 
 def reference_table(cls: type) -> str:
-    """Return the README's table of a documented context class: each variable and its help."""
+    """Return the reference table of a documented context class: each variable and its help."""
     rows = ["| variable | meaning |", "| --- | --- |"]
     rows += [f"| `{f.name}` | {f.metadata['doc']} |" for f in dataclasses.fields(cls)]
     return "\n".join(rows)

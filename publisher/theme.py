@@ -171,7 +171,7 @@ class Theme:
                 f"template error: {exc.message}",
                 path,
                 line,
-                "use only the variables listed in the README's template context",
+                "use only the variables listed in docs/reference/template-context.md",
             ) from exc
 
 
