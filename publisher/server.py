@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
 DEBOUNCE_MS = 50
+#: How long the watcher waits for a change before it says it is still watching.
+WATCH_TIMEOUT_MS = 100
 _DARK_QUERY = re.compile(r"\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
 
 
@@ -329,6 +331,8 @@ class PreviewServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.url = f"http://{shown}:{port}/"
         self.hosts = allowed_hosts(host, port)
         self.stopping = threading.Event()
+        #: Set once the watcher watches: a file saved from then on shows.
+        self.watching = threading.Event()
         self.preview = Preview(root, self.url + "site/")
 
     def shutdown(self) -> None:
@@ -359,7 +363,12 @@ def watch(server: PreviewServer, on_change: Callable[[set[str]], None] | None = 
         step=10,
         stop_event=server.stopping,
         raise_interrupt=False,
+        yield_on_timeout=True,  # an empty set, once it watches and then while nothing changes
+        rust_timeout=WATCH_TIMEOUT_MS,
     ):
+        server.watching.set()
+        if not changes:
+            continue
         try:
             changed = server.preview.apply(Path(p) for _, p in changes)
         except Exception:  # a bug must not stop the watcher; log it and keep serving
@@ -413,4 +422,5 @@ def start(root: Path, host: str = "127.0.0.1", port: int = 8000) -> PreviewServe
     )
     serving.start()
     threading.Thread(target=watch, args=(server,), name="preview-watch", daemon=True).start()
+    server.watching.wait(timeout=10)  # so that no file saved after this is missed
     return server

@@ -36,8 +36,7 @@ def server(newsletter: Newsletter) -> Iterator[PreviewServer]:
     )
     newsletter.issue("2025-08-01-wip.md", title="Work in progress", date="2025-08-01", draft="true")
     newsletter.issue("2999-01-01-later.md", title="Far future", date="2999-01-01")
-    running = start(newsletter.root, "127.0.0.1", 0)
-    time.sleep(0.3)  # let the watcher register before tests save files
+    running = start(newsletter.root, "127.0.0.1", 0)  # returns once its watcher watches
     try:
         yield running
     finally:
@@ -309,13 +308,15 @@ def test_template_change_reloads_every_page(
 def test_check_results_show_in_the_preview(
     browser: Any, server: PreviewServer, newsletter: Newsletter
 ) -> None:
+    from playwright.sync_api import expect
+
     path = newsletter.root / "issues" / f"{ISSUE}.md"
-    edit(path, "More **words**.", "More **words**.\n\n![photo](missing.png)")
-    time.sleep(0.5)
     page = open_page(browser, server.url)
     try:
+        edit(path, "More **words**.", "More **words**.\n\n![photo](missing.png)")
         row = page.locator(f"tr[data-key='{ISSUE}'] .problems-count")
-        assert row.inner_text() == "2"  # IMG002 generic alt text, IMG003 missing file
+        # The page reloads itself once the preview has the change.
+        expect(row).to_have_text("2")  # IMG002 generic alt text, IMG003 missing file
         page.click("text=First issue")
         text = page.locator(".problems pre").inner_text()
         assert f"issues/{ISSUE}.md:12:10: warning IMG002 alt text 'photo' says nothing" in text

@@ -19,8 +19,7 @@ KEY = "2025-07-15-first"
 @pytest.fixture
 def server(newsletter: Newsletter) -> Iterator[PreviewServer]:
     newsletter.issue(f"{KEY}.md", title="First", date="2025-07-15", body="Original text.\n")
-    running = start(newsletter.root, "127.0.0.1", 0)
-    time.sleep(0.3)
+    running = start(newsletter.root, "127.0.0.1", 0)  # returns once its watcher watches
     try:
         yield running
     finally:
