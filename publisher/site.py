@@ -99,6 +99,11 @@ class SitePlan:
             )
         return False
 
+    def issue_outputs(self, slug: str) -> list[tuple[str, Planned]]:
+        """Return the pages and email files planned for the issue ``slug``."""
+        paths = (f"{slug}/{name}" for name in ISSUE_OUTPUTS)
+        return [(path, self.outputs[path]) for path in paths if path in self.outputs]
+
     def add_issue_files(
         self,
         issue: Issue,

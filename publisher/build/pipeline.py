@@ -136,17 +136,7 @@ def build(
             refuse_foreign(out, store.folders(out))
             rendered = 0
             if not up_to_date(b, archive, plan):
-                try:
-                    tree = Tree(spare_of(out), out, *store.trees(out))
-                    rendered = render(b, archive, tree, jobs or os.cpu_count() or 1, progress)
-                    check_site(b, archive, plan)
-                    write(b, archive, plan, tree)
-                    swap_in(tree.folder, out)
-                except OSError as exc:
-                    raise unwritable(out, exc) from exc
-                folders = folder_times(out, tree.folders)
-                store.save(archive.paths, out, site_state(b, archive, plan), tree.outputs, folders)
-                forget_unused_images(b, plan)
+                rendered = publish(b, archive, plan, jobs or os.cpu_count() or 1, progress)
     drafts = tuple(display_path(p, root) for p in archive.drafts)
     seconds = time.perf_counter() - started
     built = len(archive.published)
@@ -234,11 +224,35 @@ def up_to_date(b: Build, archive: Archive, plan: SitePlan) -> bool:
     return all(intact(o, f"{b.out}/{path}") for path, o in b.store.live.items())
 
 
+def publish(
+    b: Build, archive: Archive, plan: SitePlan, processes: int, progress: Progress | None
+) -> int:
+    """Render what changed into the spare tree, write the rest, and swap it in; return how
+    many issues were rendered."""
+    try:
+        tree = Tree(spare_of(b.out), b.out, *b.store.trees(b.out))
+        rendered = render(b, archive, plan, tree, processes, progress)
+        check_site(b, archive, plan)
+        write(b, archive, plan, tree)
+        swap_in(tree.folder, b.out)
+    except OSError as exc:
+        raise unwritable(b.out, exc) from exc
+    folders = folder_times(b.out, tree.folders)
+    b.store.save(archive.paths, b.out, site_state(b, archive, plan), tree.outputs, folders)
+    forget_unused_images(b, plan)
+    return rendered
+
+
 # --- 3. render what changed --------------------------------------------------------------------
 
 
 def render(
-    b: Build, archive: Archive, tree: Tree, processes: int, progress: Progress | None
+    b: Build,
+    archive: Archive,
+    plan: SitePlan,
+    tree: Tree,
+    processes: int,
+    progress: Progress | None,
 ) -> int:
     """Render the published issues the cache cannot serve, and write their email files as
     they come; stop on any problem, or error ``check`` would report, of any of them. Return
@@ -247,7 +261,7 @@ def render(
     todo = [r for r in archive.published if r.render_key not in stored or not _on_shelf(b, r)]
     if not todo:
         return 0
-    from publisher.build.products import email_file, email_names
+    from publisher.build.products import EMAIL_FILES, email_file
     from publisher.build.workers import Renderer, render_all
 
     renderer = Renderer(b.config, b.theme, b.now, b.shelf)
@@ -259,10 +273,11 @@ def render(
             continue
         made = outcome[0]
         b.store.store(record, made)
-        for name in email_names(b.config) if not failed else ():
+        for path, planned in plan.issue_outputs(record.issue.slug) if not failed else ():
             assert record.render_key is not None
-            make = partial(email_file, name, record, made, b.config)
-            tree.put(f"{record.issue.slug}/{name}", Product(record.render_key, make))
+            if planned.kind in EMAIL_FILES:
+                make = partial(email_file, planned.kind, record, made, b.config)
+                tree.put(path, Product(record.render_key, make))
     problems = [p for p in failed if isinstance(p, Problem)]
     if problems:
         raise PublisherError(problems)

@@ -50,27 +50,19 @@ def rendered(record: Record, store: BuildCache, email: bool = False) -> Rendered
     )
 
 
-EMAIL_NAMES = ("email.html", "email.txt", "email.eml")
-
-
-def email_names(config: Config) -> tuple[str, ...]:
-    """Return the names of an issue's email files (the message needs a sender)."""
-    return EMAIL_NAMES if config.author.email else EMAIL_NAMES[:2]
-
-
-def email_file(name: str, record: Record, made: Rendered, config: Config) -> str | bytes:
-    """Return an issue's email file ``name`` from its rendering ``made`` (fresh or cached)."""
-    if name == "email.html":
+def email_file(kind: str, record: Record, made: Rendered, config: Config) -> str | bytes:
+    """Return an issue's email file of ``kind`` from its rendering ``made`` (fresh or cached)."""
+    if kind == site.EMAIL_HTML:
         return made.html
-    if name == "email.txt":
+    if kind == site.EMAIL_TEXT:
         return made.text
     from publisher.message import compose
 
     return made.eml or compose(record.issue, made, config)
 
 
-def _cached_email(name: str, record: Record, store: BuildCache, config: Config) -> str | bytes:
-    return email_file(name, record, rendered(record, store, email=True), config)
+def _cached_email(kind: str, record: Record, store: BuildCache, config: Config) -> str | bytes:
+    return email_file(kind, record, rendered(record, store, email=True), config)
 
 
 def site_products(
@@ -114,8 +106,7 @@ def site_products(
         elif kind in EMAIL_FILES:
             record = by_slug[planned.slug][1]
             assert record.render_key is not None
-            name = path.rpartition("/")[2]
-            make = partial(_cached_email, name, record, store, config)
+            make = partial(_cached_email, kind, record, store, config)
             products[path] = Product(record.render_key, make)
         elif kind == site.ISSUE_PAGE:
             products[path] = page(*by_slug[planned.slug])
