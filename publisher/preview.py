@@ -16,6 +16,7 @@ from pathlib import Path
 from publisher import refs
 from publisher.check import (
     Finding,
+    Rule,
     Slugs,
     email_findings,
     from_problem,
@@ -268,9 +269,9 @@ class Preview:
             if entry.findings is not None and entry.findings_for == basis:
                 return entry.findings
             root = self.root
-            found = [from_problem("FM002", w, root) for w in entry.warnings]
+            found = [from_problem(Rule.FM002, w, root) for w in entry.warnings]
             if entry.error is not None:
-                found += [from_problem("FM001", p, root) for p in entry.error.problems]
+                found += [from_problem(Rule.FM001, p, root) for p in entry.error.problems]
             elif entry.issue is not None:
                 now = dt.datetime.now(dt.UTC)
                 doc = self.doc_of(entry)
@@ -280,7 +281,9 @@ class Preview:
                 if entry.rendered is not None:
                     found += email_findings(entry.issue, entry.rendered, self.config, root)
                 if entry.render_error is not None:
-                    found += [from_problem("TPL001", p, root) for p in entry.render_error.problems]
+                    found += [
+                        from_problem(Rule.TPL001, p, root) for p in entry.render_error.problems
+                    ]
             entry.findings, entry.findings_for = sorted(set(found)), basis
             return entry.findings
 

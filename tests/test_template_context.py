@@ -1,12 +1,88 @@
-"""Every template variable is documented, in code and in the README."""
+"""Every template variable is documented, and docs/reference/ holds what the code generates:
+the template context and the check rules.
+
+Regenerate the reference pages after an intended change with
+``PUBLISHER_UPDATE_GOLDEN=1 pytest tests/test_template_context.py`` and read the diff.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import os
 
 from conftest import REPO
-from publisher.check import RULES
-from publisher.context import DOCUMENTED, reference_table
+from publisher.check import Rule
+from publisher.context import (
+    DOCUMENTED,
+    Block,
+    Endnote,
+    FeedLinks,
+    IssueLink,
+    IssueView,
+    PageContext,
+    SocialImage,
+    TagLink,
+    TemplateContext,
+    reference_table,
+)
+
+REFERENCE = REPO / "docs" / "reference"
+REGENERATE = "PUBLISHER_UPDATE_GOLDEN=1 pytest tests/test_template_context.py"
+#: The documented classes as the reference shows them: each context, then what it holds.
+SECTIONS = {
+    "Email templates": (TemplateContext, IssueView, Block, Endnote),
+    "Web page templates": (PageContext, SocialImage, IssueLink, TagLink, FeedLinks),
+}
+
+
+def check_generated(name: str, text: str) -> None:
+    """Compare docs/reference/``name`` with ``text``; write it with PUBLISHER_UPDATE_GOLDEN."""
+    path = REFERENCE / name
+    if os.environ.get("PUBLISHER_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file() and path.read_text(encoding="utf-8") == text, (
+        f"{path.relative_to(REPO)} is not what the code generates; if intended: {REGENERATE}"
+    )
+
+
+def template_context_page() -> str:
+    """Return docs/reference/template-context.md: every template variable, class by class."""
+    lines = [
+        "# Template context",
+        "",
+        f"<!-- Generated from publisher/context.py by `{REGENERATE}`. -->",
+        "",
+        "Templates render with Jinja2's `StrictUndefined`: a misspelt variable is an error naming",
+        "the template and line. The email templates and the web page templates each get one",
+        "context.",
+    ]
+    for section, classes in SECTIONS.items():
+        lines += ["", f"## {section}"]
+        for cls in classes:
+            summary = inspect.getdoc(cls) or ""
+            lines += ["", f"### {cls.__name__}", "", summary.replace("``", "`"), ""]
+            lines.append(reference_table(cls))
+    return "\n".join(lines) + "\n"
+
+
+def check_rules_page() -> str:
+    """Return docs/reference/check-rules.md: every rule with its level and what it finds."""
+    lines = [
+        "# Check rules",
+        "",
+        f"<!-- Generated from publisher/check/rules.py by `{REGENERATE}`. -->",
+        "",
+        "`publisher check` prints one finding a line: `file:line:column: level rule message`.",
+        "It exits with status 1 when there is an error (with `--strict`, a warning too), and",
+        "`publisher build` runs the same error rules on every issue it publishes.",
+        "",
+        "| rule | level | finds |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{rule.name}` | {rule.level} | {rule.summary} |" for rule in Rule]
+    return "\n".join(lines) + "\n"
 
 
 def test_every_context_field_has_help_text() -> None:
@@ -15,14 +91,14 @@ def test_every_context_field_has_help_text() -> None:
             assert field.metadata.get("doc"), f"{cls.__name__}.{field.name} is undocumented"
 
 
-def test_the_readme_lists_every_template_variable() -> None:
-    readme = REPO.joinpath("README.md").read_text(encoding="utf-8")
-    for cls in DOCUMENTED:
-        table = reference_table(cls)
-        assert table in readme, f"README's table of {cls.__name__} is not:\n{table}"
+def test_the_reference_shows_every_documented_class() -> None:
+    shown = [cls for classes in SECTIONS.values() for cls in classes]
+    assert sorted(shown, key=str) == sorted(DOCUMENTED, key=str)
 
 
-def test_the_readme_lists_every_check_rule() -> None:
-    readme = REPO.joinpath("README.md").read_text(encoding="utf-8")
-    table = "\n".join(f"| `{rule}` | {level} | {what} |" for rule, (level, what) in RULES.items())
-    assert table in readme, f"README's table of check rules is not:\n{table}"
+def test_the_template_context_reference_is_generated() -> None:
+    check_generated("template-context.md", template_context_page())
+
+
+def test_the_check_rules_reference_is_generated() -> None:
+    check_generated("check-rules.md", check_rules_page())

@@ -1,0 +1,115 @@
+"""The rules on what the theme makes of an issue: the email's weight and unsubscribe link, and
+the web pages' templates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+from publisher.check.rules import Finding, Rule, from_problem, shown
+from publisher.config import Config
+from publisher.errors import PublisherError
+from publisher.images import shelf_of
+from publisher.issue import Issue
+from publisher.rendered import Rendered
+from publisher.theme import Theme
+
+GMAIL_WARN = 80 * 1024
+GMAIL_CLIP = 102 * 1024
+#: One image file of the email over this is worth a look (a photo at 1200 px is ~100 KB).
+HEAVY_IMAGE = 200 * 1024
+#: The email with its images: about 5 s to load on a slow mobile link (1.6 Mbit/s, the "slow
+#: 4G" profile of Chrome's Lighthouse).
+HEAVY_EMAIL = 1024 * 1024
+
+
+def email_findings(issue: Issue, rendered: Rendered, config: Config, root: Path) -> list[Finding]:
+    """Run the rules that need the rendered email."""
+    file = shown(issue.source, root)
+    size = len(rendered.html.encode("utf-8"))
+    found = []
+    if size >= GMAIL_CLIP:
+        found.append(
+            Rule.SIZE002.at(
+                file,
+                (1, 1),
+                f"the email is {size / 1024:.0f} KB; Gmail "
+                "clips emails over 102 KB; fix: shorten it or split it in two",
+            )
+        )
+    elif size >= GMAIL_WARN:
+        found.append(
+            Rule.SIZE001.at(
+                file,
+                (1, 1),
+                f"the email is {size / 1024:.0f} KB, close to "
+                "Gmail's 102 KB clipping; fix: shorten it",
+            )
+        )
+    found += _weight_findings(issue, rendered, file, size, root)
+    if f'href="{config.unsubscribe.link}"' not in rendered.html:
+        found.append(
+            Rule.SET003.at(
+                file,
+                (1, 1),
+                "the email has no unsubscribe link; fix: keep "
+                "{{ unsubscribe_url }} in your email template's footer",
+            )
+        )
+    return found
+
+
+def _weight_findings(
+    issue: Issue, rendered: Rendered, file: str, html_bytes: int, root: Path
+) -> list[Finding]:
+    """Warn about email images that stay heavy once resized, and an email too heavy to open
+    quickly with its images."""
+    shelf = shelf_of(root)
+    found = []
+    for image in rendered.images:
+        size = shelf.size_of(image.shelf_name) if image.email else 0
+        if size > HEAVY_IMAGE:
+            source = image.name.rsplit("-", 1)[0]
+            found.append(
+                Rule.IMG004.at(
+                    file,
+                    (issue.body_line + image.line, 1),
+                    f"an image of {source!r} is still {size / 1024:.0f} KB in the email at the "
+                    "size it is shown (an animation or a detailed drawing resizes badly); fix: "
+                    "shorten the animation, or export a simpler picture",
+                )
+            )
+    total = html_bytes + rendered.image_bytes
+    if total > HEAVY_EMAIL:
+        found.append(
+            Rule.IMG008.at(
+                file,
+                (1, 1),
+                f"the email weighs {total / 1024:.0f} KB with its images (HTML "
+                f"{html_bytes / 1024:.0f} KB, images {rendered.image_bytes / 1024:.0f} KB): "
+                "about 5 s on a slow mobile link; fix: show fewer images, or link to them",
+            )
+        )
+    return found
+
+
+def web_findings(
+    theme: Theme, config: Config, rendered: Sequence[tuple[Issue, Rendered]], root: Path
+) -> list[Finding]:
+    """Render the web pages of ``rendered`` through the code ``build`` uses; every template
+    error is a finding at the template's line."""
+    from publisher.pages import Pages
+
+    found: list[Finding] = []
+    newest = sorted(rendered, key=lambda pair: (pair[0].date, pair[0].slug), reverse=True)
+    pages = Pages(theme, config, [(issue, r.view) for issue, r in newest])
+    jobs: list[Callable[[], str]] = [pages.index, pages.style]
+    jobs += [partial(pages.issue, r) for _, r in newest]
+    jobs += [partial(pages.tag, tag) for tag in pages.tags.values()]
+    for job in jobs:
+        try:
+            job()
+        except PublisherError as exc:
+            found += [from_problem(Rule.TPL001, p, root) for p in exc.problems]
+    return found
