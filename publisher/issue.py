@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from publisher.config import CONTROL, LINE_BREAKS, Config
+from publisher.config import CONTROL, Config
+from publisher.config.addresses import slug_problem
+from publisher.config.options import Date, Flag, Image, OneLine, Point, Slug, Text, TextList
+from publisher.config.place import At, Invalid, Syntax
+from publisher.config.tables import Table
+from publisher.config.write import markdown_table
 from publisher.errors import Problem, PublisherError, collecting, warn
 from publisher.typography import typeset
 
@@ -23,30 +28,66 @@ FOLDER_INDEX = "index.md"
 DATED_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 FRONT_MATTER_HINT = "start the file with a line `---`, then `title:` and `date:`, then `---`"
 
+#: How the front matter words a problem at one of its keys.
+YAML = Syntax(
+    error="`{label}` {message}",
+    warning="`{label}` {message}",
+    unknown="unknown front-matter key `{label}` is ignored",
+    quote='quote the value: `{key}: "..."`',
+    missing="add a line `{key}: ...` to the front matter",
+    names={str: "text", bool: "true or false", list: "a list", dt.date: "a date"},
+)
+
 
 @dataclass(frozen=True)
 class Issue:
     """One issue: validated front matter plus the Markdown body and where it starts."""
 
-    #: Front-matter keys and the Python types their values must have.
-    KEYS: ClassVar[dict[str, tuple[type, ...]]] = {
-        "title": (str,),
-        "date": (str, dt.date),
-        "subtitle": (str,),
-        "subject": (str,),
-        "summary": (str,),
-        "slug": (str,),
-        "author": (str,),
-        "tags": (list,),
-        "image": (str,),
-        "image_focus": (str, list),
-        "language": (str,),
-        "draft": (bool,),
-        "updated": (str, dt.date),
-        "id": (str,),
-        "signoff": (str,),
-    }
-    REQUIRED: ClassVar[tuple[str, ...]] = ("title", "date")
+    #: The front matter: each key once, with its kind, its doc and its check.
+    FRONT_MATTER: ClassVar[Table[dict[str, Any]]] = Table(
+        dict,
+        "An issue's front matter.",
+        options={
+            "title": OneLine(
+                "",
+                "The issue's title; the email subject by default.",
+                required=True,
+                blank="write the issue's title after `title:`",
+            ),
+            "date": Date(
+                None,
+                "Publication date: YYYY-MM-DD or an ISO 8601 date-time; without a zone, the "
+                "settings' timezone. An issue dated in the future is left out until then.",
+                required=True,
+            ),
+            "subtitle": OneLine("", "The dek under the title."),
+            "subject": OneLine("", "The email's subject line; else the title."),
+            "summary": OneLine(
+                "", "Preheader and feed summary; else derived from the first paragraph."
+            ),
+            "slug": Slug("", "URL slug; else the file name without its date prefix."),
+            "author": OneLine("", "The issue's author; else the newsletter's."),
+            "tags": TextList(
+                "Tags, e.g. [europe, energy].", item="tag", example="[europe, energy]"
+            ),
+            "image": Image(
+                "",
+                "Lead image for social cards and feed media (URL, or path beside the issue); "
+                "else the first image in the body.",
+                hint="give an https:// address, or the path of an image file beside the issue",
+            ),
+            "image_focus": Point(
+                (0.5, 0.5), "The point of the lead image that a social card's crop keeps."
+            ),
+            "language": OneLine("", "Language tag (BCP 47); else the newsletter's."),
+            "draft": Flag(False, "true keeps it out of site/ and the feeds; preview shows it."),
+            "updated": Date(None, "Date of a significant correction; feeds carry it."),
+            "id": OneLine(
+                "", "Permanent feed id; else derived once from the base URL's host, date and slug."
+            ),
+            "signoff": Text("", "Closing line (Markdown) in place of the settings' signoff."),
+        },
+    )
 
     source: Path
     title: str
@@ -93,6 +134,28 @@ class Issue:
     def is_published(self, now: dt.datetime) -> bool:
         """Return whether the issue belongs in ``site/`` and the feeds at ``now``."""
         return not self.draft and not self.is_scheduled(now)
+
+
+def front_matter_reference() -> str:
+    """Return the front-matter reference (Markdown): each key, whether it is required, its
+    kind and its doc."""
+    rows = [
+        [f"`{key}`", "yes" if option.required else "no", option.kind(), option.doc]
+        for key, option in Issue.FRONT_MATTER.options.items()
+    ]
+    lines = [
+        "# Front matter reference",
+        "",
+        "<!-- Generated from publisher/issue.py: PUBLISHER_UPDATE_GOLDEN=1 pytest "
+        "tests/test_reference.py -->",
+        "",
+        "An issue file starts with its front matter: YAML between two `---` lines. A value that "
+        "cannot be used is an error at its line, and a key publisher does not know a warning; "
+        "all of them are reported at once.",
+        "",
+        *markdown_table(["key", "required", "kind", "meaning"], rows),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 # --- discovering and loading --------------------------------------------------------------------
@@ -336,14 +399,6 @@ def load_issue(path: Path, config: Config) -> Issue:
     return parse_issue(text, path, config)
 
 
-SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _join_surrogates(text: str) -> str:
-    """Join the surrogate pairs YAML's escapes leave apart (``"\\ud83d\\ude00"``)."""
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
-
-
 def parse_issue(text: str, path: Path, config: Config) -> Issue:
     """Split front matter from body, validate it, and build the Issue."""
     lines, end = _split(text, path)
@@ -490,174 +545,51 @@ def _build(
     path: Path,
     config: Config,
 ) -> Issue:
-    problems: list[Problem] = []
-
-    def fail(key: str, message: str, hint: str) -> None:
-        problems.append(Problem(message, path, key_lines.get(key, 1), hint))
-
-    for key in meta:
-        if key not in Issue.KEYS:
-            warn(
-                Problem(
-                    f"unknown front-matter key `{key}` is ignored",
-                    path,
-                    key_lines.get(str(key)),
-                    "check the spelling; known keys: " + ", ".join(Issue.KEYS),
-                )
-            )
-    meta = {k: CONTROL.sub("", v) if isinstance(v, str) else v for k, v in meta.items()}
-    for key, value in list(meta.items()):
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and SURROGATE.search(t) for t in texts):
-            joined = [_join_surrogates(t) if isinstance(t, str) else t for t in texts]
-            if any(isinstance(t, str) and SURROGATE.search(t) for t in joined):
-                fail(
-                    str(key),
-                    f"`{key}` holds a lone surrogate escape (\\uD800 to \\uDFFF), which is "
-                    "no character",
-                    "write the character itself, or its \\U0001XXXX escape",
-                )
-                continue
-            meta[key] = joined if isinstance(value, list) else joined[0]
-    for key in ONE_LINE:
-        value = meta.get(key)
-        if isinstance(value, str) and LINE_BREAKS.search(value):
-            warn(
-                Problem(
-                    f"`{key}` holds a line break; it is shown on one line",
-                    path,
-                    key_lines.get(key),
-                    f"write `{key}` on one line (the line break was replaced by a space)",
-                )
-            )
-            meta[key] = LINE_BREAKS.sub(" ", value).strip()
-    image = meta.get("image")
-    if isinstance(image, str) and image.strip():
+    """Check the front matter against ``Issue.FRONT_MATTER``; build the Issue from it."""
+    at = At(YAML)
+    values = Issue.FRONT_MATTER.validate(meta, at)
+    slug = values.get("slug") or slug_from_path(path)
+    if not values.get("slug"):  # the file name's slug, checked the same way
         try:
-            scheme = urlsplit(image.strip()).scheme if ":" in image else ""
-        except ValueError:
-            scheme = "?"
-        if scheme not in ("", "http", "https") or image.strip().startswith("//"):
-            fail(
-                "image",
-                f"`image` {image!r} is neither a web address nor a file",
-                "give an https:// address, or the path of an image file beside the issue",
-            )
-    tag = str(meta.get("language") or "").strip() or config.language
-    focus = _focus(meta.get("image_focus"))
-    if focus is None:
-        fail(
-            "image_focus",
-            f"`image_focus` {meta.get('image_focus')!r} is not a point of the image",
-            "give two fractions across and down, e.g. `image_focus: 0.5, 0.3` (0.5, 0.5 is the "
-            "centre)",
-        )
-    for key in Issue.REQUIRED:
-        if meta.get(key) in (None, ""):
-            fail(key, f"`{key}` is missing", f"add a line `{key}: ...` to the front matter")
-    for key, types in Issue.KEYS.items():
-        value = meta.get(key)
-        if value is None or isinstance(value, types):
-            continue
-        if types == (bool,) and key == "draft":
-            hint = "write `draft: true` or `draft: false`"
-        elif key == "tags":
-            hint = "write a list: `tags: [europe, energy]`"
-        else:
-            hint = f'quote the value: `{key}: "..."`'
-        fail(key, f"`{key}` must be {_type_name(types)}, not {type(value).__name__}", hint)
-    if problems:
-        raise PublisherError(problems)
-
-    date = _parse_date(meta["date"], config, lambda m: fail("date", m, DATE_HINT))
-    updated = (
-        _parse_date(meta["updated"], config, lambda m: fail("updated", m, DATE_HINT))
-        if meta.get("updated") is not None
-        else None
-    )
-    tags = meta.get("tags") or []
-    if not all(isinstance(t, str) and t.strip() for t in tags):
-        fail("tags", "every tag must be a non-empty string", "write `tags: [europe, energy]`")
-    slug = meta.get("slug") or slug_from_path(path)
-    why = slug_problem(slug)
-    if why is not None:
-        shown = slug if len(slug) <= MAX_SLUG else slug[:MAX_SLUG] + "…"
-        fail(
-            "slug",
-            f"slug {shown!r} cannot be a URL path segment: it {why}",
-            "use letters, digits and hyphens, e.g. `slug: grain-corridor`"
-            + ("" if "slug" in key_lines else " (the slug comes from the file name)"),
-        )
-    if str(meta["title"]).strip() == "":
-        fail("title", "`title` is empty", "write the issue's title after `title:`")
-    if problems:
-        raise PublisherError(problems)
-    assert date is not None
-    issue_id = meta.get("id") or derive_id(config, date, slug)
+            Issue.FRONT_MATTER.options["slug"].validate(slug, at.child("slug"))
+        except Invalid as problem:
+            problem.hint += " (the slug comes from the file name)"
+            at.child("slug").fail(problem)
+    for remark in at.warnings:
+        warn(Problem(remark.message, path, key_lines.get(remark.path[0]), remark.hint))
+    if at.errors:
+        problems = [
+            Problem(r.message, path, key_lines.get(r.path[0], 1), r.hint) for r in at.errors
+        ]
+        raise PublisherError(sorted(problems, key=lambda p: p.line or 0))
+    date, updated = _zoned(values["date"], config), values.get("updated")
+    tag = (values.get("language") or "").strip() or config.language
     return Issue(
         source=path,
-        title=typeset(meta["title"].strip(), tag),
+        title=typeset(values["title"].strip(), tag),
         date=date,
         slug=slug,
-        id=issue_id,
+        id=values.get("id") or derive_id(config, date, slug),
         body=body,
         body_line=body_line,
-        subtitle=typeset(meta.get("subtitle") or "", tag),
-        subject=typeset(meta.get("subject") or "", tag),
-        summary=typeset(meta.get("summary") or "", tag),
-        author=meta.get("author") or config.author.name,
-        tags=tuple(t.strip() for t in tags),
-        image=meta.get("image") or "",
-        image_focus=focus or (0.5, 0.5),
+        subtitle=typeset(values.get("subtitle") or "", tag),
+        subject=typeset(values.get("subject") or "", tag),
+        summary=typeset(values.get("summary") or "", tag),
+        author=values.get("author") or config.author.name,
+        tags=values.get("tags", ()),
+        image=values.get("image") or "",
+        image_focus=values.get("image_focus", (0.5, 0.5)),
         language=tag,
-        draft=bool(meta.get("draft", False)),
-        updated=updated,
-        signoff=meta.get("signoff"),
+        draft=values.get("draft", False),
+        updated=_zoned(updated, config) if updated is not None else None,
+        signoff=values.get("signoff"),
         lines=key_lines,
     )
 
 
-#: Front-matter keys shown on one line (a subject, a title, a header): line breaks are folded.
-def _focus(value: object) -> tuple[float, float] | None:
-    """Return the ``image_focus`` point (two fractions from 0 to 1), the centre when it is not
-    given, or None when it is not a point."""
-    if value is None or value == "":
-        return 0.5, 0.5
-    parts = value.split(",") if isinstance(value, str) else value
-    if not isinstance(parts, list) or len(parts) != 2:
-        return None
-    try:
-        x, y = (float(str(p).strip()) for p in parts)
-    except ValueError:
-        return None
-    return (x, y) if 0 <= x <= 1 and 0 <= y <= 1 else None
-
-
-ONE_LINE = ("title", "subtitle", "subject", "summary", "author", "slug", "image", "id", "language")
-
-
-DATE_HINT = "write the date as YYYY-MM-DD, e.g. `date: 2025-07-15`, or 2025-07-15T08:00:00+02:00"
-
-
-def _type_name(types: tuple[type, ...]) -> str:
-    names = {str: "text", bool: "true or false", list: "a list", dt.date: "a date"}
-    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
-
-
-def _parse_date(value: Any, config: Config, fail: Any) -> dt.datetime | None:
-    """Turn a YAML date, date-time or ISO 8601 string into an aware datetime."""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            fail(f"{value!r} is not a date")
-            return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=config.tz)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=config.tz)
-    fail(f"{value!r} is not a date")
-    return None
+def _zoned(when: dt.datetime, config: Config) -> dt.datetime:
+    """Return ``when``, in the settings' time zone when it names none."""
+    return when if when.tzinfo else when.replace(tzinfo=config.tz)
 
 
 def slug_from_path(path: Path) -> str:
@@ -665,33 +597,6 @@ def slug_from_path(path: Path) -> str:
     stem = path.parent.name if path.name == FOLDER_INDEX else path.stem
     match = DATED_NAME.match(stem)
     return match.group("slug") if match else stem
-
-
-#: Longer slugs make unwieldy addresses and, with the date, file names over some systems' limits.
-MAX_SLUG = 80
-
-
-def slug_problem(slug: str) -> str | None:
-    """Return why ``slug`` cannot be one URL path segment and folder name, or None if it can."""
-    if not slug or slug in (".", ".."):
-        return "is empty or a dot"
-    bad = next(
-        (
-            ch
-            for ch in slug
-            if ch in "/\\?#%\"'<>:|*" or ch.isspace() or unicodedata.category(ch).startswith("C")
-        ),
-        None,
-    )
-    if bad is not None:
-        shown = repr(bad) if bad.isprintable() and not bad.isspace() else f"U+{ord(bad):04X}"
-        extra = " (a link would read it as a URL scheme)" if bad == ":" else ""
-        return f"contains {shown}{extra}"
-    if slug.startswith("."):
-        return "starts with a dot (a hidden folder that static hosts do not serve)"
-    if len(slug) > MAX_SLUG:
-        return f"is {len(slug)} characters long; at most {MAX_SLUG} make a usable address"
-    return None
 
 
 def is_valid_slug(slug: str) -> bool:
