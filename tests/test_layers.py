@@ -8,7 +8,17 @@ import sys
 
 import pytest
 
-ABOVE_CONFIG = ["build", "check", "cli", "images", "issue", "preview", "render", "site"]
+ABOVE_CONFIG = [
+    "build",
+    "check",
+    "cli",
+    "frontmatter",
+    "images",
+    "issue",
+    "preview",
+    "render",
+    "site",
+]
 
 
 @pytest.mark.parametrize(
