@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
-from publisher.config import CACHE_DIR
+from publisher.paths import CACHE_DIR
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage

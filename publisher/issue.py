@@ -1,99 +1,54 @@
-"""The issue model: one Markdown file (or folder with ``index.md``) with YAML front matter."""
+"""Issue files: each a Markdown file (or a folder with ``index.md``) with YAML front matter,
+found in ``issues/``, read, and checked into an ``Issue`` (``frontmatter.py``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
 import stat
 import unicodedata
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from typing import Any
 
-from publisher.config import CONTROL, LINE_BREAKS, Config
+from publisher.config import CONTROL, Config
 from publisher.errors import Problem, PublisherError, collecting, warn
-from publisher.typography import typeset
+from publisher.frontmatter import (
+    FOLDER_INDEX,
+    Issue,
+    derive_id,
+    is_valid_slug,
+    issue_of,
+    slug_from_path,
+    slugify,
+    title_slug,
+)
+
+__all__ = [  # the model's names too: every reader of issues imports them from here
+    "FOLDER_INDEX",
+    "ISSUES_DIR",
+    "Issue",
+    "Known",
+    "Loaded",
+    "derive_id",
+    "duplicates",
+    "is_valid_slug",
+    "issue_files",
+    "load_folder",
+    "load_issue",
+    "load_issues",
+    "load_one",
+    "named_file",
+    "parse_issue",
+    "slug_from_path",
+    "slugify",
+    "title_slug",
+    "with_body",
+]
 
 ISSUES_DIR = "issues"
-FOLDER_INDEX = "index.md"
-DATED_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 FRONT_MATTER_HINT = "start the file with a line `---`, then `title:` and `date:`, then `---`"
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One issue: validated front matter plus the Markdown body and where it starts."""
-
-    #: Front-matter keys and the Python types their values must have.
-    KEYS: ClassVar[dict[str, tuple[type, ...]]] = {
-        "title": (str,),
-        "date": (str, dt.date),
-        "subtitle": (str,),
-        "subject": (str,),
-        "summary": (str,),
-        "slug": (str,),
-        "author": (str,),
-        "tags": (list,),
-        "image": (str,),
-        "image_focus": (str, list),
-        "language": (str,),
-        "draft": (bool,),
-        "updated": (str, dt.date),
-        "id": (str,),
-        "signoff": (str,),
-    }
-    REQUIRED: ClassVar[tuple[str, ...]] = ("title", "date")
-
-    source: Path
-    title: str
-    date: dt.datetime
-    slug: str
-    id: str
-    body: str
-    #: 1-based line of the file where the body starts (Markdown line 0).
-    body_line: int
-    subtitle: str = ""
-    subject: str = ""
-    summary: str = ""
-    author: str = ""
-    tags: tuple[str, ...] = ()
-    image: str = ""
-    #: The point of the card image to keep in the social card's crop (fractions across, down).
-    image_focus: tuple[float, float] = (0.5, 0.5)
-    #: Its language tag: front matter ``language:``, else the newsletter's.
-    language: str = "en"
-    draft: bool = False
-    updated: dt.datetime | None = None
-    signoff: str | None = None
-    #: The line of each front-matter key, for messages.
-    lines: dict[str, int] = field(default_factory=dict, compare=False)
-
-    @property
-    def folder(self) -> Path | None:
-        """Return the issue's own folder (for its images) when it is a folder issue."""
-        return self.source.parent if self.source.name == FOLDER_INDEX else None
-
-    @property
-    def email_subject(self) -> str:
-        """Return the subject line: front matter ``subject``, else the title."""
-        return self.subject or self.title
-
-    def url(self, config: Config) -> str:
-        """Return the absolute URL of the issue's web page."""
-        return f"{config.base_url}{quote(self.slug)}/"
-
-    def is_scheduled(self, now: dt.datetime) -> bool:
-        """Return whether the issue is dated after ``now``."""
-        return self.date > now
-
-    def is_published(self, now: dt.datetime) -> bool:
-        """Return whether the issue belongs in ``site/`` and the feeds at ``now``."""
-        return not self.draft and not self.is_scheduled(now)
-
 
 # --- discovering and loading --------------------------------------------------------------------
 
@@ -336,14 +291,6 @@ def load_issue(path: Path, config: Config) -> Issue:
     return parse_issue(text, path, config)
 
 
-SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _join_surrogates(text: str) -> str:
-    """Join the surrogate pairs YAML's escapes leave apart (``"\\ud83d\\ude00"``)."""
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
-
-
 def parse_issue(text: str, path: Path, config: Config) -> Issue:
     """Split front matter from body, validate it, and build the Issue."""
     lines, end = _split(text, path)
@@ -358,7 +305,7 @@ def parse_issue(text: str, path: Path, config: Config) -> Issue:
                 "write the issue below the closing `---` line",
             )
         )
-    return _build(meta, key_lines, body, end + 2, path, config)
+    return issue_of(meta, key_lines, body, end + 2, path, config)
 
 
 def _split(text: str, path: Path) -> tuple[list[str], int]:
@@ -480,247 +427,3 @@ def _parse_yaml(
         for key_node, _ in node.value:
             lines[str(key_node.value)] = key_node.start_mark.line + 2
     return data, lines
-
-
-def _build(
-    meta: dict[str, Any],
-    key_lines: dict[str, int],
-    body: str,
-    body_line: int,
-    path: Path,
-    config: Config,
-) -> Issue:
-    problems: list[Problem] = []
-
-    def fail(key: str, message: str, hint: str) -> None:
-        problems.append(Problem(message, path, key_lines.get(key, 1), hint))
-
-    for key in meta:
-        if key not in Issue.KEYS:
-            warn(
-                Problem(
-                    f"unknown front-matter key `{key}` is ignored",
-                    path,
-                    key_lines.get(str(key)),
-                    "check the spelling; known keys: " + ", ".join(Issue.KEYS),
-                )
-            )
-    meta = {k: CONTROL.sub("", v) if isinstance(v, str) else v for k, v in meta.items()}
-    for key, value in list(meta.items()):
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and SURROGATE.search(t) for t in texts):
-            joined = [_join_surrogates(t) if isinstance(t, str) else t for t in texts]
-            if any(isinstance(t, str) and SURROGATE.search(t) for t in joined):
-                fail(
-                    str(key),
-                    f"`{key}` holds a lone surrogate escape (\\uD800 to \\uDFFF), which is "
-                    "no character",
-                    "write the character itself, or its \\U0001XXXX escape",
-                )
-                continue
-            meta[key] = joined if isinstance(value, list) else joined[0]
-    for key in ONE_LINE:
-        value = meta.get(key)
-        if isinstance(value, str) and LINE_BREAKS.search(value):
-            warn(
-                Problem(
-                    f"`{key}` holds a line break; it is shown on one line",
-                    path,
-                    key_lines.get(key),
-                    f"write `{key}` on one line (the line break was replaced by a space)",
-                )
-            )
-            meta[key] = LINE_BREAKS.sub(" ", value).strip()
-    image = meta.get("image")
-    if isinstance(image, str) and image.strip():
-        try:
-            scheme = urlsplit(image.strip()).scheme if ":" in image else ""
-        except ValueError:
-            scheme = "?"
-        if scheme not in ("", "http", "https") or image.strip().startswith("//"):
-            fail(
-                "image",
-                f"`image` {image!r} is neither a web address nor a file",
-                "give an https:// address, or the path of an image file beside the issue",
-            )
-    tag = str(meta.get("language") or "").strip() or config.language
-    focus = _focus(meta.get("image_focus"))
-    if focus is None:
-        fail(
-            "image_focus",
-            f"`image_focus` {meta.get('image_focus')!r} is not a point of the image",
-            "give two fractions across and down, e.g. `image_focus: 0.5, 0.3` (0.5, 0.5 is the "
-            "centre)",
-        )
-    for key in Issue.REQUIRED:
-        if meta.get(key) in (None, ""):
-            fail(key, f"`{key}` is missing", f"add a line `{key}: ...` to the front matter")
-    for key, types in Issue.KEYS.items():
-        value = meta.get(key)
-        if value is None or isinstance(value, types):
-            continue
-        if types == (bool,) and key == "draft":
-            hint = "write `draft: true` or `draft: false`"
-        elif key == "tags":
-            hint = "write a list: `tags: [europe, energy]`"
-        else:
-            hint = f'quote the value: `{key}: "..."`'
-        fail(key, f"`{key}` must be {_type_name(types)}, not {type(value).__name__}", hint)
-    if problems:
-        raise PublisherError(problems)
-
-    date = _parse_date(meta["date"], config, lambda m: fail("date", m, DATE_HINT))
-    updated = (
-        _parse_date(meta["updated"], config, lambda m: fail("updated", m, DATE_HINT))
-        if meta.get("updated") is not None
-        else None
-    )
-    tags = meta.get("tags") or []
-    if not all(isinstance(t, str) and t.strip() for t in tags):
-        fail("tags", "every tag must be a non-empty string", "write `tags: [europe, energy]`")
-    slug = meta.get("slug") or slug_from_path(path)
-    why = slug_problem(slug)
-    if why is not None:
-        shown = slug if len(slug) <= MAX_SLUG else slug[:MAX_SLUG] + "…"
-        fail(
-            "slug",
-            f"slug {shown!r} cannot be a URL path segment: it {why}",
-            "use letters, digits and hyphens, e.g. `slug: grain-corridor`"
-            + ("" if "slug" in key_lines else " (the slug comes from the file name)"),
-        )
-    if str(meta["title"]).strip() == "":
-        fail("title", "`title` is empty", "write the issue's title after `title:`")
-    if problems:
-        raise PublisherError(problems)
-    assert date is not None
-    issue_id = meta.get("id") or derive_id(config, date, slug)
-    return Issue(
-        source=path,
-        title=typeset(meta["title"].strip(), tag),
-        date=date,
-        slug=slug,
-        id=issue_id,
-        body=body,
-        body_line=body_line,
-        subtitle=typeset(meta.get("subtitle") or "", tag),
-        subject=typeset(meta.get("subject") or "", tag),
-        summary=typeset(meta.get("summary") or "", tag),
-        author=meta.get("author") or config.author.name,
-        tags=tuple(t.strip() for t in tags),
-        image=meta.get("image") or "",
-        image_focus=focus or (0.5, 0.5),
-        language=tag,
-        draft=bool(meta.get("draft", False)),
-        updated=updated,
-        signoff=meta.get("signoff"),
-        lines=key_lines,
-    )
-
-
-#: Front-matter keys shown on one line (a subject, a title, a header): line breaks are folded.
-def _focus(value: object) -> tuple[float, float] | None:
-    """Return the ``image_focus`` point (two fractions from 0 to 1), the centre when it is not
-    given, or None when it is not a point."""
-    if value is None or value == "":
-        return 0.5, 0.5
-    parts = value.split(",") if isinstance(value, str) else value
-    if not isinstance(parts, list) or len(parts) != 2:
-        return None
-    try:
-        x, y = (float(str(p).strip()) for p in parts)
-    except ValueError:
-        return None
-    return (x, y) if 0 <= x <= 1 and 0 <= y <= 1 else None
-
-
-ONE_LINE = ("title", "subtitle", "subject", "summary", "author", "slug", "image", "id", "language")
-
-
-DATE_HINT = "write the date as YYYY-MM-DD, e.g. `date: 2025-07-15`, or 2025-07-15T08:00:00+02:00"
-
-
-def _type_name(types: tuple[type, ...]) -> str:
-    names = {str: "text", bool: "true or false", list: "a list", dt.date: "a date"}
-    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
-
-
-def _parse_date(value: Any, config: Config, fail: Any) -> dt.datetime | None:
-    """Turn a YAML date, date-time or ISO 8601 string into an aware datetime."""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            fail(f"{value!r} is not a date")
-            return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=config.tz)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=config.tz)
-    fail(f"{value!r} is not a date")
-    return None
-
-
-def slug_from_path(path: Path) -> str:
-    """Return the slug an issue file's name gives: the name without its date prefix."""
-    stem = path.parent.name if path.name == FOLDER_INDEX else path.stem
-    match = DATED_NAME.match(stem)
-    return match.group("slug") if match else stem
-
-
-#: Longer slugs make unwieldy addresses and, with the date, file names over some systems' limits.
-MAX_SLUG = 80
-
-
-def slug_problem(slug: str) -> str | None:
-    """Return why ``slug`` cannot be one URL path segment and folder name, or None if it can."""
-    if not slug or slug in (".", ".."):
-        return "is empty or a dot"
-    bad = next(
-        (
-            ch
-            for ch in slug
-            if ch in "/\\?#%\"'<>:|*" or ch.isspace() or unicodedata.category(ch).startswith("C")
-        ),
-        None,
-    )
-    if bad is not None:
-        shown = repr(bad) if bad.isprintable() and not bad.isspace() else f"U+{ord(bad):04X}"
-        extra = " (a link would read it as a URL scheme)" if bad == ":" else ""
-        return f"contains {shown}{extra}"
-    if slug.startswith("."):
-        return "starts with a dot (a hidden folder that static hosts do not serve)"
-    if len(slug) > MAX_SLUG:
-        return f"is {len(slug)} characters long; at most {MAX_SLUG} make a usable address"
-    return None
-
-
-def is_valid_slug(slug: str) -> bool:
-    """Return whether ``slug`` is usable as one URL path segment and folder name."""
-    return slug_problem(slug) is None
-
-
-@lru_cache(maxsize=4096)  # the archive's few tags, over and over
-def slugify(text: str) -> str:
-    """Return a URL slug for any Unicode text: lower case, words joined by hyphens."""
-    normal = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"[\W_]+", "-", normal).strip("-")
-
-
-def title_slug(title: str) -> str:
-    """Return the slug of a new issue's title: Latin letters in ASCII (``Crème brûlée`` →
-    ``creme-brulee``, ``Straße`` → ``strasse``), other scripts as they are (``東京の朝`` →
-    ``東京の朝``, ``Москва`` → ``москва``)."""
-    from anyascii import anyascii
-
-    text = unicodedata.normalize("NFC", title)
-    latin = "".join(
-        anyascii(ch) if ord(ch) > 127 and unicodedata.name(ch, "").startswith("LATIN") else ch
-        for ch in text
-    )
-    return slugify(latin)
-
-
-def derive_id(config: Config, date: dt.datetime, slug: str) -> str:
-    """Return a tag URI (RFC 4151) from the base URL's host, the date and the slug."""
-    host = urlsplit(config.base_url).hostname or "localhost"
-    return f"tag:{host},{date.date().isoformat()}:/{quote(slug)}/"

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from publisher import __version__
-from publisher.config import Config, load_config, logo_file
+from publisher.config import Config, load_config, logo_file, setting_problem
 from publisher.context import Endnote, IssueView, TemplateContext
 from publisher.email import (
     LOGO_WIDTH,
@@ -21,6 +21,7 @@ from publisher.email import (
 from publisher.errors import PublisherError, closest
 from publisher.images import (
     Gallery,
+    ImageProblem,
     Shelf,
     Variant,
     display_size,
@@ -157,11 +158,16 @@ def read_body(issue: Issue, root: Path, index: IssueAt) -> Document:
 
 def logo_of(config: Config) -> tuple[Variant, Path] | None:
     """Return the email's logo file (twice as wide as shown) and the file it is made from,
-    when the logo is a file of the folder (``load_config`` has checked it is an image)."""
+    when the logo is a file of the folder (``load_config`` has checked it is one); an image
+    that cannot be the logo is an error at its setting."""
     source = logo_file(config)
     if source is None:
         return None
-    picture = read(source, Path(config.logo).as_posix())
+    try:
+        picture = read(source, Path(config.logo).as_posix())
+    except ImageProblem as exc:
+        message = f"setting `logo`: {config.logo!r} cannot be the logo: {exc.message}"
+        raise PublisherError(setting_problem(config, None, "logo", message, exc.hint)) from exc
     return email_variant(picture, display_size(picture, LOGO_WIDTH)[0]), source
 
 

@@ -9,15 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from publisher.config import SETTINGS_FILE, load_config, settings_template
+from publisher.config.addresses import MAX_SLUG, slug_problem
 from publisher.errors import PublisherError
-from publisher.issue import (
-    FOLDER_INDEX,
-    ISSUES_DIR,
-    MAX_SLUG,
-    is_valid_slug,
-    slug_problem,
-    title_slug,
-)
+from publisher.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, title_slug
 from publisher.theme import TEMPLATES_DIR, default_theme_dir
 
 WELCOME = """\

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from publisher.config import SETTINGS_FILE, Config, logo_file
 from publisher.context import tag_links
-from publisher.errors import Problem, display_path
+from publisher.errors import Problem, PublisherError, display_path
 from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
 from publisher.images import Shelf, Variant
 from publisher.issue import Issue
@@ -224,13 +224,16 @@ def plan_for(
 ) -> tuple[SitePlan, list[Problem]]:
     """Plan the site of ``published`` (newest first): every path but the issues' own files,
     and the problems met (static files or theme assets that lead out of the folder, paths
-    claimed twice)."""
+    claimed twice, a logo that is no usable image)."""
     logo: tuple[Variant, Path] | None = None
+    statics, problems = static_files(root)
     if logo_file(config) is not None:  # only then is the renderer loaded
         from publisher.render import logo_of
 
-        logo = logo_of(config)
-    statics, problems = static_files(root)
+        try:
+            logo = logo_of(config)
+        except PublisherError as exc:
+            problems += exc.problems
     assets, asset_problems = theme_assets(theme.search_path, root)
     tags = (tag.slug for tag in tag_links(published).values())
     made = (logo[0].name, shelf.path(logo[0])) if logo else None

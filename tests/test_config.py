@@ -8,7 +8,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from conftest import Newsletter
+from publisher.cli import cli
 from publisher.config import (
     UNSUBSCRIBE_PRESETS,
     Colors,
@@ -149,3 +152,46 @@ def test_settings_template_documents_every_key_and_parses(tmp_path: Path) -> Non
         assert field.metadata["doc"], field.name
         assert f"{field.name} =" in uncommented or f"[{field.name}]" in text
     assert load_config(write(tmp_path, text)).name == "Hello"
+
+
+def test_unknown_keys_and_wrong_choices_name_the_closest(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    text = '[footer]\nadress = "x"\n[smtp]\nsecurity = "startls"\n'
+    with pytest.raises(PublisherError) as info:
+        load_config(write(tmp_path, text))
+    assert "newsletter.toml:2: unknown setting `footer.adress` is ignored; did you mean " in (
+        caplog.text
+    )
+    assert "`address`?" in caplog.text
+    (problem,) = info.value.problems
+    assert (problem.line, problem.message) == (
+        4,
+        "setting `smtp.security`: 'startls' is not one of starttls, tls, none; did you mean "
+        "'starttls'?",
+    )
+
+
+def test_a_wrong_value_in_a_table_of_links_is_told_at_its_own_line(tmp_path: Path) -> None:
+    text = '[social]\nMastodon = "https://m.example/@a"\nBlog = 3\nShop = "shop.example"\n'
+    with pytest.raises(PublisherError) as info:
+        load_config(write(tmp_path, text))
+    assert [(p.line, p.message) for p in info.value.problems] == [
+        (3, "setting `social.Blog`: must be a string, not int"),
+        (4, "setting `social.Shop`: 'shop.example' is not an absolute http(s) URL"),
+    ]
+
+
+def test_a_logo_file_that_is_no_picture_is_an_error_at_its_setting(
+    newsletter: Newsletter,
+) -> None:
+    newsletter.issue()
+    (newsletter.root / "logo.png").write_bytes(b"")
+    newsletter.settings('name = "N"\nbase_url = "https://n.example/"\nlogo = "logo.png"\n')
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "build"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (
+        "newsletter.toml:3: setting `logo`: 'logo.png' cannot be the logo: it is an empty file"
+        in result.output
+    )

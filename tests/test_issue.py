@@ -236,3 +236,24 @@ def test_the_body_read_again_is_the_body_loaded_or_nothing(newsletter: Newslette
     assert again is not None and again.body == "One\n\nTwo words.\n"
     path.write_text(path.read_text(encoding="utf-8") + "Three.\n", encoding="utf-8")
     assert with_body(light, same) is None
+
+
+def test_every_front_matter_problem_is_told_at_once_in_line_order(newsletter: Newsletter) -> None:
+    path = newsletter.issue(front='date: someday\ntags: [a, 3]\nslug: "a b"\ndraft: "no"\n')
+    with pytest.raises(PublisherError) as info:
+        load_issue(path, CONFIG)
+    assert [(p.line, p.message) for p in info.value.problems] == [
+        (1, "`title` is missing"),
+        (2, "'someday' is not a date"),
+        (3, "every tag must be a non-empty string"),
+        (4, "slug 'a b' cannot be a URL path segment: it contains U+0020"),
+        (5, "`draft` must be true or false, not str"),
+    ]
+
+
+def test_an_unknown_front_matter_key_names_the_closest(
+    newsletter: Newsletter, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    load_issue(newsletter.issue(front="title: T\ndate: 2025-01-01\nsumary: S\n"), CONFIG)
+    assert "unknown front-matter key `sumary` is ignored; did you mean `summary`?" in caplog.text

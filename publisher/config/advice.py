@@ -1,0 +1,61 @@
+"""Settings that are valid but not ready to publish: each a warning at its line of the file."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from publisher.config.addresses import is_placeholder_host
+from publisher.config.load import key_line
+from publisher.config.schema import Config
+from publisher.errors import Problem
+
+
+def setting_problem(
+    config: Config, table: str | None, key: str | None, message: str, hint: str
+) -> Problem:
+    """Return a problem at the line of ``[table]`` ``key`` of the settings file."""
+    text = config.path.read_text(encoding="utf-8-sig") if config.path else ""
+    return Problem(message, config.path, key_line(text, table, key) if text else None, hint)
+
+
+def placeholder_problem(config: Config) -> Problem | None:
+    """Return a warning while ``base_url`` is a reserved example domain."""
+    if not is_placeholder_host(urlsplit(config.base_url).hostname or ""):
+        return None
+    return setting_problem(
+        config,
+        None,
+        "base_url",
+        f"base_url {config.base_url!r} is a placeholder: links in emails and feeds lead "
+        "nowhere, and feed ids made from it are let go once you set the real one",
+        'set base_url to where site/ will be published, e.g. base_url = "https://news.you.org/"',
+    )
+
+
+def unchosen_service_problem(config: Config) -> Problem | None:
+    """Return a warning while no email service is chosen for the unsubscribe link."""
+    if config.unsubscribe.service:
+        return None
+    return setting_problem(
+        config,
+        "unsubscribe",
+        None,
+        "no email service chosen: the email's unsubscribe link is a placeholder",
+        'set service under [unsubscribe], e.g. service = "buttondown" (or "custom" with url)',
+    )
+
+
+def no_header_problem(config: Config) -> Problem | None:
+    """Return a warning when ready-to-send messages will be written without List-Unsubscribe."""
+    unsub = config.unsubscribe
+    if not config.author.email or unsub.header_url or unsub.mailto:
+        return None
+    return setting_problem(
+        config,
+        "unsubscribe",
+        None,
+        "the ready-to-send messages (email.eml, publisher send) have no List-Unsubscribe header, "
+        "which Gmail and Yahoo require of bulk senders, and their unsubscribe link cannot be "
+        "your email service's merge tag (it leads to the issue's page instead)",
+        "set header_url (your service's one-click unsubscribe link) or mailto under [unsubscribe]",
+    )

@@ -1,0 +1,378 @@
+"""The settings' schema: every setting declared once, with its default, its doc and its check.
+
+Each section is a frozen dataclass the rest of the code reads; each field is one ``setting``
+whose option (``options.py``) gives its default, its doc, how it is checked and, for a table
+that not every rendering reads, who reads it. ``load.py`` validates a file against it and
+``write.py`` writes the documented settings file and the settings reference from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from publisher.colours import readable
+from publisher.config.options import (
+    HEX_COLOUR,
+    URL,
+    Choice,
+    Colour,
+    Email,
+    File,
+    HeaderURL,
+    Image,
+    Integer,
+    LanguageTag,
+    MergeTag,
+    OneLine,
+    Option,
+    SiteURL,
+    Text,
+    TimeZone,
+)
+from publisher.config.place import Invalid
+from publisher.config.tables import Table, TextMap
+from publisher.strings import known_keys
+
+#: Who reads a settings table that not every rendering reads (``read_by`` in its metadata): the
+#: web pages and feeds alone, or ``publisher send`` alone. Editing one renders no email again.
+WEB_PAGES, SEND = "web", "send"
+
+SYSTEM_SANS = (
+    "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif, "
+    "'Apple Color Emoji', 'Segoe UI Emoji'"
+)
+SYSTEM_SERIF = "Georgia, 'Times New Roman', Times, serif"
+SYSTEM_MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace"
+
+#: The unsubscribe link while no email service is chosen: a visible placeholder, never a link.
+PLACEHOLDER_UNSUBSCRIBE = "#choose-your-email-service-under-unsubscribe-in-newsletter.toml"
+#: Unsubscribe merge tags of common email services; each service swaps its tag for a real link.
+UNSUBSCRIBE_PRESETS: dict[str, str] = {
+    "mailchimp": "*|UNSUB|*",
+    "listmonk": "{{ UnsubscribeURL }}",
+    "buttondown": "{{ unsubscribe_url }}",
+    "kit": "{{ unsubscribe_url }}",
+    "mailgun": "%unsubscribe_url%",
+    "mailerlite": "{$unsubscribe}",
+    "brevo": "{{ unsubscribe }}",
+    "postmark": "{{{ pm:unsubscribe }}}",
+    "ses": "{{amazonSESUnsubscribeUrl}}",
+}
+SMTP_SECURITY = ("starttls", "tls", "none")
+
+
+def setting(option: Option[Any]) -> Any:
+    """Declare a setting: a dataclass field whose default, doc and check are ``option``'s."""
+    metadata = {"option": option, "doc": option.doc}
+    if option.read_by:
+        metadata["read_by"] = option.read_by
+    if isinstance(option, Table):
+        return field(default_factory=option.cls, metadata=metadata)
+    if isinstance(option, TextMap):
+        return field(default_factory=dict, metadata=metadata)
+    return field(default=option.default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who writes the newsletter."""
+
+    name: str = setting(OneLine("", "Shown as the sender and the feeds' author."))
+    email: str = setting(
+        Email(
+            "",
+            "The From address of the email.",
+            hint='write one address, e.g. email = "you@example.org"',
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Colors:
+    """The theme's colours, as #rgb or #rrggbb."""
+
+    text: str = setting(Colour("#1f2328", "Body text."))
+    background: str = setting(Colour("#ffffff", "Page background."))
+    accent: str = setting(Colour("#a4262c", "Rules, kicker and pull-quote bar."))
+    link: str = setting(Colour("#0b57a4", "Links."))
+    muted: str = setting(Colour("#59636e", "Captions, credits, dates and footer."))
+    dark_text: str = setting(Colour("#e6e6e6", "Body text in dark mode."))
+    dark_background: str = setting(Colour("#17191c", "Background in dark mode."))
+    dark_link: str = setting(
+        Colour("", "Links in dark mode; empty: `link`, lightened until legible.", optional=True)
+    )
+    dark_accent: str = setting(
+        Colour("", "Accent in dark mode; empty: `accent`, lightened until legible.", optional=True)
+    )
+    dark_muted: str = setting(
+        Colour("", "Muted text in dark mode; empty: `muted`, lightened.", optional=True)
+    )
+
+    def __post_init__(self) -> None:
+        # Empty dark colours follow their light ones: the same hue, lightened to WCAG AAA (7:1)
+        # on the dark background, so an author's own link or accent colour carries over.
+        if not HEX_COLOUR.match(self.dark_background.strip()):
+            return
+        pairs = (("dark_link", "link"), ("dark_accent", "accent"), ("dark_muted", "muted"))
+        for dark, light in pairs:
+            source = getattr(self, light)
+            if not getattr(self, dark) and HEX_COLOUR.match(source.strip()):
+                object.__setattr__(self, dark, readable(source, self.dark_background, 7.0))
+
+
+@dataclass(frozen=True)
+class Fonts:
+    """Font stacks: system fonts; no remote font is loaded unless ``stylesheet`` is set."""
+
+    body: str = setting(Text(SYSTEM_SERIF, "Font stack for body text."))
+    heading: str = setting(Text(SYSTEM_SANS, "Font stack for headings."))
+    code: str = setting(Text(SYSTEM_MONO, "Font stack for code."))
+    stylesheet: str = setting(
+        URL(
+            "",
+            "URL of a web-font stylesheet to load (e.g. a font service's CSS); empty: none.",
+            hint="use the full https:// address of the font stylesheet, or leave it empty",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Footer:
+    """The email's footer."""
+
+    address: str = setting(
+        Text("", "Your postal address; bulk-mail rules in most countries require it.")
+    )
+    reason: str = setting(
+        OneLine(
+            "",
+            "Why the reader gets this email; {name} is the newsletter's name. Empty: the "
+            "theme's sentence in the issue's language.",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """The RSS, Atom and JSON feeds."""
+
+    limit: int = setting(
+        Integer(
+            20,
+            "How many of the newest issues the feeds carry.",
+            hint="set how many issues the feeds carry, e.g. 20",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """The subscribe box on the web pages."""
+
+    action: str = setting(
+        URL(
+            "",
+            "URL the subscribe form posts to (your email service's); empty: no box.",
+            hint="use the full https:// address your email service gives for its signup form",
+        )
+    )
+    email_field: str = setting(Text("email", "Name of the form's email field."))
+    text: str = setting(Text("", "The line above the form; empty: the theme's, in the language."))
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """The unsubscribe link: a merge tag your email service replaces per subscriber."""
+
+    service: str = setting(
+        Choice(
+            "",
+            "One of: " + ", ".join(UNSUBSCRIBE_PRESETS) + ", or custom (then set url). Unset, "
+            "the email shows a placeholder link and check warns.",
+            choices=(*UNSUBSCRIBE_PRESETS, "custom"),
+            what="a known email service",
+            hint="use one of " + ", ".join(UNSUBSCRIBE_PRESETS) + ', or "custom" with url = "..."',
+            optional=True,
+        )
+    )
+    url: str = setting(MergeTag("", 'With service = "custom": the link or merge tag to use.'))
+    header_url: str = setting(
+        HeaderURL(
+            "",
+            "https:// one-click unsubscribe URL for the List-Unsubscribe header of email.eml.",
+            hint="give the full https:// unsubscribe link your email service provides (one "
+            "link, no spaces, commas or angle brackets)",
+        )
+    )
+    mailto: str = setting(
+        Email(
+            "",
+            "Address that unsubscribes whoever writes to it (header too).",
+            hint='write just the address, e.g. mailto = "unsubscribe@example.org"',
+        )
+    )
+
+    @property
+    def link(self) -> str:
+        """Return the merge tag or URL that goes into the email."""
+        if self.service == "custom":
+            return self.url
+        return UNSUBSCRIBE_PRESETS.get(self.service, PLACEHOLDER_UNSUBSCRIBE)
+
+
+def custom_needs_url(unsubscribe: Unsubscribe) -> Iterator[Invalid]:
+    """Refuse a custom email service without its link."""
+    if unsubscribe.service == "custom" and not unsubscribe.url.strip():
+        hint = "set url to your service's unsubscribe merge tag or link"
+        yield Invalid('is empty but service is "custom"', hint, key="url")
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """The server `publisher send` delivers test messages through. The password is only ever
+    read from the environment variable PUBLISHER_SMTP_PASSWORD."""
+
+    host: str = setting(Text("localhost", "SMTP server name."))
+    port: int = setting(
+        Integer(
+            587,
+            "Port: 587 for STARTTLS, 465 for TLS.",
+            high=65535,
+            what="a port number",
+            hint="use 587, 465 or 25",
+        )
+    )
+    security: str = setting(
+        Choice(
+            "starttls",
+            "starttls, tls or none.",
+            choices=SMTP_SECURITY,
+            hint='use "starttls" (port 587), "tls" (port 465) or "none"',
+        )
+    )
+    user: str = setting(
+        Text("", "User name to log in with; empty: no login (or set it in PUBLISHER_SMTP_USER).")
+    )
+    ca_file: str = setting(
+        File(
+            "",
+            "Certificate authority file for a private server; empty: the system's.",
+            hint="give the path of a PEM certificate file, or leave it empty",
+        )
+    )
+    timeout: int = setting(
+        Integer(30, "Seconds to wait for the server.", hint="give the seconds to wait, e.g. 30")
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of a newsletter, with its default."""
+
+    name: str = setting(
+        OneLine(
+            "My Newsletter",
+            "The newsletter's name.",
+            blank='give your newsletter a name: name = "..."',
+        )
+    )
+    description: str = setting(OneLine("", "One sentence: what it is about."))
+    base_url: str = setting(
+        SiteURL(
+            "https://example.com/",
+            "Where site/ is published; every link in email and feeds starts here.",
+            hint='write where site/ will be published, e.g. base_url = "https://example.com/news/"',
+        )
+    )
+    language: str = setting(
+        LanguageTag(
+            "en",
+            "Language tag (BCP 47), e.g. en, fr or pt-BR: the theme's words, dates, quotation "
+            "marks and writing direction; an issue's `language:` wins.",
+        )
+    )
+    date_format: str = setting(
+        Text(
+            "long",
+            "Dates for people: short, medium, long or full (in the language's own style), or "
+            "a CLDR pattern such as d MMMM y.",
+        )
+    )
+    timezone: str = setting(TimeZone("UTC", "Time zone for dates without one, e.g. Europe/Berlin."))
+    logo: str = setting(
+        Image(
+            "",
+            "Logo image (URL, or path in this folder); empty: the name is shown.",
+            hint="use a full https:// address or a path inside this folder",
+        )
+    )
+    signoff: str = setting(
+        Text("", "Closing line under every issue (Markdown); an issue's `signoff:` wins.")
+    )
+    author: Author = setting(Table(Author, "Who writes the newsletter."))
+    colors: Colors = setting(Table(Colors, "The theme's colours."))
+    fonts: Fonts = setting(Table(Fonts, "Font stacks."))
+    footer: Footer = setting(Table(Footer, "The email's footer."))
+    unsubscribe: Unsubscribe = setting(
+        Table(Unsubscribe, "The unsubscribe link.", rules=[custom_needs_url])
+    )
+    feeds: Feeds = setting(Table(Feeds, "The feeds.", read_by=WEB_PAGES))
+    smtp: Smtp = setting(Table(Smtp, "Test sends (publisher send).", read_by=SEND))
+    subscribe: Subscribe = setting(Table(Subscribe, "The subscribe box.", read_by=WEB_PAGES))
+    social: dict[str, str] = setting(
+        TextMap(
+            'Links shown in the footer: label = "URL".',
+            shape='label = "URL"',
+            example='Mastodon = "https://mastodon.social/@you"',
+            value=URL("", "", hint="write the full address, starting with https://"),
+        )
+    )
+    strings: dict[str, str] = setting(
+        TextMap(
+            "The theme's words by key, in place of the language's catalogue.",
+            shape='key = "words"',
+            example='unsubscribe = "Leave this list"',
+            known=known_keys,
+        )
+    )
+    #: Where the settings came from (None: defaults, no file).
+    path: Path | None = field(default=None, compare=False, metadata={"internal": True})
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """Return the time zone for dates given without one."""
+        return ZoneInfo(self.timezone)
+
+
+#: The settings file: one table of every setting.
+SETTINGS = Table(Config, "Every setting of a newsletter.")
+
+
+def tables_read_by(reader: str) -> tuple[str, ...]:
+    """Return the settings tables that only ``reader`` (WEB_PAGES or SEND) reads."""
+    return tuple(f.name for f in dataclasses.fields(Config) if f.metadata.get("read_by") == reader)
+
+
+def settings_text(config: Config, tables: Iterable[str]) -> str:
+    """Return the settings ``tables`` as text for a cache key: their values, not the file's
+    bytes, so a comment or a reordering changes nothing."""
+    wanted = set(tables)
+    values = [
+        (f.name, getattr(config, f.name))
+        for f in dataclasses.fields(Config)
+        if f.name in wanted and not f.metadata.get("internal")
+    ]
+    return repr(values)
+
+
+def logo_file(config: Config) -> Path | None:
+    """Return the logo's file when the logo is one of the folder's, not a web address."""
+    logo = config.logo
+    if not logo or "://" in logo or config.path is None:
+        return None
+    return config.path.parent / logo

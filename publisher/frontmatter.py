@@ -1,0 +1,252 @@
+"""An issue's front matter, declared once, and the Issue it becomes: the content model.
+
+``Issue.FRONT_MATTER`` declares every key with the option kinds the settings use (its kind, its
+doc, its check); ``issue_of`` checks a file's front matter against it, every problem at its
+line, and builds the Issue. ``publisher.issue`` finds and reads the files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+from publisher.config import Config
+from publisher.config.addresses import slug_problem
+from publisher.config.options import Date, Flag, Image, OneLine, Point, Slug, Text, TextList
+from publisher.config.place import At, Invalid, Syntax
+from publisher.config.tables import Table
+from publisher.config.write import markdown_table
+from publisher.errors import Problem, PublisherError, warn
+from publisher.typography import typeset
+
+FOLDER_INDEX = "index.md"
+DATED_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
+
+#: How the front matter words a problem at one of its keys.
+YAML = Syntax(
+    error="`{label}` {message}",
+    warning="`{label}` {message}",
+    unknown="unknown front-matter key `{label}` is ignored",
+    quote='quote the value: `{key}: "..."`',
+    missing="add a line `{key}: ...` to the front matter",
+    names={str: "text", bool: "true or false", list: "a list", dt.date: "a date"},
+)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One issue: validated front matter plus the Markdown body and where it starts."""
+
+    #: The front matter: each key once, with its kind, its doc and its check.
+    FRONT_MATTER: ClassVar[Table[dict[str, Any]]] = Table(
+        dict,
+        "An issue's front matter.",
+        options={
+            "title": OneLine(
+                "",
+                "The issue's title; the email subject by default.",
+                required=True,
+                blank="write the issue's title after `title:`",
+            ),
+            "date": Date(
+                None,
+                "Publication date: YYYY-MM-DD or an ISO 8601 date-time; without a zone, the "
+                "settings' timezone. An issue dated in the future is left out until then.",
+                required=True,
+            ),
+            "subtitle": OneLine("", "The dek under the title."),
+            "subject": OneLine("", "The email's subject line; else the title."),
+            "summary": OneLine(
+                "", "Preheader and feed summary; else derived from the first paragraph."
+            ),
+            "slug": Slug("", "URL slug; else the file name without its date prefix."),
+            "author": OneLine("", "The issue's author; else the newsletter's."),
+            "tags": TextList(
+                "Tags, e.g. [europe, energy].", item="tag", example="[europe, energy]"
+            ),
+            "image": Image(
+                "",
+                "Lead image for social cards and feed media (URL, or path beside the issue); "
+                "else the first image in the body.",
+                hint="give an https:// address, or the path of an image file beside the issue",
+            ),
+            "image_focus": Point(
+                (0.5, 0.5), "The point of the lead image that a social card's crop keeps."
+            ),
+            "language": OneLine("", "Language tag (BCP 47); else the newsletter's."),
+            "draft": Flag(False, "true keeps it out of site/ and the feeds; preview shows it."),
+            "updated": Date(None, "Date of a significant correction; feeds carry it."),
+            "id": OneLine(
+                "", "Permanent feed id; else derived once from the base URL's host, date and slug."
+            ),
+            "signoff": Text("", "Closing line (Markdown) in place of the settings' signoff."),
+        },
+    )
+
+    source: Path
+    title: str
+    date: dt.datetime
+    slug: str
+    id: str
+    body: str
+    #: 1-based line of the file where the body starts (Markdown line 0).
+    body_line: int
+    subtitle: str = ""
+    subject: str = ""
+    summary: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = ()
+    image: str = ""
+    #: The point of the card image to keep in the social card's crop (fractions across, down).
+    image_focus: tuple[float, float] = (0.5, 0.5)
+    #: Its language tag: front matter ``language:``, else the newsletter's.
+    language: str = "en"
+    draft: bool = False
+    updated: dt.datetime | None = None
+    signoff: str | None = None
+    #: The line of each front-matter key, for messages.
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
+
+    @property
+    def folder(self) -> Path | None:
+        """Return the issue's own folder (for its images) when it is a folder issue."""
+        return self.source.parent if self.source.name == FOLDER_INDEX else None
+
+    @property
+    def email_subject(self) -> str:
+        """Return the subject line: front matter ``subject``, else the title."""
+        return self.subject or self.title
+
+    def url(self, config: Config) -> str:
+        """Return the absolute URL of the issue's web page."""
+        return f"{config.base_url}{quote(self.slug)}/"
+
+    def is_scheduled(self, now: dt.datetime) -> bool:
+        """Return whether the issue is dated after ``now``."""
+        return self.date > now
+
+    def is_published(self, now: dt.datetime) -> bool:
+        """Return whether the issue belongs in ``site/`` and the feeds at ``now``."""
+        return not self.draft and not self.is_scheduled(now)
+
+
+def front_matter_reference() -> str:
+    """Return the front-matter reference (Markdown): each key, whether it is required, its
+    kind and its doc."""
+    rows = [
+        [f"`{key}`", "yes" if option.required else "no", option.kind(), option.doc]
+        for key, option in Issue.FRONT_MATTER.options.items()
+    ]
+    lines = [
+        "# Front matter reference",
+        "",
+        "<!-- Generated from publisher/frontmatter.py: PUBLISHER_UPDATE_GOLDEN=1 pytest "
+        "tests/test_reference.py -->",
+        "",
+        "An issue file starts with its front matter: YAML between two `---` lines. A value that "
+        "cannot be used is an error at its line, and a key publisher does not know a warning; "
+        "all of them are reported at once.",
+        "",
+        *markdown_table(["key", "required", "kind", "meaning"], rows),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def issue_of(
+    meta: dict[str, Any],
+    key_lines: dict[str, int],
+    body: str,
+    body_line: int,
+    path: Path,
+    config: Config,
+) -> Issue:
+    """Check front matter against ``Issue.FRONT_MATTER`` and build the Issue it describes."""
+    at = At(YAML)
+    values = Issue.FRONT_MATTER.validate(meta, at)
+    slug = values.get("slug") or slug_from_path(path)
+    if not values.get("slug"):  # the file name's slug, checked the same way
+        try:
+            Issue.FRONT_MATTER.options["slug"].validate(slug, at.child("slug"))
+        except Invalid as problem:
+            problem.hint += " (the slug comes from the file name)"
+            at.child("slug").fail(problem)
+    for remark in at.warnings:
+        warn(Problem(remark.message, path, key_lines.get(remark.path[0]), remark.hint))
+    if at.errors:
+        problems = [
+            Problem(r.message, path, key_lines.get(r.path[0], 1), r.hint) for r in at.errors
+        ]
+        raise PublisherError(sorted(problems, key=lambda p: p.line or 0))
+    date, updated = _zoned(values["date"], config), values.get("updated")
+    tag = (values.get("language") or "").strip() or config.language
+    return Issue(
+        source=path,
+        title=typeset(values["title"].strip(), tag),
+        date=date,
+        slug=slug,
+        id=values.get("id") or derive_id(config, date, slug),
+        body=body,
+        body_line=body_line,
+        subtitle=typeset(values.get("subtitle") or "", tag),
+        subject=typeset(values.get("subject") or "", tag),
+        summary=typeset(values.get("summary") or "", tag),
+        author=values.get("author") or config.author.name,
+        tags=values.get("tags", ()),
+        image=values.get("image") or "",
+        image_focus=values.get("image_focus", (0.5, 0.5)),
+        language=tag,
+        draft=values.get("draft", False),
+        updated=_zoned(updated, config) if updated is not None else None,
+        signoff=values.get("signoff"),
+        lines=key_lines,
+    )
+
+
+def _zoned(when: dt.datetime, config: Config) -> dt.datetime:
+    """Return ``when``, in the settings' time zone when it names none."""
+    return when if when.tzinfo else when.replace(tzinfo=config.tz)
+
+
+def slug_from_path(path: Path) -> str:
+    """Return the slug an issue file's name gives: the name without its date prefix."""
+    stem = path.parent.name if path.name == FOLDER_INDEX else path.stem
+    match = DATED_NAME.match(stem)
+    return match.group("slug") if match else stem
+
+
+def is_valid_slug(slug: str) -> bool:
+    """Return whether ``slug`` is usable as one URL path segment and folder name."""
+    return slug_problem(slug) is None
+
+
+@lru_cache(maxsize=4096)  # the archive's few tags, over and over
+def slugify(text: str) -> str:
+    """Return a URL slug for any Unicode text: lower case, words joined by hyphens."""
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\W_]+", "-", normal).strip("-")
+
+
+def title_slug(title: str) -> str:
+    """Return the slug of a new issue's title: Latin letters in ASCII (``Crème brûlée`` →
+    ``creme-brulee``, ``Straße`` → ``strasse``), other scripts as they are (``東京の朝`` →
+    ``東京の朝``, ``Москва`` → ``москва``)."""
+    from anyascii import anyascii
+
+    text = unicodedata.normalize("NFC", title)
+    latin = "".join(
+        anyascii(ch) if ord(ch) > 127 and unicodedata.name(ch, "").startswith("LATIN") else ch
+        for ch in text
+    )
+    return slugify(latin)
+
+
+def derive_id(config: Config, date: dt.datetime, slug: str) -> str:
+    """Return a tag URI (RFC 4151) from the base URL's host, the date and the slug."""
+    host = urlsplit(config.base_url).hostname or "localhost"
+    return f"tag:{host},{date.date().isoformat()}:/{quote(slug)}/"
