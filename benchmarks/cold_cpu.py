@@ -33,7 +33,7 @@ from run import pelican_command, pelican_project, settle, timed
 #: hundredth to the CPU measured).
 TIMED_BUILD = """\
 import os, sys, time
-from publisher import render
+from publisher.render import issue as render
 from publisher.cli import main
 
 real, spent, owner, handle, folder = render.parse, 0.0, os.getpid(), None, sys.argv[1]

@@ -18,7 +18,7 @@ import skimage.data
 from PIL import Image
 from skimage.metrics import structural_similarity
 
-from publisher.images import JPEG_QUALITY, WEBP_QUALITY
+from publisher.render.images import JPEG_QUALITY, WEBP_QUALITY
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 QUALITIES = (60, 70, 75, 80, 85, 90)

@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
 def measure(issues: int, saves: int, chromium: str) -> list[float]:
     from playwright.sync_api import sync_playwright
 
-    from publisher.server import start
+    from publisher.preview.server import start
 
     with tempfile.TemporaryDirectory() as tmp:
         root = generate(Path(tmp) / "news", issues)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from generate import generate
 
-from publisher.theme import default_theme_dir
+from publisher.render.theme import default_theme_dir
 
 HERE = Path(__file__).resolve().parent
 PUBLISHER = [sys.executable, "-m", "publisher", "-q"]

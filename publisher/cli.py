@@ -270,7 +270,7 @@ def render(root: Path, issue: str, fmt: str) -> None:
     Example: publisher render grain-corridor --format text
     """
     if fmt == "eml":
-        from publisher.message import send_issue
+        from publisher.render.message import send_issue
 
         sys.stdout.buffer.write(send_issue(root, issue, [], prefix=False, dry_run=True))
         return
@@ -284,7 +284,7 @@ def render(root: Path, issue: str, fmt: str) -> None:
     if built is not None:
         output = str(built[fmt])
     else:
-        from publisher.render import render_one
+        from publisher.render.issue import render_one
 
         rendered = render_one(root, issue, config)
         output = {"html": rendered.html, "text": rendered.text, "mjml": rendered.mjml}[fmt]
@@ -367,7 +367,7 @@ def preview(root: Path, host: str, port: int, open_browser: bool) -> None:
     """
     import time
 
-    from publisher.server import is_loopback, start
+    from publisher.preview.server import is_loopback, start
 
     if not is_loopback(host):
         log.warning("listening on %s: anyone who can reach this machine can read your drafts", host)
@@ -440,7 +440,7 @@ def send(root: Path, issue: str, recipients: tuple[str, ...], prefix: bool, dry_
 
     Example: publisher send grain-corridor --to me@example.org
     """
-    from publisher.message import send_issue
+    from publisher.render.message import send_issue
 
     data = send_issue(root, issue, recipients, prefix=prefix, dry_run=dry_run)
     stand_in = _unsubscribe_stand_in(root, issue)
@@ -457,8 +457,8 @@ def send(root: Path, issue: str, recipients: tuple[str, ...], prefix: bool, dry_
 
 
 def _unsubscribe_stand_in(root: Path, name: str) -> tuple[str, str] | None:
-    from publisher.message import unsubscribe_stand_in
-    from publisher.render import find_issue
+    from publisher.render.issue import find_issue
+    from publisher.render.message import unsubscribe_stand_in
 
     config, issue = find_issue(root, name)
     return unsubscribe_stand_in(config, issue)

@@ -11,8 +11,8 @@ from pathlib import Path
 from publisher.config import SETTINGS_FILE, load_config, settings_template
 from publisher.config.addresses import MAX_SLUG, slug_problem
 from publisher.errors import PublisherError
-from publisher.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, title_slug
-from publisher.theme import TEMPLATES_DIR, default_theme_dir
+from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, title_slug
+from publisher.render.theme import TEMPLATES_DIR, default_theme_dir
 
 WELCOME = """\
 ---
@@ -112,8 +112,8 @@ def theme_listing(root: Path) -> list[str]:
     """Describe each template: whether the folder overrides it, its blocks and its context."""
     import dataclasses
 
-    from publisher.context import PageContext, TemplateContext
-    from publisher.theme import Theme
+    from publisher.render.context import PageContext, TemplateContext
+    from publisher.render.theme import Theme
 
     theme = Theme(root)
     contexts = {

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from conftest import SETTINGS, Newsletter
 from publisher.cli import cli
-from publisher.theme import default_theme_dir
+from publisher.render.theme import default_theme_dir
 
 GOOD = "title: Good\ndate: 2025-01-01\nsummary: Fine.\n"
 
@@ -274,7 +274,10 @@ CASES: dict[str, Case] = {
     ),
     "an undefined variable in a theme template": Case(
         template("email.txt.j2", "{{ issue.title }}\n{{ issue.nope }}\n"),
-        ["templates/email.txt.j2:2: template error: 'publisher.context.IssueView object' has no"],
+        [
+            "templates/email.txt.j2:2: template error: "
+            "'publisher.render.context.IssueView object' has no"
+        ],
     ),
     "invalid MJML from a theme": Case(
         template("email.mjml.j2", MJML.replace("</mj-body>", "")),

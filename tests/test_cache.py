@@ -16,7 +16,7 @@ import publisher.build.keys
 from conftest import Newsletter
 from publisher.build import build
 from publisher.errors import PublisherError
-from publisher.theme import default_theme_dir
+from publisher.render.theme import default_theme_dir
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -105,16 +105,16 @@ def test_cache_follows_a_settings_change(archive: Newsletter, tmp_path: Path) ->
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Count the issues ``publisher render`` renders (rather than serve from the cache)."""
-    import publisher.render
+    import publisher.render.issue
 
     seen: list[str] = []
-    real = publisher.render.render_issue
+    real = publisher.render.issue.render_issue
 
     def counting(issue, config, theme, doc=None, index=None, shelf=None):  # type: ignore[no-untyped-def]
         seen.append(issue.slug)
         return real(issue, config, theme, doc, index, shelf)
 
-    monkeypatch.setattr(publisher.render, "render_issue", counting)
+    monkeypatch.setattr(publisher.render.issue, "render_issue", counting)
     return seen
 
 

@@ -120,7 +120,7 @@ def huge(newsletter: Newsletter, path: Path) -> None:
 
 
 def template_with_a_stray_block(newsletter: Newsletter, path: Path) -> None:
-    from publisher.theme import default_theme_dir
+    from publisher.render.theme import default_theme_dir
 
     (newsletter.root / "templates").mkdir(exist_ok=True)
     source = (default_theme_dir() / "issue.html.j2").read_text(encoding="utf-8")
@@ -130,7 +130,7 @@ def template_with_a_stray_block(newsletter: Newsletter, path: Path) -> None:
 
 
 def template_without_unsubscribe(newsletter: Newsletter, path: Path) -> None:
-    from publisher.theme import default_theme_dir
+    from publisher.render.theme import default_theme_dir
 
     (newsletter.root / "templates").mkdir()
     source = (default_theme_dir() / "email.mjml.j2").read_text(encoding="utf-8")

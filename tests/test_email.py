@@ -11,11 +11,11 @@ from PIL import Image
 
 from conftest import SAMPLE_SLUG, Newsletter
 from publisher.config import load_config
-from publisher.issue import load_issue, load_issues
-from publisher.markdown import inline_text, parse
-from publisher.render import render_issue
-from publisher.rendered import Rendered
-from publisher.theme import Theme
+from publisher.model.issue import load_issue, load_issues
+from publisher.model.markdown import inline_text, parse
+from publisher.render.issue import render_issue
+from publisher.render.rendered import Rendered
+from publisher.render.theme import Theme
 
 WORD = re.compile(r"\w+")
 BLOCK_TAG = re.compile(r"<(/?(?:p|div|td|th|tr|li|h[1-6]|table|ol|ul|blockquote|pre|br)\b)", re.I)

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 from conftest import REPO, SETTINGS, Newsletter
 from publisher.cli import cli
-from publisher.server import start
+from publisher.preview.server import start
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 #: The guides, by their path in the repository.

@@ -17,9 +17,9 @@ import pytest
 
 from conftest import SAMPLE_SLUG
 from publisher.config import load_config
-from publisher.issue import load_issues
-from publisher.render import render_issue
-from publisher.theme import Theme
+from publisher.model.issue import load_issues
+from publisher.render.issue import render_issue
+from publisher.render.theme import Theme
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -295,7 +295,7 @@ def test_the_front_matter_image_and_the_logo_go_through_the_same_checks(
 def test_a_photo_is_decoded_at_a_scale_that_covers_its_widest_variant(
     tmp_path: Path, orientation: int
 ) -> None:
-    from publisher.images import Shelf, read, web_variants
+    from publisher.render.images import Shelf, read, web_variants
 
     source = phone_photo(tmp_path / "p.jpg", 3024, 4032, orientation=orientation)
     picture = read(source, "p.jpg")
@@ -306,7 +306,7 @@ def test_a_photo_is_decoded_at_a_scale_that_covers_its_widest_variant(
     with Image.open(tmp_path / "shelf" / f"{widest.key}.jpg") as made:
         assert made.size == (1800, 2400)
     # Made from pixels at least as large: never enlarged from the JPEG's reduced decode.
-    from publisher import images
+    from publisher.render import images
 
     with Image.open(source) as image:
         assert images._upright(image, 1800, picture).width >= 1800

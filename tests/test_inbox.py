@@ -13,9 +13,9 @@ import pytest
 from conftest import SAMPLE_SLUG, Newsletter, serve_from
 from publisher.build import build
 from publisher.config import load_config
-from publisher.issue import load_issue
-from publisher.render import render_issue, render_one
-from publisher.theme import Theme
+from publisher.model.issue import load_issue
+from publisher.render.issue import render_issue, render_one
+from publisher.render.theme import Theme
 
 #: WCAG 2 contrast of every visible text node against the background behind it, in the page.
 CONTRAST_JS = """

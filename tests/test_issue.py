@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from conftest import Newsletter
 from publisher.config import Config, load_config
 from publisher.errors import PublisherError
-from publisher.issue import derive_id, load_issue, load_issues
+from publisher.model.issue import derive_id, load_issue, load_issues
 
 CONFIG = Config(base_url="https://news.example.org/")
 
@@ -197,7 +197,7 @@ YAML_BITS = [
 @settings(max_examples=300, deadline=None)
 def test_libyaml_and_pure_yaml_read_front_matter_alike(text: str) -> None:
     from publisher.errors import PublisherError
-    from publisher.issue import _loader, _parse_yaml
+    from publisher.model.issue import _loader, _parse_yaml
 
     outcomes = []
     for fast in (True, False):
@@ -215,7 +215,7 @@ def test_the_body_read_again_is_the_body_loaded_or_nothing(newsletter: Newslette
     import dataclasses
     import os
 
-    from publisher.issue import with_body
+    from publisher.model.issue import with_body
 
     path = newsletter.issue(body="One\n\nTwo\x07 words.\n")
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))

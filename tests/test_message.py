@@ -389,7 +389,7 @@ def test_the_fast_mime_path_is_the_email_package(
 ) -> None:
     from email.utils import formataddr
 
-    from publisher.message import mime_bytes
+    from publisher.render.message import mime_bytes
 
     sender = "jörg@bücher.example" if utf8 else "ada@example.org"
     headers = [

@@ -22,8 +22,8 @@ import pytest
 from PIL import Image
 
 from conftest import REPO, SAMPLE_SLUG, Newsletter
-from publisher.email import compile_mjml
-from publisher.render import render_one
+from publisher.render.email import compile_mjml
+from publisher.render.issue import render_one
 
 MJML_VERSION = "4.18.0"  # the MJML 4 release MRML (mjml-python's core) follows
 FOLDER = Path(os.environ.get("PUBLISHER_MJML_DIR", REPO / ".mjml-reference"))

@@ -19,8 +19,8 @@ import pytest
 from PIL import Image
 
 from conftest import Newsletter
-from publisher.preview import EVERYTHING, Preview, entry_key
-from publisher.server import PreviewServer, start, with_scheme
+from publisher.preview.server import PreviewServer, start, with_scheme
+from publisher.preview.state import EVERYTHING, Preview, entry_key
 
 ISSUE = "2025-07-15-first"
 
@@ -291,7 +291,7 @@ def test_live_reload_error_and_recovery(
 def test_template_change_reloads_every_page(
     browser: Any, server: PreviewServer, newsletter: Newsletter
 ) -> None:
-    from publisher.theme import default_theme_dir
+    from publisher.render.theme import default_theme_dir
 
     page = open_page(browser, f"{server.url}issue/{ISSUE}/?tab=text")
     try:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import Newsletter
-from publisher.server import PreviewServer, start
+from publisher.preview.server import PreviewServer, start
 
 KEY = "2025-07-15-first"
 

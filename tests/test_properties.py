@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_email import WORD, is_subsequence, source_words, visible_text
 
-from publisher import feeds
 from publisher.config import Config
 from publisher.errors import PublisherError
-from publisher.issue import parse_issue
-from publisher.render import render_issue
-from publisher.rendered import Rendered
-from publisher.theme import Theme
+from publisher.model.issue import parse_issue
+from publisher.render import feeds
+from publisher.render.issue import render_issue
+from publisher.render.rendered import Rendered
+from publisher.render.theme import Theme
 
 CONFIG = Config(name="Prop Weekly", base_url="https://prop.example.org/")
 THEME = Theme(Path(__file__).parent)  # no templates/ here: the bundled theme

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPO
 from publisher.config import Config, settings_reference
-from publisher.frontmatter import front_matter_reference
+from publisher.model.frontmatter import front_matter_reference
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from PIL import Image
 
 from conftest import SETTINGS, Newsletter
 from publisher.cli import cli
-from publisher.server import start
+from publisher.preview.server import start
 
 SECRET = "PUBLISHER_SMTP_PASSWORD=hunter2-secret"
 

@@ -21,7 +21,7 @@ from conftest import Newsletter
 from publisher.build import LOCK_FILE
 from publisher.cli import cli
 from publisher.config import CACHE_DIR
-from publisher.site import plan_site
+from publisher.site.plan import plan_site
 
 
 def run(root: Path, *args: str) -> Result:
@@ -360,7 +360,7 @@ def test_new_cuts_long_slugs_and_explains_bad_ones(news: Newsletter) -> None:
 
 def test_the_plan_lists_every_path_without_touching_the_disk(news: Newsletter) -> None:
     from publisher.config import load_config
-    from publisher.issue import load_issues
+    from publisher.model.issue import load_issues
 
     config = load_config(news.root)
     issues = load_issues(news.root, config)

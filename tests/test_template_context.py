@@ -13,7 +13,7 @@ import os
 
 from conftest import REPO
 from publisher.check import Rule
-from publisher.context import (
+from publisher.render.context import (
     DOCUMENTED,
     Block,
     Endnote,

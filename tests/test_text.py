@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from conftest import SAMPLE_SLUG, Newsletter
 from publisher.config import load_config
-from publisher.issue import load_issue, load_issues
-from publisher.markdown import parse
-from publisher.render import render_issue
-from publisher.text import WIDTH, render_text
-from publisher.theme import Theme
+from publisher.model.issue import load_issue, load_issues
+from publisher.model.markdown import parse
+from publisher.render.issue import render_issue
+from publisher.render.text import WIDTH, render_text
+from publisher.render.theme import Theme
 
 BASE = "https://news.example.org/first/"
 
@@ -163,7 +163,7 @@ def test_the_fast_wrap_is_textwrap(text: str, width: int, first: str, rest: str)
     class NoBreakSpacesKept(textwrap.TextWrapper):
         """textwrap, which breaks only at ASCII whitespace, as the fast wrap does."""
 
-    from publisher.text import greedy_wrap
+    from publisher.render.text import greedy_wrap
 
     oracle = NoBreakSpacesKept(
         width=width,

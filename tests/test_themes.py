@@ -16,8 +16,8 @@ from conftest import Newsletter
 from publisher.build import build
 from publisher.check import run_checks
 from publisher.cli import cli
-from publisher.mjml_rules import validate
-from publisher.theme import default_theme_dir
+from publisher.render.mjml_rules import validate
+from publisher.render.theme import default_theme_dir
 
 COMPONENTS = """\
 An opening paragraph.

@@ -23,11 +23,11 @@ from typing import Any
 
 from publisher.build.keys import FORMAT, Signature, pictures_key, render_key, signature
 from publisher.config import CACHE_DIR, Config
-from publisher.context import IssueView
 from publisher.errors import Problem
-from publisher.images import Picture, facts
-from publisher.issue import Issue
-from publisher.rendered import Rendered
+from publisher.model.issue import Issue
+from publisher.render.context import IssueView
+from publisher.render.images import Picture, facts
+from publisher.render.rendered import Rendered
 
 CACHE_FILE = "cache.sqlite"
 #: The key of a rendering's web part is its own with this after it.
@@ -347,8 +347,8 @@ def built_email(root: Path, config: Config, name: str) -> dict[str, str] | None:
     """Return the email (``html``, ``text``) the last build published for the issue file or
     slug ``name``, if nothing it is made from changed since; else None (render it)."""
     from publisher.build.keys import base_key
-    from publisher.issue import named_file
-    from publisher.theme import Theme
+    from publisher.model.issue import named_file
+    from publisher.render.theme import Theme
 
     root = root.resolve()
     path = named_file(name)

@@ -154,7 +154,7 @@ def web_key(theme_dirs: list[Path], stylesheet: bool = False, config: Config | N
 def pictures_key() -> str:
     """Return the key of what reading a picture finds in its bytes: the code that reads it
     and the libraries it reads with (a theme or settings edit keeps it)."""
-    from publisher import images
+    from publisher.render import images
 
     return digest(f"format {FORMAT}", Path(images.__file__).read_bytes(), *_libraries(PICTURES))
 

@@ -24,10 +24,10 @@ from typing import BinaryIO
 from publisher.build.cache import Output, Outputs, intact, output_of
 from publisher.config import CACHE_DIR
 from publisher.errors import PublisherError, display_path
-from publisher.issue import ISSUES_DIR
-from publisher.manifest import MANIFEST, manifest, written_files
-from publisher.site import SITE_DIR, STATIC_DIR
-from publisher.theme import TEMPLATES_DIR
+from publisher.model.issue import ISSUES_DIR
+from publisher.render.theme import TEMPLATES_DIR
+from publisher.site.manifest import MANIFEST, manifest, written_files
+from publisher.site.plan import SITE_DIR, STATIC_DIR
 
 log = logging.getLogger(__name__)
 

@@ -35,13 +35,13 @@ from publisher.build.output import (
 from publisher.config import CACHE_DIR, Config, load_config, placeholder_problem
 from publisher.config import unchosen_service_problem as unchosen_service
 from publisher.errors import Problem, PublisherError, display_path, warn
-from publisher.images import Shelf, shelf_of
-from publisher.images import known as known_pictures
-from publisher.issue import Issue, issue_files, load_folder, load_issue
-from publisher.manifest import read_manifest, warn_changed_ids
-from publisher.refs import SITE, file_lines
-from publisher.site import LOGO, SITE_DIR, SitePlan, plan_for
-from publisher.theme import Theme
+from publisher.model.issue import Issue, issue_files, load_folder, load_issue
+from publisher.render.images import Shelf, shelf_of
+from publisher.render.images import known as known_pictures
+from publisher.render.refs import SITE, file_lines
+from publisher.render.theme import Theme
+from publisher.site.manifest import read_manifest, warn_changed_ids
+from publisher.site.plan import LOGO, SITE_DIR, SitePlan, plan_for
 
 if TYPE_CHECKING:
     from publisher.check import Finding

@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-from publisher import site
 from publisher.build.cache import BuildCache, Record
 from publisher.build.keys import WebKeys, output_key, signature
 from publisher.build.output import Product
 from publisher.config import Config
-from publisher.manifest import MANIFEST, manifest
-from publisher.pages import Pages
-from publisher.rendered import Rendered
-from publisher.site import SitePlan
-from publisher.theme import Theme
+from publisher.render.pages import Pages
+from publisher.render.rendered import Rendered
+from publisher.render.theme import Theme
+from publisher.site import plan as site
+from publisher.site.manifest import MANIFEST, manifest
+from publisher.site.plan import SitePlan
 
 EMAIL_FILES = (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML)
 
@@ -56,7 +56,7 @@ def email_file(kind: str, record: Record, made: Rendered, config: Config) -> str
         return made.html
     if kind == site.EMAIL_TEXT:
         return made.text
-    from publisher.message import compose
+    from publisher.render.message import compose
 
     return made.eml or compose(record.issue, made, config)
 
@@ -132,7 +132,7 @@ def site_products(
 
 
 def _feed(kind: str, config: Config, newest: Sequence[Record], store: BuildCache) -> bytes:
-    from publisher import feeds
+    from publisher.render import feeds
 
     make = getattr(feeds, kind)
     data: bytes = make(config, [rendered(r, store) for r in newest])
@@ -140,6 +140,6 @@ def _feed(kind: str, config: Config, newest: Sequence[Record], store: BuildCache
 
 
 def _sitemap(urls: list[tuple[str, dt.datetime | None]]) -> bytes:
-    from publisher.feeds import sitemap
+    from publisher.render.feeds import sitemap
 
     return sitemap(urls)

@@ -8,13 +8,13 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from publisher import refs
 from publisher.check.rules import Finding, Locator, Rule, shown
 from publisher.config import Config
 from publisher.errors import closest
-from publisher.issue import Issue
-from publisher.refs import Ref
-from publisher.sanitize import absolute_url
+from publisher.model.issue import Issue
+from publisher.render import refs
+from publisher.render.refs import Ref
+from publisher.render.sanitize import absolute_url
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -64,7 +64,7 @@ def image_findings(image: Token, inline: Token, where: Locator, file: str) -> It
             "; fix: describe what it shows, e.g. ![Cranes unloading grain at dusk]",
         )
     if urlsplit(src).scheme in ("http", "https"):
-        from publisher.email import CONTENT_WIDTH
+        from publisher.render.email import CONTENT_WIDTH
 
         yield Rule.IMG005.at(
             file,
@@ -164,7 +164,7 @@ def site_link_findings(
     issue: Issue, found: Iterable[Ref], config: Config, slugs: Slugs, root: Path
 ) -> list[Finding]:
     """Check links to paths of the site (``../grain-corridor/``) against the issues' slugs."""
-    from publisher.site import SITE_NAMES
+    from publisher.site.plan import SITE_NAMES
 
     file = shown(issue.source, root)
     where: Locator | None = None

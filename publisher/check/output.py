@@ -10,10 +10,10 @@ from pathlib import Path
 from publisher.check.rules import Finding, Rule, from_problem, shown
 from publisher.config import Config
 from publisher.errors import PublisherError
-from publisher.images import shelf_of
-from publisher.issue import Issue
-from publisher.rendered import Rendered
-from publisher.theme import Theme
+from publisher.model.issue import Issue
+from publisher.render.images import shelf_of
+from publisher.render.rendered import Rendered
+from publisher.render.theme import Theme
 
 GMAIL_WARN = 80 * 1024
 GMAIL_CLIP = 102 * 1024
@@ -99,7 +99,7 @@ def web_findings(
 ) -> list[Finding]:
     """Render the web pages of ``rendered`` through the code ``build`` uses; every template
     error is a finding at the template's line."""
-    from publisher.pages import Pages
+    from publisher.render.pages import Pages
 
     found: list[Finding] = []
     newest = sorted(rendered, key=lambda pair: (pair[0].date, pair[0].slug), reverse=True)

@@ -17,7 +17,7 @@ from publisher.errors import Problem, display_path
 if TYPE_CHECKING:
     from markdown_it.token import Token
 
-    from publisher.issue import Issue
+    from publisher.model.issue import Issue
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 LEVELS = (ERROR, WARNING, INFO)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from publisher import refs
 from publisher.check.links import Slugs
 from publisher.check.output import email_findings, web_findings
 from publisher.check.rules import ERROR, WARNING, Finding, Rule, from_problem, shown
@@ -16,14 +15,15 @@ from publisher.check.settings import settings_findings
 from publisher.check.source import issue_findings
 from publisher.config import SETTINGS_FILE, Config, load_config
 from publisher.errors import PublisherError, collecting
-from publisher.images import shelf_of
-from publisher.issue import Issue, Loaded, load_folder
-from publisher.refs import SiteIndex
-from publisher.rendered import Rendered
-from publisher.theme import Theme
+from publisher.model.issue import Issue, Loaded, load_folder
+from publisher.render import refs
+from publisher.render.images import shelf_of
+from publisher.render.refs import SiteIndex
+from publisher.render.rendered import Rendered
+from publisher.render.theme import Theme
 
 if TYPE_CHECKING:
-    from publisher.markdown import Document
+    from publisher.model.markdown import Document
 
 #: The rules on the theme: their findings stay when only some issues are checked.
 THEME_RULES = {Rule.TPL001.name, Rule.TPL002.name}
@@ -37,9 +37,9 @@ def run_checks(
 ) -> list[Finding]:
     """Check the newsletter in ``root`` (or only the issue files in ``paths``) against the site
     in ``out`` (default ``site/``); sorted findings."""
-    from publisher.manifest import changed_ids, read_manifest
-    from publisher.render import read_body, render_issue
-    from publisher.site import SITE_DIR, plan_for
+    from publisher.render.issue import read_body, render_issue
+    from publisher.site.manifest import changed_ids, read_manifest
+    from publisher.site.plan import SITE_DIR, plan_for
 
     root = root.resolve()
     now = now or dt.datetime.now(dt.UTC)

@@ -18,13 +18,13 @@ from publisher.check.links import (
 from publisher.check.rules import Finding, Locator, Rule, shown
 from publisher.check.settings import no_catalogue
 from publisher.config import Config
-from publisher.issue import Issue
+from publisher.model.issue import Issue
 from publisher.strings import has_catalogue
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
 
-    from publisher.markdown import Document
+    from publisher.model.markdown import Document
 
 INBOX_PREVIEW = 140
 UNSAFE_HTML = re.compile(

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from publisher.context import IssueView, SocialImage
-    from publisher.images import Published
-    from publisher.issue import Issue
-    from publisher.refs import Ref
+    from publisher.model.issue import Issue
+    from publisher.render.context import IssueView, SocialImage
+    from publisher.render.images import Published
+    from publisher.render.refs import Ref
 
 
 @dataclass(frozen=True)

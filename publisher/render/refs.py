@@ -19,8 +19,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
-from publisher.images import ImageProblem, Picture, full_variant, looks_like_image, read
-from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue
+from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, Issue
+from publisher.render.images import ImageProblem, Picture, full_variant, looks_like_image, read
 
 if TYPE_CHECKING:
     from markdown_it.token import Token

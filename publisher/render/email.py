@@ -15,10 +15,8 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
 
-from publisher.context import Block, Endnote
 from publisher.errors import PublisherError
-from publisher.images import Gallery, Picture, display_size, email_variant
-from publisher.markdown import (
+from publisher.model.markdown import (
     Document,
     button_of,
     callout_of,
@@ -27,7 +25,9 @@ from publisher.markdown import (
     parser,
     standalone_image,
 )
-from publisher.sanitize import absolute_url, clean, keep_spaces
+from publisher.render.context import Block, Endnote
+from publisher.render.images import Gallery, Picture, display_size, email_variant
+from publisher.render.sanitize import absolute_url, clean, keep_spaces
 
 #: The email body's width and the text column inside its side padding.
 BODY_WIDTH = 600

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.config import SETTINGS_FILE, Config, logo_file
-from publisher.context import tag_links
 from publisher.errors import Problem, PublisherError, display_path
-from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
-from publisher.images import Shelf, Variant
-from publisher.issue import Issue
-from publisher.theme import Theme
+from publisher.model.issue import Issue
+from publisher.render.context import tag_links
+from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
+from publisher.render.images import Shelf, Variant
+from publisher.render.theme import Theme
 
 #: Where a build writes the site, unless told otherwise.
 SITE_DIR = "site"
@@ -228,7 +228,7 @@ def plan_for(
     logo: tuple[Variant, Path] | None = None
     statics, problems = static_files(root)
     if logo_file(config) is not None:  # only then is the renderer loaded
-        from publisher.render import logo_of
+        from publisher.render.issue import logo_of
 
         try:
             logo = logo_of(config)

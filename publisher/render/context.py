@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from publisher.config import Config
-from publisher.issue import Issue, slugify
+from publisher.model.issue import Issue, slugify
 
 
 def _doc(text: str, **kwargs: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 
 from publisher.config import CONTROL, Config
 from publisher.errors import Problem, PublisherError, collecting, warn
-from publisher.frontmatter import (
+from publisher.model.frontmatter import (
     FOLDER_INDEX,
     Issue,
     derive_id,

@@ -2,7 +2,7 @@
 
 ``Issue.FRONT_MATTER`` declares every key with the option kinds the settings use (its kind, its
 doc, its check); ``issue_of`` checks a file's front matter against it, every problem at its
-line, and builds the Issue. ``publisher.issue`` finds and reads the files.
+line, and builds the Issue. ``publisher.model.issue`` finds and reads the files.
 """
 
 from __future__ import annotations

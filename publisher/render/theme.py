@@ -18,15 +18,16 @@ TEMPLATES_DIR = "templates"
 
 def default_theme_dir() -> Path:
     """Return the bundled default theme: inside the package when installed, else the repo's."""
-    packaged = Path(__file__).parent / "theme"
+    package = Path(__file__).parent.parent
+    packaged = package / "theme"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).parent.parent / TEMPLATES_DIR
+    return package.parent / TEMPLATES_DIR
 
 
 def _wrap_text(text: str) -> str:
     """Wrap a paragraph for the plain-text email (the ``wrap_text`` filter)."""
-    from publisher.text import wrap
+    from publisher.render.text import wrap
 
     return wrap(text)
 

@@ -13,15 +13,22 @@ from markupsafe import Markup
 
 from publisher import __version__
 from publisher.config import Config
-from publisher.context import FeedLinks, IssueLink, IssueView, PageContext, TagLink, tag_links
-from publisher.issue import Issue, slugify
 from publisher.language import language
-from publisher.sanitize import relative_links
+from publisher.model.issue import Issue, slugify
+from publisher.render.context import (
+    FeedLinks,
+    IssueLink,
+    IssueView,
+    PageContext,
+    TagLink,
+    tag_links,
+)
+from publisher.render.sanitize import relative_links
+from publisher.render.theme import Theme
 from publisher.strings import Strings
-from publisher.theme import Theme
 
 if TYPE_CHECKING:
-    from publisher.rendered import Rendered
+    from publisher.render.rendered import Rendered
 
 
 INDEX_TEMPLATE = "index.html.j2"
@@ -57,7 +64,7 @@ class Pages:
     ) -> None:
         """``shared``: another ``Pages``' tags and direction (its ``shared``), for a process
         that renders some of its issue pages (``issue_page``) and lists none."""
-        from publisher.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
+        from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
 
         self.theme, self.config = theme, config
         self.tags = tag_links([issue for issue, _ in listed]) if shared is None else shared[0]

@@ -20,14 +20,14 @@ from urllib.parse import urlsplit
 
 from publisher.config import Config, ascii_address
 from publisher.errors import PublisherError
-from publisher.issue import Issue
+from publisher.model.issue import Issue
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import smtplib
 
-    from publisher.rendered import Rendered
+    from publisher.render.rendered import Rendered
 
 TEST_PREFIX = "[TEST] "
 PASSWORD_VARIABLE = "PUBLISHER_SMTP_PASSWORD"
@@ -412,7 +412,7 @@ def send_issue(
     root: Path, name: str, recipients: Sequence[str], prefix: bool = True, dry_run: bool = False
 ) -> bytes:
     """Compose the issue named by file or slug (drafts too) and send it, unless ``dry_run``."""
-    from publisher.render import find_issue, render_issue, theme_for_render
+    from publisher.render.issue import find_issue, render_issue, theme_for_render
 
     config, issue = find_issue(root, name)
     rendered = render_issue(issue, config, theme_for_render(root))

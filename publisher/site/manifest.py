@@ -12,8 +12,8 @@ from pathlib import Path
 
 from publisher.config import is_placeholder_host
 from publisher.errors import Problem, warn
-from publisher.issue import Issue
-from publisher.site import MANIFEST
+from publisher.model.issue import Issue
+from publisher.site.plan import MANIFEST
 
 __all__ = ["MANIFEST", "changed_ids", "manifest", "read_manifest", "warn_changed_ids"]
 

@@ -32,13 +32,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import jinja2
 
-from publisher import __version__, site
+from publisher import __version__
 from publisher.check import HEAVY_EMAIL
 from publisher.config import SETTINGS_FILE
 from publisher.errors import PublisherError, closest
-from publisher.issue import ISSUES_DIR
-from publisher.preview import EVERYTHING, GMAIL_CLIP, Entry, Preview
-from publisher.theme import TEMPLATES_DIR
+from publisher.model.issue import ISSUES_DIR
+from publisher.preview.state import EVERYTHING, GMAIL_CLIP, Entry, Preview
+from publisher.render.theme import TEMPLATES_DIR
+from publisher.site import plan as site
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ _DARK_QUERY = re.compile(r"\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
 @lru_cache(maxsize=1)
 def _ui() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("publisher", "preview_ui"),
+        loader=jinja2.PackageLoader("publisher.preview", "ui"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

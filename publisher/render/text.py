@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 import nh3
 from markdown_it.token import Token
 
-from publisher.markdown import (
+from publisher.model.markdown import (
     button_of,
     callout_of,
     caption_and_credit,
     close_index,
     standalone_image,
 )
-from publisher.sanitize import absolute_url
+from publisher.render.sanitize import absolute_url
 from publisher.strings import Strings
 
 #: Lines are wrapped at this width (mail clients show about 78 columns).

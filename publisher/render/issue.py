@@ -9,8 +9,20 @@ from urllib.parse import quote
 
 from publisher import __version__
 from publisher.config import Config, load_config, logo_file, setting_problem
-from publisher.context import Endnote, IssueView, TemplateContext
-from publisher.email import (
+from publisher.errors import PublisherError, closest
+from publisher.language import format_date, language
+from publisher.model.issue import (
+    Issue,
+    issue_files,
+    load_issue,
+    load_issues,
+    load_one,
+    named_file,
+    slug_from_path,
+)
+from publisher.model.markdown import Document, parse
+from publisher.render.context import Endnote, IssueView, TemplateContext
+from publisher.render.email import (
     LOGO_WIDTH,
     compile_mjml,
     email_blocks,
@@ -18,8 +30,7 @@ from publisher.email import (
     image_heights,
     inline_css,
 )
-from publisher.errors import PublisherError, closest
-from publisher.images import (
+from publisher.render.images import (
     Gallery,
     ImageProblem,
     Shelf,
@@ -30,18 +41,7 @@ from publisher.images import (
     read,
     shelf_of,
 )
-from publisher.issue import (
-    Issue,
-    issue_files,
-    load_issue,
-    load_issues,
-    load_one,
-    named_file,
-    slug_from_path,
-)
-from publisher.language import format_date, language
-from publisher.markdown import Document, parse
-from publisher.refs import (
+from publisher.render.refs import (
     CARD,
     IssueAt,
     SiteIndex,
@@ -51,12 +51,12 @@ from publisher.refs import (
     resolve,
     resolve_card,
 )
-from publisher.rendered import Rendered
-from publisher.sanitize import absolute_url
+from publisher.render.rendered import Rendered
+from publisher.render.sanitize import absolute_url
+from publisher.render.text import render_text
+from publisher.render.theme import Theme
+from publisher.render.web import article_html, social_image
 from publisher.strings import Strings
-from publisher.text import render_text
-from publisher.theme import Theme
-from publisher.web import article_html, social_image
 
 EMAIL_TEMPLATE = "email.mjml.j2"
 EMAIL_CSS = "email.css.j2"
@@ -128,7 +128,7 @@ def render_issue(
 def _validate_mjml(mjml: str, template: Path) -> None:
     """Stop on MJML that MJML does not know (mjml-python would drop it without a word)."""
     from publisher.errors import Problem
-    from publisher.mjml_rules import line_in, validate
+    from publisher.render.mjml_rules import line_in, validate
 
     problems = validate(mjml)
     if problems:

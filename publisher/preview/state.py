@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from publisher import refs
 from publisher.check import (
     Finding,
     Rule,
@@ -24,22 +23,23 @@ from publisher.check import (
     settings_findings,
 )
 from publisher.config import SETTINGS_FILE, Config, load_config
-from publisher.context import IssueView
 from publisher.errors import Problem, PublisherError, collecting
-from publisher.images import shelf_of
-from publisher.issue import FOLDER_INDEX, ISSUES_DIR, Issue, load_folder, load_one
-from publisher.markdown import Document
-from publisher.pages import Pages
-from publisher.refs import SiteIndex
-from publisher.render import (
+from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, Issue, load_folder, load_one
+from publisher.model.markdown import Document
+from publisher.render import refs
+from publisher.render.context import IssueView
+from publisher.render.images import shelf_of
+from publisher.render.issue import (
     display_date,
     issue_view,
     read_body,
     render_issue,
 )
-from publisher.rendered import Rendered
-from publisher.site import SitePlan
-from publisher.theme import TEMPLATES_DIR, Theme
+from publisher.render.pages import Pages
+from publisher.render.refs import SiteIndex
+from publisher.render.rendered import Rendered
+from publisher.render.theme import TEMPLATES_DIR, Theme
+from publisher.site.plan import SitePlan
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class Preview:
     def plan(self) -> SitePlan:
         """Return the site plan over every loaded issue, drafts included, with the files of
         each issue rendered so far: what ``/site/`` serves."""
-        from publisher.site import plan_for
+        from publisher.site.plan import plan_for
 
         with self.lock:
             issues = [e.issue for e in self.sorted_entries() if e.issue is not None]

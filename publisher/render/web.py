@@ -20,17 +20,7 @@ from mdit_py_plugins.footnote.index import (
     render_footnote_ref,
 )
 
-from publisher.context import SocialImage
-from publisher.email import picture_of
-from publisher.images import (
-    Gallery,
-    Picture,
-    card_variant,
-    feed_variant,
-    web_variants,
-    webp_twin,
-)
-from publisher.markdown import (
+from publisher.model.markdown import (
     Document,
     callout_of,
     caption_and_credit,
@@ -38,7 +28,17 @@ from publisher.markdown import (
     parser,
     standalone_image,
 )
-from publisher.sanitize import absolute_url, clean
+from publisher.render.context import SocialImage
+from publisher.render.email import picture_of
+from publisher.render.images import (
+    Gallery,
+    Picture,
+    card_variant,
+    feed_variant,
+    web_variants,
+    webp_twin,
+)
+from publisher.render.sanitize import absolute_url, clean
 from publisher.strings import Strings
 
 #: The width the web page shows a figure at (the article column of the bundled stylesheet).

@@ -17,7 +17,7 @@ from publisher import __version__
 from publisher.config import Config
 
 if TYPE_CHECKING:
-    from publisher.rendered import Rendered
+    from publisher.render.rendered import Rendered
 
 RSS_FILE = "feed.xml"
 ATOM_FILE = "atom.xml"

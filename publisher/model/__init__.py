@@ -1,0 +1,1 @@
+"""The content model: an issue (its front matter, validated) and its one Markdown parse."""

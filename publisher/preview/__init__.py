@@ -1,0 +1,1 @@
+"""``publisher preview``: the live preview server and the state it serves."""
