@@ -295,7 +295,8 @@ def test_the_front_matter_image_and_the_logo_go_through_the_same_checks(
 def test_a_photo_is_decoded_at_a_scale_that_covers_its_widest_variant(
     tmp_path: Path, orientation: int
 ) -> None:
-    from publisher.render.images import Shelf, read, web_variants
+    from publisher.render.images import read, web_variants
+    from publisher.render.shelf import Shelf
 
     source = phone_photo(tmp_path / "p.jpg", 3024, 4032, orientation=orientation)
     picture = read(source, "p.jpg")

@@ -53,7 +53,7 @@ class Record:
     image: Any = None
     feed_image: str = ""
     files: tuple[str, ...] = ()
-    #: The image variants it publishes (``images.Published``).
+    #: The image variants it publishes (``shelf.Published``).
     images: tuple[Any, ...] = ()
     deps: dict[str, Signature | None] = field(default_factory=dict)
     #: Its relative links and images, resolved (``refs.Ref``).
@@ -121,7 +121,8 @@ class BuildCache:
         self.live: Outputs = {}
         try:
             self._read(records)
-        except (sqlite3.DatabaseError, pickle.UnpicklingError):  # damaged: start afresh
+        except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError):
+            # Damaged, or naming code that has moved: start afresh.
             self.db.close()
             if path is not None:
                 path.unlink()

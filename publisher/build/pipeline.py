@@ -36,9 +36,9 @@ from publisher.config import CACHE_DIR, Config, load_config, placeholder_problem
 from publisher.config import unchosen_service_problem as unchosen_service
 from publisher.errors import Problem, PublisherError, display_path, warn
 from publisher.model.issue import Issue, issue_files, load_folder, load_issue
-from publisher.render.images import Shelf, shelf_of
 from publisher.render.images import known as known_pictures
 from publisher.render.refs import SITE, file_lines
+from publisher.render.shelf import Shelf, shelf_of
 from publisher.render.theme import Theme
 from publisher.site.manifest import read_manifest, warn_changed_ids
 from publisher.site.plan import LOGO, SITE_DIR, SitePlan, plan_for

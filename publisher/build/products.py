@@ -11,7 +11,6 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from functools import partial
-from pathlib import Path
 
 from publisher.build.cache import BuildCache, Record
 from publisher.build.keys import WebKeys, output_key, signature
@@ -22,7 +21,7 @@ from publisher.render.rendered import Rendered
 from publisher.render.theme import Theme
 from publisher.site import plan as site
 from publisher.site.manifest import MANIFEST, manifest
-from publisher.site.plan import SitePlan
+from publisher.site.plan import Planned, SitePlan
 
 EMAIL_FILES = (site.EMAIL_HTML, site.EMAIL_TEXT, site.EMAIL_EML)
 
@@ -74,61 +73,93 @@ def site_products(
     keys: WebKeys,
 ) -> dict[str, Product]:
     """Return every file of ``plan`` for ``published`` (newest first), what makes it and its key."""
-    pages = Pages(theme, config, [(r.issue, r.view) for r in published if r.view is not None])
-    by_slug = {r.issue.slug: (n, r) for n, r in enumerate(published)}
-    everywhere = output_key(store.key, keys.pages, list(pages.tags.values()))
-    link_keys = [output_key(link) for link in pages.links]
-    tagged: dict[str, list[str]] = {}  # the keys of the links each tag page lists, in order
-    for key, link in zip(link_keys, pages.links, strict=True):
-        for slug in dict.fromkeys(tag.slug for tag in link.tags):
-            tagged.setdefault(slug, []).append(key)
-    newest = published[: config.feeds.limit]
-    feed_key = output_key(store.key, [(r.render_key, r.issue) for r in newest])
-    urls: list[tuple[str, dt.datetime | None]] = [
-        (config.base_url, max((r.issue.date for r in published), default=None))
-    ]
-    urls += [(r.view.url, r.issue.updated or r.issue.date) for r in published if r.view]
+    products = Products(plan, config, theme, published, store, keys)
+    return {path: products.of(path, planned) for path, planned in plan.outputs.items()}
 
-    def page(n: int, record: Record) -> Product:
-        neighbours = [link_keys[m] for m in (n - 1, n + 1) if 0 <= m < len(published)]
-        key = output_key(everywhere, record.render_key, link_keys[n], neighbours)
-        return Product(key, lambda: pages.issue(rendered(record, store)))
 
-    products: dict[str, Product] = {}
-    for path, planned in plan.outputs.items():
-        kind = planned.kind
-        if kind in (site.IMAGE, site.LOGO) and planned.source is not None:
+class Products:
+    """What makes each kind of file of the site, and the keys of what it shows."""
+
+    def __init__(
+        self,
+        plan: SitePlan,
+        config: Config,
+        theme: Theme,
+        published: Sequence[Record],
+        store: BuildCache,
+        keys: WebKeys,
+    ) -> None:
+        self.plan, self.config, self.published, self.store = plan, config, published, store
+        self.pages = pages = Pages(theme, config, [(r.issue, r.view) for r in published if r.view])
+        self.by_slug = {r.issue.slug: (n, r) for n, r in enumerate(published)}
+        #: What every page shows: the settings, the page templates and the tags.
+        self.everywhere = output_key(store.key, keys.pages, list(pages.tags.values()))
+        self.style_key = output_key(store.key, keys.style, pages.rtl)
+        self.link_keys = [output_key(link) for link in pages.links]
+        self.tagged: dict[str, list[str]] = {}  # the keys of the links each tag page lists
+        for key, link in zip(self.link_keys, pages.links, strict=True):
+            for slug in dict.fromkeys(tag.slug for tag in link.tags):
+                self.tagged.setdefault(slug, []).append(key)
+        self.newest = published[: config.feeds.limit]
+
+    def of(self, path: str, planned: Planned) -> Product:
+        """Return what makes the file ``path`` of the plan."""
+        if planned.kind in (site.IMAGE, site.LOGO) and planned.source is not None:
             made = str(planned.source)  # its name on the shelf is the digest of how it is made
-            products[path] = Product(f"{path}:{os.path.basename(made)}", source=made, link=True)
-        elif planned.source is not None:
-            source = Path(planned.source)
-            products[path] = Product(output_key(path, signature(source)), source=str(source))
-        elif kind in EMAIL_FILES:
-            record = by_slug[planned.slug][1]
+            return Product(f"{path}:{os.path.basename(made)}", source=made, link=True)
+        if planned.source is not None:
+            return Product(output_key(path, signature(planned.source)), source=str(planned.source))
+        if planned.kind in EMAIL_FILES:
+            record = self.by_slug[planned.slug][1]
             assert record.render_key is not None
-            make = partial(_cached_email, kind, record, store, config)
-            products[path] = Product(record.render_key, make)
-        elif kind == site.ISSUE_PAGE:
-            products[path] = page(*by_slug[planned.slug])
-        elif kind == site.INDEX_PAGE:
-            products[path] = Product(output_key(everywhere, link_keys), pages.index)
-        elif kind == site.STYLE:
-            products[path] = Product(output_key(store.key, keys.style, pages.rtl), pages.style)
-        elif kind == site.TAG_PAGE:
-            listed = tagged.get(planned.name, [])
-            tag = pages.tags[planned.name]
-            products[path] = Product(output_key(everywhere, listed), partial(pages.tag, tag))
-        elif kind == site.FEED:
-            feed = partial(_feed, planned.name, config, newest, store)
-            products[path] = Product(feed_key, feed)
-        elif kind == site.SITEMAP:
-            products[path] = Product(output_key(store.key, urls), partial(_sitemap, urls))
-    files = sorted({*plan.outputs, MANIFEST})
-    ids = [(r.issue.slug, r.issue.id, r.issue.date) for r in published]
-    issues = [r.issue for r in published]
-    key = output_key(store.key, ids, files)
-    products[MANIFEST] = Product(key, partial(manifest, issues, files))
-    return products
+            make = partial(_cached_email, planned.kind, record, self.store, self.config)
+            return Product(record.render_key, make)
+        made_by = {
+            site.ISSUE_PAGE: self._issue_page,
+            site.INDEX_PAGE: self._index,
+            site.STYLE: self._style,
+            site.TAG_PAGE: self._tag_page,
+            site.FEED: self._feed,
+            site.SITEMAP: self._sitemap,
+            site.IDS: self._manifest,
+        }
+        return made_by[planned.kind](planned)
+
+    def _issue_page(self, planned: Planned) -> Product:
+        n, record = self.by_slug[planned.slug]
+        links = self.link_keys
+        neighbours = [links[m] for m in (n - 1, n + 1) if 0 <= m < len(self.published)]
+        key = output_key(self.everywhere, record.render_key, links[n], neighbours)
+        return Product(key, lambda: self.pages.issue(rendered(record, self.store)))
+
+    def _index(self, planned: Planned) -> Product:
+        return Product(output_key(self.everywhere, self.link_keys), self.pages.index)
+
+    def _style(self, planned: Planned) -> Product:
+        return Product(self.style_key, self.pages.style)
+
+    def _tag_page(self, planned: Planned) -> Product:
+        listed = self.tagged.get(planned.name, [])
+        make = partial(self.pages.tag, self.pages.tags[planned.name])
+        return Product(output_key(self.everywhere, listed), make)
+
+    def _feed(self, planned: Planned) -> Product:
+        key = output_key(self.store.key, [(r.render_key, r.issue) for r in self.newest])
+        return Product(key, partial(_feed, planned.name, self.config, self.newest, self.store))
+
+    def _sitemap(self, planned: Planned) -> Product:
+        published = self.published
+        urls: list[tuple[str, dt.datetime | None]] = [
+            (self.config.base_url, max((r.issue.date for r in published), default=None))
+        ]
+        urls += [(r.view.url, r.issue.updated or r.issue.date) for r in published if r.view]
+        return Product(output_key(self.store.key, urls), partial(_sitemap, urls))
+
+    def _manifest(self, planned: Planned) -> Product:
+        files = sorted({*self.plan.outputs, MANIFEST})
+        ids = [(r.issue.slug, r.issue.id, r.issue.date) for r in self.published]
+        issues = [r.issue for r in self.published]
+        return Product(output_key(self.store.key, ids, files), partial(manifest, issues, files))
 
 
 def _feed(kind: str, config: Config, newest: Sequence[Record], store: BuildCache) -> bytes:

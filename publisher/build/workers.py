@@ -25,11 +25,11 @@ from publisher.check import Finding, errors_of
 from publisher.config import Config
 from publisher.errors import Problem, PublisherError
 from publisher.model.issue import Issue, load_one, with_body
-from publisher.render.images import Shelf
 from publisher.render.issue import lazy_index, read_body, render_issue
 from publisher.render.message import compose
 from publisher.render.pages import page_article
 from publisher.render.rendered import Rendered
+from publisher.render.shelf import Shelf
 from publisher.render.theme import Theme
 
 log = logging.getLogger(__name__)

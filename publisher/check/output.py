@@ -11,8 +11,8 @@ from publisher.check.rules import Finding, Rule, from_problem, shown
 from publisher.config import Config
 from publisher.errors import PublisherError
 from publisher.model.issue import Issue
-from publisher.render.images import shelf_of
 from publisher.render.rendered import Rendered
+from publisher.render.shelf import shelf_of
 from publisher.render.theme import Theme
 
 GMAIL_WARN = 80 * 1024

@@ -17,9 +17,9 @@ from publisher.config import SETTINGS_FILE, Config, load_config
 from publisher.errors import PublisherError, collecting
 from publisher.model.issue import Issue, Loaded, load_folder
 from publisher.render import refs
-from publisher.render.images import shelf_of
 from publisher.render.refs import SiteIndex
 from publisher.render.rendered import Rendered
+from publisher.render.shelf import shelf_of
 from publisher.render.theme import Theme
 
 if TYPE_CHECKING:

@@ -28,7 +28,6 @@ from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, Issue, load_folder, 
 from publisher.model.markdown import Document
 from publisher.render import refs
 from publisher.render.context import IssueView
-from publisher.render.images import shelf_of
 from publisher.render.issue import (
     display_date,
     issue_view,
@@ -38,6 +37,7 @@ from publisher.render.issue import (
 from publisher.render.pages import Pages
 from publisher.render.refs import SiteIndex
 from publisher.render.rendered import Rendered
+from publisher.render.shelf import shelf_of
 from publisher.render.theme import TEMPLATES_DIR, Theme
 from publisher.site.plan import SitePlan
 

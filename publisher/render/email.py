@@ -26,8 +26,9 @@ from publisher.model.markdown import (
     standalone_image,
 )
 from publisher.render.context import Block, Endnote
-from publisher.render.images import Gallery, Picture, display_size, email_variant
+from publisher.render.images import Picture, display_size, email_variant
 from publisher.render.sanitize import absolute_url, clean, keep_spaces
+from publisher.render.shelf import Gallery
 
 #: The email body's width and the text column inside its side padding.
 BODY_WIDTH = 600

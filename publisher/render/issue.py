@@ -31,15 +31,12 @@ from publisher.render.email import (
     inline_css,
 )
 from publisher.render.images import (
-    Gallery,
     ImageProblem,
-    Shelf,
     Variant,
     display_size,
     email_variant,
     full_variant,
     read,
-    shelf_of,
 )
 from publisher.render.refs import (
     CARD,
@@ -53,6 +50,7 @@ from publisher.render.refs import (
 )
 from publisher.render.rendered import Rendered
 from publisher.render.sanitize import absolute_url
+from publisher.render.shelf import Gallery, Shelf, shelf_of
 from publisher.render.text import render_text
 from publisher.render.theme import Theme
 from publisher.render.web import article_html, social_image

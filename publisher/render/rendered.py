@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from publisher.model.issue import Issue
     from publisher.render.context import IssueView, SocialImage
-    from publisher.render.images import Published
     from publisher.render.refs import Ref
+    from publisher.render.shelf import Published
 
 
 @dataclass(frozen=True)

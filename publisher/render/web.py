@@ -30,15 +30,9 @@ from publisher.model.markdown import (
 )
 from publisher.render.context import SocialImage
 from publisher.render.email import picture_of
-from publisher.render.images import (
-    Gallery,
-    Picture,
-    card_variant,
-    feed_variant,
-    web_variants,
-    webp_twin,
-)
+from publisher.render.images import Picture, card_variant, feed_variant, web_variants, webp_twin
 from publisher.render.sanitize import absolute_url, clean
+from publisher.render.shelf import Gallery
 from publisher.strings import Strings
 
 #: The width the web page shows a figure at (the article column of the bundled stylesheet).

@@ -19,7 +19,8 @@ from publisher.errors import Problem, PublisherError, display_path
 from publisher.model.issue import Issue
 from publisher.render.context import tag_links
 from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
-from publisher.render.images import Shelf, Variant
+from publisher.render.images import Variant
+from publisher.render.shelf import Shelf
 from publisher.render.theme import Theme
 
 #: Where a build writes the site, unless told otherwise.
