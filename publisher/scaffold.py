@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -12,7 +13,8 @@ from publisher.config import SETTINGS_FILE, load_config, settings_template
 from publisher.config.addresses import MAX_SLUG, slug_problem
 from publisher.errors import PublisherError
 from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, title_slug
-from publisher.render.theme import TEMPLATES_DIR, default_theme_dir
+from publisher.render.context import PageContext, TemplateContext
+from publisher.render.theme import TEMPLATES_DIR, Theme, default_theme_dir
 
 WELCOME = """\
 ---
@@ -110,11 +112,6 @@ def copy_theme(root: Path, names: Sequence[str] = ()) -> tuple[list[Path], list[
 
 def theme_listing(root: Path) -> list[str]:
     """Describe each template: whether the folder overrides it, its blocks and its context."""
-    import dataclasses
-
-    from publisher.render.context import PageContext, TemplateContext
-    from publisher.render.theme import Theme
-
     theme = Theme(root)
     contexts = {
         "email": ("TemplateContext", [f.name for f in dataclasses.fields(TemplateContext)]),

@@ -21,13 +21,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from publisher.build.keys import FORMAT, Signature, pictures_key, render_key, signature
+from publisher.build.keys import FORMAT, Signature, base_key, pictures_key, render_key, signature
 from publisher.config import CACHE_DIR, Config
 from publisher.errors import Problem
-from publisher.model.issue import Issue
+from publisher.model.issue import Issue, named_file
 from publisher.render.context import IssueView
 from publisher.render.images import Picture, facts
 from publisher.render.rendered import Rendered
+from publisher.render.theme import Theme
 
 CACHE_FILE = "cache.sqlite"
 #: The key of a rendering's web part is its own with this after it.
@@ -347,10 +348,6 @@ def _zstd() -> ModuleType:
 def built_email(root: Path, config: Config, name: str) -> dict[str, str] | None:
     """Return the email (``html``, ``text``) the last build published for the issue file or
     slug ``name``, if nothing it is made from changed since; else None (render it)."""
-    from publisher.build.keys import base_key
-    from publisher.model.issue import named_file
-    from publisher.render.theme import Theme
-
     root = root.resolve()
     path = named_file(name)
     if path.is_file():  # as the build's records name it: the folder's real path

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from publisher import __version__
 from publisher.config import Config, load_config, logo_file, setting_problem
-from publisher.errors import PublisherError, closest
+from publisher.errors import Problem, PublisherError, closest
 from publisher.language import format_date, language
 from publisher.model.issue import (
     Issue,
@@ -38,6 +38,7 @@ from publisher.render.images import (
     full_variant,
     read,
 )
+from publisher.render.mjml_rules import line_in, validate
 from publisher.render.refs import (
     CARD,
     IssueAt,
@@ -125,9 +126,6 @@ def render_issue(
 
 def _validate_mjml(mjml: str, template: Path) -> None:
     """Stop on MJML that MJML does not know (mjml-python would drop it without a word)."""
-    from publisher.errors import Problem
-    from publisher.render.mjml_rules import line_in, validate
-
     problems = validate(mjml)
     if problems:
         raise PublisherError(
