@@ -261,10 +261,22 @@ class BuildCache:
         }
         spare = self.head.folders if same else {}
         pictures_read = (pictures_key(), sorted(pictures.values()))
-        head = Head(self.key, str(out), state, folders, spare, pictures_read)
+        self.head = head = Head(self.key, str(out), state, folders, spare, pictures_read)
         self._set_site("head", head)
         self._set_site("live", live)
         db.commit()
+
+    def save_spare(self, folders: dict[str, int]) -> None:
+        """Remember that the spare tree now holds what the live site holds (``catch_up``), in
+        ``folders``."""
+        if not self.enabled:
+            return
+        self.db.execute(
+            "INSERT OR REPLACE INTO site SELECT 'spare', data FROM site WHERE name = 'live'"
+        )
+        self.head.spare_folders = folders
+        self._set_site("head", self.head)
+        self.db.commit()
 
     # -- rows --
 

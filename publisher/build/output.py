@@ -306,6 +306,45 @@ def _link_or_copy(source: str, target: str) -> None:
         shutil.copyfile(source, target)
 
 
+def catch_up(spare: Path, live: Path, outputs: Outputs, had: Outputs, folders: set[str]) -> bool:
+    """Bring the spare tree (the site as it was before this build: ``had``) to this build's
+    files (``outputs``, in ``folders``) with hard links to them, so that the next build
+    writes only what it changes; return whether it could (else the next build looks at each
+    file of the spare tree, and links or writes what it needs).
+
+    Freeing a file's blocks can be slow; this frees only the old versions of the files this
+    build changed, once, and a file written into the spare tree later never frees anything:
+    the live site still has the one it replaces.
+    """
+    if not spare.is_dir():  # the first build: there was no site before it
+        return False
+    try:
+        for relative, output in outputs.items():
+            old = had.get(relative)
+            if old is None or old[3] != output[3]:  # not the very same file
+                _link_over(f"{live}/{relative}", f"{spare}/{relative}")
+        for relative in set(had) - set(outputs):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{spare}/{relative}")
+        _, left = _walk(spare)
+        for relative in sorted(left - folders, key=len, reverse=True):
+            os.rmdir(f"{spare}/{relative}")
+    except OSError:  # no hard links here, or a file of someone else's in the way
+        return False
+    return True
+
+
+def _link_over(source: str, target: str) -> None:
+    """Make ``target`` a hard link to ``source``, in place of whatever it was."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(target)
+    try:
+        os.link(source, target)
+    except FileNotFoundError:  # a new folder
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.link(source, target)
+
+
 # --- the swap ----------------------------------------------------------------------------------
 
 

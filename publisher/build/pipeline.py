@@ -25,6 +25,7 @@ from publisher.build.output import (
     Product,
     Tree,
     build_lock,
+    catch_up,
     check_out,
     folder_times,
     refuse_foreign,
@@ -237,8 +238,10 @@ def publish(
         swap_in(tree.folder, b.out)
     except OSError as exc:
         raise unwritable(b.out, exc) from exc
-    folders = folder_times(b.out, tree.folders)
-    b.store.save(archive.paths, b.out, site_state(b, archive, plan), tree.outputs, folders)
+    state, folders = site_state(b, archive, plan), folder_times(b.out, tree.folders)
+    b.store.save(archive.paths, b.out, state, tree.outputs, folders)
+    if catch_up(tree.folder, b.out, tree.outputs, tree.had_live, tree.folders):
+        b.store.save_spare(folder_times(tree.folder, tree.folders))
     forget_unused_images(b, plan)
     return rendered
 
