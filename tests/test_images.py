@@ -307,7 +307,7 @@ def test_a_photo_is_decoded_at_a_scale_that_covers_its_widest_variant(
     with Image.open(tmp_path / "shelf" / f"{widest.key}.jpg") as made:
         assert made.size == (1800, 2400)
     # Made from pixels at least as large: never enlarged from the JPEG's reduced decode.
-    from publisher.render import images
+    from publisher.render import shelf
 
     with Image.open(source) as image:
-        assert images._upright(image, 1800, picture).width >= 1800
+        assert shelf._upright(image, 1800, picture).width >= 1800
