@@ -321,7 +321,7 @@ def build(root: Path, out: Path | None, jobs: int | None, no_cache: bool, no_wai
 
     Example: publisher build --out public
     """
-    from publisher.build import build as run_build
+    from publisher.build.pipeline import build as run_build
 
     result = run_build(
         root, out, progress=_progress_bar, jobs=jobs, cache=not no_cache, wait=not no_wait

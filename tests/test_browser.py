@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import SAMPLE_SLUG, serve_from
-from publisher.build import build
+from publisher.build.pipeline import build
 
 pytestmark = pytest.mark.browser
 

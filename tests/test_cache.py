@@ -14,7 +14,7 @@ from PIL import Image
 import publisher.build.cache
 import publisher.build.keys
 from conftest import Newsletter
-from publisher.build import build
+from publisher.build.pipeline import build
 from publisher.errors import PublisherError
 from publisher.render.theme import default_theme_dir
 
@@ -226,7 +226,7 @@ def test_issue_pages_rendered_in_parallel_are_the_serial_ones(
 def test_parallel_errors_are_the_serial_ones_in_order(archive: Newsletter) -> None:
     """Issues render as the archive loads, finishing in any order: what stops the build is
     reported all the same, in the same order, and no site is written."""
-    from publisher.build import CheckFailed
+    from publisher.build.pipeline import CheckFailed
 
     for n in (2, 9):
         path = archive.root / "issues" / f"2025-02-{n + 1:02d}-issue-{n}" / "index.md"

@@ -95,7 +95,7 @@ def big_image(newsletter: Newsletter, path: Path) -> None:
 
 
 def published_site(newsletter: Newsletter, path: Path) -> None:
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     build(newsletter.root)
     edit("title: Clean", "title: Clean\nslug: renamed")(newsletter, path)

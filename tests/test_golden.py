@@ -39,7 +39,7 @@ def test_sample_issue_matches_golden(sample: Path, name: str, attr: str) -> None
 
 @pytest.mark.parametrize("page", ["index.html", f"{SAMPLE_SLUG}/index.html", "assets/style.css"])
 def test_sample_site_pages_match_golden(sample: Path, page: str) -> None:
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     build(sample)
     actual = (sample / "site" / page).read_text(encoding="utf-8")
@@ -77,7 +77,7 @@ def test_every_published_file_matches_golden(sample: Path, tmp_path: Path, archi
     """Every file the bundled example and 24 synthetic issues publish, byte for byte, whichever
     way the build goes: cold on worker processes, serial without the cache, and from the cache
     after a setting that no output reads."""
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     root = sample if archive == "example" else synthetic_archive(tmp_path / "synthetic", 24)
     build(root, jobs=2)

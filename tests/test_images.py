@@ -17,7 +17,7 @@ from photos import XMP, linear_profile, phone_photo
 from PIL import Image
 
 from conftest import Newsletter
-from publisher.build import build
+from publisher.build.pipeline import build
 from publisher.check import run_checks
 from publisher.cli import cli
 

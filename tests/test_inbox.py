@@ -11,7 +11,7 @@ import lxml.html
 import pytest
 
 from conftest import SAMPLE_SLUG, Newsletter, serve_from
-from publisher.build import build
+from publisher.build.pipeline import build
 from publisher.config import load_config
 from publisher.model.issue import load_issue
 from publisher.render.issue import render_issue, render_one

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO, SETTINGS, Newsletter
-from publisher.build import build
+from publisher.build.pipeline import build
 from publisher.check import run_checks
 from publisher.cli import cli
 from publisher.strings import LOCALE_DIR, known_keys, languages

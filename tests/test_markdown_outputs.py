@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from conftest import Newsletter
-from publisher.build import build
+from publisher.build.pipeline import build
 
 SLUG = "kitchen-sink"
 PAGE_URL = f"https://news.example.org/{SLUG}/"

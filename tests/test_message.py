@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import Newsletter
-from publisher.build import build
+from publisher.build.pipeline import build
 from publisher.cli import cli
 
 USER, PASSWORD = "tester", "s3cret-pass"

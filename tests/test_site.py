@@ -24,7 +24,7 @@ import rnc2rng
 from PIL import Image
 
 from conftest import SAMPLE_SLUG, Newsletter
-from publisher.build import build
+from publisher.build.pipeline import build
 
 SCHEMAS = Path(__file__).parent / "schemas"
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from conftest import Newsletter
-from publisher.build import LOCK_FILE
+from publisher.build.output import LOCK_FILE
 from publisher.cli import cli
 from publisher.config import CACHE_DIR
 from publisher.site.plan import plan_site

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import Newsletter
-from publisher.build import build
+from publisher.build.pipeline import build
 from publisher.check import run_checks
 from publisher.cli import cli
 from publisher.render.mjml_rules import validate
