@@ -16,7 +16,7 @@ import os
 import pickle
 import sqlite3
 import sys
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,7 +34,7 @@ CACHE_FILE = "cache.sqlite"
 #: The key of a rendering's web part is its own with this after it.
 WEB_PART = ":web"
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (path TEXT PRIMARY KEY, slug TEXT, data BLOB);
+CREATE TABLE IF NOT EXISTS records (path TEXT PRIMARY KEY, slug TEXT, data BLOB, made BLOB);
 CREATE TABLE IF NOT EXISTS renderings (key TEXT PRIMARY KEY, digest TEXT, data BLOB);
 CREATE TABLE IF NOT EXISTS site (name TEXT PRIMARY KEY, data BLOB);
 """
@@ -60,9 +60,22 @@ class Record:
     #: Its relative links and images, resolved (``refs.Ref``).
     refs: tuple[Any, ...] = ()
 
-    def __reduce__(self) -> tuple[type[Record], tuple[Any, ...]]:
-        # As the tuple of its fields: read back in a third of the time.
-        return Record, tuple(getattr(self, f.name) for f in fields(self))
+    def inputs(self) -> bytes:
+        """Return what it was made from, pickled: its file, front matter and render key."""
+        return _pickled((self.signature, self.issue, self.warnings, self.render_key, self.deps))
+
+    def made(self) -> bytes:
+        """Return what its rendering published, pickled (``MADE``)."""
+        return _pickled(tuple(getattr(self, name) for name in MADE))
+
+
+#: What a record's rendering published: read only when the site is written.
+MADE = ("view", "image", "feed_image", "files", "images", "refs")
+
+
+def _record(inputs: bytes) -> Record:
+    signature, issue, warnings, key, deps = pickle.loads(inputs)
+    return Record(signature, issue, warnings, render_key=key, deps=deps)
 
 
 #: A file a build wrote: its key, and the size, modification time and identity (inode) of what
@@ -134,7 +147,7 @@ class BuildCache:
         self.head = self._site("head") or Head()
         if records and self.head.key == self.key:  # else: another version, theme or settings
             rows = self.db.execute("SELECT path, data FROM records")
-            self.records = {path: pickle.loads(data) for path, data in rows}
+            self.records = {path: _record(data) for path, data in rows}
         self.live = (self._site("live") or {}) if records else {}
 
     def __enter__(self) -> BuildCache:
@@ -165,6 +178,19 @@ class BuildCache:
         self.records[str(issue.source)] = record
         self._changed.add(str(issue.source))
         return record
+
+    def read_made(self) -> None:
+        """Read what each unchanged record's rendering published (a build that writes nothing
+        never needs it); any damage there has them all rendered again."""
+        try:
+            for path, made in self.db.execute("SELECT path, made FROM records"):
+                record = self.records.get(path)
+                if record is not None and path not in self._changed:
+                    for name, value in zip(MADE, pickle.loads(made), strict=True):
+                        setattr(record, name, value)
+        except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, TypeError, ValueError):
+            for record in self.records.values():
+                record.render_key = None
 
     def rendered_keys(self) -> set[str]:
         """Return the render keys whose renderings are stored (none, if they are damaged)."""
@@ -210,7 +236,7 @@ class BuildCache:
         if len(found) != 1:
             return None
         path, data = found[0]
-        record = pickle.loads(data)
+        record = _record(data)
         return self.email(record) if _unchanged(record, path) else None
 
     # -- the output trees --
@@ -242,9 +268,11 @@ class BuildCache:
         gone = [(p,) for (p,) in db.execute("SELECT path FROM records") if p not in kept]
         db.executemany("DELETE FROM records WHERE path = ?", gone)
         changed = [
-            (p, r.issue.slug, _pickled(r)) for p, r in self.records.items() if p in self._changed
+            (p, r.issue.slug, r.inputs(), r.made())
+            for p, r in self.records.items()
+            if p in self._changed
         ]
-        db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", changed)
+        db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", changed)
         keys = [r.render_key for r in self.records.values() if r.render_key]
         unused = self.rendered_keys() - {*keys, *(k + WEB_PART for k in keys)}
         db.executemany("DELETE FROM renderings WHERE key = ?", [(k,) for k in unused])

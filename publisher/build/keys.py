@@ -26,7 +26,7 @@ from publisher import __version__
 from publisher.config import SEND, WEB_PAGES, Config, settings_text, tables_read_by
 
 #: Bumped when what the cache holds changes shape.
-FORMAT = 10
+FORMAT = 11
 
 #: Libraries whose version changes what a build writes.
 LIBRARIES = (

@@ -230,6 +230,7 @@ def publish(
 ) -> int:
     """Render what changed into the spare tree, write the rest, and swap it in; return how
     many issues were rendered."""
+    b.store.read_made()
     try:
         tree = Tree(spare_of(b.out), b.out, *b.store.trees(b.out))
         rendered = render(b, archive, plan, tree, processes, progress)
