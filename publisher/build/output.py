@@ -274,12 +274,7 @@ class Tree:
         """Delete the files and folders of the spare tree that the new site does not have."""
         for relative in self.files - set(self.outputs):
             os.unlink(f"{self.folder}/{relative}")
-        needed = {""}
-        for relative in self.outputs:
-            parent = relative.rpartition("/")[0]
-            while parent not in needed:
-                needed.add(parent)
-                parent = parent.rpartition("/")[0]
+        needed = _folders_of(self.outputs)
         for relative in sorted(self.folders - needed, key=len, reverse=True):
             with contextlib.suppress(OSError):  # not empty: something else is in it
                 os.rmdir(f"{self.folder}/{relative}")
@@ -326,12 +321,23 @@ def catch_up(spare: Path, live: Path, outputs: Outputs, had: Outputs, folders: s
         for relative in set(had) - set(outputs):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{spare}/{relative}")
-        _, left = _walk(spare)
-        for relative in sorted(left - folders, key=len, reverse=True):
-            os.rmdir(f"{spare}/{relative}")
+        for relative in sorted(_folders_of(had) - folders, key=len, reverse=True):
+            with contextlib.suppress(FileNotFoundError):
+                os.rmdir(f"{spare}/{relative}")
     except OSError:  # no hard links here, or a file of someone else's in the way
         return False
     return True
+
+
+def _folders_of(files: Iterable[str]) -> set[str]:
+    """Return every folder that holds one of ``files``, or a folder that does."""
+    folders = {""}
+    for relative in files:
+        parent = relative.rpartition("/")[0]
+        while parent not in folders:
+            folders.add(parent)
+            parent = parent.rpartition("/")[0]
+    return folders
 
 
 def _link_over(source: str, target: str) -> None:
