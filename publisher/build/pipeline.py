@@ -339,10 +339,10 @@ def check_site(b: Build, archive: Archive, plan: SitePlan) -> None:
 
 def write(b: Build, archive: Archive, plan: SitePlan, tree: Tree) -> None:
     """Bring the spare tree to every file of the plan, and nothing else."""
-    from publisher.build.products import site_products
+    from publisher.build.products import Products
 
-    products = site_products(plan, b.config, b.theme, archive.published, b.store, b.web)
-    for path, product in products.items():
+    products = Products(plan, b.config, b.theme, archive.published, b.store, b.web)
+    for path, product in products.all().items():
         if path not in tree.outputs:
             tree.put(path, product)
     tree.prune()

@@ -64,21 +64,9 @@ def _cached_email(kind: str, record: Record, store: BuildCache, config: Config) 
     return email_file(kind, record, rendered(record, store, email=True), config)
 
 
-def site_products(
-    plan: SitePlan,
-    config: Config,
-    theme: Theme,
-    published: Sequence[Record],
-    store: BuildCache,
-    keys: WebKeys,
-) -> dict[str, Product]:
-    """Return every file of ``plan`` for ``published`` (newest first), what makes it and its key."""
-    products = Products(plan, config, theme, published, store, keys)
-    return {path: products.of(path, planned) for path, planned in plan.outputs.items()}
-
-
 class Products:
-    """What makes each kind of file of the site, and the keys of what it shows."""
+    """What makes each file of the site plan for the published issues (newest first), and
+    the keys of what it shows."""
 
     def __init__(
         self,
@@ -101,6 +89,10 @@ class Products:
             for slug in dict.fromkeys(tag.slug for tag in link.tags):
                 self.tagged.setdefault(slug, []).append(key)
         self.newest = published[: config.feeds.limit]
+
+    def all(self) -> dict[str, Product]:
+        """Return every file of the plan, what makes it and its key."""
+        return {path: self.of(path, planned) for path, planned in self.plan.outputs.items()}
 
     def of(self, path: str, planned: Planned) -> Product:
         """Return what makes the file ``path`` of the plan."""
