@@ -297,6 +297,43 @@ def test_a_web_template_edit_renders_no_email_again(archive: Newsletter, tmp_pat
     assert digest(site) == fresh(archive, tmp_path)
 
 
+def files_and_inodes(site: Path) -> dict[str, int]:
+    return {str(p.relative_to(site)): p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+
+
+def test_an_email_template_edit_rewrites_only_the_files_whose_bytes_change(
+    archive: Newsletter, tmp_path: Path
+) -> None:
+    build(archive.root, jobs=1)
+    site = archive.root / "site"
+    before = files_and_inodes(site)
+    templates = archive.root / "templates"
+    templates.mkdir()
+    text = (default_theme_dir() / "email.txt.j2").read_text(encoding="utf-8")
+    (templates / "email.txt.j2").write_text(text + "\n{# a note to myself #}\n")
+    # Every issue renders again (the theme changed), to the very same bytes: nothing is written.
+    assert build(archive.root, jobs=1).rendered == 12
+    assert files_and_inodes(site) == before
+    (templates / "email.txt.j2").write_text(text.replace('_("view_online")', '"On the web"'))
+    assert build(archive.root, jobs=1).rendered == 12
+    after = files_and_inodes(site)
+    changed = {path for path, inode in after.items() if before.get(path) != inode}
+    # The plain texts changed, and the messages that carry them; no web page did.
+    assert {path.rpartition("/")[2] for path in changed} == {"email.txt", "email.eml"}
+    assert len(changed) == 2 * 12
+    assert digest(site) == fresh(archive, tmp_path)
+
+
+def test_a_time_zone_edit_loads_every_issue_again(archive: Newsletter, tmp_path: Path) -> None:
+    build(archive.root, jobs=1)
+    toml = archive.root / "newsletter.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert 'timezone = "UTC"' in text
+    toml.write_text(text.replace('"UTC"', '"Asia/Tokyo"'), encoding="utf-8")
+    rebuild_matches_fresh(archive, tmp_path)
+    assert "+09:00" in (archive.root / "site" / "atom.xml").read_text(encoding="utf-8")
+
+
 def add_settings(newsletter: Newsletter, tables: str) -> None:
     settings = newsletter.root / "newsletter.toml"
     settings.write_text(settings.read_text(encoding="utf-8") + "\n" + tables, encoding="utf-8")
@@ -305,10 +342,10 @@ def add_settings(newsletter: Newsletter, tables: str) -> None:
 def test_a_setting_no_output_reads_renders_nothing(archive: Newsletter) -> None:
     build(archive.root, jobs=1)
     site = archive.root / "site"
-    before = {p: p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+    before = files_and_inodes(site)
     add_settings(archive, "# a comment\n[smtp]\ntimeout = 5\n")
     assert build(archive.root, jobs=1).rendered == 0
-    after = {p: p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+    after = files_and_inodes(site)
     assert after == before  # not a file written again
 
 

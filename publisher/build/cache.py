@@ -21,7 +21,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from publisher.build.keys import FORMAT, Signature, base_key, pictures_key, render_key, signature
+from publisher.build.keys import (
+    FORMAT,
+    Signature,
+    base_key,
+    code_key,
+    digest,
+    pictures_key,
+    render_key,
+    signature,
+)
 from publisher.config import CACHE_DIR, Config
 from publisher.errors import Problem
 from publisher.model.issue import Issue, named_file
@@ -29,6 +38,7 @@ from publisher.render.context import IssueView
 from publisher.render.images import Picture, facts
 from publisher.render.rendered import Rendered
 from publisher.render.theme import Theme
+from publisher.site.plan import EMAIL_EML, EMAIL_HTML, EMAIL_TEXT
 
 CACHE_FILE = "cache.sqlite"
 #: The key of a rendering's web part is its own with this after it.
@@ -59,6 +69,10 @@ class Record:
     deps: dict[str, Signature | None] = field(default_factory=dict)
     #: Its relative links and images, resolved (``refs.Ref``).
     refs: tuple[Any, ...] = ()
+    #: The digest of what it made, by part (``WEB``, and each email file's kind): what
+    #: the site's files made from it are keyed by, so a new rendering to the same bytes
+    #: rewrites nothing.
+    digests: dict[str, str] = field(default_factory=dict)
 
     def inputs(self) -> bytes:
         """Return what it was made from, pickled: its file, front matter and render key."""
@@ -70,7 +84,9 @@ class Record:
 
 
 #: What a record's rendering published: read only when the site is written.
-MADE = ("view", "image", "feed_image", "files", "images", "refs")
+MADE = ("view", "image", "feed_image", "files", "images", "refs", "digests")
+#: The part of ``Record.digests`` that the web pages and feeds show.
+WEB = "web"
 
 
 def _record(inputs: bytes) -> Record:
@@ -104,6 +120,8 @@ class Head:
     """What the last build left: its key, where it wrote, and what that was made from."""
 
     key: str = ""
+    #: The load key (``keys.load_key``) its records were loaded with.
+    loaded: str = ""
     out: str = ""
     #: The key of everything the live site was made from.
     state: str = ""
@@ -111,6 +129,8 @@ class Head:
     #: last build left them: while none changed, no file was added there or taken away.
     folders: dict[str, int] = field(default_factory=dict)
     spare_folders: dict[str, int] = field(default_factory=dict)
+    #: Whether the spare tree holds the very files of the live site (``save_spare``).
+    spare_is_live: bool = False
     #: What the last build read of its pictures (``images.facts``), and with what code.
     pictures: tuple[str, list[Any]] = ("", [])
 
@@ -122,9 +142,12 @@ class BuildCache:
     database in memory, where a build holds them more compactly than as Python objects.
     """
 
-    def __init__(self, root: Path, key: str, enabled: bool = True, records: bool = True) -> None:
-        """Without ``records``, only the stored renderings are read (``latest``)."""
-        self.dir, self.key, self.enabled = root / CACHE_DIR, key, enabled
+    def __init__(
+        self, root: Path, key: str, enabled: bool = True, records: bool = True, loaded: str = ""
+    ) -> None:
+        """``key``: the base key of the renderings; ``loaded``: the load key of the records.
+        Without ``records``, only the stored renderings are read (``latest``)."""
+        self.dir, self.key, self.loaded, self.enabled = root / CACHE_DIR, key, loaded, enabled
         path = self.dir / CACHE_FILE if enabled else None
         self.db = _open(path)
         self.head = Head()
@@ -145,9 +168,12 @@ class BuildCache:
 
     def _read(self, records: bool) -> None:
         self.head = self._site("head") or Head()
-        if records and self.head.key == self.key:  # else: another version, theme or settings
+        if records and self.head.loaded == self.loaded:  # else: another version or settings
             rows = self.db.execute("SELECT path, data FROM records")
             self.records = {path: _record(data) for path, data in rows}
+            if self.head.key != self.key:  # the theme changed: every issue renders again
+                for record in self.records.values():
+                    record.render_key = None
         self.live = (self._site("live") or {}) if records else {}
 
     def __enter__(self) -> BuildCache:
@@ -213,6 +239,12 @@ class BuildCache:
             rendered.feed_image,
         )
         record.files, record.refs, record.images = rendered.files, rendered.refs, rendered.images
+        record.digests = {
+            WEB: digest(rendered.article_html, rendered.page_article),
+            EMAIL_HTML: digest(rendered.html),
+            EMAIL_TEXT: digest(rendered.text),
+            EMAIL_EML: digest(rendered.eml),
+        }
         self._changed.add(path)
         self._put(key, {"html": rendered.html, "text": rendered.text})
         self._put(key + WEB_PART, {"article": rendered.article_html, "page": rendered.page_article})
@@ -250,7 +282,8 @@ class BuildCache:
         spare tree's folders)."""
         if self.head.out != str(out):
             return {}, {}, {}
-        return self.live, self._site("spare") or {}, self.head.spare_folders
+        spare = self.live if self.head.spare_is_live else self._site("spare") or {}
+        return self.live, spare, self.head.spare_folders
 
     # -- saving --
 
@@ -289,7 +322,9 @@ class BuildCache:
         }
         spare = self.head.folders if same else {}
         pictures_read = (pictures_key(), sorted(pictures.values()))
-        self.head = head = Head(self.key, str(out), state, folders, spare, pictures_read)
+        self.head = head = Head(
+            self.key, self.loaded, str(out), state, folders, spare, pictures=pictures_read
+        )
         self._set_site("head", head)
         self._set_site("live", live)
         db.commit()
@@ -299,10 +334,7 @@ class BuildCache:
         ``folders``."""
         if not self.enabled:
             return
-        self.db.execute(
-            "INSERT OR REPLACE INTO site SELECT 'spare', data FROM site WHERE name = 'live'"
-        )
-        self.head.spare_folders = folders
+        self.head.spare_folders, self.head.spare_is_live = folders, True
         self._set_site("head", self.head)
         self.db.commit()
 
@@ -394,6 +426,6 @@ def built_email(root: Path, config: Config, name: str) -> dict[str, str] | None:
         name = str(Path(os.path.realpath(path.parent)) / path.name)
     if not (root / CACHE_DIR / CACHE_FILE).is_file():
         return None
-    key = base_key(config, Theme(root).search_path)
+    key = base_key(config, Theme(root).search_path, code_key())
     with BuildCache(root, key, records=False) as store:
         return store.latest(name)

@@ -4,8 +4,10 @@ from changes, so an unchanged key means the cached rendering or the old file can
 - the *base key* covers publisher's own code and version, the libraries that shape the output,
   the settings' values (but those only ``send`` or only the web pages read) and every theme file
   but the web pages' own (their bytes);
-- the *web keys* cover what only the web pages read (their templates and settings), and the
-  stylesheet apart, so a page template edit renders no email again;
+- the *web keys* cover what the web pages, the stylesheet and the feeds are made from beside
+  the renderings: so a page template edit renders no email again, and an email template edit
+  writes no page again;
+- the *load key* covers the code and the settings an issue's front matter loads with;
 - an issue's *render key* covers the base key, its file and every local file it shows.
 """
 
@@ -24,9 +26,10 @@ from typing import Any, NamedTuple
 
 from publisher import __version__
 from publisher.config import SEND, WEB_PAGES, Config, settings_text, tables_read_by
+from publisher.model.frontmatter import SETTINGS_READ
 
 #: Bumped when what the cache holds changes shape.
-FORMAT = 11
+FORMAT = 12
 
 #: Libraries whose version changes what a build writes.
 LIBRARIES = (
@@ -55,6 +58,8 @@ PICTURES = ("PIL", "pillow_heif")
 WEB_ONLY = {"base.html.j2", "index.html.j2", "issue.html.j2", "tag.html.j2", "_list.html.j2",
             "style.css.j2"}  # fmt: skip
 STYLESHEET = "style.css.j2"
+#: The theme's files that only the emails read: editing them writes no web page again.
+EMAIL_ONLY = {"email.mjml.j2", "email.txt.j2", "email.css.j2"}
 
 #: What identifies a file's content without reading it: size, modification and change times,
 #: and the file's identity (an edit always moves the change time).
@@ -98,16 +103,11 @@ def _web_only(relative: str) -> bool:
     return relative in WEB_ONLY or relative.startswith("assets/")
 
 
-def base_key(config: Config, theme_dirs: list[Path]) -> str:
+def base_key(config: Config, theme_dirs: list[Path], code: str) -> str:
     """Return the key of everything every issue's rendering depends on: not the web pages' own
-    templates and settings (``web_key``), nor the settings only ``publisher send`` reads, unless
-    an email template names them."""
-    parts: list[bytes | str] = [f"format {FORMAT}", __version__, sys.version]
-    package = Path(__file__).parent.parent
-    for source in sorted(package.rglob("*")):
-        if source.is_file() and source.suffix in (".py", ".j2", ".mo"):
-            parts += [str(source.relative_to(package)), source.read_bytes()]
-    parts += _libraries(LIBRARIES)
+    templates and settings, nor the settings only ``publisher send`` reads, unless an email
+    template names them. ``code``: the ``code_key``."""
+    parts: list[bytes | str] = [code]
     templates: list[bytes] = []
     for _, relative, text in _theme_files(theme_dirs, lambda relative: not _web_only(relative)):
         templates.append(text)
@@ -118,36 +118,53 @@ def base_key(config: Config, theme_dirs: list[Path]) -> str:
     return digest(*parts)
 
 
+def load_key(config: Config, code: str) -> str:
+    """Return the key of what loading an issue file depends on: publisher's code (``code``,
+    the ``code_key``) and the settings the front matter reads; a theme edit keeps them."""
+    return digest(code, settings_text(config, SETTINGS_READ))
+
+
+def code_key() -> str:
+    """Return the key of publisher's own code and version and the libraries it renders with."""
+    parts: list[bytes | str] = [f"format {FORMAT}", __version__, sys.version]
+    package = Path(__file__).parent.parent
+    for source in sorted(package.rglob("*")):
+        if source.is_file() and source.suffix in (".py", ".j2", ".mo"):
+            parts += [str(source.relative_to(package)), source.read_bytes()]
+    return digest(*parts, *_libraries(LIBRARIES))
+
+
 class WebKeys(NamedTuple):
-    """The keys of what only the web pages read: their templates and settings, and apart the
-    stylesheet."""
+    """The keys of what the web pages, the stylesheet and the feeds are made from (beside
+    the issues' renderings): none covers the emails' own templates."""
 
     pages: str
     style: str
+    feeds: str
 
 
-def web_keys(config: Config, theme_dirs: list[Path]) -> WebKeys:
-    """Return the keys of the web pages' own templates and settings, and of the stylesheet."""
-    return WebKeys(web_key(theme_dirs, config=config), web_key(theme_dirs, stylesheet=True))
+def web_keys(config: Config, theme_dirs: list[Path], code: str) -> WebKeys:
+    """Return the keys of the web pages (every theme file but the emails' own and the
+    stylesheet), of the stylesheet, and of the feeds (no theme file); each with the code
+    (``code``) and the settings, but those only ``publisher send`` reads unless one of its
+    templates names them."""
 
+    def key(wanted: Callable[[str], bool]) -> str:
+        parts: list[bytes | str] = [code]
+        templates: list[bytes] = []
+        for folder, relative, text in _theme_files(theme_dirs, wanted):
+            templates.append(text)
+            parts += [str(folder), relative, text]
+        send = tables_read_by(SEND)
+        read = [f.name for f in fields(Config) if f.name not in send or _named(f.name, templates)]
+        parts.append(settings_text(config, read))
+        return digest(*parts)
 
-def web_key(theme_dirs: list[Path], stylesheet: bool = False, config: Config | None = None) -> str:
-    """Return the key of what only the web pages read: their templates and the settings only
-    they (or only ``publisher send``, if a page template names them) read; or (``stylesheet``)
-    the stylesheet alone."""
-    parts: list[bytes | str] = []
-    templates: list[bytes] = []
-
-    def wanted(relative: str) -> bool:
-        return _web_only(relative) and (relative == STYLESHEET) == stylesheet
-
-    for folder, relative, text in _theme_files(theme_dirs, wanted):
-        templates.append(text)
-        parts += [str(folder), relative, text]
-    if config is not None:
-        send = [t for t in tables_read_by(SEND) if _named(t, templates)]
-        parts.append(settings_text(config, [*tables_read_by(WEB_PAGES), *send]))
-    return digest(*parts)
+    return WebKeys(
+        pages=key(lambda relative: relative not in EMAIL_ONLY and relative != STYLESHEET),
+        style=key(lambda relative: relative == STYLESHEET),
+        feeds=key(lambda relative: False),
+    )
 
 
 @lru_cache(maxsize=1)

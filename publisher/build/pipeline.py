@@ -20,9 +20,16 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from publisher.build.cache import BuildCache, Record, intact
-from publisher.build.keys import WebKeys, base_key, output_key, signature, web_keys
+from publisher.build.keys import (
+    WebKeys,
+    base_key,
+    code_key,
+    load_key,
+    output_key,
+    signature,
+    web_keys,
+)
 from publisher.build.output import (
-    Product,
     Tree,
     build_lock,
     catch_up,
@@ -128,8 +135,11 @@ def build(
     with build_lock(root, wait):
         config = load_config(root)
         theme = Theme(root, keep_compiled=cache)
-        key, web = base_key(config, theme.search_path), web_keys(config, theme.search_path)
-        with BuildCache(root, key, cache) as store, _shelf(root, cache) as shelf:
+        code = code_key()
+        web = web_keys(config, theme.search_path, code)
+        key = base_key(config, theme.search_path, code)
+        store = BuildCache(root, key, cache, loaded=load_key(config, code))
+        with store, _shelf(root, cache) as shelf:
             now = now or dt.datetime.now(dt.UTC)
             b = Build(root, out, now, config, theme, store, shelf, web)
             archive = load(b)
@@ -265,7 +275,7 @@ def render(
     todo = [r for r in archive.published if r.render_key not in stored or not _on_shelf(b, r)]
     if not todo:
         return 0
-    from publisher.build.products import EMAIL_FILES, email_file
+    from publisher.build.products import EMAIL_FILES, email_file, email_product
     from publisher.build.workers import Renderer, render_all
 
     renderer = Renderer(b.config, b.theme, b.now, b.shelf)
@@ -278,10 +288,9 @@ def render(
         made = outcome[0]
         b.store.store(record, made)
         for path, planned in plan.issue_outputs(record.issue.slug) if not failed else ():
-            assert record.render_key is not None
             if planned.kind in EMAIL_FILES:
                 make = partial(email_file, planned.kind, record, made, b.config)
-                tree.put(path, Product(record.render_key, make))
+                tree.put(path, email_product(planned.kind, record, make))
     problems = [p for p in failed if isinstance(p, Problem)]
     if problems:
         raise PublisherError(problems)

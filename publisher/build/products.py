@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
-from publisher.build.cache import BuildCache, Record
+from publisher.build.cache import WEB, BuildCache, Record
 from publisher.build.keys import WebKeys, output_key, signature
 from publisher.build.output import Product
 from publisher.config import Config
@@ -60,6 +60,12 @@ def email_file(kind: str, record: Record, made: Rendered, config: Config) -> str
     return made.eml or compose(record.issue, made, config)
 
 
+def email_product(kind: str, record: Record, make: Callable[[], str | bytes]) -> Product:
+    """Return an issue's email file of ``kind``: keyed by its bytes' digest, so a rendering
+    again to the same bytes (a comment added to the theme, say) rewrites nothing."""
+    return Product(f"{kind}:{record.digests[kind]}", make)
+
+
 def _cached_email(kind: str, record: Record, store: BuildCache, config: Config) -> str | bytes:
     return email_file(kind, record, rendered(record, store, email=True), config)
 
@@ -78,17 +84,27 @@ class Products:
         keys: WebKeys,
     ) -> None:
         self.plan, self.config, self.published, self.store = plan, config, published, store
+        self.keys = keys
         self.pages = pages = Pages(theme, config, [(r.issue, r.view) for r in published if r.view])
         self.by_slug = {r.issue.slug: (n, r) for n, r in enumerate(published)}
         #: What every page shows: the settings, the page templates and the tags.
-        self.everywhere = output_key(store.key, keys.pages, list(pages.tags.values()))
-        self.style_key = output_key(store.key, keys.style, pages.rtl)
+        self.everywhere = output_key(keys.pages, list(pages.tags.values()))
+        self.style_key = output_key(keys.style, pages.rtl)
         self.link_keys = [output_key(link) for link in pages.links]
         self.tagged: dict[str, list[str]] = {}  # the keys of the links each tag page lists
         for key, link in zip(self.link_keys, pages.links, strict=True):
             for slug in dict.fromkeys(tag.slug for tag in link.tags):
                 self.tagged.setdefault(slug, []).append(key)
         self.newest = published[: config.feeds.limit]
+        self._made_by = {
+            site.ISSUE_PAGE: self._issue_page,
+            site.INDEX_PAGE: self._index,
+            site.STYLE: self._style,
+            site.TAG_PAGE: self._tag_page,
+            site.FEED: self._feed,
+            site.SITEMAP: self._sitemap,
+            site.IDS: self._manifest,
+        }
 
     def all(self) -> dict[str, Product]:
         """Return every file of the plan, what makes it and its key."""
@@ -103,25 +119,15 @@ class Products:
             return Product(output_key(path, signature(planned.source)), source=str(planned.source))
         if planned.kind in EMAIL_FILES:
             record = self.by_slug[planned.slug][1]
-            assert record.render_key is not None
             make = partial(_cached_email, planned.kind, record, self.store, self.config)
-            return Product(record.render_key, make)
-        made_by = {
-            site.ISSUE_PAGE: self._issue_page,
-            site.INDEX_PAGE: self._index,
-            site.STYLE: self._style,
-            site.TAG_PAGE: self._tag_page,
-            site.FEED: self._feed,
-            site.SITEMAP: self._sitemap,
-            site.IDS: self._manifest,
-        }
-        return made_by[planned.kind](planned)
+            return email_product(planned.kind, record, make)
+        return self._made_by[planned.kind](planned)
 
     def _issue_page(self, planned: Planned) -> Product:
         n, record = self.by_slug[planned.slug]
         links = self.link_keys
         neighbours = [links[m] for m in (n - 1, n + 1) if 0 <= m < len(self.published)]
-        key = output_key(self.everywhere, record.render_key, links[n], neighbours)
+        key = output_key(self.everywhere, _shown(record), links[n], neighbours)
         return Product(key, lambda: self.pages.issue(rendered(record, self.store)))
 
     def _index(self, planned: Planned) -> Product:
@@ -136,7 +142,7 @@ class Products:
         return Product(output_key(self.everywhere, listed), make)
 
     def _feed(self, planned: Planned) -> Product:
-        key = output_key(self.store.key, [(r.render_key, r.issue) for r in self.newest])
+        key = output_key(self.keys.feeds, [_shown(r) for r in self.newest])
         return Product(key, partial(_feed, planned.name, self.config, self.newest, self.store))
 
     def _sitemap(self, planned: Planned) -> Product:
@@ -145,13 +151,18 @@ class Products:
             (self.config.base_url, max((r.issue.date for r in published), default=None))
         ]
         urls += [(r.view.url, r.issue.updated or r.issue.date) for r in published if r.view]
-        return Product(output_key(self.store.key, urls), partial(_sitemap, urls))
+        return Product(output_key(self.keys.feeds, urls), partial(_sitemap, urls))
 
     def _manifest(self, planned: Planned) -> Product:
         files = sorted({*self.plan.outputs, MANIFEST})
         ids = [(r.issue.slug, r.issue.id, r.issue.date) for r in self.published]
         issues = [r.issue for r in self.published]
-        return Product(output_key(self.store.key, ids, files), partial(manifest, issues, files))
+        return Product(output_key(self.keys.feeds, ids, files), partial(manifest, issues, files))
+
+
+def _shown(record: Record) -> tuple[object, ...]:
+    """Return what the web pages and feeds show of an issue's rendering (``rendered``)."""
+    return (record.digests[WEB], record.issue, record.view, record.image, record.feed_image)
 
 
 def _feed(kind: str, config: Config, newest: Sequence[Record], store: BuildCache) -> bytes:

@@ -11,13 +11,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import multiprocessing
-import multiprocessing.connection
 import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
 from publisher.build.keys import Signature, signature_of
@@ -85,6 +82,9 @@ def render_all(jobs: Sequence[Job], renderer: Renderer, processes: int) -> Itera
     if processes < 2 or len(jobs) < PARALLEL_FROM:
         yield from map(renderer, jobs)
         return
+    import multiprocessing  # not loaded for the few issues of a usual build
+    from concurrent.futures import ProcessPoolExecutor
+
     # Fork where it is safe (Linux, and no thread runs during a build); the platform's
     # default elsewhere (macOS's system libraries do not survive a fork).
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
@@ -105,6 +105,8 @@ _RENDERER: Renderer | None = None
 def _start(renderer: Renderer) -> None:
     """Ready a rendering process: its renderer, and its end with the building process's (a
     build killed outright cannot tell its pool to stop: its processes would wait forever)."""
+    import multiprocessing
+
     global _RENDERER
     _RENDERER = renderer
     parent = multiprocessing.parent_process()
@@ -114,6 +116,8 @@ def _start(renderer: Renderer) -> None:
 
 def _exit_with(parent: int) -> None:
     """Wait for the building process to end; then end this one at once."""
+    import multiprocessing.connection
+
     multiprocessing.connection.wait([parent])
     os._exit(1)
 

@@ -158,6 +158,10 @@ def front_matter_reference() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The settings an issue's front matter is loaded with (defaults, its id, its time zone).
+SETTINGS_READ = ("base_url", "language", "author", "timezone")
+
+
 def issue_of(
     meta: dict[str, Any],
     key_lines: dict[str, int],

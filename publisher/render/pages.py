@@ -60,21 +60,14 @@ class Pages:
         theme: Theme,
         config: Config,
         listed: Sequence[tuple[Issue, IssueView]],
-        shared: tuple[dict[str, TagLink], bool] | None = None,
     ) -> None:
-        """``shared``: another ``Pages``' tags and direction (its ``shared``), for a process
-        that renders some of its issue pages (``issue_page``) and lists none."""
         from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
 
         self.theme, self.config = theme, config
-        self.tags = tag_links([issue for issue, _ in listed]) if shared is None else shared[0]
+        self.tags = tag_links([issue for issue, _ in listed])
         direction = _direction(config, listed)
         #: Whether any page is in a right-to-left language.
-        self.rtl = (
-            direction == "rtl" or any(view.direction == "rtl" for _, view in listed)
-            if shared is None
-            else shared[1]
-        )
+        self.rtl = direction == "rtl" or any(view.direction == "rtl" for _, view in listed)
         self.links = [self._link(issue, view) for issue, view in listed]
         self.position = {issue.slug: n for n, (issue, _) in enumerate(listed)}
         base = config.base_url
@@ -129,11 +122,6 @@ class Pages:
             root="",
             issues=self.links,
         )
-
-    @property
-    def shared(self) -> tuple[dict[str, TagLink], bool]:
-        """Return what every page shows of the whole archive: its tags and direction."""
-        return self.tags, self.rtl
 
     def neighbours(self, item: Rendered) -> tuple[IssueLink, IssueLink | None, IssueLink | None]:
         """Return an issue's own link, and those of the issues before and after it."""
