@@ -180,6 +180,7 @@ CASES: dict[str, Case] = {
         status=0,
         check=built("only"),
     ),
+    # -- hardening, front matter and settings (#32) --
     "non-UTF-8 bytes": Case(
         issue("2025-02-01-latin.md", b"---\ntitle: T\ndate: 2025-02-01\n---\nCaf\xe9\n"),
         ["issues/2025-02-01-latin.md:5: not UTF-8 text (byte 0xe9)", "fix: save the file as UTF-8"],
@@ -268,6 +269,7 @@ CASES: dict[str, Case] = {
         settings("name = 42\n"),
         ["newsletter.toml:1: setting `name`: must be a string, not int", "fix: put the value"],
     ),
+    # -- hardening, themes and MJML (#32) --
     "a Jinja syntax error in a theme template": Case(
         template("email.txt.j2", "{{ issue.title }}\n{% if %}\n"),
         ["templates/email.txt.j2:2: template error:", "fix: fix the Jinja syntax"],
@@ -368,6 +370,7 @@ CASES: dict[str, Case] = {
             "nothing was published",
         ],
     ),
+    # -- hardening, messages and sending (#32) --
     "a title with a line separator": Case(
         issue("2025-02-01-x.md", '---\ntitle: "A\\u2028B"\ndate: 2025-02-01\n---\nText\n'),
         ["warning: issues/2025-02-01-x.md:2: `title` holds a line break", "fix: write `title`"],
@@ -402,6 +405,7 @@ CASES: dict[str, Case] = {
         command=["send", "good", "--to", "me@example.org, victim@example.org", "--dry-run"],
         status=2,
     ),
+    # -- hardening, the build and its folders (#32) --
 }
 
 
