@@ -6,11 +6,11 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import logging
-    from pathlib import Path
 
 
 class _Log:
@@ -83,8 +83,6 @@ def display_path(path: Path, root: Path | None) -> str:
     text, base = str(path), str(root) if root is not None else ""
     if len(base) > 1 and base[0] == "/" and text.startswith(base + "/"):  # the usual case
         return text[len(base) + 1 :]
-    from pathlib import Path  # (not imported for ``--help``)
-
     try:  # absolute(), not resolve(): show the path the user knows, links and all
         return str(path.absolute().relative_to((root or Path.cwd()).absolute()))
     except (ValueError, OSError):

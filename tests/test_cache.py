@@ -438,13 +438,18 @@ def test_the_spare_tree_is_trusted_only_while_untouched(
     shutil.rmtree(archive.root / "issues" / "2025-02-04-issue-3")
     build(archive.root)
     assert not (site / "issue-3").exists() and not (spare / "issue-3").exists()
-    (spare / "issue-5" / "stray.txt").write_text("not publisher's", encoding="utf-8")
+    stray = spare / "issue-5" / "stray.txt"
+    stray.write_text("not publisher's", encoding="utf-8")
     (spare / "issue-5" / "email.html").write_text("tampered", encoding="utf-8")
     path = archive.root / "issues" / "2025-02-06-issue-5" / "index.md"
     path.write_text(path.read_text() + "\nMore.\n", encoding="utf-8")
+    # A file no build wrote is never deleted, nor published: the build stops and names it.
+    with pytest.raises(PublisherError, match=r"\.site\.spare/ holds files .*issue-5/stray\.txt"):
+        build(archive.root)
+    assert stray.read_text(encoding="utf-8") == "not publisher's"
+    stray.rename(archive.root / "stray.txt")
     build(archive.root)  # each file of the spare tree is checked: nothing stale is kept
     assert not (site / "issue-3").exists()
-    assert not (site / "issue-5" / "stray.txt").exists()
     assert digest(site) == fresh(archive, tmp_path)
 
 

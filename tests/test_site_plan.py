@@ -7,9 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
+import stat
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import feedparser
@@ -19,8 +22,11 @@ from click.testing import CliRunner, Result
 
 from conftest import Newsletter
 from publisher.build.output import LOCK_FILE
+from publisher.build.pipeline import build
 from publisher.cli import cli
 from publisher.config import CACHE_DIR
+from publisher.errors import PublisherError
+from publisher.model.issue import Issue
 from publisher.site.plan import plan_site
 
 
@@ -90,6 +96,63 @@ def test_a_file_put_in_site_by_hand_is_never_lost(news: Newsletter) -> None:
         assert (site / ".well-known" / "security.txt").is_file()
 
 
+def test_a_file_put_in_site_while_a_build_runs_is_never_lost(news: Newsletter) -> None:
+    """The build stops before its swap, which would take the file away with the old site."""
+    assert run(news.root, "build").exit_code == 0
+    site = news.root / "site"
+    before = tree(site)
+    news.issue("2025-07-08-grain.md", title="Grain, edited", date="2025-07-08")
+
+    def meanwhile(issues: Sequence[Issue]) -> Iterator[Issue]:
+        (site / "CNAME").write_text("news.example.org\n", encoding="utf-8")  # mid-build
+        yield from issues
+
+    with pytest.raises(PublisherError, match="publisher did not write: CNAME"):
+        build(news.root, progress=meanwhile)
+    assert tree(site) == {**before, "CNAME": hashlib.sha256(b"news.example.org\n").hexdigest()}
+    result = run(news.root, "build")  # and as often as it runs again
+    assert result.exit_code == 1 and "static/CNAME" in result.output, result.output
+    (news.root / "static").mkdir()
+    (site / "CNAME").rename(news.root / "static" / "CNAME")
+    assert run(news.root, "build").exit_code == 0
+    assert (site / "CNAME").read_text(encoding="utf-8") == "news.example.org\n"
+    assert "Grain, edited" in (site / "grain" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", [".site.old", ".site.spare"])
+@pytest.mark.parametrize("built", [True, False])
+def test_a_folder_of_yours_under_a_name_publisher_uses_is_never_touched(
+    news: Newsletter, name: str, built: bool
+) -> None:
+    if built:
+        assert run(news.root, "build").exit_code == 0
+        shutil.rmtree(news.root / ".site.spare", ignore_errors=True)  # none after a first build
+    before = tree(news.root / "site") if built else {}
+    mine = news.root / name
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine", encoding="utf-8")
+    news.issue("2025-07-08-grain.md", title="Grain, edited", date="2025-07-08")
+    for _ in range(2):
+        result = run(news.root, "build")
+        assert result.exit_code == 1, result.output
+        assert (
+            f"refusing to use {mine}" in result.output and "no build of publisher" in result.output
+        )
+        assert tree(mine) == {"notes.txt": hashlib.sha256(b"mine").hexdigest()}
+        assert (tree(news.root / "site") if built else {}) == before
+        assert built or not (news.root / "site").exists()
+
+
+def test_the_site_keeps_its_permissions(news: Newsletter) -> None:
+    assert run(news.root, "build").exit_code == 0
+    site = news.root / "site"
+    site.chmod(0o750)
+    news.issue("2025-07-08-grain.md", title="Grain, edited", date="2025-07-08")
+    assert run(news.root, "build").exit_code == 0
+    assert "Grain, edited" in (site / "grain" / "index.html").read_text(encoding="utf-8")
+    assert stat.S_IMODE(site.stat().st_mode) == 0o750
+
+
 def test_static_files_are_published_and_kept_across_builds(news: Newsletter) -> None:
     static = news.root / "static"
     (static / ".well-known").mkdir(parents=True)
@@ -148,6 +211,27 @@ def test_a_second_build_waits_or_fails_at_once(news: Newsletter) -> None:
     _, err = waiting.communicate(timeout=60)
     assert waiting.returncode == 0, said + err
     assert (news.root / "site" / "grain" / "index.html").is_file()
+
+
+def test_two_newsletters_building_into_one_folder_take_turns(
+    news: Newsletter, tmp_path: Path
+) -> None:
+    import fcntl
+
+    other = Newsletter(tmp_path / "other")
+    other.issue("2025-07-01-other.md", title="Other", date="2025-07-01")
+    shared = tmp_path / "www" / "site"
+    assert run(news.root, "build", "--out", str(shared)).exit_code == 0
+    before = tree(shared)
+    held = os.open(shared.parent, os.O_RDONLY)  # as the first newsletter's build holds it
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = run(other.root, "build", "--out", str(shared), "--no-wait")
+        assert result.exit_code == 1, result.output
+        assert f"another build into {shared.parent}/ is running" in result.output
+        assert tree(shared) == before
+    finally:
+        os.close(held)
 
 
 def test_two_builds_at_once_leave_a_whole_current_site(newsletter: Newsletter) -> None:

@@ -125,10 +125,6 @@ class Head:
     out: str = ""
     #: The key of everything the live site was made from.
     state: str = ""
-    #: The modification time of each folder of the live site, and of the spare tree, as the
-    #: last build left them: while none changed, no file was added there or taken away.
-    folders: dict[str, int] = field(default_factory=dict)
-    spare_folders: dict[str, int] = field(default_factory=dict)
     #: Whether the spare tree holds the very files of the live site (``save_spare``).
     spare_is_live: bool = False
     #: What the last build read of its pictures (``images.facts``), and with what code.
@@ -273,26 +269,17 @@ class BuildCache:
 
     # -- the output trees --
 
-    def folders(self, out: Path) -> dict[str, int]:
-        """Return the folders of ``out`` with their times, as the last build left them."""
-        return self.head.folders if self.head.out == str(out) else {}
-
-    def trees(self, out: Path) -> tuple[Outputs, Outputs, dict[str, int]]:
-        """Return what the last build wrote into ``out`` and left in its spare tree (with the
-        spare tree's folders)."""
+    def trees(self, out: Path) -> tuple[Outputs, Outputs]:
+        """Return what the last build wrote into ``out`` and left in its spare tree."""
         if self.head.out != str(out):
-            return {}, {}, {}
-        spare = self.live if self.head.spare_is_live else self._site("spare") or {}
-        return self.live, spare, self.head.spare_folders
+            return {}, {}
+        return self.live, self.live if self.head.spare_is_live else self._site("spare") or {}
 
     # -- saving --
 
-    def save(
-        self, paths: list[Path], out: Path, state: str, live: Outputs, folders: dict[str, int]
-    ) -> None:
+    def save(self, paths: list[Path], out: Path, state: str, live: Outputs) -> None:
         """Keep the records of the issue files there are (``paths``) and the renderings they
-        use; remember that ``out`` now holds ``live`` (in ``folders``) and the spare tree what
-        it held."""
+        use; remember that ``out`` now holds ``live`` and the spare tree what it held."""
         if not self.enabled:
             return
         kept = {str(p) for p in paths}
@@ -320,21 +307,20 @@ class BuildCache:
             for ref in record.refs
             if ref.picture is not None
         }
-        spare = self.head.folders if same else {}
         pictures_read = (pictures_key(), sorted(pictures.values()))
-        self.head = head = Head(
-            self.key, self.loaded, str(out), state, folders, spare, pictures=pictures_read
-        )
+        self.head = head = Head(self.key, self.loaded, str(out), state, pictures=pictures_read)
         self._set_site("head", head)
         self._set_site("live", live)
         db.commit()
 
-    def save_spare(self, folders: dict[str, int]) -> None:
-        """Remember that the spare tree now holds what the live site holds (``catch_up``), in
-        ``folders``."""
+    def save_spare(self, held: Outputs | None) -> None:
+        """Remember what the spare tree holds: ``held``, or (None) what the live site holds
+        (``catch_up``)."""
         if not self.enabled:
             return
-        self.head.spare_folders, self.head.spare_is_live = folders, True
+        if held is not None:
+            self._set_site("spare", held)
+        self.head.spare_is_live = held is None
         self._set_site("head", self.head)
         self.db.commit()
 

@@ -15,11 +15,11 @@ import importlib.util
 import logging
 import os
 import shutil
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from publisher.build.cache import Output, Outputs, intact, output_of
 from publisher.config import CACHE_DIR
@@ -51,51 +51,67 @@ class Product:
 
 
 @contextlib.contextmanager
-def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
-    """Hold the folder's build lock: one build at a time.
+def build_lock(root: Path, out: Path, wait: bool = True) -> Iterator[None]:
+    """Hold the folder's build lock, then the output folder's: one build of a folder at a
+    time, and one build into an output folder at a time (two newsletters sharing ``--out``
+    would otherwise mix their sites).
 
-    An advisory ``flock`` on ``.publisher-cache/build.lock``: the system frees it when the
-    holder exits, killed or not, so a lock never outlives its build. Where there is no
-    ``flock`` (Windows), builds are not serialised.
+    Advisory ``flock`` locks, on ``.publisher-cache/build.lock`` and on the folder that holds
+    ``out`` (it holds the spare tree too): the system frees them when the holder exits, killed
+    or not, so a lock never outlives its build. Where there is no ``flock`` (Windows), builds
+    are not serialised.
     """
     folder = root / CACHE_DIR
     try:
         folder.mkdir(exist_ok=True)
-        handle = open(folder / LOCK_FILE, "a+b")  # noqa: SIM115 (held for the whole build)
+        out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise unwritable(folder, exc) from exc
-    _HELD.add(handle)
-    try:
-        if not _HAS_FLOCK:
-            yield
-            return
-        import fcntl
+        raise unwritable(out, exc) from exc
+    with (
+        _locked(folder / LOCK_FILE, wait, "another build of this folder"),
+        _locked(out.parent, wait, f"another build into {display_path(out.parent, None)}/"),
+    ):
+        yield
 
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not wait:
-                raise PublisherError.at(
-                    "another build of this folder is running",
-                    hint="wait for it to finish, or leave out --no-wait to wait for it",
-                ) from None
-            log.warning("waiting for another build of this folder to finish...")
-            fcntl.flock(handle, fcntl.LOCK_EX)
+
+@contextlib.contextmanager
+def _locked(path: Path, wait: bool, holder: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the file or folder ``path``; ``holder`` says who else
+    would hold it."""
+    try:
+        fd = os.open(path, os.O_RDONLY if path.is_dir() else os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise unwritable(path, exc) from exc
+    _HELD.add(fd)
+    try:
+        if _HAS_FLOCK:
+            import fcntl
+
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not wait:
+                    raise PublisherError.at(
+                        f"{holder} is running",
+                        hint="wait for it to finish, or leave out --no-wait to wait for it",
+                    ) from None
+                log.warning("waiting for %s to finish...", holder)
+                fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        _HELD.discard(handle)
-        handle.close()  # which frees the lock
+        _HELD.discard(fd)
+        os.close(fd)  # which frees the lock
 
 
 _HAS_FLOCK = importlib.util.find_spec("fcntl") is not None
 #: The build locks this process holds. A process forked from it (a rendering process) lets go
 #: of them at once: the lock is the build's, and must not outlive it in a process it started.
-_HELD: set[BinaryIO] = set()
+_HELD: set[int] = set()
 
 
 def _let_go_of_locks() -> None:
-    for handle in _HELD:
-        handle.close()
+    for fd in _HELD:
+        os.close(fd)
     _HELD.clear()
 
 
@@ -141,10 +157,9 @@ def check_out(root: Path, out: Path) -> None:
         )
 
 
-def refuse_foreign(out: Path, known: dict[str, int]) -> None:
-    """Stop unless every file in ``out`` is one a build wrote (its manifest lists it); not
-    looked at while the ``known`` folders are as the last build left them (``folder_times``)."""
-    if not out.is_dir() or (known and folder_times(out, known) == known):
+def refuse_foreign(out: Path) -> None:
+    """Stop unless every file in ``out`` is one a build wrote (its manifest lists it)."""
+    if not out.is_dir():
         return
     written = (written_files(out) or set()) | {MANIFEST}
     files, folders = _walk(out)
@@ -154,38 +169,36 @@ def refuse_foreign(out: Path, known: dict[str, int]) -> None:
         + [f"{d}/" for d in folders if d and d not in holding]
     )
     if foreign:
-        shown = ", ".join(foreign[:10]) + (
-            f" and {len(foreign) - 10} more" if len(foreign) > 10 else ""
-        )
         raise PublisherError.at(
-            f"{display_path(out, None)}/ holds files that publisher did not write: {shown}; "
-            "the build replaces the whole folder, so it stops rather than lose them",
+            f"{display_path(out, None)}/ holds files that publisher did not write: "
+            f"{_listed(foreign)}; the build replaces the whole folder, so it stops rather than "
+            "lose them",
             hint=f"to publish a file at the site's root, put it in {STATIC_DIR}/ (e.g. "
             f"{STATIC_DIR}/CNAME); otherwise move it out of {out.name}/",
         )
 
 
-def folder_times(tree: Path, folders: Iterable[str]) -> dict[str, int]:
-    """Return the modification time of each of ``tree``'s ``folders`` (adding, renaming or
-    removing a file changes its folder's)."""
-    times = {}
-    for folder in folders:
-        with contextlib.suppress(OSError):
-            times[folder] = os.stat(f"{tree}/{folder}").st_mtime_ns
-    return times
+def _listed(paths: list[str]) -> str:
+    more = f" and {len(paths) - 10} more" if len(paths) > 10 else ""
+    return ", ".join(paths[:10]) + more
 
 
 def _walk(tree: Path) -> tuple[set[str], set[str]]:
     """Return the files (links to folders too) and folders below ``tree``, by their path in
-    it ("" for ``tree`` itself)."""
+    it ("" for ``tree`` itself): a listing of each folder, no file looked at."""
     files: set[str] = set()
     folders: set[str] = {""}
-    for path, dirs, names in os.walk(tree):
-        base = os.path.relpath(path, tree)
-        base = "" if base == "." else base.replace(os.sep, "/") + "/"
-        links = [d for d in dirs if os.path.islink(os.path.join(path, d))]
-        files.update(base + name for name in names + links)
-        folders.update(base + d for d in dirs if d not in links)
+    todo = [""]
+    while todo:
+        base = todo.pop()
+        with os.scandir(f"{tree}/{base}" if base else tree) as entries:
+            for entry in entries:
+                relative = f"{base}/{entry.name}" if base else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.add(relative)
+                    todo.append(relative)
+                else:
+                    files.add(relative)
     return files, folders
 
 
@@ -194,22 +207,36 @@ def _walk(tree: Path) -> tuple[set[str], set[str]]:
 
 def spare_of(out: Path) -> Path:
     """Return the spare tree beside ``out`` (the site before last), ready to bring up to date."""
-    old = out.with_name(f".{out.name}.old")
-    if old.exists() and not out.exists():  # a crash between the fallback's renames
-        os.replace(old, out)
-    shutil.rmtree(old, ignore_errors=True)
-    spare = out.with_name(f".{out.name}.spare")
-    if spare.is_dir() and not (spare / MANIFEST).is_file() and any(spare.iterdir()):
-        raise PublisherError.at(
-            f"refusing to use {spare}: publisher keeps the previous site there, but this "
-            "folder is not one it made",
-            hint=f"move {spare.name} away (or choose another --out)",
-        )
+    old, spare = _beside(out, "old"), _beside(out, "spare")
+    if old.exists():  # left by a crash between the fallback's renames: the site before
+        _refuse_unless_made(old, "the site while it is swapped")
+        if not out.exists():
+            os.replace(old, out)
+        else:
+            shutil.rmtree(old)
+    if spare.exists():
+        _refuse_unless_made(spare, "the previous site")
     out.parent.mkdir(parents=True, exist_ok=True)
     spare.mkdir(exist_ok=True)
     if not (spare / MANIFEST).is_file():  # marked as publisher's before anything goes in
         (spare / MANIFEST).write_text(manifest([]), encoding="utf-8")
     return spare
+
+
+def _beside(out: Path, role: str) -> Path:
+    """Return the folder beside ``out`` that a build keeps for ``role`` ("spare", "old")."""
+    return out.with_name(f".{out.name}.{role}")
+
+
+def _refuse_unless_made(folder: Path, role: str) -> None:
+    """Stop unless ``folder`` is one publisher made (it holds a manifest) or an empty one."""
+    if folder.is_dir() and (written_files(folder) is not None or not any(folder.iterdir())):
+        return
+    raise PublisherError.at(
+        f"refusing to use {folder}: publisher keeps {role} there, but no build of "
+        "publisher made it",
+        hint=f"move {folder.name} away (or choose another --out)",
+    )
 
 
 class Tree:
@@ -220,26 +247,30 @@ class Tree:
     """
 
     def __init__(
-        self,
-        folder: Path,
-        live: Path,
-        had_live: Outputs,
-        had_spare: Outputs,
-        spare_folders: dict[str, int],
+        self, folder: Path, live: Path, had_live: Outputs, had_spare: Outputs, planned: set[str]
     ) -> None:
         """``had_live`` and ``had_spare``: what the last build left in the live site and in
-        this tree (``spare_folders``: its folders then, with their times)."""
+        this tree; ``planned``: the files this build makes. Stops if this tree holds a file
+        no build wrote (one put into the live site while a build ran comes here with the
+        swap): it is never deleted."""
         self.folder, self.live = folder, live
         self.had_live, self.had_spare = had_live, had_spare
         self.outputs: Outputs = {}
-        if spare_folders and folder_times(folder, spare_folders) == spare_folders:
-            # Nothing was added or taken away since: it holds what the last build left.
-            self.files, self.folders = set(had_spare), set(spare_folders)
-            return
         self.files, self.folders = _walk(folder)
         for stale in [f for f in self.files if f.endswith(TEMPORARY)]:
             os.unlink(f"{folder}/{stale}")  # left by a build stopped half way
             self.files.discard(stale)
+        made = [written_files(tree) or set() for tree in (folder, live)]
+        ours = {*had_spare, *had_live, *planned, *made[0], *made[1], MANIFEST}
+        foreign = sorted(self.files - ours)
+        if foreign:
+            raise PublisherError.at(
+                f"{display_path(folder, None)}/ holds files that publisher did not write: "
+                f"{_listed(foreign)} (put into {live.name}/ while a build ran, the build "
+                f"moved them here with the previous site); they are not published",
+                hint=f"move them out of {folder.name}/; to publish a file at the site's root, "
+                f"put it in {STATIC_DIR}/ (e.g. {STATIC_DIR}/CNAME)",
+            )
 
     def put(self, relative: str, product: Product) -> None:
         """Bring the file ``relative`` to ``product``."""
@@ -360,7 +391,8 @@ def swap_in(new: Path, out: Path) -> None:
     At no moment is ``out`` missing or half-written: on Linux the two trade places in one step;
     elsewhere three renames, and ``spare_of`` mends a crash between them.
     """
-    new.chmod(0o755)
+    # The live site's permissions stay (``chmod 750 site``, say); a first site gets the usual.
+    new.chmod(stat.S_IMODE(out.stat().st_mode) if out.exists() else 0o755)
     if not out.exists():
         os.replace(new, out)
     elif not _exchange(new, out):

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,6 @@ from publisher.build.output import (
     build_lock,
     catch_up,
     check_out,
-    folder_times,
     refuse_foreign,
     spare_of,
     swap_in,
@@ -132,7 +132,7 @@ def build(
     root = root.resolve()
     out = (out or root / SITE_DIR).resolve()
     check_out(root, out)
-    with build_lock(root, wait):
+    with build_lock(root, out, wait):
         config = load_config(root)
         theme = Theme(root, keep_compiled=cache)
         code = code_key()
@@ -144,7 +144,7 @@ def build(
             b = Build(root, out, now, config, theme, store, shelf, web)
             archive = load(b)
             plan = plan_site(b, archive)
-            refuse_foreign(out, store.folders(out))
+            refuse_foreign(out)
             rendered = 0
             if not up_to_date(b, archive, plan):
                 rendered = publish(b, archive, plan, jobs or os.cpu_count() or 1, progress)
@@ -242,19 +242,40 @@ def publish(
     many issues were rendered."""
     b.store.read_made()
     try:
-        tree = Tree(spare_of(b.out), b.out, *b.store.trees(b.out))
+        tree = Tree(spare_of(b.out), b.out, *b.store.trees(b.out), set(plan.outputs))
+    except OSError as exc:
+        raise unwritable(b.out, exc) from exc
+    try:
         rendered = render(b, archive, plan, tree, processes, progress)
         check_site(b, archive, plan)
         write(b, archive, plan, tree)
+        refuse_foreign(b.out)  # again: a file put there while this build ran stays there
         swap_in(tree.folder, b.out)
-    except OSError as exc:
-        raise unwritable(b.out, exc) from exc
-    state, folders = site_state(b, archive, plan), folder_times(b.out, tree.folders)
-    b.store.save(archive.paths, b.out, state, tree.outputs, folders)
-    if catch_up(tree.folder, b.out, tree.outputs, tree.had_live, tree.folders):
-        b.store.save_spare(folder_times(tree.folder, tree.folders))
-    forget_unused_images(b, plan)
+    except BaseException as exc:
+        with contextlib.suppress(OSError, sqlite3.Error):  # what the spare tree holds now
+            b.store.save_spare({**tree.had_spare, **tree.outputs})
+        if isinstance(exc, OSError):
+            raise unwritable(b.out, exc) from exc
+        raise
+    try:  # the site is complete: what follows only makes the next build faster
+        b.store.save(archive.paths, b.out, site_state(b, archive, plan), tree.outputs)
+        if catch_up(tree.folder, b.out, tree.outputs, tree.had_live, tree.folders):
+            b.store.save_spare(None)
+        forget_unused_images(b, plan)
+    except (OSError, sqlite3.Error) as exc:
+        warn(_unsaved(b, exc))
     return rendered
+
+
+def _unsaved(b: Build, exc: OSError | sqlite3.Error) -> Problem:
+    """Return the warning of a cache that could not be saved after the site was swapped in."""
+    why = f"{exc.strerror} ({exc.filename})" if isinstance(exc, OSError) else str(exc)
+    return Problem(
+        f"the site is complete, but the build cache could not be saved: {why}; the next "
+        "build renders again what this one rendered",
+        b.store.dir,
+        hint="free some disk space, or make .publisher-cache/ writable",
+    )
 
 
 # --- 3. render what changed --------------------------------------------------------------------

@@ -12,10 +12,12 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from publisher.build.keys import Signature, signature_of
 from publisher.check import Finding, errors_of
@@ -28,6 +30,9 @@ from publisher.render.pages import page_article
 from publisher.render.rendered import Rendered
 from publisher.render.shelf import Shelf
 from publisher.render.theme import Theme
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +100,21 @@ def render_all(jobs: Sequence[Job], renderer: Renderer, processes: int) -> Itera
         outcomes = pool.map(_render, jobs, chunksize=max(1, min(32, len(jobs) // 16)))
         log.debug("rendering %d issues on %d processes", len(jobs), processes)
         yield from outcomes
-    finally:
-        pool.shutdown(cancel_futures=True)
+    except BaseException:  # a problem, Ctrl-C, or the caller stopped: stop the others now
+        pool.shutdown(wait=False, cancel_futures=True)
+        _terminate(pool)
+        raise
+    pool.shutdown()
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """End a pool's processes at once, mid-rendering (what they rendered is thrown away)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 _RENDERER: Renderer | None = None
@@ -109,6 +127,10 @@ def _start(renderer: Renderer) -> None:
 
     global _RENDERER
     _RENDERER = renderer
+    # Ctrl-C reaches every process of the terminal's group: the building process alone
+    # handles it (and ends this one); a rendering process stopped mid-task by it could
+    # leave the pool's queues locked.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
