@@ -9,6 +9,7 @@ with the message it gets.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,6 +95,23 @@ def new_issue(title: str) -> Callable[[Newsletter], None]:
 
 def out_under_a_file(n: Newsletter) -> None:
     (n.root / "blocker").write_text("a file, not a folder", encoding="utf-8")
+
+
+def own_folder(name: str) -> Callable[[Newsletter], None]:
+    def setup(n: Newsletter) -> None:
+        shutil.rmtree(n.root / name, ignore_errors=True)
+        (n.root / name).mkdir()
+        (n.root / name / "notes.txt").write_text("mine", encoding="utf-8")
+
+    return setup
+
+
+def own_folder_intact(name: str) -> Callable[[Newsletter], None]:
+    def check(n: Newsletter) -> None:
+        assert [p.name for p in (n.root / name).iterdir()] == ["notes.txt"]
+        assert (n.root / name / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+    return check
 
 
 MJML = (default_theme_dir() / "email.mjml.j2").read_text(encoding="utf-8")
@@ -406,6 +424,16 @@ CASES: dict[str, Case] = {
         status=2,
     ),
     # -- hardening, the build and its folders (#32) --
+    "a folder of yours named .site.old beside site/": Case(
+        both(own_folder(".site.old"), issue("2025-02-01-new.md", f"---\n{GOOD}---\nNew.\n")),
+        [".site.old: publisher keeps the site while it is swapped there", "move .site.old away"],
+        check=own_folder_intact(".site.old"),
+    ),
+    "a folder of yours named .site.spare beside site/": Case(
+        both(own_folder(".site.spare"), issue("2025-02-01-new.md", f"---\n{GOOD}---\nNew.\n")),
+        [".site.spare: publisher keeps the previous site there", "move .site.spare away"],
+        check=own_folder_intact(".site.spare"),
+    ),
 }
 
 

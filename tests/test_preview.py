@@ -7,6 +7,7 @@ import io
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ import pytest
 from PIL import Image
 
 from conftest import Newsletter
+from publisher.build.pipeline import build
 from publisher.preview.server import PreviewServer, start, with_scheme
 from publisher.preview.state import EVERYTHING, Preview, entry_key
 
@@ -120,6 +122,62 @@ def test_the_preview_serves_the_image_variants_the_build_publishes(
         assert Image.open(io.BytesIO(data)).size == (1200, 900)  # upright, twice 600 px
         assert b"Phonemaker" not in data
         assert "with images" in get(running, "/issue/2025-07-15-first/")[1]
+    finally:
+        running.shutdown()
+        running.server_close()
+
+
+def test_a_build_that_forgets_a_drafts_images_leaves_the_preview_whole(
+    newsletter: Newsletter,
+) -> None:
+    """A build deletes the image variants no published issue shows: the preview makes a
+    draft's again when it is asked for them."""
+    newsletter.issue("2025-07-01-out.md", title="Out", date="2025-07-01")
+    path = newsletter.issue("2025-07-15-wip/index.md", draft="true", body="![A chart](c.png)\n")
+    Image.new("RGB", (900, 500), "teal").save(path.parent / "c.png")
+    running = start(newsletter.root, "127.0.0.1", 0)
+    try:
+        email = get(running, "/site/wip/email.html")[1]
+        (src,) = re.findall(r'<img[^>]* src="[^"]*(/site/wip/c-[^"]*)"', email)
+        assert get(running, src)[0] == 200
+        build(newsletter.root)  # its shelf clean-up forgets the draft's variants
+        assert get(running, src)[0] == 200
+    finally:
+        running.shutdown()
+        running.server_close()
+
+
+def raw(server: PreviewServer, request: bytes) -> bytes:
+    """Send ``request`` as it is and return all the server answers before it closes."""
+    host, port = server.server_address[:2]
+    with socket.create_connection((str(host), int(port)), timeout=5) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_http_edges(server: PreviewServer) -> None:
+    host = f"127.0.0.1:{server.server_address[1]}".encode()
+    head = raw(server, b"HEAD /events HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and head.endswith(b"\r\n\r\n")  # no body
+    twice = b"GET / HTTP/1.1\r\nHost: " + host + b"\r\nHost: evil.example\r\n"
+    assert raw(server, twice + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 421")
+
+
+def test_a_page_an_author_links_is_served_sandboxed(newsletter: Newsletter) -> None:
+    """Its scripts never run as the preview, which serves the drafts."""
+    path = newsletter.issue("2025-07-20-linked/index.md", body="[the chart](chart.html)\n")
+    (path.parent / "chart.html").write_text("<script>fetch('/')</script>", encoding="utf-8")
+    running = start(newsletter.root, "127.0.0.1", 0)
+    try:
+        host = f"127.0.0.1:{running.server_address[1]}".encode()
+        assert get(running, "/site/linked/")[0] == 200  # rendered: its files are known
+        request = b"GET /site/linked/chart.html HTTP/1.1\r\nHost: " + host
+        answer = raw(running, request + b"\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200")
+        assert b"\r\nContent-Security-Policy: sandbox\r\n" in answer
     finally:
         running.shutdown()
         running.server_close()

@@ -439,6 +439,35 @@ def test_a_killed_builds_rendering_processes_end_with_it(newsletter: Newsletter)
     build(newsletter.root, now=NOW, wait=False)  # and no lock of theirs holds the next back
 
 
+def test_ctrl_c_ends_a_parallel_build_at_once(newsletter: Newsletter) -> None:
+    """Ctrl-C reaches every process of the terminal's group: the build stops, its rendering
+    processes with it, and the old site stays (a worker stopped mid-task by it could leave
+    the pool's queues locked: 5 builds in 64 once hung)."""
+    archive(newsletter, 2)
+    site = built(newsletter)
+    old = tree_digest(site)
+    for n in range(200):
+        day = dt.date(2023, 1, 1) + dt.timedelta(days=n)
+        newsletter.issue(f"{day}-more-{n}.md", title=f"More {n}", date=str(day), body="W. " * 300)
+    command = [sys.executable, "-m", "publisher", "-v", "-C", str(newsletter.root), "build"]
+    for _ in range(4):
+        proc = subprocess.Popen(
+            [*command, "-j", "2"], stderr=subprocess.PIPE, start_new_session=True
+        )
+        assert proc.stderr is not None
+        for line in proc.stderr:  # said once the rendering processes are started
+            if b"rendering 200 issues on 2 processes" in line:
+                break
+        else:
+            pytest.fail("the build never said it started its rendering processes")
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+        _, err = proc.communicate(timeout=60)  # a hung build fails here
+        assert proc.returncode == 1, err.decode()
+        assert b"Traceback" not in err and b"Aborted" in err, err.decode()
+        assert tree_digest(site) == old
+    build(newsletter.root, now=NOW, wait=False)  # no lock of theirs holds the next back
+
+
 def test_feed_entries_never_share_an_updated_instant(newsletter: Newsletter) -> None:
     """The W3C validator warns about two entries with the same atom:updated."""
     for slug in ("a", "b", "c"):

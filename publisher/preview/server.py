@@ -23,6 +23,7 @@ import mimetypes
 import re
 import socket
 import socketserver
+import sys
 import threading
 from collections.abc import Callable
 from functools import lru_cache
@@ -81,7 +82,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
-        host = (self.headers.get("Host") or "").strip().lower()
+        hosts = self.headers.get_all("Host") or []
+        host = hosts[0].strip().lower() if len(hosts) == 1 else ""
         if host not in self.server.hosts:  # another site's page, through DNS rebinding, say
             self.send_error(421, "Misdirected Request")
             return
@@ -142,12 +144,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def send_body(self, body: bytes, content_type: str, status: int = 200) -> None:
+    def send_body(
+        self, body: bytes, content_type: str, status: int = 200, sandbox: bool = False
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        if sandbox:  # an origin of its own, no scripts: it reads nothing of the preview's
+            self.send_header("Content-Security-Policy", "sandbox")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -261,7 +267,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send_error(404)
                 return
             if planned.source is not None:
-                self.send_file(Path(planned.source))
+                source = Path(planned.source)
+                if not source.is_file() and entry is not None and planned.kind == site.IMAGE:
+                    preview.render_again(entry)  # a build forgot the variants drafts show
+                if not source.is_file():
+                    self.send_error(404)
+                    return
+                self.send_file(source, planned.kind in (site.ISSUE_FILE, site.STATIC))
                 return
             kind = planned.kind
             if kind == site.INDEX_PAGE:
@@ -284,9 +296,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except PublisherError as exc:
             self.send_page(self.error_page(exc, "This page cannot be rendered"), 500)
 
-    def send_file(self, path: Path) -> None:
+    def send_file(self, path: Path, foreign: bool = False) -> None:
+        """Send a file of the site; ``foreign``: one an author put there (a linked file, a
+        static one), which may hold scripts: sandboxed, never of the origin that serves the
+        drafts."""
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        self.send_body(path.read_bytes(), kind)
+        self.send_body(path.read_bytes(), kind, sandbox=foreign)
 
     # -- live reload --
 
@@ -299,6 +314,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        if self.command == "HEAD":
+            return
         version = preview.version
         self.wfile.write(f"retry: 500\ndata: {json.dumps({'version': version})}\n\n".encode())
         self.wfile.flush()
@@ -319,6 +336,14 @@ class PreviewServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
     block_on_close = False
     request_queue_size = 128  # the default 5 makes a burst of clients wait seconds to connect
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer is no error of the preview's (under load, many
+        do): no traceback for it."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            log.debug("%s went away", client_address)
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, address: tuple[str, int], root: Path) -> None:
         if ":" in address[0]:

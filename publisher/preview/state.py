@@ -231,6 +231,14 @@ class Preview:
                     )
             return plan
 
+    def render_again(self, entry: Entry) -> None:
+        """Render an entry again: its image variants are made anew where they are missing (a
+        build forgets the variants that only drafts show)."""
+        with self.lock:
+            entry.rendered = entry.render_error = None
+        with contextlib.suppress(PublisherError):
+            self.render(entry)
+
     def view_of(self, entry: Entry) -> IssueView:
         """Return (and remember) what templates know of a loaded entry's issue."""
         with self.lock:
