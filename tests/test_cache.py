@@ -165,6 +165,24 @@ def test_cache_follows_added_removed_and_renamed_issues(
     assert len(list((site / "moved").glob("chart-*w.*.png"))) == 1
 
 
+def test_builds_without_the_cache_leave_no_file_the_next_calls_foreign(
+    archive: Newsletter, tmp_path: Path
+) -> None:
+    """Once the cache is new (deleted, another format, ``--no-cache``), what the old site held
+    is known from its manifest: the old versions of changed files go, and nothing is taken for
+    a file of someone else's."""
+    chart = archive.root / "issues" / "2025-02-04-issue-3" / "chart.png"
+    build(archive.root)
+    for width, cache in ((360, False), (420, False), (480, True), (520, True)):
+        Image.new("RGB", (width, 100), "teal").save(chart)  # new variants, by new names
+        build(archive.root, cache=cache)
+    assert digest(archive.root / "site") == fresh(archive, tmp_path)
+    spare = archive.root / ".site.spare"
+    assert sorted(p.name for p in (spare / "issue-3").iterdir()) == sorted(
+        p.name for p in (archive.root / "site" / "issue-3").iterdir()
+    )
+
+
 def test_a_hand_edited_site_file_is_not_reused(archive: Newsletter, tmp_path: Path) -> None:
     build(archive.root)
     page = archive.root / "site" / "issue-2" / "email.html"

@@ -344,15 +344,18 @@ def catch_up(spare: Path, live: Path, outputs: Outputs, had: Outputs, folders: s
     """
     if not spare.is_dir():  # the first build: there was no site before it
         return False
+    # What the old site held: what the cache recorded (nothing, once the cache is new) and
+    # what its manifest lists.
+    had_files = set(had) | (written_files(spare) or set())
     try:
         for relative, output in outputs.items():
             old = had.get(relative)
             if old is None or old[3] != output[3]:  # not the very same file
                 _link_over(f"{live}/{relative}", f"{spare}/{relative}")
-        for relative in set(had) - set(outputs):
+        for relative in had_files - set(outputs):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{spare}/{relative}")
-        for relative in sorted(_folders_of(had) - folders, key=len, reverse=True):
+        for relative in sorted(_folders_of(had_files) - folders, key=len, reverse=True):
             with contextlib.suppress(FileNotFoundError):
                 os.rmdir(f"{spare}/{relative}")
     except OSError:  # no hard links here, or a file of someone else's in the way
