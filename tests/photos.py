@@ -97,3 +97,25 @@ def linear_profile() -> bytes:
         b"RGB ", b"XYZ ", bytes(12), b"acsp", b"APPL", 0, b"none", b"none", 0, 0)  # fmt: skip
     header += struct.pack(">iii", 63190, 65536, 54061) + b"lcms" + bytes(44)
     return header + struct.pack(">I", len(tags)) + table + data
+
+
+def long_animation(path: Path, width: int, height: int, frames: int) -> Path:
+    """Write a GIF of ``frames`` frames of ``width`` × ``height``: a plain first frame, then a
+    small square that moves. Each later frame stores only the square (as a GIF may), so 250
+    frames of 2000 × 2000 px take 17 KB and a few milliseconds: frame by frame, not through
+    Pillow's encoder, which would hold every frame at full size."""
+    from PIL import GifImagePlugin
+
+    palette = [0, 90, 160, 230, 200, 40] + [0] * 762
+    first = Image.new("P", (width, height), 0)
+    square = Image.new("P", (16, 16), 1)
+    for image in (first, square):
+        image.putpalette(palette)
+    header, _ = GifImagePlugin.getheader(first, info={"loop": 0})
+    parts = [*header, *GifImagePlugin.getdata(first, duration=40)]
+    for n in range(1, frames):
+        where = ((n * 37) % (width - 16), (n * 53) % (height - 16))
+        parts += GifImagePlugin.getdata(square, offset=where, duration=40)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"".join(parts) + b";")
+    return path

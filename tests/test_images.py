@@ -13,7 +13,7 @@ from typing import Any
 import lxml.html
 import pytest
 from click.testing import CliRunner
-from photos import XMP, linear_profile, phone_photo
+from photos import XMP, linear_profile, long_animation, phone_photo
 from PIL import Image
 
 from conftest import Newsletter
@@ -126,6 +126,69 @@ def test_an_animated_gif_keeps_its_frames(newsletter: Newsletter) -> None:
         with Image.open(path) as image:
             assert image.n_frames == 3 and image.info.get("duration") == 120
             assert "comment" not in image.info
+
+
+#: The format each published file's name says it is in (Pillow's names).
+FORMAT_OF = {".jpg": "JPEG", ".png": "PNG", ".gif": "GIF", ".webp": "WEBP"}
+
+
+def test_every_variant_is_in_its_names_format_and_an_animations_card_is_a_still(
+    newsletter: Newsletter,
+) -> None:
+    folder = photo_issue(
+        newsletter,
+        "![A spinning globe](globe.gif)\n\n![A crane](crane.jpg)\n\n![A chart](chart.png)\n",
+    )
+    colours = [(0, 40, 200), (200, 160, 20), (30, 180, 60)]
+    frames = [Image.new("RGB", (1400, 700), c) for c in colours]
+    frames[0].save(folder / "globe.gif", save_all=True, append_images=frames[1:], duration=80)
+    phone_photo(folder / "crane.jpg", 900, 600, orientation=1)
+    Image.new("RGB", (300, 200), "teal").save(folder / "chart.png")
+    # A transparent animation leads a second issue: its card is a PNG of its first frame.
+    ghost = photo_issue(newsletter, "![A ghost](ghost.gif)\n", slug="ghost")
+    clear = [Image.new("RGBA", (800, 500), (90, 90, 90, 0)) for _ in range(3)]
+    for n, frame in enumerate(clear):
+        frame.paste((250, 250, 250, 255), (100 * n, 100, 100 * n + 200, 300))
+    clear[0].save(ghost / "ghost.gif", save_all=True, append_images=clear[1:], disposal=2)
+    build(newsletter.root)
+    site = newsletter.root / "site"
+    files = published(site) + published(site, "ghost")
+    assert {p.suffix for p in files} == set(FORMAT_OF)
+    for path in files:
+        with Image.open(path) as image:
+            assert image.format == FORMAT_OF[path.suffix], path.name
+            assert not image.getexif() and "comment" not in image.info, path.name
+    (card,) = site.glob("photo/globe-card.*.jpg")
+    with Image.open(card) as image:
+        assert image.size == (1200, 630) and getattr(image, "n_frames", 1) == 1
+        red, green, blue = image.convert("RGB").getpixel((600, 315))  # the first frame's blue
+        assert red < 20 and 30 < green < 50 and blue > 185
+    (card,) = site.glob("ghost/ghost-card.*.png")
+    with Image.open(card) as image:
+        assert image.convert("RGBA").getpixel((5, 5))[3] == 0  # still transparent
+
+
+def test_an_animation_over_the_pixel_budget_is_an_error_at_its_line(
+    newsletter: Newsletter,
+) -> None:
+    folder = photo_issue(newsletter, "Intro.\n\n![A picture](globe.gif)\n")
+    Image.new("RGB", (300, 200), "teal").save(folder / "globe.gif")
+    root = ["-C", str(newsletter.root)]
+    assert CliRunner().invoke(cli, [*root, "build"]).exit_code == 0
+    site = newsletter.root / "site"
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    # 1,000 megapixels in 17 KB: refused from its frame count, before a frame is decoded.
+    long_animation(folder / "globe.gif", 2000, 2000, 250)
+    file = "issues/2025-07-15-photo/index.md"
+    for command in ("check", "build"):
+        result = CliRunner().invoke(cli, [*root, command])
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert f"{file}:7:14: error IMG007 'globe.gif' cannot be published: it is an " in (
+            result.output
+        )
+        assert "250 frames of 2000×2000 px, 1,000 megapixels in all" in result.output
+        assert "fix: shorten the animation or make it smaller" in result.output
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
 
 
 def test_a_link_to_an_image_file_leads_to_a_clean_copy(newsletter: Newsletter) -> None:

@@ -43,7 +43,8 @@ class Rule(Enum):
     IMG007 = (
         ERROR,
         "image that cannot be published: empty, damaged, not an image (read by its content), "
-        "an SVG drawing in the email, or over Pillow's decompression-bomb limit",
+        "an SVG drawing in the email, or over Pillow's decompression-bomb limit (an animation: "
+        "every frame counted)",
     )
     IMG008 = WARNING, "email over 1 MB with its images: slow to open on a phone"
     LNK001 = ERROR, "link to another issue that does not exist"

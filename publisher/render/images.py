@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 #: Bumped whenever the bytes of a variant change for the same source and parameters.
-PIPELINE = 1
+#: (2: an animation's social card is a JPEG or PNG of its first frame, no longer a GIF.)
+PIPELINE = 2
+#: The most pixels an image may hold, every frame of an animation counted: Pillow's
+#: decompression-bomb limit for one image (``2 * MAX_IMAGE_PIXELS``, about 179 megapixels).
+#: An email GIF is typically 600 px wide and a few seconds long (600×400 × 60 frames: 14
+#: megapixels); even a screen recording at twice the email's width (1200×800 × 60 frames: 58
+#: megapixels) stays at a third of it. Each frame of each variant is decoded and resized, so
+#: the limit bounds a build's time and memory as Pillow's bounds a still's.
+MAX_PIXELS = 2 * 89_478_485
 #: JPEG quality of every variant: the lowest with a mean SSIM of 0.97 on photographs
 #: (``benchmarks/image_quality.py``: 0.9695 at 80, 0.9631 at 75; each 5 more costs 15-25% bytes).
 JPEG_QUALITY = 80
@@ -160,7 +168,7 @@ def read(path: Path, name: str) -> Picture:
 
     Raises ``ImageProblem`` for an empty, truncated or corrupt file, one that is not an image,
     an SVG drawing (email clients do not show SVG), and one over Pillow's decompression-bomb
-    limit.
+    limit (an animation: its frames together, ``MAX_PIXELS``).
     """
     try:
         st = path.stat()
@@ -192,8 +200,9 @@ def _read(path: Path, name: str, size: int, mtime: int, ctime: int, ino: int) ->
                 f"it is a {fmt} image, which email clients and browsers do not all show",
                 "export it as JPEG (a photo) or PNG (a drawing)",
             )
-        frames = int(getattr(image, "n_frames", 1) or 1)
+        frames = int(getattr(image, "n_frames", 1) or 1)  # read from headers, not decoded
         width, height = image.size
+        _within_budget(width, height, frames)
         if _orientation(image) in (5, 6, 7, 8):
             width, height = height, width
         alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
@@ -271,6 +280,20 @@ def _register_heif() -> None:
     register_heif_opener()
 
 
+def _within_budget(width: int, height: int, frames: int) -> None:
+    """Refuse an image whose frames together hold more than ``MAX_PIXELS`` (a still image over
+    it is refused by Pillow when it is opened)."""
+    total = width * height * frames
+    if total > MAX_PIXELS:
+        raise ImageProblem(
+            f"it is an animation of {frames} frames of {width}×{height} px, "
+            f"{total / 1e6:,.0f} megapixels in all: over the {MAX_PIXELS / 1e6:.0f} megapixels "
+            "an image may hold, every frame counted (Pillow's decompression-bomb limit)",
+            "shorten the animation or make it smaller (e.g. 600 px wide, a few seconds), "
+            "or export a still image (PNG or JPEG)",
+        )
+
+
 def _verify(image: PILImage.Image, frames: int) -> None:
     """Decode every frame (a JPEG at a reduced scale, which is quick) to find damage now."""
     if image.format in ("JPEG", "MPO"):
@@ -334,7 +357,7 @@ def full_variant(picture: Picture) -> Variant:
 
 def card_variant(picture: Picture, focus: tuple[float, float] = (0.5, 0.5)) -> Variant:
     """Return the social card: 1200×630 (smaller if the source is), cropped around ``focus``
-    (fractions of the width and height)."""
+    (fractions of the width and height); a still, of an animation's first frame."""
     ratio = CARD_SIZE[0] / CARD_SIZE[1]
     crop_w = min(picture.width, round(picture.height * ratio))
     crop_h = min(picture.height, round(crop_w / ratio))

@@ -11,7 +11,7 @@ import hashlib
 import io
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,15 +60,18 @@ class Shelf:
             raise ImageProblem(
                 "it changed while publisher was reading it", "build again once it is saved"
             )
+        picture = missing[0].picture
+        moving = [v for v in missing if picture.animated and v.format == "gif"]
+        stills = [v for v in missing if v not in moving]  # of an animation: its first frame
         with opened(data) as image:
-            if missing[0].picture.animated:
-                for variant in missing:
-                    self._write(variant, _animation(image, variant))
-                return
-            upright = _upright(image, max(v.width for v in missing), missing[0].picture)
-            lossless = missing[0].picture.kind == "png"  # a drawing stays sharp in WebP too
-            for variant in sorted(missing, key=lambda v: -v.width):
-                self._write(variant, _encode(_resized(upright, variant), variant.format, lossless))
+            if stills:
+                upright = _upright(image, max(v.width for v in stills), picture)
+                lossless = picture.kind == "png"  # a drawing stays sharp in WebP too
+                for variant in sorted(stills, key=lambda v: -v.width):
+                    resized = _resized(upright, variant)
+                    self._write(variant, _encode(resized, variant.format, lossless))
+            for variant in moving:
+                self._write(variant, _animation(image, variant))
 
     def size(self, variant: Variant) -> int:
         """Return the bytes of a made variant (0 if it is not on the shelf)."""
@@ -257,27 +260,31 @@ def _encode(image: PILImage.Image, fmt: str, lossless: bool = False) -> bytes:
 
 
 def _animation(image: PILImage.Image, variant: Variant) -> bytes:
-    """Return an animation resized frame by frame, as a GIF with its timing and no metadata."""
-    from PIL import Image, ImageSequence
+    """Return an animation resized frame by frame, as a GIF with its timing and no metadata.
 
-    frames, durations = [], []
-    for frame in ImageSequence.Iterator(image):
-        durations.append(int(frame.info.get("duration", 100) or 100))
-        rgba = frame.convert("RGBA")
-        if rgba.size != (variant.width, variant.height):
-            rgba = rgba.resize((variant.width, variant.height), Image.Resampling.LANCZOS)
-        frames.append(rgba)
-    out = io.BytesIO()
+    The frames reach the encoder one at a time as they are resized: it keeps each as a
+    palette image (a byte a pixel) to compare it with the next, but no frame is held twice.
+    """
     loop = int(image.info.get("loop", 0) or 0)
-    frames[0].info = {}
-    frames[0].save(
-        out,
-        "GIF",
-        save_all=True,
-        append_images=frames[1:],
-        duration=durations,
-        loop=loop,
-        disposal=2,
-        optimize=False,
+    frames = _resized_frames(image, variant)
+    first = next(frames)
+    out = io.BytesIO()
+    first.save(
+        out, "GIF", save_all=True, append_images=frames, loop=loop, disposal=2, optimize=False
     )
     return out.getvalue()
+
+
+def _resized_frames(image: PILImage.Image, variant: Variant) -> Iterator[PILImage.Image]:
+    """Yield each frame of ``image`` resized to ``variant``, carrying its duration alone (the
+    encoder reads a frame's duration from its ``info``; nothing else of it is kept)."""
+    from PIL import Image, ImageSequence
+
+    size = (variant.width, variant.height)
+    for frame in ImageSequence.Iterator(image):
+        duration = int(frame.info.get("duration", 100) or 100)
+        rgba = frame.convert("RGBA")
+        if rgba.size != size:
+            rgba = rgba.resize(size, Image.Resampling.LANCZOS)
+        rgba.info = {"duration": duration}
+        yield rgba
