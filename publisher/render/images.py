@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-#: Bumped whenever the bytes of a variant change for the same source and parameters.
-#: (2: an animation's social card is a JPEG or PNG of its first frame, no longer a GIF.)
-PIPELINE = 2
+#: Bumped whenever the bytes of a variant change for the same source and parameters. (Not
+#: for every change: a variant of an email already sent is a URL its readers load.)
+PIPELINE = 1
 #: The most pixels an image may hold, every frame of an animation counted: Pillow's
 #: decompression-bomb limit for one image (``2 * MAX_IMAGE_PIXELS``, about 179 megapixels).
 #: An email GIF is typically 600 px wide and a few seconds long (600×400 × 60 frames: 14
@@ -110,8 +110,11 @@ class Variant:
     def key(self) -> str:
         """Return the digest of the source and of every parameter (20 hex digits)."""
         quality = {"jpeg": JPEG_QUALITY, "webp": WEBP_QUALITY}.get(self.format, 0)
-        parts = (PIPELINE, self.picture.digest, self.width, self.height, self.format, self.crop)
-        return hashlib.sha256(repr((*parts, quality)).encode()).hexdigest()[:20]
+        parts: tuple[object, ...] = (PIPELINE, self.picture.digest, self.width, self.height)
+        parts += (self.format, self.crop, quality)
+        if self.picture.animated and self.format != "gif":  # a still of its first frame since
+            parts += ("first frame",)  # 2026-12 (a GIF before): not the old one on the shelf
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
     @cached_property
     def name(self) -> str:
