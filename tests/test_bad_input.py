@@ -389,6 +389,94 @@ CASES: dict[str, Case] = {
         ],
     ),
     # -- hardening, messages and sending (#32) --
+    "an encoded word in the title that adds a Bcc": Case(
+        issue(
+            "2025-02-01-x.md",
+            "---\ntitle: =?utf-8?q?Weekly=0D=0ABcc:_everyone@victim.example?=\n"
+            "date: 2025-02-01\n---\nText\n",
+        ),
+        ["built"],
+        status=0,
+        check=lambda n: eml_reads_back(
+            n, "x", subject="=?utf-8?q?Weekly=0D=0ABcc:_everyone@victim.example?="
+        ),
+    ),
+    "an encoded word in the subject that ends the headers": Case(
+        issue(
+            "2025-02-01-x.md",
+            "---\ntitle: X\nsubject: =?utf-8?b?V2Vla2x5DQoNCllvdXIgYWNjb3VudCBpcyBsb2NrZWQ6IGh0"
+            "dHBzOi8vZXZpbC5leGFtcGxlLw==?=\ndate: 2025-02-01\n---\nText\n",
+        ),
+        ["built"],
+        status=0,
+        check=lambda n: eml_reads_back(
+            n,
+            "x",
+            subject="=?utf-8?b?V2Vla2x5DQoNCllvdXIgYWNjb3VudCBpcyBsb2NrZWQ6IGh0"
+            "dHBzOi8vZXZpbC5leGFtcGxlLw==?=",
+        ),
+    ),
+    "an encoded word in the author's name": Case(
+        settings(
+            SETTINGS.replace(
+                'name = "Ada Writer"',
+                'name = "=?utf-8?q?Weekly=0D=0ABcc:_everyone@victim.example?="',
+            )
+        ),
+        ["built"],
+        status=0,
+        check=lambda n: eml_reads_back(
+            n, "good", name="=?utf-8?q?Weekly=0D=0ABcc:_everyone@victim.example?="
+        ),
+    ),
+    "an encoded word in the newsletter's name, the sender's name": Case(
+        settings(
+            SETTINGS.replace('name = "Ada Writer"\n', "").replace(
+                'name = "Test Weekly"', 'name = "=?utf-8?q?Test=0D=0A=0D=0AA_new_body?="'
+            )
+        ),
+        ["built"],
+        status=0,
+        check=lambda n: eml_reads_back(n, "good", name="=?utf-8?q?Test=0D=0A=0D=0AA_new_body?="),
+    ),
+    "an author's name that holds another address": Case(
+        settings(SETTINGS.replace("Ada Writer", "Zoë <boss@bank.example>")),
+        ["built"],
+        status=0,
+        check=lambda n: eml_reads_back(n, "good", name="Zoë <boss@bank.example>"),
+    ),
+    "an encoded word in the one-click unsubscribe URL": Case(
+        settings(
+            SETTINGS + 'header_url = "https://e.example/u?x==?utf-8?q?=0D=0ABcc:_x@y.example?="\n'
+        ),
+        [
+            "newsletter.toml:15:",
+            "unsubscribe.header_url",
+            "holds =?, which mail programs read",
+            "fix: write its ? as %3F",
+        ],
+    ),
+    "an encoded word in the sender's address": Case(
+        settings(SETTINGS.replace("ada@example.org", "=?utf-8?q?=0D=0A?=@example.org")),
+        ["newsletter.toml:8:", "author.email", "holds =?, which mail programs read", "fix:"],
+    ),
+    "a --to address with a non-ASCII name part": Case(
+        lambda n: None,
+        [
+            "to:       jörg@example.org, me@xn--bcher-kva.example",
+            "SMTPUTF8: the server must offer it, for jörg@example.org",
+        ],
+        command=[
+            "send",
+            "good",
+            "--to",
+            "jörg@example.org",
+            "--to",
+            "me@bücher.example",
+            "--dry-run",
+        ],
+        status=0,
+    ),
     "a title with a line separator": Case(
         issue("2025-02-01-x.md", '---\ntitle: "A\\u2028B"\ndate: 2025-02-01\n---\nText\n'),
         ["warning: issues/2025-02-01-x.md:2: `title` holds a line break", "fix: write `title`"],
@@ -435,6 +523,22 @@ CASES: dict[str, Case] = {
         check=own_folder_intact(".site.spare"),
     ),
 }
+
+
+def eml_reads_back(n: Newsletter, slug: str, subject: str = "", name: str = "") -> None:
+    """The built email.eml has exactly our headers, from our sender, and the author's text."""
+    import email
+    from email import policy
+
+    data = (n.root / "site" / slug / "email.eml").read_bytes()
+    parsed = email.message_from_bytes(data, policy=policy.default)
+    keys = ["From", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"]
+    assert list(parsed.keys()) == keys, data[:500]
+    (sender,) = parsed["From"].addresses
+    assert sender.addr_spec == "ada@example.org"
+    assert parsed["Subject"] == subject or not subject
+    assert sender.display_name == name or not name
+    assert parsed.get_body(("plain",)) is not None
 
 
 def snapshot(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:

@@ -3,6 +3,7 @@ and two independent parsers reading the message back."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.message
 import socket
@@ -70,9 +71,10 @@ def authority() -> trustme.CA:
     return trustme.CA()
 
 
-@pytest.fixture
-def smtp(authority: trustme.CA) -> Iterator[tuple[Inbox, int]]:
-    """Run an SMTP server on 127.0.0.1 that requires STARTTLS and a login."""
+@contextlib.contextmanager
+def serving(authority: trustme.CA, **options: Any) -> Iterator[tuple[Inbox, int]]:
+    """Run an SMTP server on 127.0.0.1 that requires STARTTLS and a login (``options``: more
+    of aiosmtpd's, e.g. enable_SMTPUTF8)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
     inbox = Inbox()
@@ -85,12 +87,19 @@ def smtp(authority: trustme.CA) -> Iterator[tuple[Inbox, int]]:
         require_starttls=True,
         authenticator=authenticate,
         auth_require_tls=True,
+        **options,
     )
     controller.start()
     try:
         yield inbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp(authority: trustme.CA) -> Iterator[tuple[Inbox, int]]:
+    with serving(authority) as served:
+        yield served
 
 
 def configure(newsletter: Newsletter, authority: trustme.CA, port: int, **smtp: Any) -> None:
@@ -187,6 +196,90 @@ def test_a_sender_address_is_required(newsletter: Newsletter, issue: Path) -> No
     assert "fix: set email under [author]" in result.output
 
 
+# --- author text in headers (#32) ------------------------------------------------------------
+
+#: Encoded words that decode to a line break: a Bcc header of their own, and (base64) an
+#: empty line that ends the headers, so that the rest is read as the body.
+BCC = "=?utf-8?q?Weekly=0D=0ABcc:_everyone@victim.example?="
+NEW_BODY = (
+    "=?utf-8?b?V2Vla2x5DQoNCllvdXIgYWNjb3VudCBpcyBsb2NrZWQ6IGh0dHBzOi8vZXZpbC5leGFtcGxlLw==?="
+)
+HEADERS = ["From", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"]
+
+
+def read_eml(data: bytes) -> email.message.EmailMessage:
+    """The message as a mail program reads it: exactly our headers, and the issue's body."""
+    parsed = email.message_from_bytes(data, policy=policy.default)
+    assert isinstance(parsed, email.message.EmailMessage)
+    assert [k for k in parsed if not k.startswith("List-")] == HEADERS, data[:600]
+    (mailbox,) = parsed["From"].addresses
+    assert mailbox.addr_spec == "ada@example.org"
+    assert "More words." in parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    return parsed
+
+
+@pytest.mark.parametrize("text", [BCC, NEW_BODY], ids=["bcc", "new-body"])
+@pytest.mark.parametrize("where", ["title", "subject"])
+def test_an_encoded_word_in_the_subject_is_the_authors_text(
+    newsletter: Newsletter, where: str, text: str
+) -> None:
+    newsletter.issue(body=BODY, **{where: f'"{text}"'})
+    build(newsletter.root)
+    parsed = read_eml((newsletter.root / "site" / "first" / "email.eml").read_bytes())
+    assert parsed["Subject"] == text
+
+
+@pytest.mark.parametrize("text", [BCC, NEW_BODY], ids=["bcc", "new-body"])
+@pytest.mark.parametrize("whose", ["author", "newsletter"])
+def test_an_encoded_word_in_the_senders_name_is_the_text(
+    newsletter: Newsletter, issue: Path, whose: str, text: str
+) -> None:
+    settings = (newsletter.root / "newsletter.toml").read_text(encoding="utf-8")
+    if whose == "author":
+        settings = settings.replace('name = "Ada Writer"', f'name = "{text}"')
+    else:
+        settings = settings.replace('name = "Ada Writer"\n', "")
+        settings = settings.replace('name = "Test Weekly"', f'name = "{text}"')
+    newsletter.settings(settings)
+    result = run(newsletter.root, "render", "first", "--format", "eml")
+    assert result.exit_code == 0, result.output
+    parsed = read_eml(result.stdout_bytes)
+    assert display_name(result.stdout_bytes) == parsed["From"].addresses[0].display_name == text
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Zoë <boss@bank.example>", "Zoë, boss@bank.example", "Ada " * 20 + "<boss@bank.example>",
+     "x" * 90 + " " + "x" * 90, '.Zoë "q" \\ (c)'],
+)  # fmt: skip
+def test_a_name_never_becomes_an_address_or_the_end_of_the_headers(
+    newsletter: Newsletter, issue: Path, name: str
+) -> None:
+    """Python 3.11 writes these names so that a reader sees another sender, two senders, or
+    no more headers."""
+    settings = (newsletter.root / "newsletter.toml").read_text(encoding="utf-8")
+    newsletter.settings(settings.replace('name = "Ada Writer"', f"name = '{name}'"))
+    result = run(newsletter.root, "render", "first", "--format", "eml")
+    assert result.exit_code == 0, result.output
+    read_eml(result.stdout_bytes)
+    assert display_name(result.stdout_bytes) == name
+
+
+def test_the_unsubscribe_address_is_one_ascii_mailto_url(
+    newsletter: Newsletter, issue: Path, authority: Any
+) -> None:
+    configure(newsletter, authority, 2525)
+    settings = (newsletter.root / "newsletter.toml").read_text(encoding="utf-8")
+    newsletter.settings(settings.replace("leave@news.example.org", "jörg?x=1@bücher.example"))
+    result = run(newsletter.root, "render", "first", "--format", "eml")
+    parsed = read_eml(result.stdout_bytes)
+    assert parsed["List-Unsubscribe"] == (
+        "<https://news.example.org/unsubscribe>, "
+        "<mailto:j%C3%B6rg%3Fx%3D1@xn--bcher-kva.example?subject=unsubscribe>"
+    )
+    assert result.stdout_bytes.isascii()
+
+
 # --- sending -----------------------------------------------------------------------------------
 
 
@@ -270,6 +363,87 @@ def test_dry_run_prints_and_sends_nothing(
     assert b"*|UNSUB|*" not in result.stdout_bytes
 
 
+def test_a_send_carries_no_injected_recipient(newsletter: Newsletter, ready: Inbox) -> None:
+    newsletter.issue(body=BODY, title=f'"{BCC}"')
+    dry = run(newsletter.root, "send", "first", "--to", "me@example.org", "--dry-run")
+    assert "  to:       me@example.org\n" in dry.output
+    assert read_eml(dry.stdout_bytes)["Subject"] == f"[TEST] {BCC}"
+    result = run(newsletter.root, "send", "first", "--to", "me@example.org")
+    assert result.exit_code == 0, result.output
+    ((_, recipients, data),) = ready.messages
+    assert recipients == ["me@example.org"]
+    assert data == dry.stdout_bytes
+    assert read_eml(data)["Subject"] == f"[TEST] {BCC}"
+
+
+@pytest.fixture(params=[True, False], ids=["smtputf8", "ascii"])
+def server(
+    request: pytest.FixtureRequest,
+    newsletter: Newsletter,
+    issue: Path,
+    authority: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Inbox, bool]]:
+    """A server that offers SMTPUTF8, or one that does not; the settings pointed at it."""
+    with serving(authority, enable_SMTPUTF8=request.param) as (inbox, port):
+        configure(newsletter, authority, port)
+        monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+        yield inbox, request.param
+
+
+def test_international_addresses_need_a_server_that_offers_smtputf8(
+    newsletter: Newsletter, server: tuple[Inbox, bool]
+) -> None:
+    inbox, offers = server
+    to = ["jörg@example.org", "me@bücher.example"]
+    result = run(newsletter.root, "send", "first", "--to", to[0], "--to", to[1])
+    if not offers:
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert (
+            "does not accept international addresses (it does not offer SMTPUTF8), so it "
+            "cannot take jörg@example.org\n"
+            "  fix: give --to addresses whose part before the @ is ASCII, or send through a "
+            "server that offers SMTPUTF8"
+        ) in result.output
+        assert inbox.messages == []
+        return
+    assert result.exit_code == 0, result.output
+    ((sender, recipients, data),) = inbox.messages
+    assert sender == "ada@example.org"
+    assert recipients == ["jörg@example.org", "me@xn--bcher-kva.example"]
+    assert read_eml(data)["Subject"] == "[TEST] First issue"
+
+
+def test_an_international_sender_needs_a_server_that_offers_smtputf8(
+    newsletter: Newsletter, server: tuple[Inbox, bool]
+) -> None:
+    inbox, offers = server
+    settings = (newsletter.root / "newsletter.toml").read_text(encoding="utf-8")
+    newsletter.settings(settings.replace("ada@example.org", "jörg@bücher.example"))
+    result = run(newsletter.root, "send", "first", "--to", "me@example.org")
+    if not offers:
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert "cannot take jörg@xn--bcher-kva.example\n" in result.output
+        assert "fix: give an email under [author] whose part before the @ is ASCII" in (
+            result.output
+        )
+        return
+    assert result.exit_code == 0, result.output
+    ((sender, recipients, data),) = inbox.messages
+    assert (sender, recipients) == ("jörg@xn--bcher-kva.example", ["me@example.org"])
+    parsed = email.message_from_string(data.decode("utf-8"), policy=policy.default)
+    assert parsed["From"].addresses[0].addr_spec == "jörg@xn--bcher-kva.example"
+
+
+def test_an_international_domain_needs_no_smtputf8(
+    newsletter: Newsletter, server: tuple[Inbox, bool]
+) -> None:
+    inbox, _ = server
+    result = run(newsletter.root, "send", "first", "--to", "me@bücher.example")
+    assert result.exit_code == 0, result.output
+    assert inbox.messages[0][:2] == ("ada@example.org", ["me@xn--bcher-kva.example"])
+
+
 def failing(newsletter: Newsletter, *args: str) -> str:
     result = run(newsletter.root, "send", "first", "--to", "me@example.org", *args)
     assert result.exit_code == 1, result.output
@@ -340,6 +514,17 @@ def test_the_password_is_never_written(newsletter: Newsletter, ready: Inbox) -> 
             assert PASSWORD.encode() not in path.read_bytes(), path
 
 
+def display_name(data: bytes) -> str:
+    """The From name as RFC 2047 reads it: Python's new parser keeps the space between two
+    encoded words of a name, and makes one space of each run of white space in it."""
+    import email.header
+    import email.utils
+
+    raw = email.message_from_string(data.decode("utf-8"))["From"]  # compat32: as written
+    name, _ = email.utils.parseaddr(raw)
+    return str(email.header.make_header(email.header.decode_header(name)))
+
+
 def library_mime(
     headers: list[tuple[str, str]], text: str, html: str, boundary: str, utf8: bool
 ) -> bytes:
@@ -354,9 +539,11 @@ def library_mime(
 
 
 #: Header and body text: ASCII and not, long runs, spaces and tabs at line ends, "From " and
-#: "." at line starts, CR, LF and CRLF, 8-bit bytes' characters, emoji.
+#: "." at line starts, CR, LF and CRLF, 8-bit bytes' characters, emoji, encoded words, and
+#: specials that would make a name an address.
 MIME_PIECES = ["a", "Zoë", "—", "中文", "🙂", " ", "  ", "\t", "=", "From ", ".", "x" * 90,
-          "\r\n", "\n", "\r", "\u00a0", "ß", "?", "=?utf-8?q?x?=", "<b>", "'", '"']  # fmt: skip
+          "\r\n", "\n", "\r", "\u00a0", "ß", "?", "=?utf-8?q?x?=", "<b>", "'", '"',
+          "<boss@bank.example>", ", ", "\\", "(c)"]  # fmt: skip
 #: Body text also has control characters and the line ends Python's str.splitlines() knows
 #: but MIME does not (vertical tab, form feed, separators, NEL, U+2028).
 #: Half the bodies have none of them: the escaping takes a faster way without them.
@@ -387,13 +574,14 @@ MIME_LINE = st.lists(st.sampled_from(ONE_LINE_PIECES), max_size=12)
 def test_the_fast_mime_path_is_the_email_package(
     name: str, subject: str, unsubscribe: str, utf8: bool, text: str, html: str, boundary: str
 ) -> None:
-    from email.utils import formataddr
-
-    from publisher.render.message import mime_bytes
+    """The same bytes as the package, but for the From line, and a subject that looks like
+    an encoded word: both read back as the very text."""
+    from publisher.render.mime import mime_bytes
 
     sender = "jörg@bücher.example" if utf8 else "ada@example.org"
-    headers = [
-        ("From", formataddr((name.strip() or "Ada", "x@invalid")).replace("x@invalid", sender)),
+    display = name.strip() or "Ada"
+    headers: list[tuple[str, Any]] = [
+        ("From", (display, sender)),
         ("Subject", subject),
         ("Date", "Tue, 15 Jul 2025 00:00:00 +0000"),
         ("Message-ID", "<0123456789abcdef@news.example.org>"),
@@ -403,6 +591,18 @@ def test_the_fast_mime_path_is_the_email_package(
             ("List-Unsubscribe", unsubscribe),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ]
-    assert mime_bytes(headers, text, html, boundary, utf8) == library_mime(
-        headers, text, html, boundary, utf8
+    data = mime_bytes(headers, text, html, boundary, utf8)
+    parsed = email.message_from_string(data.decode("utf-8"), policy=policy.default)
+    assert parsed.keys() == [n for n, _ in headers] + ["MIME-Version", "Content-Type"]
+    (mailbox,) = parsed["From"].addresses
+    assert (mailbox.addr_spec, display_name(data)) == (sender, display)
+    # The package writes some names wrong (see _mailbox) and decodes what looks like an
+    # encoded word: the From line is ours, and a subject holding "=?" reads back as it is.
+    assert data.endswith(mime_bytes(headers[1:], text, html, boundary, utf8))
+    if "=?" in subject:
+        assert parsed["Subject"] == subject
+        headers[1] = ("Subject", "Subject")
+    others = headers[1:]
+    assert mime_bytes(others, text, html, boundary, utf8) == library_mime(
+        others, text, html, boundary, utf8
     )

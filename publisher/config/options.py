@@ -36,6 +36,9 @@ HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 #: Characters that would end a URL inside a header's <...> or split a list of them.
 URL_BREAKERS = set('<>,"\\')
+#: What mail programs read as the start of an RFC 2047 encoded word, in a header.
+ENCODED_WORD = "=?"
+ENCODED_WORD_WHY = "=?, which mail programs read as the start of an encoded word (RFC 2047)"
 
 
 class Option(Generic[T]):
@@ -163,6 +166,8 @@ class HeaderURL(Text):
     KIND = "https:// URL"
 
     def problem(self, value: str, at: At) -> str | None:
+        if ENCODED_WORD in value:
+            raise Invalid(f"{value!r} holds {ENCODED_WORD_WHY}", "write its ? as %3F")
         breaks = any(ch in URL_BREAKERS or ch.isspace() for ch in value)
         if value.startswith("https://") and is_web_url(value) and not breaks:
             return None
@@ -206,6 +211,8 @@ class Email(Text):
 
     def problem(self, value: str, at: At) -> str | None:
         why = "it starts with mailto:" if value.startswith("mailto:") else address_problem(value)
+        if not why and ENCODED_WORD in value:
+            why = f"it holds {ENCODED_WORD_WHY}"
         return f"{value!r} is not an email address: {why}" if why else None
 
 

@@ -3,24 +3,21 @@ every build, and the test sends that deliver it over SMTP."""
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import hashlib
 import html as html_lib
 import logging
 import os
-import re
 from collections.abc import Sequence
-from email import policy
-from email.utils import format_datetime, formataddr
-from functools import lru_cache
+from email.utils import format_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from publisher.config import Config, ascii_address
 from publisher.errors import PublisherError
 from publisher.model.issue import Issue
+from publisher.render.mime import HeaderValue, mime_bytes
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +45,21 @@ def list_unsubscribe(config: Config) -> tuple[str, bool]:
     if url:
         links.append(f"<{url}>")
     if config.unsubscribe.mailto:
-        links.append(f"<mailto:{config.unsubscribe.mailto}?subject=unsubscribe>")
+        links.append(f"<{mailto(config.unsubscribe.mailto)}>")
     return ", ".join(links), url.startswith("https://")
+
+
+#: What a mailto: URL's name part may hold as it is (RFC 6068 ``some-delims``, with letters,
+#: digits and ``-._~``).
+_MAILTO_SAFE = "!$'()*+,;:"
+
+
+def mailto(address: str) -> str:
+    """Return the mailto: URL that unsubscribes by writing to ``address``: its name part
+    percent-encoded where RFC 6068 asks (a "?" or "=" in it would end or change the
+    address), its domain in punycode, so the URL is ASCII."""
+    local, _, domain = ascii_address(address).rpartition("@")
+    return f"mailto:{quote(local, safe=_MAILTO_SAFE)}@{domain}?subject=unsubscribe"
 
 
 def unsubscribe_stand_in(config: Config, issue: Issue) -> tuple[str, str] | None:
@@ -63,7 +73,7 @@ def unsubscribe_stand_in(config: Config, issue: Issue) -> tuple[str, str] | None
     if unsub.header_url:
         return link, unsub.header_url
     if unsub.mailto:
-        return link, f"mailto:{unsub.mailto}?subject=unsubscribe"
+        return link, mailto(unsub.mailto)
     return link, issue.url(config)
 
 
@@ -88,11 +98,8 @@ def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") 
             hint='set email under [author] in newsletter.toml, e.g. email = "you@example.org"',
         )
     sender = ascii_address(author.email)  # an internationalised domain, in punycode
-    # formataddr quotes or encodes the name; the address goes in as it is (RFC 6532 allows it).
-    placeholder = "sender@invalid"
-    name = formataddr((author.name or config.name, placeholder))
-    headers = [
-        ("From", name.replace(f"<{placeholder}>", f"<{sender}>")),
+    headers: list[tuple[str, HeaderValue]] = [
+        ("From", (author.name or config.name, sender)),
         ("Subject", prefix + issue.email_subject),
         ("Date", format_datetime(issue.date)),
         ("Message-ID", message_id(issue, config)),
@@ -106,140 +113,6 @@ def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") 
     # The boundary comes from the content, not chance: the same input gives the same bytes.
     seed = hashlib.sha256(f"{rendered.text}\0{rendered.html}".encode()).hexdigest()[:32]
     return mime_bytes(headers, text, html, f"=_publisher_{seed}", utf8=not sender.isascii())
-
-
-#: Headers that are plain text: one that is ASCII and fits on its line is written as it is.
-_PLAIN = {"Subject", "Date", "Message-ID", "List-Unsubscribe-Post"}
-
-
-def mime_bytes(
-    headers: Sequence[tuple[str, str]], text: str, html: str, boundary: str, utf8: bool = False
-) -> bytes:
-    """Return a multipart/alternative message (text, then HTML; UTF-8, quoted-printable) as
-    the ``email`` package writes it with its SMTP policy, byte for byte, at a fraction of the
-    cost: its objects are used only to fold the headers that need it.
-
-    CRLF line ends, headers folded under 78 columns; ``utf8``: RFC 6532's UTF-8 headers
-    (SMTPUTF8) instead of encoded words. The property tests compare it with the package.
-    """
-    width = (policy.SMTPUTF8 if utf8 else policy.SMTP).max_line_length or 78
-    out = [_header(utf8, name, value) for name, value in headers]
-    out.append("MIME-Version: 1.0\r\n")
-    out.append(_content_type(utf8, boundary))
-    out.append(f"\r\n--{boundary}\r\n")
-    for n, (subtype, body) in enumerate((("plain", text), ("html", html))):
-        if n:
-            out.append(f"\r\n--{boundary}\r\n")
-        out.append(f'Content-Type: text/{subtype}; charset="utf-8"\r\n')
-        out.append("Content-Transfer-Encoding: quoted-printable\r\n")
-        # add_alternative moves the first part into the message it makes, so the second
-        # part is the one that is made with a MIME-Version of its own.
-        out.append("MIME-Version: 1.0\r\n\r\n" if n else "\r\n")
-        out.append(quoted_printable(body, width))
-    out.append(f"\r\n--{boundary}--\r\n")
-    return "".join(out).encode("utf-8" if utf8 else "ascii")
-
-
-@lru_cache(maxsize=64)
-def _header(utf8: bool, name: str, value: str) -> str:
-    """Return one header line as the package folds it (the sender and unsubscribe lines are
-    the same in every issue: each is folded once)."""
-    plain = (
-        name in _PLAIN
-        and value.isascii()
-        and len(name) + 2 + len(value) <= 78
-        and value == value.strip()
-        and value != ""
-        and "=?" not in value  # the package decodes what looks like an encoded word
-    )
-    if plain and "\r" not in value and "\n" not in value:
-        return f"{name}: {value}\r\n"
-    chosen = policy.SMTPUTF8 if utf8 else policy.SMTP
-    return str(chosen.header_factory(name, value).fold(policy=chosen))
-
-
-#: The boundaries ``compose`` makes: every one of them is folded like this stand-in.
-_OUR_BOUNDARY = re.compile(r"=_publisher_[0-9a-f]{32}")
-_STAND_IN = "=_publisher_" + "0" * 32
-
-
-def _content_type(utf8: bool, boundary: str) -> str:
-    """Return the message's Content-Type line; one of our boundaries is folded as the same
-    line with the stand-in, which is folded once."""
-    if _OUR_BOUNDARY.fullmatch(boundary):
-        line = _header(utf8, "Content-Type", f'multipart/alternative; boundary="{_STAND_IN}"')
-        return line.replace(_STAND_IN, boundary)
-    return _header(utf8, "Content-Type", f'multipart/alternative; boundary="{boundary}"')
-
-
-#: Runs of bytes that quoted-printable escapes: all but tab, line feed and printable ASCII,
-#: and "=".
-_ESCAPED = re.compile(rb"[^\t\n -<>-~]+")
-#: The ASCII bytes a body may hold once "=" and non-ASCII text are escaped: the others are
-#: control characters, which take the slower way.
-_KEPT = bytes(range(0x20, 0x7F)) + b"\t\n\r"
-
-
-def _escape(run: re.Match[bytes]) -> bytes:
-    return ("=" + run.group().hex("=")).upper().encode("ascii")
-
-
-def _escape_text(error: UnicodeError) -> tuple[str, int]:
-    """Escape a run of non-ASCII characters as the ``=XX`` of its UTF-8 bytes (an encoding
-    error handler: the codec finds the runs in C)."""
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    run = error.object[error.start : error.end].encode("utf-8")
-    return "=" + run.hex("=").upper(), error.end
-
-
-codecs.register_error("publisher-quoted-printable", _escape_text)
-
-
-def _escaped_lines(body: str) -> list[str]:
-    """Return the body's lines with every byte quoted-printable escapes escaped."""
-    data = body.replace("=", "=3D").encode("ascii", "publisher-quoted-printable")
-    if data.translate(None, _KEPT):  # a control character: escape byte by byte
-        data = _ESCAPED.sub(_escape, b"\n".join(body.encode("utf-8").splitlines()))
-    else:
-        data = b"\n".join(data.splitlines())
-    return data.decode("ascii").split("\n")
-
-
-def quoted_printable(body: str, width: int = 78) -> str:
-    """Return a text body in quoted-printable with CRLF line ends, as ``set_content`` and the
-    generator make it (``quoprimime.body_encode``'s lines, its per-character table lookup
-    replaced by escaping whole runs: "=" by replacement, non-ASCII text by the codec)."""
-    out: list[str] = []
-    append = out.append
-    last = width - 1
-    for line in _escaped_lines(body):
-        start = 0
-        laststart = len(line) - 1 - width
-        while start <= laststart:  # soft breaks, never inside an escape
-            stop = start + last
-            if line[stop - 2] == "=":
-                append(line[start : stop - 1])
-                start = stop - 2
-            elif line[stop - 1] == "=":
-                append(line[start:stop])
-                start = stop - 1
-            else:
-                append(line[start:stop] + "=")
-                start = stop
-        if line and line[-1] in " \t":  # a space or tab that ends a line is escaped
-            room = start - laststart
-            code = "=20" if line[-1] == " " else "=09"
-            if room >= 3:
-                append(line[start:-1] + code)
-            elif room == 2:
-                append(line[start:] + "=\r\n")
-            else:
-                append(line[start:-1] + "=\r\n" + code)
-        else:
-            append(line[start:])
-    append("")
-    return "\r\n".join(out)
 
 
 def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) -> None:
@@ -261,8 +134,10 @@ def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) ->
         config.path.parent / smtp.ca_file if config.path else smtp.ca_file
     )
     context = ssl.create_default_context(cafile=ca_file or None)
-    sender = ascii_address(sender)
-    options = [] if sender.isascii() else ["SMTPUTF8"]
+    sender = ascii_address(sender)  # domains in punycode: only a name part needs SMTPUTF8
+    recipients = [ascii_address(address) for address in recipients]
+    international = [a for a in (sender, *recipients) if not a.isascii()]
+    options = ["SMTPUTF8"] if international else []
     stage = "connecting and waiting for its greeting"
     if smtp.security == "tls":
         client: smtplib.SMTP = smtplib.SMTP_SSL(timeout=smtp.timeout, context=context)
@@ -312,8 +187,10 @@ def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) ->
                     )
                 stage = "logging in"
                 client.login(user, password)
+            if international and not client.has_extn("smtputf8"):
+                raise _not_international(where, sender, international)
             stage = "sending the message and waiting for the answer after the message"
-            refused = client.sendmail(sender, list(recipients), data, mail_options=options)
+            refused = client.sendmail(sender, recipients, data, mail_options=options)
     except PublisherError:
         raise
     except Exception as exc:
@@ -362,11 +239,6 @@ def _translate(exc: Exception, where: str, sender: str, silent: PublisherError) 
             "check port and security under [smtp], and the server's log",
         )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        if "SMTPUTF8" in str(exc):
-            return _failure(
-                f"{where} cannot take the non-ASCII sender address {sender}",
-                "use an ASCII address under [author], or a server that offers SMTPUTF8",
-            )
         return _failure(
             f"{where} does not offer STARTTLS",
             'set security = "tls" (port 465) or "none" under [smtp]',
@@ -389,6 +261,19 @@ def _translate(exc: Exception, where: str, sender: str, silent: PublisherError) 
             "check the [smtp] settings and the server's log",
         )
     raise exc
+
+
+def _not_international(where: str, sender: str, addresses: list[str]) -> PublisherError:
+    """Return the error for addresses with a non-ASCII name part and a server that cannot
+    take them (RFC 6531: only one that offers SMTPUTF8 can)."""
+    which = ["an email under [author]"] if sender in addresses else []
+    which += ["--to addresses"] if set(addresses) - {sender} else []
+    return _failure(
+        f"{where} does not accept international addresses (it does not offer SMTPUTF8), "
+        f"so it cannot take {', '.join(addresses)}",
+        f"give {' and '.join(which)} whose part before the @ is ASCII, or send through a "
+        "server that offers SMTPUTF8",
+    )
 
 
 def _reply(exc: smtplib.SMTPResponseException) -> str:
@@ -431,10 +316,15 @@ def envelope(config: Config, recipients: Sequence[str]) -> list[str]:
     user = os.environ.get(USER_VARIABLE) or smtp.user
     password = "set" if os.environ.get(PASSWORD_VARIABLE) else "not set"
     login = f"as {user} (password from {PASSWORD_VARIABLE}: {password})" if user else "none"
-    return [
+    addresses = [ascii_address(address) for address in (config.author.email, *recipients)]
+    international = [address for address in addresses if not address.isascii()]
+    lines = [
         "dry run: nothing is sent; a send would use",
-        f"  from:     {ascii_address(config.author.email)}",
-        f"  to:       {', '.join(recipients)}",
+        f"  from:     {addresses[0]}",
+        f"  to:       {', '.join(addresses[1:])}",
         f"  server:   {smtp.host}:{smtp.port}, security {smtp.security}",
         f"  login:    {login}",
     ]
+    if international:
+        lines.append(f"  SMTPUTF8: the server must offer it, for {', '.join(international)}")
+    return lines
