@@ -199,6 +199,114 @@ CASES: dict[str, Case] = {
         check=built("only"),
     ),
     # -- hardening, front matter and settings (#32) --
+    "a YAML alias bomb in front matter (9**9 items in 382 bytes)": Case(
+        issue(
+            "2025-02-01-bomb.md",
+            '---\ntitle: Bomb\ndate: 2025-02-01\na: &a ["x","x","x","x","x","x","x","x","x"]\n'
+            + "".join(
+                f"{b}: &{b} [{','.join([f'*{a}'] * 9)}]\n"
+                for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+            )
+            + "image_focus: *i\n---\nText\n",
+        ),
+        [
+            "issues/2025-02-01-bomb.md:5: front matter cannot use YAML aliases (`*a`)",
+            "fix: write the value out in full instead of the alias; a value that starts with * "
+            'needs quotes: `title: "*Breaking* news"`',
+        ],
+    ),
+    "a YAML alias in front matter": Case(
+        issue(
+            "2025-02-01-alias.md", "---\ntitle: &t Same\ndate: 2025-02-01\nsubject: *t\n---\nX\n"
+        ),
+        ["issues/2025-02-01-alias.md:4: front matter cannot use YAML aliases (`*t`)", "fix: write"],
+    ),
+    "front matter nested 100,000 deep": Case(
+        issue(
+            "2025-02-01-deep.md",
+            "---\ntitle: " + "[" * 100_000 + "]" * 100_000 + "\ndate: 2025-02-01\n---\nX\n",
+        ),
+        ["issues/2025-02-01-deep.md:2: front matter is not valid YAML: nested too deeply to read"],
+    ),
+    "a number of 5,000 digits in front matter": Case(
+        issue("2025-02-01-number.md", "---\ntitle: T\ndate: " + "1" * 5000 + "\n---\nX\n"),
+        [
+            "issues/2025-02-01-number.md:3: front matter is not valid YAML: a number of 5000 "
+            "characters is too long to read",
+            "fix: write one `key: value` per line; quote a value",
+        ],
+    ),
+    "a 100,000-character language in front matter": Case(
+        issue(
+            "2025-02-01-lang.md",
+            "---\ntitle: T\ndate: 2025-02-01\nlanguage: " + "a" * 100_000 + "\n---\nX\n",
+        ),
+        [
+            "issues/2025-02-01-lang.md:4: `language` '" + "a" * 80 + "…' is not a language tag",
+            'fix: use a BCP 47 tag such as "en", "fr" or "pt-BR"',
+        ],
+    ),
+    "a path as the language in front matter": Case(
+        issue(
+            "2025-02-01-lang.md",
+            "---\ntitle: T\ndate: 2025-02-01\nlanguage: ../../../evil\n---\nX\n",
+        ),
+        [
+            "issues/2025-02-01-lang.md:4: `language` '../../../evil' is not a language tag",
+            'fix: use a BCP 47 tag such as "en", "fr" or "pt-BR"',
+        ],
+    ),
+    "a 300-character tag": Case(
+        issue(
+            "2025-02-01-tag.md",
+            "---\ntitle: T\ndate: 2025-02-01\ntags: [" + "a" * 300 + "]\n---\nX\n",
+        ),
+        [
+            f"issues/2025-02-01-tag.md:4: tag '{'a' * 80}…' cannot name its page's folder: its "
+            "slug is 300 characters long; at most 80 make a usable address",
+            "fix: shorten the tag",
+        ],
+    ),
+    "a slug of 280 bytes": Case(
+        issue(
+            "2025-02-01-wide.md",
+            "---\ntitle: T\ndate: 2025-02-01\nslug: " + "\U00020000" * 70 + "\n---\nX\n",
+        ),
+        [
+            "issues/2025-02-01-wide.md:4: slug '",
+            "it is 280 bytes long in UTF-8; a folder name takes at most 255",
+        ],
+    ),
+    "settings nested 100,000 deep": Case(
+        settings(SETTINGS + "x = " + "[" * 100_000 + "]" * 100_000 + "\n"),
+        [
+            "newsletter.toml: settings are not valid TOML: lists or tables nested too deeply",
+            "fix: nest lists and tables a few levels at most",
+        ],
+    ),
+    "settings nested 100,000 deep, checked": Case(
+        settings(SETTINGS + "x = " + "[" * 100_000 + "]" * 100_000 + "\n"),
+        ["newsletter.toml:1:1: error FM003 settings are not valid TOML: lists or tables nested"],
+        command=["check"],
+    ),
+    "a number of 5,000 digits in the settings": Case(
+        settings(SETTINGS + "x = " + "1" * 5000 + "\n"),
+        [
+            "newsletter.toml: settings are not valid TOML: a number too long to read",
+            "fix: a TOML integer has at most 19 digits",
+        ],
+    ),
+    "a 100,000-character time zone in the settings": Case(
+        settings(SETTINGS.replace('timezone = "UTC"', 'timezone = "' + "a" * 100_000 + '"')),
+        [
+            "newsletter.toml:4: setting `timezone`: '" + "a" * 80 + "…' is not a known time zone",
+            'fix: use an IANA name such as "UTC"',
+        ],
+    ),
+    "a 1,000-character language in the settings": Case(
+        settings(SETTINGS.replace('language = "en"', 'language = "' + "a" * 1000 + '"')),
+        ["newsletter.toml:3: setting `language`: '" + "a" * 80 + "…' is not a language tag"],
+    ),
     "non-UTF-8 bytes": Case(
         issue("2025-02-01-latin.md", b"---\ntitle: T\ndate: 2025-02-01\n---\nCaf\xe9\n"),
         ["issues/2025-02-01-latin.md:5: not UTF-8 text (byte 0xe9)", "fix: save the file as UTF-8"],

@@ -195,3 +195,43 @@ def test_a_logo_file_that_is_no_picture_is_an_error_at_its_setting(
         "newsletter.toml:3: setting `logo`: 'logo.png' cannot be the logo: it is an empty file"
         in result.output
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "lists or tables nested too deeply to read"),
+        ("{a = " * 5000 + "1" + "}" * 5000, "lists or tables nested too deeply to read"),
+        ("1" * 5000, "a number too long to read"),
+    ],
+    ids=["lists", "tables", "digits"],
+)
+def test_settings_tomllib_cannot_read_are_told_at_the_file(
+    newsletter: Newsletter, value: str, message: str
+) -> None:
+    """Before: a RecursionError or ValueError traceback out of tomllib."""
+    newsletter.settings(f'name = "N"\nx = {value}\n')
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "check"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert f"newsletter.toml:1:1: error FM003 settings are not valid TOML: {message}" in (
+        result.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("base_url", "'" + "a" * 80 + "…' is not an absolute http(s) URL"),
+        ("language", "'" + "a" * 80 + "…' is not a language tag"),
+        ("timezone", "'" + "a" * 80 + "…' is not a known time zone"),
+    ],
+)
+def test_a_long_value_is_quoted_in_80_characters(tmp_path: Path, key: str, shown: str) -> None:
+    """Before, a 100,000-character time zone was an OSError traceback (File name too long)."""
+    value = "a" * 100_000
+    with pytest.raises(PublisherError) as info:
+        load_config(write(tmp_path, f'{key} = "{value}"\n'))
+    (problem,) = info.value.problems
+    assert problem.message.startswith(f"setting `{key}`: {shown}")
+    assert len(problem.message) < 200

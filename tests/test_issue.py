@@ -197,7 +197,7 @@ YAML_BITS = [
 @settings(max_examples=300, deadline=None)
 def test_libyaml_and_pure_yaml_read_front_matter_alike(text: str) -> None:
     from publisher.errors import PublisherError
-    from publisher.model.issue import _loader, _parse_yaml
+    from publisher.model.frontmatter import _loader, _parse_yaml
 
     outcomes = []
     for fast in (True, False):
@@ -257,3 +257,145 @@ def test_an_unknown_front_matter_key_names_the_closest(
     caplog.set_level(logging.WARNING)
     load_issue(newsletter.issue(front="title: T\ndate: 2025-01-01\nsumary: S\n"), CONFIG)
     assert "unknown front-matter key `sumary` is ignored; did you mean `summary`?" in caplog.text
+
+
+def alias_bomb(key: str) -> str:
+    """Front matter of nine nested lists of nine aliases each: 9**9 items once expanded."""
+    levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for before, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{name}: &{name} [{','.join([f'*{before}'] * 9)}]")
+    return "title: Bomb\ndate: 2025-02-01\n" + "\n".join(levels) + f"\n{key}: *i\n"
+
+
+@pytest.mark.parametrize("key", ["image_focus", "language", "tags", "unknown"])
+def test_an_alias_bomb_is_refused_at_its_first_alias_fast_and_small(
+    newsletter: Newsletter, key: str
+) -> None:
+    """Before, `image_focus: *i` grew to 11-13 GB and ended in MemoryError."""
+    import time
+    import tracemalloc
+
+    from click.testing import CliRunner
+
+    from publisher.cli import cli
+
+    path = newsletter.issue("2025-02-01-bomb.md", front=alias_bomb(key))
+    assert len(path.read_bytes()) < 400
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "check", str(path)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 5  # before: minutes, then MemoryError
+    assert peak < 100_000_000, peak  # before: gigabytes
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert (
+        "issues/2025-02-01-bomb.md:5:1: error FM001 front matter cannot use YAML aliases (`*a`)"
+        in result.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("front", "line", "alias"),
+    [
+        ("title: &t T\ndate: 2025-01-01\nsubject: *t\n", 4, "t"),
+        ("title: T\ndate: 2025-01-01\ntags: &a [*a]\n", 4, "a"),  # a list in itself
+        ("title: *Breaking news\ndate: 2025-01-01\n", 2, "Breaking"),
+    ],
+)
+def test_front_matter_takes_no_alias(
+    newsletter: Newsletter, front: str, line: int, alias: str
+) -> None:
+    """No front matter needs one; a title that starts with * is told to quote it."""
+    problem_line, problem, hint = problem_of(newsletter.issue(front=front))
+    assert (problem_line, problem) == (line, f"front matter cannot use YAML aliases (`*{alias}`)")
+    assert 'a value that starts with * needs quotes: `title: "*Breaking* news"`' in hint
+
+
+@pytest.mark.parametrize(
+    ("front", "problem"),
+    [
+        ("title: " + "[" * 100_000 + "]" * 100_000, "nested too deeply to read"),
+        ("title: T\nx:\n" + "- " * 3000 + "a", "nested too deeply to read"),
+        ("title: " + "1" * 5000, "a number of 5000 characters is too long to read"),
+        ("title: 1" + ":1" * 300_000, "a number of 600001 characters is too long to read"),
+    ],
+    ids=["flow", "block", "digits", "base 60"],
+)
+def test_front_matter_too_deep_or_too_long_a_number_is_refused(
+    newsletter: Newsletter, front: str, problem: str
+) -> None:
+    """Before: a RecursionError, or a ValueError (Python reads no int of 4,301 digits)."""
+    _, message, _ = problem_of(newsletter.issue(front=front + "\ndate: 2025-01-01\n"))
+    assert message == f"front matter is not valid YAML: {problem}"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("../../../evil", "'../../../evil'"),
+        ("a" * 100_000, repr("a" * 80 + "…")),
+        ('"en\\n"', "'en\\n'"),
+        ("en-" + "abcdefgh-" * 4 + "x1", "'en-abcdefgh-abcdefgh-abcdefgh-abcdefgh-x1'"),
+    ],
+    ids=["a path", "100,000 characters", "a line break", "over 35 characters"],
+)
+def test_the_language_is_a_language_tag(newsletter: Newsletter, value: str, shown: str) -> None:
+    """Before, `language: ../../../evil` loaded evil/LC_MESSAGES/publisher.mo and reached the
+    page's lang="..."; 100,000 characters were a "File name too long"."""
+    path = newsletter.issue(front=f"title: T\ndate: 2025-01-01\nlanguage: {value}\n")
+    assert problem_of(path) == (
+        4,
+        f"`language` {shown} is not a language tag",
+        'use a BCP 47 tag such as "en", "fr" or "pt-BR"',
+    )
+
+
+@pytest.mark.parametrize(("value", "tag"), [("pt-BR", "pt-BR"), ('""', "en"), ("", "en")])
+def test_a_language_tag_or_none_is_taken(newsletter: Newsletter, value: str, tag: str) -> None:
+    path = newsletter.issue(front=f"title: T\ndate: 2025-01-01\nlanguage: {value}\n")
+    assert load_issue(path, CONFIG).language == tag
+
+
+def test_a_tag_must_make_a_usable_folder_name(newsletter: Newsletter) -> None:
+    """Each tag's page is tags/<its slug>/: 300 characters were a "File name too long"."""
+    path = newsletter.issue(front=f"title: T\ndate: 2025-01-01\ntags: [ok, {'a' * 300}]\n")
+    assert problem_of(path) == (
+        4,
+        f"tag '{'a' * 80}…' cannot name its page's folder: its slug is 300 characters long; at "
+        "most 80 make a usable address",
+        "shorten the tag",
+    )
+
+
+def test_a_slug_must_fit_a_folder_name_in_bytes(newsletter: Newsletter) -> None:
+    path = newsletter.issue(front="title: T\ndate: 2025-01-01\nslug: " + "\U00020000" * 64 + "\n")
+    line, message, _ = problem_of(path)
+    assert line == 4
+    assert message.endswith("it is 256 bytes long in UTF-8; a folder name takes at most 255")
+    path.write_text(path.read_text(encoding="utf-8").replace("\U00020000", "", 1), "utf-8")
+    assert load_issue(path, CONFIG).slug == "\U00020000" * 63
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[[0.5, 0.5], 0.5]", "`image_focus` must be two fractions, not a list of lists or tables"),
+        ("[0.5, 0.5, 0.5]", "`image_focus` [0.5, 0.5, 0.5] is not a point of the image"),
+        ("[true, 0.5]", "`image_focus` [True, 0.5] is not a point of the image"),
+        ("2, 3", "`image_focus` '2, 3' is not a point of the image"),
+    ],
+)  # fmt: skip
+def test_a_point_that_is_not_two_fractions(
+    newsletter: Newsletter, value: str, message: str
+) -> None:
+    path = newsletter.issue(front=f"title: T\ndate: 2025-01-01\nimage_focus: {value}\n")
+    assert problem_of(path)[:2] == (4, message)
+
+
+def test_a_long_value_is_quoted_in_80_characters(newsletter: Newsletter) -> None:
+    path = newsletter.issue(front=f"title: T\ndate: {'9' * 10_000}-01-01\n")
+    assert problem_of(path)[1] == repr("9" * 80 + "…") + " is not a date"

@@ -5,8 +5,12 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import urlsplit
 
+from publisher.config.place import shown
+
 #: Longer slugs make unwieldy addresses and, with the date, file names over some systems' limits.
 MAX_SLUG = 80
+#: The longest file or folder name most file systems take (ext4, APFS, NTFS: 255 bytes).
+MAX_NAME_BYTES = 255
 #: Domains reserved for examples and tests (RFC 2606, RFC 6761): never a real site.
 PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
 PLACEHOLDER_TLDS = ("test", "invalid", "localhost", "example")
@@ -55,9 +59,9 @@ def address_problem(address: str) -> str | None:
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
-        return f"its domain {domain!r} is not a valid host name"
+        return f"its domain {shown(domain)} is not a valid host name"
     if "." not in ascii_domain.strip("."):
-        return f"its domain {domain!r} has no dot"
+        return f"its domain {shown(domain)} has no dot"
     return None
 
 
@@ -100,4 +104,7 @@ def slug_problem(slug: str) -> str | None:
         return "starts with a dot (a hidden folder that static hosts do not serve)"
     if len(slug) > MAX_SLUG:
         return f"is {len(slug)} characters long; at most {MAX_SLUG} make a usable address"
+    if len(slug.encode()) > MAX_NAME_BYTES:  # 80 characters of 4 bytes each do not fit
+        size = len(slug.encode())
+        return f"is {size} bytes long in UTF-8; a folder name takes at most {MAX_NAME_BYTES}"
     return None

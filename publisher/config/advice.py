@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from publisher.config.addresses import is_placeholder_host
 from publisher.config.load import key_line
+from publisher.config.place import shown
 from publisher.config.schema import Config
 from publisher.errors import Problem
 
@@ -26,7 +27,7 @@ def placeholder_problem(config: Config) -> Problem | None:
         config,
         None,
         "base_url",
-        f"base_url {config.base_url!r} is a placeholder: links in emails and feeds lead "
+        f"base_url {shown(config.base_url)} is a placeholder: links in emails and feeds lead "
         "nowhere, and feed ids made from it are let go once you set the real one",
         'set base_url to where site/ will be published, e.g. base_url = "https://news.you.org/"',
     )

@@ -36,8 +36,21 @@ def load_config(root: Path) -> Config:
         raise PublisherError.at(
             "settings are not UTF-8 text", path, hint="save the file as UTF-8"
         ) from exc
+    data = _parse_toml(text, path)
+    at = At(TOML, folder=path.parent)
+    config = dataclasses.replace(SETTINGS.validate(data, at), path=path)
+    for remark in at.warnings:
+        warn(_placed(remark, text, path))
+    if at.errors:
+        problems = [_placed(remark, text, path) for remark in at.errors]
+        raise PublisherError(sorted(problems, key=lambda p: p.line or 0))
+    return config
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, object]:
+    """Return the settings file's TOML, or raise the problem at its line."""
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"line (\d+)", str(exc))
         where = r"\s*\(at (line \d+, column \d+|end of document)\)"
@@ -47,14 +60,18 @@ def load_config(root: Path) -> Config:
             int(found.group(1)) if found else None,
             hint="see https://toml.io for the syntax; strings need double quotes",
         ) from exc
-    at = At(TOML, folder=path.parent)
-    config = dataclasses.replace(SETTINGS.validate(data, at), path=path)
-    for remark in at.warnings:
-        warn(_placed(remark, text, path))
-    if at.errors:
-        problems = [_placed(remark, text, path) for remark in at.errors]
-        raise PublisherError(sorted(problems, key=lambda p: p.line or 0))
-    return config
+    except RecursionError:  # tomllib recurses once a level: x = [[[[...]]]] or {a = {a = ...}}
+        raise PublisherError.at(
+            "settings are not valid TOML: lists or tables nested too deeply to read",
+            path,
+            hint="nest lists and tables a few levels at most; no setting takes more than one",
+        ) from None
+    except ValueError as exc:  # an integer of thousands of digits, which Python will not read
+        raise PublisherError.at(
+            "settings are not valid TOML: a number too long to read",
+            path,
+            hint="a TOML integer has at most 19 digits; put a long code in double quotes",
+        ) from exc
 
 
 def _placed(remark: Remark, text: str, path: Path) -> Problem:

@@ -8,6 +8,7 @@ file's wording, the folder its paths start from, its key.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from publisher.config.addresses import (
     is_web_url,
     slug_problem,
 )
-from publisher.config.place import At, Invalid, did_you_mean
+from publisher.config.place import SCALARS, At, Invalid, did_you_mean, shown
 
 T = TypeVar("T")
 
@@ -32,8 +33,12 @@ CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Line breaks a one-line value may not hold (they would break headers and feeds).
 LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
 SURROGATE = re.compile("[\ud800-\udfff]")
+#: (Used with fullmatch: ``$`` alone takes a line break after the value.)
 HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+#: The longest language tag taken: RFC 5646 (4.4.1) asks room for 35 characters; a longer one
+#: is no tag, and as a folder name of the catalogues it would be "File name too long".
+MAX_LANGUAGE_TAG = 35
 #: Characters that would end a URL inside a header's <...> or split a list of them.
 URL_BREAKERS = set('<>,"\\')
 #: What mail programs read as the start of an RFC 2047 encoded word, in a header.
@@ -139,7 +144,7 @@ class URL(Text):
     KIND = "http(s) URL"
 
     def problem(self, value: str, at: At) -> str | None:
-        return None if is_web_url(value) else f"{value!r} is not an absolute http(s) URL"
+        return None if is_web_url(value) else f"{shown(value)} is not an absolute http(s) URL"
 
 
 class SiteURL(URL):
@@ -154,7 +159,7 @@ class SiteURL(URL):
             ascii_value = ascii_url(value)
         except UnicodeError:
             hint = "check the spelling of the domain"
-            raise Invalid(f"the host of {value!r} is not a valid host name", hint) from None
+            raise Invalid(f"the host of {shown(value)} is not a valid host name", hint) from None
         if urlsplit(value).query or urlsplit(value).fragment:
             raise Invalid("must not have a query or fragment", "remove everything from ? or # on")
         return ascii_value if ascii_value.endswith("/") else ascii_value + "/"
@@ -171,7 +176,7 @@ class HeaderURL(Text):
         breaks = any(ch in URL_BREAKERS or ch.isspace() for ch in value)
         if value.startswith("https://") and is_web_url(value) and not breaks:
             return None
-        return f"{value!r} is not one https:// URL"
+        return f"{shown(value)} is not one https:// URL"
 
 
 class Image(Text):
@@ -184,13 +189,15 @@ class Image(Text):
     def problem(self, value: str, at: At) -> str | None:
         image = value.strip()
         if has_scheme(image):
-            return None if is_web_url(image) else f"{value!r} is neither a web address nor a file"
+            return (
+                None if is_web_url(image) else f"{shown(value)} is neither a web address nor a file"
+            )
         if image and at.folder is not None:
             folder = at.folder.resolve()
             file = (folder / image).resolve()
             if not file.is_relative_to(folder) or not file.is_file():
                 hint = "put the image in your newsletter folder, or give its https:// URL"
-                raise Invalid(f"{value!r} is not a file in this folder", hint)
+                raise Invalid(f"{shown(value)} is not a file in this folder", hint)
         return None
 
 
@@ -201,7 +208,7 @@ class File(Text):
 
     def problem(self, value: str, at: At) -> str | None:
         missing = at.folder is not None and not (at.folder / value).is_file()
-        return f"{value!r} is not a file" if missing else None
+        return f"{shown(value)} is not a file" if missing else None
 
 
 class Email(Text):
@@ -213,7 +220,7 @@ class Email(Text):
         why = "it starts with mailto:" if value.startswith("mailto:") else address_problem(value)
         if not why and ENCODED_WORD in value:
             why = f"it holds {ENCODED_WORD_WHY}"
-        return f"{value!r} is not an email address: {why}" if why else None
+        return f"{shown(value)} is not an email address: {why}" if why else None
 
 
 class MergeTag(Text):
@@ -238,18 +245,24 @@ class Colour(Text):
         self.optional = optional
 
     def problem(self, value: str, at: At) -> str | None:
-        return None if HEX_COLOUR.match(value) else f"{value!r} is not a colour"
+        return None if HEX_COLOUR.fullmatch(value) else f"{shown(value)} is not a colour"
 
 
 class LanguageTag(Text):
-    """A BCP 47 language tag: en, fr, pt-BR..."""
+    """A BCP 47 language tag: en, fr, pt-BR... (it names the folder of the theme's words in that
+    language: nothing else passes, no ``/``, no ``..``); an optional one may be empty."""
 
-    optional = False
     KIND = "language tag (BCP 47)"
     HINT = 'use a BCP 47 tag such as "en", "fr" or "pt-BR"'
 
+    def __init__(self, default: str, doc: str, *, optional: bool = False, **kw: Any) -> None:
+        super().__init__(default, doc, **kw)
+        self.optional = optional
+
     def problem(self, value: str, at: At) -> str | None:
-        return None if LANGUAGE_TAG.match(value) else f"{value!r} is not a language tag"
+        if len(value) <= MAX_LANGUAGE_TAG and LANGUAGE_TAG.fullmatch(value):
+            return None
+        return f"{shown(value)} is not a language tag"
 
 
 class TimeZone(Text):
@@ -262,9 +275,9 @@ class TimeZone(Text):
     def problem(self, value: str, at: At) -> str | None:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "File name too long"
             guess = did_you_mean(value, available_timezones(), "'") if value else ""
-            return f"{value!r} is not a known time zone{guess}"
+            return f"{shown(value)} is not a known time zone{guess}"
         return None
 
 
@@ -291,7 +304,7 @@ class Choice(Text):
         if value in self.choices:
             return None
         guess = did_you_mean(value, self.choices, "'") if value else ""
-        return f"{value!r} is not {self.what or 'one of ' + ', '.join(self.choices)}{guess}"
+        return f"{shown(value)} is not {self.what or 'one of ' + ', '.join(self.choices)}{guess}"
 
 
 class Slug(OneLine):
@@ -303,8 +316,7 @@ class Slug(OneLine):
     def problem(self, value: str, at: At) -> str | None:
         why = slug_problem(value)
         if why is not None:
-            shown = value if len(value) <= MAX_SLUG else value[:MAX_SLUG] + "…"
-            message = f"slug {shown!r} cannot be a URL path segment: it {why}"
+            message = f"slug {shown(value, MAX_SLUG)} cannot be a URL path segment: it {why}"
             raise Invalid(message, self.hint, whole=True)
         return None
 
@@ -359,7 +371,7 @@ class Date(Option["dt.datetime | None"]):
             try:
                 value = dt.datetime.fromisoformat(value.strip())
             except ValueError:
-                raise Invalid(f"{value!r} is not a date", self.HINT, whole=True) from None
+                raise Invalid(f"{shown(value)} is not a date", self.HINT, whole=True) from None
         if isinstance(value, dt.datetime):
             return value
         return dt.datetime(value.year, value.month, value.day)
@@ -395,15 +407,17 @@ class Point(Option[tuple[float, float]]):
     def run_validation(self, value: str | list[Any], at: At) -> tuple[float, float]:
         if value == "":
             return self.default
+        hint = (
+            f"give two fractions across and down, e.g. `{at.key}: 0.5, 0.3` (0.5, 0.5 is the "
+            "centre)"
+        )
         parts = value.split(",") if isinstance(value, str) else value
-        try:
-            x, y = (float(str(p).strip()) for p in parts)
-        except ValueError:
-            x = y = -1.0
+        if not all(isinstance(p, SCALARS) for p in parts):  # (never formatted)
+            raise Invalid("must be two fractions, not a list of lists or tables", hint)
+        x = y = -1.0
+        if len(parts) == 2 and not any(type(p) is bool for p in parts):
+            with contextlib.suppress(ValueError, TypeError):  # TypeError: None
+                x, y = (float(p) for p in parts)
         if 0 <= x <= 1 and 0 <= y <= 1:
             return x, y
-        raise Invalid(
-            f"{value!r} is not a point of the image",
-            f"give two fractions across and down, e.g. `{at.key}: 0.5, 0.3` (0.5, 0.5 is the "
-            "centre)",
-        )
+        raise Invalid(f"{shown(value)} is not a point of the image", hint)

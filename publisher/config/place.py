@@ -9,6 +9,12 @@ from pathlib import Path
 
 from publisher.errors import closest
 
+#: How many characters of a value a message quotes: enough to know it by, never a whole file.
+QUOTED = 80
+#: Values a message may quote: each is written out in a few characters (a YAML alias can make a
+#: list of lists billions of items long, in a few hundred bytes).
+SCALARS = (str, int, float, bool, type(None))
+
 
 class Invalid(Exception):
     """A value an option refuses: what is wrong and how to fix it; ``key`` names the key of a
@@ -60,8 +66,8 @@ class At:
 
     @property
     def label(self) -> str:
-        """Return the dotted key path, as messages show it."""
-        return ".".join(self.path)
+        """Return the dotted key path, as messages show it (a long key cut short)."""
+        return cut(".".join(self.path))
 
     def child(self, key: str) -> At:
         """Return the place of ``key`` inside this table."""
@@ -85,3 +91,25 @@ def did_you_mean(name: str, names: Iterable[str], quote: str = "`") -> str:
     """Return "; did you mean `x`?" for the name most like ``name``, or nothing."""
     close = closest(name, names, n=1)
     return f"; did you mean {quote}{close[0]}{quote}?" if close else ""
+
+
+def cut(text: str, limit: int = QUOTED) -> str:
+    """Return ``text``, cut at ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def shown(value: object, limit: int = QUOTED) -> str:
+    """Return ``value`` as a message quotes it: a text, a number or a flat list of them as
+    Python writes it, cut at ``limit`` characters; anything else (a list of lists, a table)
+    by its type alone, never formatted."""
+    if isinstance(value, str):
+        return repr(cut(value, limit))
+    if isinstance(value, SCALARS):
+        return cut(repr(value), limit)
+    if (
+        isinstance(value, list)
+        and len(value) <= limit
+        and all(isinstance(v, SCALARS) for v in value)
+    ):
+        return cut("[" + ", ".join(shown(v, limit) for v in value) + "]", limit)
+    return f"a {type(value).__name__}"

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from publisher.config.options import Option, Text
-from publisher.config.place import At, Invalid, did_you_mean
+from publisher.config.place import At, Invalid, cut, did_you_mean
 
 T = TypeVar("T")
 TEXT = Text("", "")
@@ -43,7 +43,7 @@ class TextMap(Option[dict[str, str]]):
         for key, text in value.items():
             where = at.child(key)
             if known is not None and key not in known:
-                message = f"unknown key `{key}` under [{at.key}] is ignored"
+                message = f"unknown key `{cut(key)}` under [{at.key}] is ignored"
                 where.warn(
                     message + did_you_mean(key, known), "known keys: " + ", ".join(known), True
                 )

@@ -2,7 +2,8 @@
 
 ``Issue.FRONT_MATTER`` declares every key with the option kinds the settings use (its kind, its
 doc, its check); ``issue_of`` checks a file's front matter against it, every problem at its
-line, and builds the Issue. ``publisher.model.issue`` finds and reads the files.
+line, and builds the Issue; ``read_yaml`` reads its YAML, safely (no aliases, no number or
+nesting too large to read). ``publisher.model.issue`` finds and reads the files.
 """
 
 from __future__ import annotations
@@ -18,14 +19,25 @@ from urllib.parse import quote, urlsplit
 
 from publisher.config import Config
 from publisher.config.addresses import slug_problem
-from publisher.config.options import Date, Flag, Image, OneLine, Point, Slug, Text, TextList
-from publisher.config.place import At, Invalid, Syntax
+from publisher.config.options import (
+    Date,
+    Flag,
+    Image,
+    LanguageTag,
+    OneLine,
+    Point,
+    Slug,
+    Text,
+    TextList,
+)
+from publisher.config.place import QUOTED, At, Invalid, Syntax, cut, shown
 from publisher.config.tables import Table
 from publisher.config.write import markdown_table
 from publisher.errors import Problem, PublisherError, warn
 from publisher.typography import typeset
 
 FOLDER_INDEX = "index.md"
+FRONT_MATTER_HINT = "start the file with a line `---`, then `title:` and `date:`, then `---`"
 DATED_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 
 #: How the front matter words a problem at one of its keys.
@@ -37,6 +49,20 @@ YAML = Syntax(
     missing="add a line `{key}: ...` to the front matter",
     names={str: "text", bool: "true or false", list: "a list", dt.date: "a date"},
 )
+
+
+class Tags(TextList):
+    """An issue's tags: each names the folder of its page (``tags/<slug>/``), so its slug must
+    be usable as one, as an issue's own slug is."""
+
+    def run_validation(self, value: list[Any], at: At) -> tuple[str, ...]:
+        tags = super().run_validation(value, at)
+        for tag in tags:
+            why = slug_problem(slugify(tag) or "tag")
+            if why is not None:
+                message = f"tag {shown(tag)} cannot name its page's folder: its slug {why}"
+                raise Invalid(message, "shorten the tag", whole=True)
+        return tags
 
 
 @dataclass(frozen=True)
@@ -67,9 +93,7 @@ class Issue:
             ),
             "slug": Slug("", "URL slug; else the file name without its date prefix."),
             "author": OneLine("", "The issue's author; else the newsletter's."),
-            "tags": TextList(
-                "Tags, e.g. [europe, energy].", item="tag", example="[europe, energy]"
-            ),
+            "tags": Tags("Tags, e.g. [europe, energy].", item="tag", example="[europe, energy]"),
             "image": Image(
                 "",
                 "Lead image for social cards and feed media (URL, or path beside the issue); "
@@ -79,7 +103,9 @@ class Issue:
             "image_focus": Point(
                 (0.5, 0.5), "The point of the lead image that a social card's crop keeps."
             ),
-            "language": OneLine("", "Language tag (BCP 47); else the newsletter's."),
+            "language": LanguageTag(
+                "", "Language tag (BCP 47); else the newsletter's.", optional=True
+            ),
             "draft": Flag(False, "true keeps it out of site/ and the feeds; preview shows it."),
             "updated": Date(None, "Date of a significant correction; feeds carry it."),
             "id": OneLine(
@@ -188,7 +214,7 @@ def issue_of(
         ]
         raise PublisherError(sorted(problems, key=lambda p: p.line or 0))
     date, updated = _zoned(values["date"], config), values.get("updated")
-    tag = (values.get("language") or "").strip() or config.language
+    tag = values.get("language") or config.language
     return Issue(
         source=path,
         title=typeset(values["title"].strip(), tag),
@@ -254,3 +280,137 @@ def derive_id(config: Config, date: dt.datetime, slug: str) -> str:
     """Return a tag URI (RFC 4151) from the base URL's host, the date and the slug."""
     host = urlsplit(config.base_url).hostname or "localhost"
     return f"tag:{host},{date.date().isoformat()}:/{quote(slug)}/"
+
+
+# --- reading the YAML -----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=2)
+def _loader(fast: bool = True) -> type[Any]:
+    """Return YAML's safe loader (libyaml's, when PyYAML has it), leaving dates as text for our
+    own checked parsing."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if fast else yaml.SafeLoader
+
+    class FrontMatterLoader(base):  # type: ignore[valid-type,misc]
+        def fetch_flow_collection_start(self, token_class: type[yaml.Token]) -> None:
+            """Refuse [ or { nested past MAX_NESTING, as libyaml does past 1,000 (its own
+            scanner does not call this): each costs the pure-Python scanner a look at every
+            one still open, and [[[[...]]]] of a few thousand levels took seconds. (Front
+            matter nested 100 to 1,000 deep is thus read by libyaml alone: no key takes it.)"""
+            if self.flow_level >= MAX_NESTING:
+                raise yaml.scanner.ScannerError(problem=NESTED, problem_mark=self.get_mark())
+            super().fetch_flow_collection_start(token_class)
+
+    def timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+        return str(loader.construct_scalar(node))
+
+    def bounded_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+        if len(node.value) > MAX_NUMBER:  # (no key takes a number at all)
+            problem = f"a number of {len(node.value)} characters is too long to read"
+            raise yaml.constructor.ConstructorError(problem=problem, problem_mark=node.start_mark)
+        return int(loader.construct_yaml_int(node))
+
+    FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
+    FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", bounded_number)
+    return FrontMatterLoader
+
+
+#: The longest number front matter reads (Python refuses to make an int of 4,301 digits, and
+#: takes seconds over a long 1:2:3... in base 60, which YAML 1.1 reads as one).
+MAX_NUMBER = 64
+#: The deepest [ or { front matter reads (a list of tags is one deep).
+MAX_NESTING = 100
+NESTED = "nested too deeply to read"
+YAML_HINT = (
+    "write one `key: value` per line; quote a value that contains `: ` or starts with "
+    "[ { * & ! | > ' or \""
+)
+ALIAS_HINT = (
+    "write the value out in full instead of the alias; a value that starts with * needs "
+    'quotes: `title: "*Breaking* news"`'
+)
+
+
+def read_yaml(text: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse front matter, keeping each top-level key's line in the file.
+
+    libyaml reads it when it can; a file it refuses is read again by the pure-Python loader, so
+    every message (and line) is the same with or without libyaml.
+    """
+
+    if _loader() is not _loader(fast=False):
+        try:
+            return _parse_yaml(text, path, _loader())
+        except PublisherError:
+            pass
+    return _parse_yaml(text, path, _loader(fast=False))
+
+
+def _parse_yaml(
+    text: str, path: Path, loader_class: type[Any]
+) -> tuple[dict[str, Any], dict[str, int]]:
+    import yaml
+
+    if "*" in text:  # (no alias without one: most front matter is not scanned twice)
+        _refuse_aliases(text, path, loader_class)
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
+    except RecursionError:  # the pure-Python parser recurses once a level (- - - - ...)
+        raise PublisherError.at(
+            f"front matter is not valid YAML: {NESTED}",
+            path,
+            getattr(loader, "line", 0) + 2,
+            YAML_HINT,
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark else 1
+        problem = cut(exc.problem or "invalid YAML", 2 * QUOTED)  # (it may quote a whole tag)
+        raise PublisherError.at(
+            f"front matter is not valid YAML: {problem}",
+            path,
+            line,
+            YAML_HINT,
+        ) from exc
+    except yaml.YAMLError as exc:
+        message = f"front matter is not valid YAML: {cut(str(exc))}"
+        raise PublisherError.at(message, path, 1) from exc
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise PublisherError.at(
+            "front matter must be `key: value` lines", path, 2, FRONT_MATTER_HINT
+        )
+    lines = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            lines[str(key_node.value)] = key_node.start_mark.line + 2
+    return data, lines
+
+
+def _refuse_aliases(text: str, path: Path, loader_class: type[Any]) -> None:
+    """Refuse front matter that holds a YAML alias (``*name``), at the alias's line.
+
+    Each key takes one short value, so an alias can only repeat one written a few lines above:
+    no front matter needs one. Refusing them all (rather than counting how far they expand)
+    leaves no budget to tune, and no way for a few hundred bytes of nested aliases to grow to
+    gigabytes when a value is checked or quoted (the "billion laughs"), or to loop (``&a [*a]``).
+    Only the scanner reads the text here: nothing is built.
+    """
+    import yaml
+
+    try:
+        for token in yaml.scan(text, Loader=loader_class):
+            if isinstance(token, yaml.AliasToken):
+                raise PublisherError.at(
+                    f"front matter cannot use YAML aliases (`*{cut(token.value, 40)}`)",
+                    path,
+                    token.start_mark.line + 2,
+                    ALIAS_HINT,
+                )
+    except yaml.YAMLError:
+        return  # not YAML at all: the parser says where

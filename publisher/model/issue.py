@@ -8,18 +8,19 @@ import stat
 import unicodedata
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from publisher.config import CONTROL, Config
+from publisher.config.place import shown
 from publisher.errors import Problem, PublisherError, collecting, warn
 from publisher.model.frontmatter import (
     FOLDER_INDEX,
+    FRONT_MATTER_HINT,
     Issue,
     derive_id,
     is_valid_slug,
     issue_of,
+    read_yaml,
     slug_from_path,
     slugify,
     title_slug,
@@ -48,7 +49,6 @@ __all__ = [  # the model's names too: every reader of issues imports them from h
 ]
 
 ISSUES_DIR = "issues"
-FRONT_MATTER_HINT = "start the file with a line `---`, then `title:` and `date:`, then `---`"
 
 # --- discovering and loading --------------------------------------------------------------------
 
@@ -139,10 +139,12 @@ def duplicates(issues: list[Issue]) -> list[Problem]:
             folded = unicodedata.normalize("NFC", value).casefold() if attr == "slug" else value
             if folded in seen:
                 other = seen[folded]
-                alike = "" if getattr(other, attr) == value else f" (as {getattr(other, attr)!r})"
+                alike = (
+                    "" if getattr(other, attr) == value else f" (as {shown(getattr(other, attr))})"
+                )
                 problems.append(
                     Problem(
-                        f"{attr} {value!r} is used by {other.source}{alike} too",
+                        f"{attr} {shown(value)} is used by {other.source}{alike} too",
                         issue.source,
                         issue.lines.get(attr, 1),
                         f"give one of them another `{attr}:` in its front matter",
@@ -294,7 +296,7 @@ def load_issue(path: Path, config: Config) -> Issue:
 def parse_issue(text: str, path: Path, config: Config) -> Issue:
     """Split front matter from body, validate it, and build the Issue."""
     lines, end = _split(text, path)
-    meta, key_lines = _read_yaml("\n".join(lines[1:end]), path)
+    meta, key_lines = read_yaml("\n".join(lines[1:end]), path)
     body = "\n".join(lines[end + 1 :])
     if not body.strip():
         warn(
@@ -359,71 +361,3 @@ def with_body(issue: Issue, same: Callable[[os.stat_result], bool]) -> Issue | N
     if end + 2 != issue.body_line:
         return None
     return replace(issue, body="\n".join(lines[end + 1 :]))
-
-
-@lru_cache(maxsize=2)
-def _loader(fast: bool = True) -> type[Any]:
-    """Return YAML's safe loader (libyaml's, when PyYAML has it), leaving dates as text for our
-    own checked parsing."""
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if fast else yaml.SafeLoader
-
-    class FrontMatterLoader(base):  # type: ignore[valid-type,misc]
-        pass
-
-    def timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-        return str(loader.construct_scalar(node))
-
-    FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
-    return FrontMatterLoader
-
-
-def _read_yaml(text: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    """Parse front matter, keeping each top-level key's line in the file.
-
-    libyaml reads it when it can; a file it refuses is read again by the pure-Python loader, so
-    every message (and line) is the same with or without libyaml.
-    """
-
-    if _loader() is not _loader(fast=False):
-        try:
-            return _parse_yaml(text, path, _loader())
-        except PublisherError:
-            pass
-    return _parse_yaml(text, path, _loader(fast=False))
-
-
-def _parse_yaml(
-    text: str, path: Path, loader_class: type[Any]
-) -> tuple[dict[str, Any], dict[str, int]]:
-    import yaml
-
-    loader = loader_class(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
-        problem = exc.problem or "invalid YAML"
-        raise PublisherError.at(
-            f"front matter is not valid YAML: {problem}",
-            path,
-            line,
-            "write one `key: value` per line; quote a value that contains `: `"
-            " or starts with [ { * & ! | > ' or \"",
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise PublisherError.at(f"front matter is not valid YAML: {exc}", path, 1) from exc
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        raise PublisherError.at(
-            "front matter must be `key: value` lines", path, 2, FRONT_MATTER_HINT
-        )
-    lines = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
-            lines[str(key_node.value)] = key_node.start_mark.line + 2
-    return data, lines
