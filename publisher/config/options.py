@@ -172,7 +172,7 @@ class HeaderURL(Text):
 
     def problem(self, value: str, at: At) -> str | None:
         if ENCODED_WORD in value:
-            raise Invalid(f"{value!r} holds {ENCODED_WORD_WHY}", "write its ? as %3F")
+            raise Invalid(f"{shown(value)} holds {ENCODED_WORD_WHY}", "write its ? as %3F")
         breaks = any(ch in URL_BREAKERS or ch.isspace() for ch in value)
         if value.startswith("https://") and is_web_url(value) and not breaks:
             return None
