@@ -396,6 +396,41 @@ CASES: dict[str, Case] = {
         ["newsletter.toml:1: setting `name`: must be a string, not int", "fix: put the value"],
     ),
     # -- hardening, themes and MJML (#32) --
+    "emphasis nested past what an email can hold": Case(
+        issue("2025-02-01-x.md", "---\n" + GOOD + "---\nText\n\n" + "*" * 300 + "x" + "*" * 300),
+        [
+            "issues/2025-02-01-x.md:8: the markup here nests more than 100 elements",
+            "fix: close what opens here sooner",
+        ],
+    ),
+    "HTML tags nested past what an email can hold": Case(
+        issue("2025-02-01-x.md", "---\n" + GOOD + "---\n" + "<div>\n" * 150),
+        ["issues/2025-02-01-x.md:106:1: error NEST001 the markup here nests more than 100"],
+        command=["check"],
+    ),
+    "quotes nested past what Markdown reads": Case(
+        issue("2025-02-01-x.md", "---\n" + GOOD + "---\n" + "> " * 30 + "Lost.\n"),
+        ["issues/2025-02-01-x.md:6:1: error NEST001 quotes, lists or boxes nested 20 levels"],
+    ),
+    "a theme template that runs a shell command": Case(
+        template("email.txt.j2", '{{ cycler.__init__.__globals__.os.popen("id").read() }}\n'),
+        ["templates/email.txt.j2:1: template error: the theme's sandbox stops this", "fix: a"],
+    ),
+    "a theme template that divides by zero": Case(
+        template("email.txt.j2", "{{ issue.title }}\n{{ 1 / 0 }}\n"),
+        ["templates/email.txt.j2:2: template error: ZeroDivisionError", "fix: fix the"],
+    ),
+    "a theme template that extends itself": Case(
+        template("email.txt.j2", '{% extends "email.txt.j2" %}\n'),
+        ["templates/email.txt.j2:1: template error: the template calls itself without end"],
+    ),
+    "a theme template that is not UTF-8": Case(
+        both(
+            template("base.html.j2", ""),
+            lambda n: (n.root / "templates" / "base.html.j2").write_bytes(b"\xff") and None,
+        ),
+        ["templates/base.html.j2:1: template error: the template is not UTF-8 text (byte 0xff)"],
+    ),
     "a Jinja syntax error in a theme template": Case(
         template("email.txt.j2", "{{ issue.title }}\n{% if %}\n"),
         ["templates/email.txt.j2:2: template error:", "fix: fix the Jinja syntax"],

@@ -183,6 +183,7 @@ CASES: dict[str, Change] = {
     "FN002": edit("[^1]: The note.", "[^1]: The note.\n[^extra]: Never cited."),
     "HDG001": edit("### Subsection", "#### Subsection"),
     "HTML001": edit("Text.", 'Text.\n\n<iframe src="https://x.example/"></iframe>'),
+    "NEST001": edit("Text.", "*" * 300 + "Text." + "*" * 300),
     "SIZE001": edit("Text.", " ".join(f"w{n}" for n in range(11000))),
     "SIZE002": huge,
     "SUM001": edit('summary: "A short summary."\n', ""),
@@ -214,6 +215,27 @@ def test_rule_triggers(newsletter: Newsletter, rule: str) -> None:
     finding = next(f for f in findings if f.rule == rule)
     assert finding.line >= 1 and finding.column >= 1
     assert "fix:" in finding.message or RULES[rule][0] == "info", finding.message
+
+
+def test_quotes_past_the_depth_markdown_reads_are_an_error_where_they_are_cut(
+    newsletter: Newsletter,
+) -> None:
+    newsletter.issue(body="Fine.\n\n" + "> " * 25 + "Lost words.\n\nAfter.\n")
+    newsletter.issue(
+        "2025-07-16-list.md",
+        date="2025-07-16",
+        body="".join("  " * depth + "- item\n" for depth in range(12)),
+    )
+    newsletter.issue("2025-07-17-fine.md", date="2025-07-17", body="> " * 9 + "- " * 5 + "ok\n")
+    findings = [f.format() for f in run_checks(newsletter.root) if f.rule == "NEST001"]
+    assert findings == [
+        "issues/2025-07-15-first.md:7:1: error NEST001 quotes, lists or boxes nested 20 levels "
+        "deep (a list counts two): Markdown reads no deeper, and what is inside is left out; "
+        "fix: nest fewer of them inside one another",
+        "issues/2025-07-16-list.md:14:1: error NEST001 quotes, lists or boxes nested 20 levels "
+        "deep (a list counts two): Markdown reads no deeper, and what is inside is left out; "
+        "fix: nest fewer of them inside one another",
+    ]
 
 
 def test_findings_point_at_the_line_and_column(newsletter: Newsletter) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import lxml.html
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
 from conftest import SAMPLE_SLUG, Newsletter
+from publisher.cli import cli
 from publisher.config import load_config
 from publisher.model.issue import load_issue, load_issues
 from publisher.model.markdown import inline_text, parse
@@ -237,3 +242,86 @@ def test_unsubscribe_merge_tag_survives_verbatim(newsletter: Newsletter, service
     newsletter.settings(f'base_url = "https://n.example/"\n[unsubscribe]\nservice = "{service}"\n')
     html = render(newsletter.root, newsletter.issue()).html
     assert f'href="{UNSUBSCRIBE_PRESETS[service]}"' in html
+
+
+# --- markup nested too deep for mjml-python (#32) ----------------------------------------------
+
+#: What crashed mjml-python's Rust stack (a segmentation fault): each with the line (of an issue
+#: written by ``Newsletter.issue``, its body from line 5) where the nesting passes 100 levels.
+CRASHES = {
+    "emphasis": ("Hello.\n\n" + "*" * 20000 + "x" + "*" * 20000 + "\n", 7),
+    "underscores": ("Hello.\n\n" + "_" * 20000 + "x" + "_" * 20000 + "\n", 7),
+    "divs, one a line": ("Hello.\n\n" + "<div>\n" * 10000 + "x\n", 7 + 100),
+    "divs on one line": ("<div>" * 10000 + "x" + "</div>" * 10000 + "\n", 5),
+}
+MESSAGE = "the markup here nests more than 100 elements inside one another"
+
+
+def publisher(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in its own process: a crash is then a failed test, not a dead test run."""
+    return subprocess.run(
+        [sys.executable, "-m", "publisher", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CRASHES))
+def test_nesting_that_crashed_mjml_is_an_error_at_its_line(
+    newsletter: Newsletter, name: str
+) -> None:
+    body, line = CRASHES[name]
+    newsletter.issue(body=body)
+    result = publisher(newsletter.root, "render", "first")
+    assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
+    assert f"issues/2025-07-15-first.md:{line}: {MESSAGE}" in result.stderr
+    assert "fix: close what opens here sooner" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_parallel_build_reports_it_and_keeps_the_site(newsletter: Newsletter) -> None:
+    newsletter.issue("2025-07-01-earlier.md", title="Earlier", date="2025-07-01")
+    assert publisher(newsletter.root, "build").returncode == 0
+    site = {p: p.read_bytes() for p in (newsletter.root / "site").rglob("*") if p.is_file()}
+    for day in range(10, 18):  # enough issues to render on a pool of processes
+        newsletter.issue(f"2025-07-{day}-more-{day}.md", title=f"M{day}", date=f"2025-07-{day}")
+    newsletter.issue(body=CRASHES["emphasis"][0])
+    result = publisher(newsletter.root, "build", "--jobs", "2")
+    assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
+    assert f"issues/2025-07-15-first.md:7: {MESSAGE}" in result.stderr
+    assert "BrokenProcessPool" not in result.stderr and "Traceback" not in result.stderr
+    assert {p: p.read_bytes() for p in (newsletter.root / "site").rglob("*") if p.is_file()} == site
+    checked = publisher(newsletter.root, "check")
+    assert checked.returncode == 1
+    assert f"issues/2025-07-15-first.md:7:1: error NEST001 {MESSAGE}" in checked.stdout
+
+
+def test_the_limit_holds_for_the_sign_off_and_in_the_preview(newsletter: Newsletter) -> None:
+    from publisher.preview.server import start
+
+    deep = "*" * 300 + "x" + "*" * 300  # past the limit, far from a crash
+    newsletter.issue(body=f"Hello.\n\n{deep}\n")
+    newsletter.issue("2025-07-16-signed.md", title="S", date="2025-07-16", signoff=f'"{deep}"')
+    runner = CliRunner()
+    result = runner.invoke(cli, ["-C", str(newsletter.root), "render", "first"])
+    assert result.exit_code == 1 and f"issues/2025-07-15-first.md:7: {MESSAGE}" in result.output
+    result = runner.invoke(cli, ["-C", str(newsletter.root), "render", "signed"])
+    assert result.exit_code == 1 and f"issues/2025-07-16-signed.md:4: {MESSAGE}" in result.output
+    server = start(newsletter.root, "127.0.0.1", 0)
+    try:
+        host, port = server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), int(port), timeout=10)
+        connection.request("GET", "/issue/2025-07-15-first/email.html")
+        page = connection.getresponse().read().decode("utf-8")
+        assert "issues/2025-07-15-first.md:7:" in page and MESSAGE in page
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_paragraph_of_thousands_of_source_lines_renders(newsletter: Newsletter) -> None:
+    newsletter.issue(body="Figures.\n" + "Source: a table\n" * 2000)
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "render", "first", "-f", "text"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Source: a table") == 2000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import shutil
 import subprocess
@@ -137,6 +138,181 @@ def test_mjml_that_mjml_does_not_know_is_an_error_at_the_template_line(
     assert (finding.file, finding.line) == ("templates/email.mjml.j2", line or expected)
     result = run(newsletter, "build")
     assert result.exit_code == 1 and message in result.output
+
+
+def test_mjml_nested_past_what_mjml_python_compiles_is_an_error_at_the_template(
+    newsletter: Newsletter,
+) -> None:
+    newsletter.issue()
+    own(
+        newsletter,
+        "email.mjml.j2",
+        '<h1 class="title">{{ issue.title }}</h1>',
+        '{% for i in range(250) %}<div>{% endfor %}<h1 class="title">{{ issue.title }}</h1>'
+        "{% for i in range(250) %}</div>{% endfor %}",
+    )
+    result = run(newsletter, "build")
+    assert result.exit_code == 1, result.output
+    assert (
+        "templates/email.mjml.j2: the email template makes MJML that nests more than 200 "
+        "elements inside one another (past the limit at <div>): mjml-python cannot compile it"
+    ) in result.output
+    assert "fix: nest fewer components and tags" in result.output
+
+
+# --- the sandbox (#32) ---------------------------------------------------------------------------
+
+#: Templates a theme from someone else could hold, what stops each, and at which line.
+UNSAFE = {
+    "a shell command": (
+        '{{ cycler.__init__.__globals__.os.popen("id").read() }}\n',
+        1,
+        "the theme's sandbox stops this: access to attribute '__init__' of 'type' object",
+    ),
+    "a file read": (
+        "Hello\n{{ newsletter.path.read_text() }}\n",
+        2,
+        "the theme's sandbox stops this: access to attribute 'path' of 'Config' object",
+    ),
+    "the clock": (
+        "{{ issue.date.now() }}\n",
+        1,
+        "the theme's sandbox stops this: calling datetime.now() is not allowed",
+    ),
+    "a huge string": (
+        '{{ ("x" * 2000000)|length }}\n',
+        1,
+        "the theme's sandbox stops this: `*` would make more than 1,000,000 characters",
+    ),
+    "a huge number": (
+        "{{ 7 ** 100000 }}\n",
+        1,
+        "the theme's sandbox stops this: `**` would make a number of more than 100,000 bits",
+    ),
+    "a huge range": ("{{ range(10 ** 9)|length }}\n", 1, "OverflowError: Range too big"),
+    "calling a string": ("A\n{{ issue.title() }}\n", 2, "TypeError: 'str' object is not callable"),
+    "a division by zero": ("A\nB\n{{ 1 / 0 }}\n", 3, "ZeroDivisionError: division by zero"),
+    "a macro without end": (
+        "{% macro again(n) %}{{ again(n + 1) }}{% endmacro %}\n{{ again(1) }}\n",
+        1,
+        "the template calls itself without end",
+    ),
+    "a template extending itself": (
+        '{% extends "email.txt.j2" %}\n',
+        1,
+        "the template calls itself without end",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNSAFE))
+def test_a_template_runs_in_a_sandbox_and_its_errors_are_at_its_line(
+    newsletter: Newsletter, name: str
+) -> None:
+    text, line, message = UNSAFE[name]
+    newsletter.issue()
+    (newsletter.root / "templates").mkdir()
+    (newsletter.root / "templates" / "email.txt.j2").write_text(text, encoding="utf-8")
+    result = run(newsletter, "render", "first", "--format", "text")
+    assert result.exit_code == 1, result.output
+    assert f"error: templates/email.txt.j2:{line}: template error: {message}" in result.output
+    assert "\n  fix: " in result.output and "uid=" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_template_that_is_not_utf8_is_an_error_at_its_line(newsletter: Newsletter) -> None:
+    newsletter.issue()
+    (newsletter.root / "templates").mkdir()
+    (newsletter.root / "templates" / "email.txt.j2").write_bytes(b"Hello\n\xe9t\xe9\n")
+    result = run(newsletter, "build")
+    assert result.exit_code == 1, result.output
+    assert (
+        "error: templates/email.txt.j2:2: template error: the template is not UTF-8 text "
+        "(byte 0xe9)\n  fix: save the template as UTF-8"
+    ) in result.output
+    findings = [f.format() for f in run_checks(newsletter.root) if f.rule == "TPL001"]
+    assert findings == [
+        "templates/email.txt.j2:2:1: error TPL001 template error: the template is not UTF-8 text "
+        "(byte 0xe9); fix: save the template as UTF-8"
+    ]
+
+
+def test_a_template_nested_too_deep_to_read_is_an_error(newsletter: Newsletter) -> None:
+    newsletter.issue()
+    (newsletter.root / "templates").mkdir()
+    (newsletter.root / "templates" / "email.txt.j2").write_text(
+        "{% if true %}" * 3000 + "x" + "{% endif %}" * 3000, encoding="utf-8"
+    )
+    message = "template error: the template nests too deep for Jinja to read"
+    rendered = run(newsletter, "render", "first", "--format", "text")
+    assert rendered.exit_code == 1 and f"templates/email.txt.j2: {message}" in rendered.output
+    checked = run(newsletter, "check")
+    assert checked.exit_code == 1 and f"email.txt.j2:1:1: error TPL001 {message}" in checked.output
+    listed = run(newsletter, "theme", "list")
+    assert listed.exit_code == 0 and "email.txt.j2     yours" in listed.output
+
+
+def test_a_theme_keeps_what_jinja_gives_it(newsletter: Newsletter) -> None:
+    newsletter.issue(tags="[energy, sea]")
+    (newsletter.root / "templates").mkdir()
+    (newsletter.root / "templates" / "base.txt.j2").write_text(
+        "{% block top %}Top{% endblock %}\n", encoding="utf-8"
+    )
+    (newsletter.root / "templates" / "email.txt.j2").write_text(
+        '{% extends "base.txt.j2" %}{% block top %}{{ super() }}\n'
+        "{% macro shout(s) %}{{ s.upper() }}{% endmacro %}{{ shout(issue.title) }}\n"
+        "{% set ns = namespace(n=0) %}{% for t in issue.tags %}{% set ns.n = ns.n + 1 %}"
+        '{{ loop.cycle("odd", "even") }}:{{ t|title }} {% endfor %}{{ ns.n * 10 }}\n'
+        '{{ issue.date.date().isoformat() }} {{ "{}/{}".format(1, 2) }} {{ range(3)|sum }}\n'
+        '{{ dict(a=1).items()|list }} {{ _("unsubscribe") }} {{ [1, 2] * 2 }}\n{% endblock %}',
+        encoding="utf-8",
+    )
+    result = run(newsletter, "render", "first", "--format", "text")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "Top\nFIRST ISSUE\nodd:Energy even:Sea 20\n2025-07-15 1/2 3\n"
+        "[('a', 1)] Unsubscribe [1, 2, 1, 2]\n"
+    )
+
+
+def test_templates_compiled_outside_the_sandbox_are_never_run(newsletter: Newsletter) -> None:
+    import jinja2
+
+    newsletter.issue()
+    templates = newsletter.root / "templates"
+    templates.mkdir()
+    (templates / "email.txt.j2").write_text("{{ cycler.__init__ }}\n", encoding="utf-8")
+    compiled = newsletter.root / ".publisher-cache" / "templates"
+    compiled.mkdir(parents=True)
+    older = jinja2.Environment(  # as a publisher before the sandbox kept them
+        loader=jinja2.FileSystemLoader([str(templates)]),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)),
+    )
+    assert "function" in older.get_template("email.txt.j2").render()
+    result = run(newsletter, "render", "first", "--format", "text")
+    assert result.exit_code == 1 and "the theme's sandbox stops this" in result.output
+
+
+def test_template_errors_show_in_the_preview(newsletter: Newsletter) -> None:
+    from publisher.preview.server import start
+
+    newsletter.issue()
+    (newsletter.root / "templates").mkdir()
+    (newsletter.root / "templates" / "email.txt.j2").write_text("A\n{{ 1 / 0 }}\n", "utf-8")
+    server = start(newsletter.root, "127.0.0.1", 0)
+    try:
+        host, port = server.server_address[:2]
+        for path in ("/issue/2025-07-15-first/", "/issue/2025-07-15-first/email.txt"):
+            connection = http.client.HTTPConnection(str(host), int(port), timeout=10)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            page = response.read().decode("utf-8")
+            assert response.status == 200, path
+            assert "templates/email.txt.j2:2:" in page, path
+            assert "template error: ZeroDivisionError: division by zero" in page, path
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_the_validator_agrees_with_the_official_compiler(tmp_path: Path) -> None:

@@ -57,11 +57,20 @@ class Rule(Enum):
     FN002 = WARNING, "footnote defined but never referenced"
     HDG001 = WARNING, "heading that skips a level"
     HTML001 = WARNING, "script, iframe, form, event handler or javascript: URL (removed)"
+    NEST001 = (
+        ERROR,
+        "markup nested too deep: over 100 elements inside one another (emphasis, links, HTML "
+        "tags), or quotes and lists past the 20 levels Markdown reads (what is deeper is lost)",
+    )
     SIZE001 = WARNING, "email over 80 KB, close to Gmail's clipping"
     SIZE002 = ERROR, "email over 102 KB: Gmail clips it"
     SUM001 = INFO, "no summary: the first paragraph is the inbox preview"
     SUM002 = WARNING, "summary longer than an inbox shows"
-    TPL001 = ERROR, "the theme cannot render the issue, or makes MJML that MJML does not know"
+    TPL001 = (
+        ERROR,
+        "the theme cannot render the issue (a template's mistake, or what its sandbox stops), "
+        "or makes MJML that MJML does not know",
+    )
     TPL002 = WARNING, "a template's block that the template it extends does not have"
     SET001 = WARNING, "text colour below WCAG AA contrast on the background"
     SET002 = WARNING, "no postal address in the settings"

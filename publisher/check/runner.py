@@ -17,6 +17,7 @@ from publisher.config import SETTINGS_FILE, Config, load_config
 from publisher.errors import PublisherError, collecting
 from publisher.model.issue import Issue, Loaded, load_folder
 from publisher.render import refs
+from publisher.render.nesting import TooDeep
 from publisher.render.refs import SiteIndex
 from publisher.render.rendered import Rendered
 from publisher.render.shelf import shelf_of
@@ -79,7 +80,8 @@ def run_checks(
         try:
             rendered = render_issue(issue, config, theme, doc)
         except PublisherError as exc:
-            findings += [from_problem(Rule.TPL001, p, root) for p in exc.problems]
+            rule = Rule.NEST001 if isinstance(exc, TooDeep) else Rule.TPL001
+            findings += [from_problem(rule, p, root) for p in exc.problems]
             continue
         findings += email_findings(issue, rendered, config, root)
         checked.append((issue, rendered))

@@ -19,6 +19,7 @@ from publisher.check.rules import Finding, Locator, Rule, shown
 from publisher.check.settings import no_catalogue
 from publisher.config import Config
 from publisher.model.issue import Issue
+from publisher.model.markdown import parser
 from publisher.strings import has_catalogue
 
 if TYPE_CHECKING:
@@ -103,7 +104,16 @@ def _markup_findings(doc: Document, where: Locator, file: str) -> list[Finding]:
         found.append(rule.at(file, position, message))
 
     level = 1  # the title is the page's h1
-    for token in doc.tokens:
+    cut = parser().options["maxNesting"] - 1  # markdown-it reads nothing inside a block opened here
+    for n, token in enumerate(doc.tokens):
+        if token.nesting == 1 and token.level >= cut and doc.tokens[n + 1].nesting == -1:
+            add(
+                Rule.NEST001,
+                where.find(token),
+                f"quotes, lists or boxes nested {token.level + 1} levels deep (a list counts "
+                "two): Markdown reads no deeper, and what is inside is left out; fix: nest "
+                "fewer of them inside one another",
+            )
         if token.type == "heading_open":
             new = int(token.tag[1])
             if new > level + 1:

@@ -27,6 +27,7 @@ from publisher.model.markdown import (
 )
 from publisher.render.context import Block, Endnote
 from publisher.render.images import Picture, display_size, email_variant
+from publisher.render.nesting import MAX_DEPTH, TooDeep, deep_line, too_deep
 from publisher.render.sanitize import absolute_url, clean, keep_spaces
 from publisher.render.shelf import Gallery
 
@@ -90,16 +91,26 @@ def _email_image(token: Token, column: int, gallery: Gallery | None) -> tuple[st
 
 
 def fragment_renderer(
-    doc: Document, base_url: str, gallery: Gallery | None
+    doc: Document, base_url: str, gallery: Gallery | None, bounded: bool = True
 ) -> Callable[[list[Token]], str]:
-    """Return a function that renders some of ``doc``'s tokens as safe, absolute email HTML."""
+    """Return a function that renders some of ``doc``'s tokens as safe, absolute email HTML;
+    ``bounded``, it raises ``TooDeep`` at the line where they nest too deep for MJML."""
     renderer = _email_renderer()
     options = parser().options
     env = {**doc.env, "gallery": gallery}
 
+    def safe(tokens: list[Token]) -> str:
+        return clean(renderer.render(tokens, options, env), base_url)
+
+    def deep(tokens: list[Token]) -> bool:
+        return too_deep(safe(tokens), MAX_DEPTH) is not None
+
     def render(tokens: list[Token]) -> str:
+        html = safe(tokens)
+        if bounded and too_deep(html, MAX_DEPTH) is not None:  # it would crash mjml-python
+            raise TooDeep.at_line(deep_line(tokens, deep))
         # Safe HTML, marked so: a template shows it as HTML without `|safe`.
-        return Markup(keep_spaces(clean(renderer.render(tokens, options, env), base_url)))
+        return Markup(keep_spaces(html))
 
     return render
 

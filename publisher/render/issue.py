@@ -39,6 +39,7 @@ from publisher.render.images import (
     read,
 )
 from publisher.render.mjml_rules import line_in, validate
+from publisher.render.nesting import MAX_DEPTH, MAX_EMAIL_DEPTH, TooDeep, too_deep
 from publisher.render.refs import (
     CARD,
     IssueAt,
@@ -81,6 +82,7 @@ def render_issue(
     context = build_context(issue, doc, config, gallery)
     variables = context.as_dict() | strings_of(issue, config).template_functions()
     mjml = theme.render(EMAIL_TEMPLATE, variables)
+    _bound_nesting(mjml, theme.path_of(EMAIL_TEMPLATE))
     _validate_mjml(mjml, theme.path_of(EMAIL_TEMPLATE))
     css = theme.render(EMAIL_CSS, variables)
     heights = {b.src: b.height for b in context.blocks if b.kind == "image" and b.height}
@@ -122,6 +124,19 @@ def render_issue(
         deps=dependencies(doc.refs),
         refs=doc.refs,
     )
+
+
+def _bound_nesting(mjml: str, template: Path) -> None:
+    """Stop on MJML nested so deep that mjml-python would crash (the issue's own markup is
+    bounded apart, at its lines: this is the theme's)."""
+    tag = too_deep(mjml, MAX_EMAIL_DEPTH)
+    if tag is not None:
+        raise PublisherError.at(
+            f"the email template makes MJML that nests more than {MAX_EMAIL_DEPTH} elements "
+            f"inside one another (past the limit at {tag[:40]}): mjml-python cannot compile it",
+            template,
+            hint="nest fewer components and tags inside one another in that template",
+        )
 
 
 def _validate_mjml(mjml: str, template: Path) -> None:
@@ -187,12 +202,17 @@ def build_context(
 ) -> TemplateContext:
     """Assemble the documented template context for one issue."""
     url = issue.url(config)
-    blocks, notes = email_blocks(doc, url, gallery)
+    try:
+        blocks, notes = email_blocks(doc, url, gallery)
+    except TooDeep as exc:
+        raise exc.in_file(issue.source, issue.body_line) from None
     words = strings_of(issue, config)
     plain = render_text(doc.tokens, url, strings=words)
     notes_text = dict(plain.notes)
     endnotes = [Endnote(n.number, n.html, notes_text.get(n.number, "")) for n in notes]
     view = issue_view(issue, doc, config)
+    if too_deep(view.signoff_html, MAX_DEPTH) is not None:
+        raise _deep_signoff(issue, config)
     logo_url, logo_height = _logo(config)
     return TemplateContext(
         newsletter=config,
@@ -249,12 +269,24 @@ def issue_view(issue: Issue, doc: Document, config: Config) -> IssueView:
         tags=issue.tags,
         draft=issue.draft,
         signoff_html=(
-            fragment_renderer(signoff_doc, url, None)(signoff_doc.tokens) if signoff_doc else ""
+            fragment_renderer(signoff_doc, url, None, bounded=False)(signoff_doc.tokens)
+            if signoff_doc
+            else ""
         ),
         signoff_text=render_text(signoff_doc.tokens, url).body if signoff_doc else "",
         language=issue.language,
         direction=language(issue.language).direction,
     )
+
+
+def _deep_signoff(issue: Issue, config: Config) -> TooDeep:
+    """Return the error for a sign-off nested too deep: at its front-matter key, or setting."""
+    error = TooDeep.at_line(0)
+    if issue.signoff is not None:
+        return error.in_file(issue.source, issue.lines.get("signoff", 1))
+    problem = error.problems[0]
+    message = f"`signoff`: {problem.message}"
+    return TooDeep(setting_problem(config, None, "signoff", message, problem.hint or ""))
 
 
 def display_date(issue: Issue, config: Config) -> str:

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from publisher.errors import Problem, PublisherError
+from publisher.render.sandbox import sandbox
 
 if TYPE_CHECKING:
     import jinja2
 
 TEMPLATES_DIR = "templates"
+#: The names of compiled templates in .publisher-cache/templates/.
+COMPILED_PATTERN = "sandboxed-%s.cache"
 
 
 def default_theme_dir() -> Path:
@@ -59,19 +62,21 @@ class Theme:
 
     @cached_property
     def env(self) -> jinja2.Environment:
-        """Return the Jinja environment (made on first use: a build with nothing to do needs
-        none)."""
+        """Return the Jinja environment, sandboxed (``render.sandbox``): made on first use, as a
+        build with nothing to do needs none."""
         import jinja2
 
         compiled = self.root / ".publisher-cache" / "templates"
         if self.keep_compiled:
             with contextlib.suppress(OSError):
                 compiled.mkdir(parents=True, exist_ok=True)
-        env = jinja2.Environment(
+        env: jinja2.Environment = sandbox()(
             loader=_inside_loader()([str(p) for p in self.search_path], self.root),
-            # Compiled templates are kept (keyed on the template source) for the next run.
+            # Compiled templates are kept (keyed on the template source) for the next run; a
+            # sandboxed template compiles to other code, so files of an unsandboxed one (an
+            # older publisher's) are never read.
             bytecode_cache=(
-                jinja2.FileSystemBytecodeCache(str(compiled))
+                jinja2.FileSystemBytecodeCache(str(compiled), COMPILED_PATTERN)
                 if self.keep_compiled and compiled.is_dir()
                 else None
             ),
@@ -97,9 +102,9 @@ class Theme:
         for path in sorted(own.glob("*.j2")) if own.is_dir() else []:
             try:
                 tree = self.env.parse(path.read_text(encoding="utf-8"))
-            except (jinja2.TemplateSyntaxError, OSError, UnicodeDecodeError):
+                extends = next(iter(tree.find_all(nodes.Extends)), None)
+            except (jinja2.TemplateSyntaxError, OSError, ValueError, RecursionError):
                 continue  # reported where the template is rendered
-            extends = next(iter(tree.find_all(nodes.Extends)), None)
             if extends is None or not isinstance(extends.template, nodes.Const):
                 continue
             parent = str(extends.template.value)
@@ -127,10 +132,10 @@ class Theme:
         try:
             source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
             tree = self.env.parse(source)
-        except (jinja2.TemplateError, OSError):
-            return None
-        blocks = {b.name for b in tree.find_all(nodes.Block)}
-        extends = next(iter(tree.find_all(nodes.Extends)), None)
+            blocks = {b.name for b in tree.find_all(nodes.Block)}
+            extends = next(iter(tree.find_all(nodes.Extends)), None)
+        except (jinja2.TemplateError, OSError, PublisherError, RecursionError):
+            return None  # reported where the template is rendered
         if extends is not None and isinstance(extends.template, nodes.Const):
             blocks |= self.blocks_of(str(extends.template.value), seen | {name}) or set()
         return blocks
@@ -148,7 +153,7 @@ class Theme:
         return found
 
     def render(self, name: str, context: dict[str, Any]) -> str:
-        """Render template ``name``; a syntax error or undefined variable names file and line."""
+        """Render template ``name``; any mistake in it is an error at its file and line."""
         import jinja2
 
         try:
@@ -166,14 +171,37 @@ class Theme:
                 self.path_of(name),
                 hint="restore it, or delete your copy to use the bundled one",
             ) from exc
-        except jinja2.UndefinedError as exc:
-            path, line = _template_position(exc, self.path_of(name))
-            raise PublisherError.at(
-                f"template error: {exc.message}",
-                path,
-                line,
-                "use only the variables listed in docs/reference/template-context.md",
-            ) from exc
+        except PublisherError:
+            raise
+        except Exception as exc:  # the template's own doing: it is code, run in a sandbox
+            raise self._failure(name, exc) from exc
+
+    def _failure(self, name: str, exc: Exception) -> PublisherError:
+        """Return what stopped template ``name``, at its file and line."""
+        from jinja2 import UndefinedError
+        from jinja2.exceptions import SecurityError
+
+        path, line = _template_position(exc, self.path_of(name))
+        if isinstance(exc, UndefinedError):
+            message = exc.message or str(exc)
+            hint = "use only the variables listed in docs/reference/template-context.md"
+        elif isinstance(exc, SecurityError):
+            message = f"the theme's sandbox stops this: {exc}"
+            hint = (
+                "a theme reads the variables of docs/reference/template-context.md and calls "
+                "only Jinja's functions and the methods of text, numbers, lists and dates; "
+                "remove this, and trust no theme that does it"
+            )
+        elif isinstance(exc, RecursionError) and _reading(exc):
+            message = "the template nests too deep for Jinja to read (it or one it extends)"
+            hint = "nest fewer tags and brackets inside one another"
+        elif isinstance(exc, RecursionError):
+            message = "the template calls itself without end (a macro, include or extends)"
+            hint = "stop the recursion: a template must not include or extend itself"
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+            hint = "fix the expression at that line"
+        return PublisherError.at(f"template error: {message}", path, line, hint)
 
 
 @lru_cache(maxsize=1)
@@ -202,10 +230,36 @@ def _inside_loader() -> type[Any]:
                             Path(path),
                             hint="copy the template itself into templates/",
                         )
-                    break
+                    try:
+                        return super().get_source(environment, template)
+                    except UnicodeDecodeError as exc:
+                        raise _not_utf8(Path(path), exc) from None
             return super().get_source(environment, template)
 
     return InsideLoader
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> PublisherError:
+    """Return the error for a template that is not UTF-8 text, at the line of its first bad
+    byte."""
+    line = exc.object[: exc.start].count(b"\n") + 1
+    return PublisherError.at(
+        f"template error: the template is not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+        path,
+        line,
+        "save the template as UTF-8",
+    )
+
+
+def _reading(exc: BaseException) -> bool:
+    """Tell whether an error arose while Jinja read or compiled a template, not ran it."""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = os.path.basename(tb.tb_frame.f_code.co_filename)
+        if name in ("lexer.py", "parser.py", "compiler.py", "optimizer.py", "visitor.py"):
+            return "jinja2" in tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return False
 
 
 def _template_position(exc: BaseException, fallback: Path) -> tuple[Path, int | None]:
