@@ -10,6 +10,7 @@ import logging
 import os
 import random
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -466,6 +467,40 @@ def test_ctrl_c_ends_a_parallel_build_at_once(newsletter: Newsletter) -> None:
         assert b"Traceback" not in err and b"Aborted" in err, err.decode()
         assert tree_digest(site) == old
     build(newsletter.root, now=NOW, wait=False)  # no lock of theirs holds the next back
+
+
+def test_a_cache_that_cannot_be_saved_leaves_a_complete_site_and_a_warning(
+    newsletter: Newsletter,
+) -> None:
+    """As on a disk that fills up once the site is swapped in: the cache's database cannot
+    grow (a file size limit stands in for the full disk)."""
+    archive(newsletter, 3)
+    site = built(newsletter)
+    cache = newsletter.root / ".publisher-cache" / "cache.sqlite"
+    limit = cache.stat().st_size
+    for n in range(6):  # each adds a rendering the database has no room for
+        newsletter.issue(
+            f"2025-03-{n + 1:02d}-new-{n}.md", title=f"New {n}", date=f"2025-03-0{n + 1}"
+        )
+
+    def full_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    command = [sys.executable, "-m", "publisher", "-C", str(newsletter.root), "build"]
+    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=full_disk)
+    assert done.returncode == 0, done.stderr
+    assert "the site is complete, but the build cache could not be saved" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert (site / "new-5" / "index.html").is_file()
+    build(newsletter.root, now=NOW)  # and the next build, with room, catches up
+    assert tree_digest(site) == tree_digest(build_fresh(newsletter))
+
+
+def build_fresh(newsletter: Newsletter) -> Path:
+    out = newsletter.root.parent / "fresh"
+    build(newsletter.root, now=NOW, out=out, cache=False)
+    return out
 
 
 def test_feed_entries_never_share_an_updated_instant(newsletter: Newsletter) -> None:
