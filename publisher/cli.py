@@ -270,9 +270,9 @@ def render(root: Path, issue: str, fmt: str) -> None:
     Example: publisher render grain-corridor --format text
     """
     if fmt == "eml":
-        from publisher.render.message import send_issue
+        from publisher.render.message import eml_of
 
-        sys.stdout.buffer.write(send_issue(root, issue, [], prefix=False, dry_run=True))
+        sys.stdout.buffer.write(eml_of(root, issue))
         return
     from publisher.build.cache import built_email
     from publisher.config import load_config
@@ -396,8 +396,11 @@ def preview(root: Path, host: str, port: int, open_browser: bool) -> None:
 def _address(value: str, option: str) -> str:
     """Return ``value`` if it is exactly one valid email address, else a usage error."""
     from publisher.config import address_problem
+    from publisher.config.options import ENCODED_WORD, ENCODED_WORD_WHY
 
     why = address_problem(value.strip()) if value.strip() == value else "it has spaces"
+    if not why and ENCODED_WORD in value:  # the settings and a message's To refuse it
+        why = f"it holds {ENCODED_WORD_WHY}"
     if why:
         raise click.BadParameter(
             f"{value!r} is not one address ({why}); give one address per {option}, "
@@ -429,39 +432,39 @@ def _one_address_each(
     show_default=True,
     help="Start the subject with [TEST].",
 )
-@click.option("--dry-run", is_flag=True, help="Print the message instead of sending it.")
+@click.option(
+    "--inline-images/--web-images",
+    "inline",
+    default=True,
+    show_default=True,
+    help="Carry the issue's local images inside the message (the site need not be online), "
+    "or leave them at their web addresses, as readers get them.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Say what the message holds and print it instead of sending it, e.g. > test.eml.",
+)
 @click.pass_obj
-def send(root: Path, issue: str, recipients: tuple[str, ...], prefix: bool, dry_run: bool) -> None:
-    """Send ISSUE (its file or slug; drafts too) to yourself over SMTP, as email.eml is.
+def send(
+    root: Path, issue: str, recipients: tuple[str, ...], prefix: bool, inline: bool, dry_run: bool
+) -> None:
+    """Send ISSUE (its file or slug; drafts too) to yourself over SMTP, images inside it.
 
-    It goes through the server under [smtp] in the settings, exactly as email.eml holds it.
-
-    The password comes only from the environment variable PUBLISHER_SMTP_PASSWORD.
+    The test shows what readers will see, now: dated now, under a new Message-ID each time,
+    To the recipients, the issue's local images inside it (images of other hosts load from
+    the web). It goes through the server under [smtp] in the settings; the password comes
+    only from the environment variable PUBLISHER_SMTP_PASSWORD.
 
     Example: publisher send grain-corridor --to me@example.org
     """
-    from publisher.render.message import send_issue
+    from publisher.render.message import send_issue, summary
 
-    data = send_issue(root, issue, recipients, prefix=prefix, dry_run=dry_run)
-    stand_in = _unsubscribe_stand_in(root, issue)
-    if stand_in is not None:
-        log.info(
-            "note: the unsubscribe link is your email service's merge tag %s, which only the "
-            "service fills in; in this message it leads to %s",
-            *stand_in,
-        )
+    proof = send_issue(root, issue, recipients, prefix=prefix, dry_run=dry_run, inline=inline)
     if dry_run:
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(proof.data)
     else:
-        log.info("sent to %s", ", ".join(recipients))
-
-
-def _unsubscribe_stand_in(root: Path, name: str) -> tuple[str, str] | None:
-    from publisher.render.issue import find_issue
-    from publisher.render.message import unsubscribe_stand_in
-
-    config, issue = find_issue(root, name)
-    return unsubscribe_stand_in(config, issue)
+        log.info("sent to %s: %s", ", ".join(recipients), summary(proof))
 
 
 #: Builds with more issues than this show a progress bar on a terminal.

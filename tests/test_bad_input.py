@@ -654,6 +654,18 @@ CASES: dict[str, Case] = {
         command=["send", "good", "--to", "me@example.org, victim@example.org", "--dry-run"],
         status=2,
     ),
+    "an encoded word as a --to address, for the To header (#33)": Case(
+        lambda n: None,
+        ["Invalid value for '--to'", "is not one address (it holds =?, which mail programs read"],
+        command=[
+            "send",
+            "good",
+            "--to",
+            "=?utf-8?b?QQ0KQmNjOiB4QHkuZXhhbXBsZQ==?=@example.org",
+            "--dry-run",
+        ],
+        status=2,
+    ),
     # -- hardening, the build and its folders (#32) --
     "a folder of yours named .site.old beside site/": Case(
         both(own_folder(".site.old"), issue("2025-02-01-new.md", f"---\n{GOOD}---\nNew.\n")),

@@ -4,8 +4,11 @@ and two independent parsers reading the message back."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import email
 import email.message
+import email.utils
+import re
 import socket
 import ssl
 import threading
@@ -22,6 +25,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from photos import phone_photo
+from PIL import Image
 
 from conftest import Newsletter
 from publisher.build.pipeline import build
@@ -205,13 +210,15 @@ NEW_BODY = (
     "=?utf-8?b?V2Vla2x5DQoNCllvdXIgYWNjb3VudCBpcyBsb2NrZWQ6IGh0dHBzOi8vZXZpbC5leGFtcGxlLw==?="
 )
 HEADERS = ["From", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"]
+#: A test send's: To as well.
+SENT = ["From", "To", *HEADERS[1:]]
 
 
-def read_eml(data: bytes) -> email.message.EmailMessage:
+def read_eml(data: bytes, headers: list[str] = HEADERS) -> email.message.EmailMessage:
     """The message as a mail program reads it: exactly our headers, and the issue's body."""
     parsed = email.message_from_bytes(data, policy=policy.default)
     assert isinstance(parsed, email.message.EmailMessage)
-    assert [k for k in parsed if not k.startswith("List-")] == HEADERS, data[:600]
+    assert [k for k in parsed if not k.startswith("List-")] == headers, data[:600]
     (mailbox,) = parsed["From"].addresses
     assert mailbox.addr_spec == "ada@example.org"
     assert "More words." in parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -317,11 +324,16 @@ def test_send_arrives_intact_over_starttls_with_login(
     ((sender, recipients, data),) = inbox.messages
     assert sender == "ada@example.org"
     assert recipients == ["me@example.org", "you@example.org"]
-    built = (newsletter.root / "site" / "first" / "email.eml").read_bytes()
-    assert data == built.replace(b"Subject: First issue", b"Subject: [TEST] First issue")
-    parsed = email.message_from_bytes(data, policy=policy.default)
-    text, html = parsed.iter_parts()
-    assert "More words." in text.get_content() and "More words." in html.get_content()
+    # The email of email.eml, in a message of its own: with no local image, the same parts.
+    built = read_eml((newsletter.root / "site" / "first" / "email.eml").read_bytes())
+    parsed = read_eml(data, SENT)
+    assert parsed["To"] == "me@example.org, you@example.org"
+    assert parsed["Subject"] == "[TEST] First issue"
+    assert parsed["List-Unsubscribe"] == built["List-Unsubscribe"]
+    assert [p.get_content() for p in parsed.iter_parts()] == [
+        p.get_content() for p in built.iter_parts()
+    ]
+    assert "More words." in parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
 
 
 def test_send_without_prefix_and_drafts(
@@ -367,13 +379,239 @@ def test_a_send_carries_no_injected_recipient(newsletter: Newsletter, ready: Inb
     newsletter.issue(body=BODY, title=f'"{BCC}"')
     dry = run(newsletter.root, "send", "first", "--to", "me@example.org", "--dry-run")
     assert "  to:       me@example.org\n" in dry.output
-    assert read_eml(dry.stdout_bytes)["Subject"] == f"[TEST] {BCC}"
+    assert read_eml(dry.stdout_bytes, SENT)["Subject"] == f"[TEST] {BCC}"
     result = run(newsletter.root, "send", "first", "--to", "me@example.org")
     assert result.exit_code == 0, result.output
     ((_, recipients, data),) = ready.messages
     assert recipients == ["me@example.org"]
-    assert data == dry.stdout_bytes
-    assert read_eml(data)["Subject"] == f"[TEST] {BCC}"
+    parsed = read_eml(data, SENT)
+    assert parsed["Subject"] == f"[TEST] {BCC}" and parsed["To"] == "me@example.org"
+
+
+# --- test sends: what readers will see, now (#33) ----------------------------------------------
+
+#: An issue with a local photo, a remote image and a local logo.
+PICTURED = """\
+![A harbour crane](crane.jpg "Cranes | Photo: Me")
+
+Hello **readers**.
+
+![A chart](https://charts.example.net/chart.png)
+
+More words.
+"""
+REMOTE = "https://charts.example.net/chart.png"
+SRC = re.compile(r'src="([^"]*)"')
+
+
+@pytest.fixture
+def pictured(
+    newsletter: Newsletter,
+    smtp: tuple[Inbox, int],
+    authority: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Inbox:
+    """The issue ``first`` as a folder with a phone photo, a remote image and a local logo;
+    the settings pointed at the test server."""
+    folder = newsletter.issue("2025-07-15-first/index.md", body=PICTURED).parent
+    phone_photo(folder / "crane.jpg", 900, 600, orientation=1)
+    (newsletter.root / "brand").mkdir()
+    Image.new("RGB", (320, 80), "teal").save(newsletter.root / "brand" / "logo.png")
+    settings = (newsletter.root / "newsletter.toml").read_text(encoding="utf-8")
+    newsletter.settings(
+        settings.replace('timezone = "UTC"', 'timezone = "UTC"\nlogo = "brand/logo.png"')
+    )
+    inbox, port = smtp
+    configure(newsletter, authority, port)
+    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+    return inbox
+
+
+def parts_of(data: bytes) -> tuple[str, list[email.message.EmailMessage]]:
+    """Return the HTML of a test message with images inside it, and its image parts."""
+    parsed = read_eml(data, SENT)
+    assert parsed.get_content_type() == "multipart/alternative"
+    text, related = parsed.iter_parts()
+    assert text.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    assert related.get_param("type") == "text/html"
+    html, *images = related.iter_parts()
+    assert html.get_content_type() == "text/html"
+    return html.get_content(), images  # type: ignore[return-value]
+
+
+def test_a_test_send_carries_its_local_images_and_is_a_new_message(
+    newsletter: Newsletter, pictured: Inbox
+) -> None:
+    build(newsletter.root)
+    built = newsletter.root / "site" / "first" / "email.eml"
+    before = built.read_bytes()
+    for _ in range(2):
+        result = run(newsletter.root, "send", "first", "--to", "me@example.org")
+        assert result.exit_code == 0, result.output
+    assert "sent to me@example.org: " in result.output
+    assert "2 images inside it" in result.output
+    (_, _, first), (_, _, second) = pictured.messages
+    html, images = parts_of(first)
+    eml = read_eml(before)
+    page = eml.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    # The HTML is the email's, each image of the site shown from inside the message.
+    assert SRC.sub("", html) == SRC.sub("", page)
+    by_cid = {str(part["Content-ID"]): part for part in images}
+    site = newsletter.root / "site"
+    carried = []
+    for web, shown in zip(SRC.findall(page), SRC.findall(html), strict=True):
+        if not web.startswith("https://news.example.org/"):
+            assert shown == web == REMOTE  # another host's image stays where it is
+            continue
+        part = by_cid.pop(f"<{shown.removeprefix('cid:')}>")
+        variant = site / web.removeprefix("https://news.example.org/")
+        assert part.get_content() == variant.read_bytes()
+        assert part.get_content_type() == f"image/{variant.suffix[1:].replace('jpg', 'jpeg')}"
+        carried.append(variant.relative_to(site).parent.name)
+    assert sorted(carried) == ["brand", "first"] and by_cid == {}  # no part unused
+    # A second parser reads the same images.
+    other = fast_mail_parser.parse_email(first)
+    assert sorted(len(a.content) for a in other.attachments) == sorted(
+        len(p.get_content()) for p in images
+    )
+    # Sent now, under a new Message-ID on the sender's domain, to its recipient.
+    now = dt.datetime.now(dt.UTC)
+    for data in (first, second):
+        parsed = read_eml(data, SENT)
+        assert abs(email.utils.parsedate_to_datetime(parsed["Date"]) - now) < dt.timedelta(
+            minutes=1
+        )
+        assert parsed["To"] == "me@example.org"
+        assert parsed["Message-ID"].endswith("@example.org>")
+    ids = [read_eml(data, SENT)["Message-ID"] for data in (first, second)]
+    assert len({*ids, eml["Message-ID"]}) == 3
+    # The site's message is the email readers get, as it was.
+    assert built.read_bytes() == before
+    assert run(newsletter.root, "render", "first", "--format", "eml").stdout_bytes == before
+    assert REMOTE in page and "cid:" not in before.decode("ascii")
+
+
+def test_dry_run_lists_the_parts_and_their_sizes(newsletter: Newsletter, pictured: Inbox) -> None:
+    """Before any build: the variants come from the shelf, made as the email is rendered."""
+    result = run(newsletter.root, "send", "first", "--to", "me@example.org", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert pictured.messages == []
+    assert not (newsletter.root / "site").exists()
+    data = result.stdout_bytes
+    html, images = parts_of(data)
+    assert len(images) == 2 and REMOTE in html
+    lines = result.output.splitlines()
+    start = lines.index("the test message: dated now, a new Message-ID, To: its recipients")
+    shown = "\n".join(lines[start + 1 : start + 7])
+    size = r"\d+\.\d KB"
+    assert re.fullmatch(
+        rf"  multipart/alternative\n"
+        rf"    text/plain +{size}\n"
+        rf"    multipart/related\n"
+        rf"      text/html +{size}\n"
+        rf"      image/png brand/logo-320w\.[0-9a-f]{{10}}\.png +{size}\n"
+        rf"      image/jpeg first/crane-\d+w\.[0-9a-f]{{10}}\.jpg +{size}",
+        shown,
+    ), shown
+    eml = run(newsletter.root, "render", "first", "--format", "eml").stdout_bytes
+    assert (
+        f"  {len(data) / 1024:.1f} KB in all, 2 images inside it ("
+        f"{sum(len(p.get_content()) for p in images) / 1024:.1f} KB); email.eml, which readers "
+        f"get, is {len(eml) / 1024:.1f} KB and loads its images from the web"
+    ) in result.output
+    assert len(data) > len(eml) + sum(len(p.get_content()) for p in images)
+
+
+def test_web_images_leave_the_images_at_their_addresses(
+    newsletter: Newsletter, pictured: Inbox
+) -> None:
+    result = run(newsletter.root, "send", "first", "--to", "me@example.org", "--web-images")
+    assert result.exit_code == 0, result.output
+    ((_, _, data),) = pictured.messages
+    parsed = read_eml(data, SENT)
+    eml = read_eml(run(newsletter.root, "render", "first", "--format", "eml").stdout_bytes)
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert [p.get_content() for p in parsed.iter_parts()] == [
+        p.get_content() for p in eml.iter_parts()
+    ]
+    assert parsed["Message-ID"] != eml["Message-ID"] and parsed["To"] == "me@example.org"
+
+
+def test_an_image_of_the_site_is_carried_once_the_site_has_it(
+    newsletter: Newsletter, ready: Inbox, tmp_path: Path
+) -> None:
+    """An image the email shows from the site's own files (here, a static file) is carried
+    from the built site; before the build, it stays at its address, and the output says so.
+    A file of the site that leads out of the newsletter folder is never read."""
+    body = (
+        '<img src="https://news.example.org/badge.png" alt="Badge">\n\n'
+        '<img src="https://news.example.org/elsewhere.png" alt="Elsewhere">\n\nMore words.\n'
+    )
+    newsletter.issue(body=body)
+    (newsletter.root / "static").mkdir()
+    Image.new("RGB", (40, 40), "gold").save(newsletter.root / "static" / "badge.png")
+    args = ("send", "first", "--to", "me@example.org")
+    result = run(newsletter.root, *args)
+    assert result.exit_code == 0, result.output
+    assert "note: badge.png is not on this machine (build the site first" in result.output
+    build(newsletter.root)
+    Image.new("RGB", (40, 40), "red").save(tmp_path / "outside.png")
+    (newsletter.root / "site" / "elsewhere.png").symlink_to(tmp_path / "outside.png")
+    result = run(newsletter.root, *args)
+    assert result.exit_code == 0, result.output
+    assert "badge.png is not" not in result.output and "elsewhere.png is not" in result.output
+    before, after = (read_eml(data, SENT) for _, _, data in ready.messages)
+    assert 'src="https://news.example.org/badge.png"' in before.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    html, (image,) = parts_of(after.as_bytes())
+    assert f'src="cid:{image["Content-ID"][1:-1]}"' in html
+    assert image.get_content() == (newsletter.root / "static" / "badge.png").read_bytes()
+    assert 'src="https://news.example.org/elsewhere.png"' in html
+
+
+def test_a_message_bigger_than_the_server_takes_is_not_sent(
+    newsletter: Newsletter, authority: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = newsletter.issue("2025-07-15-first/index.md", body=PICTURED).parent
+    phone_photo(folder / "crane.jpg", 900, 600, orientation=1)
+    eml = run(newsletter.root, "render", "first", "--format", "eml").stdout_bytes
+    with serving(authority, data_size_limit=len(eml) + 2000) as (inbox, port):
+        configure(newsletter, authority, port)
+        monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
+        output = failing(newsletter)
+        assert f"127.0.0.1:{port} takes messages up to {(len(eml) + 2000) / 1024:.1f} KB" in output
+        assert "fix: send it with --web-images" in output
+        assert inbox.messages == []
+        result = run(newsletter.root, "send", "first", "--to", "me@example.org", "--web-images")
+        assert result.exit_code == 0, result.output
+        assert len(inbox.messages) == 1
+
+
+def test_to_names_every_recipient_on_folded_lines(newsletter: Newsletter, issue: Path) -> None:
+    to = [f"reader.number.{n}.with-a-long-name@mail{n}.example.org" for n in range(5)]
+    to.append("me@bücher.example")
+    result = run(newsletter.root, "send", "first", *[f"--to={a}" for a in to], "--dry-run")
+    assert result.exit_code == 0, result.output
+    data = result.stdout_bytes
+    header = data[data.index(b"\r\nTo:") + 2 : data.index(b"\r\nSubject:")]
+    assert header.count(b"\r\n ") >= 3 and max(map(len, header.split(b"\r\n"))) <= 78
+    parsed = read_eml(data, SENT)
+    assert [a.addr_spec for a in parsed["To"].addresses] == [*to[:-1], "me@xn--bcher-kva.example"]
+
+
+def test_a_heavy_test_message_is_warned_about(
+    newsletter: Newsletter, pictured: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import publisher.render.message
+
+    monkeypatch.setattr(publisher.render.message, "HEAVY_TEST", 20 * 1024)
+    result = run(newsletter.root, "send", "first", "--to", "me@example.org", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "warning: the test message is " in result.output
+    assert "many mail servers refuse messages over 20.0 KB" in result.output
+    assert "fix: send it with --web-images once the site is online" in result.output
+    result = run(newsletter.root, "send", "first", "--to", "me@example.org", "--web-images")
+    assert "warning" not in result.output
 
 
 @pytest.fixture(params=[True, False], ids=["smtputf8", "ascii"])
@@ -411,7 +649,10 @@ def test_international_addresses_need_a_server_that_offers_smtputf8(
     ((sender, recipients, data),) = inbox.messages
     assert sender == "ada@example.org"
     assert recipients == ["jörg@example.org", "me@xn--bcher-kva.example"]
-    assert read_eml(data)["Subject"] == "[TEST] First issue"
+    parsed = read_eml(data, SENT)
+    assert parsed["Subject"] == "[TEST] First issue"
+    utf8 = email.message_from_string(data.decode("utf-8"), policy=policy.default)
+    assert [a.addr_spec for a in utf8["To"].addresses] == recipients  # RFC 6532
 
 
 def test_an_international_sender_needs_a_server_that_offers_smtputf8(

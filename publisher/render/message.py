@@ -1,34 +1,38 @@
 """The ready-to-send message: one MIME email (plain text first, HTML second), the same bytes on
-every build, and the test sends that deliver it over SMTP."""
+every build; and the test message, which shows now what readers will see: sent now, under a
+new Message-ID, to its recipients, its local images inside it."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html as html_lib
 import logging
-import os
 from collections.abc import Sequence
-from email.utils import format_datetime
+from dataclasses import dataclass
+from email import policy
+from email.utils import format_datetime, formatdate, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from publisher.config import Config, ascii_address
-from publisher.errors import PublisherError
+from publisher.errors import Problem, PublisherError, warn
 from publisher.model.issue import Issue
-from publisher.render.mime import HeaderValue, mime_bytes
+from publisher.render.mime import Addresses, HeaderValue, alternative, message_bytes, mime_bytes
+from publisher.render.smtp import envelope, send, size_text
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    import smtplib
+    from email.message import MIMEPart
 
+    from publisher.render.inline import Inline
     from publisher.render.rendered import Rendered
 
 TEST_PREFIX = "[TEST] "
-PASSWORD_VARIABLE = "PUBLISHER_SMTP_PASSWORD"
-USER_VARIABLE = "PUBLISHER_SMTP_USER"
+#: A test message over this gets a warning: the default limit of Postfix and of many mail
+#: servers is 10 MB (the images inside it make it so heavy; the email readers get is not).
+HEAVY_TEST = 10 * 1024 * 1024
 
 
 def message_id(issue: Issue, config: Config) -> str:
@@ -90,241 +94,196 @@ def without_merge_tag(html: str, text: str, config: Config, issue: Issue) -> tup
 
 def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") -> bytes:
     """Return the issue's email as MIME bytes: multipart/alternative, text then HTML, UTF-8."""
-    author = config.author
-    if not author.email:
-        raise PublisherError.at(
-            "the message needs a sender address",
-            config.path,
-            hint='set email under [author] in newsletter.toml, e.g. email = "you@example.org"',
-        )
-    sender = ascii_address(author.email)  # an internationalised domain, in punycode
-    headers: list[tuple[str, HeaderValue]] = [
-        ("From", (author.name or config.name, sender)),
-        ("Subject", prefix + issue.email_subject),
-        ("Date", format_datetime(issue.date)),
-        ("Message-ID", message_id(issue, config)),
-    ]
-    header, one_click = list_unsubscribe(config)
-    if header:
-        headers.append(("List-Unsubscribe", header))
-        if one_click:
-            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    sender = sender_address(config)
+    headers = headers_of(
+        issue, config, prefix, format_datetime(issue.date), message_id(issue, config)
+    )
     html, text = without_merge_tag(rendered.html, rendered.text, config, issue)
     # The boundary comes from the content, not chance: the same input gives the same bytes.
     seed = hashlib.sha256(f"{rendered.text}\0{rendered.html}".encode()).hexdigest()[:32]
     return mime_bytes(headers, text, html, f"=_publisher_{seed}", utf8=not sender.isascii())
 
 
-def send(config: Config, data: bytes, sender: str, recipients: Sequence[str]) -> None:
-    """Deliver ``data`` through the settings' SMTP server; every failure is a user error.
-
-    ``[smtp] timeout`` is a deadline for the whole conversation, not for each read: a server
-    that answers one byte a second is given up on when it passes.
-    """
-    import smtplib  # here, not at the top: building a site needs no network code
-    import socket
-    import ssl
-    import threading
-
-    smtp = config.smtp
-    where = f"{smtp.host}:{smtp.port}"
-    user = os.environ.get(USER_VARIABLE) or smtp.user
-    password = os.environ.get(PASSWORD_VARIABLE, "")
-    ca_file = smtp.ca_file and str(
-        config.path.parent / smtp.ca_file if config.path else smtp.ca_file
-    )
-    context = ssl.create_default_context(cafile=ca_file or None)
-    sender = ascii_address(sender)  # domains in punycode: only a name part needs SMTPUTF8
-    recipients = [ascii_address(address) for address in recipients]
-    international = [a for a in (sender, *recipients) if not a.isascii()]
-    options = ["SMTPUTF8"] if international else []
-    stage = "connecting and waiting for its greeting"
-    if smtp.security == "tls":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(timeout=smtp.timeout, context=context)
-    else:
-        client = smtplib.SMTP(timeout=smtp.timeout)
-    expired = threading.Event()
-
-    def give_up() -> None:
-        expired.set()
-        sock = client.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    deadline = threading.Timer(smtp.timeout, give_up)
-    deadline.daemon = True
-    deadline.start()
-
-    def late() -> PublisherError:
-        return _failure(
-            f"no answer from {where} within {smtp.timeout} s, the time allowed for the whole "
-            f"exchange (while {stage})",
-            "check host, port and security under [smtp] (TLS ports expect security = "
-            '"tls"), or raise timeout there for a slow server',
+def sender_address(config: Config) -> str:
+    """Return the settings' sender address, its domain in punycode (a user error without)."""
+    if not config.author.email:
+        raise PublisherError.at(
+            "the message needs a sender address",
+            config.path,
+            hint='set email under [author] in newsletter.toml, e.g. email = "you@example.org"',
         )
-
-    silent = _failure(
-        f"no answer from {where} within {smtp.timeout} s (while {stage})",
-        'check host, port and security under [smtp] (TLS ports expect security = "tls")',
-    )
-    try:
-        with client:
-            client._host = smtp.host  # type: ignore[attr-defined]  # TLS checks against it
-            client.connect(smtp.host, smtp.port)
-            stage = "greeting it (EHLO)"
-            client.ehlo()
-            if smtp.security == "starttls":
-                stage = "starting TLS"
-                client.starttls(context=context)
-                client.ehlo()
-            if user:
-                if not password:
-                    raise PublisherError.at(
-                        f"no password for {user!r}",
-                        hint=f"set the environment variable {PASSWORD_VARIABLE} (it is never "
-                        "read from or written to a file)",
-                    )
-                stage = "logging in"
-                client.login(user, password)
-            if international and not client.has_extn("smtputf8"):
-                raise _not_international(where, sender, international)
-            stage = "sending the message and waiting for the answer after the message"
-            refused = client.sendmail(sender, recipients, data, mail_options=options)
-    except PublisherError:
-        raise
-    except Exception as exc:
-        if expired.is_set():
-            raise late() from exc
-        raise _translate(exc, where, sender, silent) from exc
-    finally:
-        deadline.cancel()
-    if refused:
-        raise _failure(_refused(refused), "check those --to addresses; the others got it")
+    return ascii_address(config.author.email)
 
 
-def _translate(exc: Exception, where: str, sender: str, silent: PublisherError) -> PublisherError:
-    """Return the user's message for a failed SMTP conversation (a bug stays a traceback)."""
-    import smtplib
-    import socket
-    import ssl
-
-    if isinstance(exc, ConnectionRefusedError):
-        return _failure(
-            f"cannot connect to {where}: connection refused",
-            "check host and port under [smtp], and that the server is running",
-        )
-    if isinstance(exc, TimeoutError):
-        return silent
-    if isinstance(exc, socket.gaierror):
-        return _failure(
-            f"unknown host {where.rpartition(':')[0]!r}: {exc.strerror}", "check host under [smtp]"
-        )
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return _failure(
-            f"TLS with {where} failed: {exc.verify_message}",
-            "the server's certificate is not trusted: fix it, or point ca_file under "
-            "[smtp] at the certificate authority that signed it",
-        )
-    if isinstance(exc, ssl.SSLError):
-        return _failure(
-            f"TLS with {where} failed: {exc.reason or exc}",
-            'check security under [smtp]: "starttls" (port 587), "tls" (port 465) or "none"',
-        )
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        if "timed out" in str(exc):  # smtplib reports a read that timed out this way
-            return silent
-        return _failure(
-            f"{where} closed the connection: {exc}",
-            "check port and security under [smtp], and the server's log",
-        )
-    if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return _failure(
-            f"{where} does not offer STARTTLS",
-            'set security = "tls" (port 465) or "none" under [smtp]',
-        )
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return _failure(
-            f"{where} refused the user name or password: {_reply(exc)}",
-            f"check user under [smtp] (or {USER_VARIABLE}) and {PASSWORD_VARIABLE}",
-        )
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return _failure(_refused(exc.recipients), "check the --to addresses")
-    if isinstance(exc, smtplib.SMTPSenderRefused):
-        return _failure(
-            f"{where} refused the sender {sender}: {_reply(exc)}",
-            "use a sender address the server accepts, under [author]",
-        )
-    if isinstance(exc, smtplib.SMTPException | OSError):
-        return _failure(
-            f"sending through {where} failed: {exc}",
-            "check the [smtp] settings and the server's log",
-        )
-    raise exc
-
-
-def _not_international(where: str, sender: str, addresses: list[str]) -> PublisherError:
-    """Return the error for addresses with a non-ASCII name part and a server that cannot
-    take them (RFC 6531: only one that offers SMTPUTF8 can)."""
-    which = ["an email under [author]"] if sender in addresses else []
-    which += ["--to addresses"] if set(addresses) - {sender} else []
-    return _failure(
-        f"{where} does not accept international addresses (it does not offer SMTPUTF8), "
-        f"so it cannot take {', '.join(addresses)}",
-        f"give {' and '.join(which)} whose part before the @ is ASCII, or send through a "
-        "server that offers SMTPUTF8",
-    )
-
-
-def _reply(exc: smtplib.SMTPResponseException) -> str:
-    text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else ""
-    return f"{exc.smtp_code} {text}".strip()
-
-
-def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:
-    parts = [
-        f"{address} ({code} {reply.decode('utf-8', 'replace')})"
-        for address, (code, reply) in sorted(recipients.items())
+def headers_of(
+    issue: Issue,
+    config: Config,
+    prefix: str,
+    date: str,
+    message: str,
+    to: Sequence[str] = (),
+) -> list[tuple[str, HeaderValue]]:
+    """Return a message's headers: From (To), Subject, Date, Message-ID, List-Unsubscribe."""
+    headers: list[tuple[str, HeaderValue]] = [
+        ("From", (config.author.name or config.name, sender_address(config)))
     ]
-    return "the server refused " + ", ".join(parts)
+    if to:
+        headers.append(("To", Addresses(to)))
+    headers += [
+        ("Subject", prefix + issue.email_subject),
+        ("Date", date),
+        ("Message-ID", message),
+    ]
+    header, one_click = list_unsubscribe(config)
+    if header:
+        headers.append(("List-Unsubscribe", header))
+        if one_click:
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    return headers
 
 
-def _failure(message: str, hint: str) -> PublisherError:
-    return PublisherError.at(message, hint=hint)
+# --- the test message ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A test message, and what a person wants to know of it."""
+
+    data: bytes
+    #: Its body (what follows its headers), as the email package made it.
+    body: MIMEPart
+    #: The images inside it.
+    images: tuple[Inline, ...]
+    #: The addresses on the site it shows that stayed as they are (no file on this machine).
+    stayed: tuple[str, ...]
+    #: The bytes of the email readers get (``email.eml``), which loads its images from the web.
+    eml_size: int
+
+
+def compose_test(
+    issue: Issue,
+    rendered: Rendered,
+    config: Config,
+    recipients: Sequence[str],
+    root: Path,
+    prefix: str = TEST_PREFIX,
+    inline: bool = True,
+) -> Proof:
+    """Return the test message: ``compose``'s, but dated now, under a new Message-ID (on the
+    sender's domain), to ``recipients``, and with ``inline`` the local images its HTML shows
+    inside it (multipart/related); images of other hosts stay where they are."""
+    from publisher.render.inline import embed, local_images
+
+    eml = compose(issue, rendered, config, prefix)
+    sender = sender_address(config)
+    domain = sender.rpartition("@")[2]
+    to = [ascii_address(address) for address in recipients]
+    fresh = make_msgid(domain=domain)
+    headers = headers_of(issue, config, prefix, formatdate(localtime=True), fresh, to)
+    html, text = without_merge_tag(rendered.html, rendered.text, config, issue)
+    images: tuple[Inline, ...] = ()
+    stayed: tuple[str, ...] = ()
+    if inline:
+        files = local_images(rendered, config, root)
+        html, images, stayed = embed(html, files, config.base_url, root, domain)
+    body = alternative(text, html, [image.related for image in images])
+    utf8 = not all(address.isascii() for address in (sender, *to))
+    return Proof(message_bytes(headers, body, utf8), body, images, stayed, len(eml))
 
 
 def send_issue(
-    root: Path, name: str, recipients: Sequence[str], prefix: bool = True, dry_run: bool = False
-) -> bytes:
-    """Compose the issue named by file or slug (drafts too) and send it, unless ``dry_run``."""
+    root: Path,
+    name: str,
+    recipients: Sequence[str],
+    prefix: bool = True,
+    dry_run: bool = False,
+    inline: bool = True,
+) -> Proof:
+    """Compose the test message of the issue named by file or slug (drafts too) and send it,
+    unless ``dry_run``: then say what a send would do, and what the message holds."""
     from publisher.render.issue import find_issue, render_issue, theme_for_render
 
     config, issue = find_issue(root, name)
     rendered = render_issue(issue, config, theme_for_render(root))
-    data = compose(issue, rendered, config, TEST_PREFIX if prefix else "")
-    if not dry_run:
-        send(config, data, config.author.email, recipients)
-    elif recipients:  # what a real send would do, before the message itself
-        for line in envelope(config, recipients):
+    proof = compose_test(
+        issue, rendered, config, recipients, root, TEST_PREFIX if prefix else "", inline
+    )
+    if dry_run:
+        for line in [*envelope(config, recipients), *describe(proof, config.base_url)]:
             log.info("%s", line)
-    return data
+    _warn(proof, config.base_url)
+    stand_in = unsubscribe_stand_in(config, issue)
+    if stand_in is not None:
+        log.info(
+            "note: the unsubscribe link is your email service's merge tag %s, which only the "
+            "service fills in; in this message it leads to %s",
+            *stand_in,
+        )
+    if not dry_run:
+        send(config, proof.data, config.author.email, recipients)
+    return proof
 
 
-def envelope(config: Config, recipients: Sequence[str]) -> list[str]:
-    """Describe the envelope and the server a send would use (never the password)."""
-    smtp = config.smtp
-    user = os.environ.get(USER_VARIABLE) or smtp.user
-    password = "set" if os.environ.get(PASSWORD_VARIABLE) else "not set"
-    login = f"as {user} (password from {PASSWORD_VARIABLE}: {password})" if user else "none"
-    addresses = [ascii_address(address) for address in (config.author.email, *recipients)]
-    international = [address for address in addresses if not address.isascii()]
-    lines = [
-        "dry run: nothing is sent; a send would use",
-        f"  from:     {addresses[0]}",
-        f"  to:       {', '.join(addresses[1:])}",
-        f"  server:   {smtp.host}:{smtp.port}, security {smtp.security}",
-        f"  login:    {login}",
-    ]
-    if international:
-        lines.append(f"  SMTPUTF8: the server must offer it, for {', '.join(international)}")
-    return lines
+def eml_of(root: Path, name: str) -> bytes:
+    """Return the email of the issue named by file or slug (drafts too) as ``email.eml``
+    holds it."""
+    from publisher.render.issue import find_issue, render_issue, theme_for_render
+
+    config, issue = find_issue(root, name)
+    return compose(issue, render_issue(issue, config, theme_for_render(root)), config)
+
+
+def describe(proof: Proof, base_url: str) -> list[str]:
+    """Describe the test message: its parts, each with its size in it, and its total."""
+    names = {f"<{image.cid}>": image.name(base_url) for image in proof.images}
+    rows: list[tuple[str, str]] = []
+
+    def walk(part: MIMEPart, depth: int) -> None:
+        label = "  " * depth + part.get_content_type()
+        if part.is_multipart():
+            rows.append((label, ""))
+            for child in part.iter_parts():
+                walk(child, depth + 1)
+            return
+        name = names.get(str(part.get("Content-ID", "")), "")
+        size = len(part.as_bytes(policy=policy.SMTP))
+        rows.append((f"{label} {name}".rstrip(), size_text(size)))
+
+    walk(proof.body, 1)
+    width = max(len(label) for label, _ in rows)
+    lines = ["the test message: dated now, a new Message-ID, To: its recipients"]
+    lines += [f"{label:<{width}}  {size:>9}".rstrip() for label, size in rows]
+    return [*lines, "  " + summary(proof)]
+
+
+def summary(proof: Proof) -> str:
+    """Say how heavy the test message is, beside the email readers get."""
+    total = f"{size_text(len(proof.data))} in all"
+    if not proof.images:
+        return f"{total} (email.eml: {size_text(proof.eml_size)})"
+    carried = sum(len(image.data) for image in proof.images)
+    count = f"{len(proof.images)} image{'s' if len(proof.images) > 1 else ''}"
+    return (
+        f"{total}, {count} inside it ({size_text(carried)}); email.eml, which readers get, is "
+        f"{size_text(proof.eml_size)} and loads its images from the web"
+    )
+
+
+def _warn(proof: Proof, base_url: str) -> None:
+    """Warn about a test message so heavy that servers may refuse it, and about images of the
+    site that it shows from the web since they are not on this machine."""
+    if len(proof.data) > HEAVY_TEST:
+        warn(
+            Problem(
+                f"the test message is {summary(proof)}; many mail servers refuse messages "
+                f"over {size_text(HEAVY_TEST)}",
+                hint="send it with --web-images once the site is online (its images then load "
+                "from there, as readers get them), or show fewer or lighter images",
+            )
+        )
+    for url in proof.stayed:
+        log.info(
+            "note: %s is not on this machine (build the site first to carry it inside the "
+            "message): the test shows it from the web, where it may not be yet",
+            url.removeprefix(base_url),
+        )

@@ -1,6 +1,6 @@
 """MIME bytes as the ``email`` package writes them, at a fraction of the cost: the headers
 (author text never read as encoded words, addresses never made of names) and quoted-printable
-bodies."""
+bodies; and the test message, its body made by the package, its headers by the same code."""
 
 from __future__ import annotations
 
@@ -11,12 +11,25 @@ from email import policy
 from email.charset import Charset
 from email.header import Header
 from functools import lru_cache
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    from email.message import MIMEPart
 
 #: Headers that are plain text: one that is ASCII and fits on its line is written as it is.
 _PLAIN = {"Subject", "Date", "Message-ID", "List-Unsubscribe-Post"}
-#: A header's value: its text, or (display name, address) for an address header.
-HeaderValue: TypeAlias = str | tuple[str, str]
+
+
+class Addresses(tuple[str, ...]):
+    """An address header's bare addresses (``To``: the recipients of a test)."""
+
+    __slots__ = ()
+
+
+#: A header's value: its text, (display name, address) for an address header, or addresses.
+HeaderValue: TypeAlias = str | tuple[str, str] | Addresses
+#: What the HTML part shows by its Content-ID: (Content-ID without <>, bytes, image subtype).
+RelatedImage: TypeAlias = tuple[str, bytes, str]
 
 
 def mime_bytes(
@@ -37,7 +50,7 @@ def mime_bytes(
     compare it with the package, and read it back.
     """
     width = (policy.SMTPUTF8 if utf8 else policy.SMTP).max_line_length or 78
-    out = [_header(utf8, name, value) for name, value in headers]
+    out = [_line(utf8, name, value) for name, value in headers]
     out.append("MIME-Version: 1.0\r\n")
     out.append(_content_type(utf8, boundary))
     out.append(f"\r\n--{boundary}\r\n")
@@ -54,8 +67,67 @@ def mime_bytes(
     return "".join(out).encode("utf-8" if utf8 else "ascii")
 
 
+def alternative(text: str, html: str, images: Sequence[RelatedImage] = ()) -> MIMEPart:
+    """Return the body of a message as the ``email`` package makes it: multipart/alternative,
+    the text then the HTML (UTF-8, quoted-printable), and with ``images`` the HTML a
+    multipart/related of it and them (base64, inline; file names ours, never the author's)."""
+    from email.message import MIMEPart
+
+    body = MIMEPart(policy=policy.SMTP)
+    body.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    body.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    if images:
+        _, html_part = body.iter_parts()
+        for n, (cid, data, subtype) in enumerate(images, 1):
+            suffix = "jpg" if subtype == "jpeg" else subtype
+            html_part.add_related(
+                data,
+                "image",
+                subtype,
+                cid=f"<{cid}>",
+                disposition="inline",
+                filename=f"image{n}.{suffix}",
+            )
+        html_part.set_param("type", "text/html")  # RFC 2387: the type of its root part
+    return body
+
+
+def message_bytes(
+    headers: Sequence[tuple[str, HeaderValue]], body: MIMEPart, utf8: bool = False
+) -> bytes:
+    """Return a message: ``headers`` as ``mime_bytes`` writes them (author text never read
+    as encoded words), then ``body`` as the ``email`` package writes it (its Content-Type and
+    parts: nothing of the author's is in their headers)."""
+    chosen = policy.SMTPUTF8 if utf8 else policy.SMTP
+    out = [_line(utf8, name, value) for name, value in headers]
+    out.append("MIME-Version: 1.0\r\n")
+    return "".join(out).encode("utf-8" if utf8 else "ascii") + body.as_bytes(policy=chosen)
+
+
+def _line(utf8: bool, name: str, value: HeaderValue) -> str:
+    """Return one header line; addresses are written here, never parsed by the package."""
+    if isinstance(value, Addresses):
+        return _addresses(utf8, name, value)
+    return _header(utf8, name, value)
+
+
+def _addresses(utf8: bool, name: str, addresses: Addresses) -> str:
+    """Return a header of bare addresses (RFC 6532's UTF-8 ones when ``utf8``), one after
+    another, a line folded only between two."""
+    line, lines = f"{name}:", []
+    for n, address in enumerate(addresses):
+        if _decodable(address) or not (utf8 or address.isascii()):
+            raise ValueError(f"{address!r} cannot go in a header")  # the CLI refuses it
+        piece = f" {address}" + ("," if n < len(addresses) - 1 else "")
+        if n and len(line) + len(piece) > 78:
+            lines.append(line)
+            line = ""
+        line += piece
+    return "\r\n".join([*lines, line]) + "\r\n"
+
+
 @lru_cache(maxsize=64)
-def _header(utf8: bool, name: str, value: HeaderValue) -> str:
+def _header(utf8: bool, name: str, value: str | tuple[str, str]) -> str:
     """Return one header line (the sender and unsubscribe lines are the same in every issue:
     each is made once)."""
     if isinstance(value, tuple):
