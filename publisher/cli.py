@@ -456,6 +456,27 @@ def send(root: Path, issue: str, recipients: tuple[str, ...], prefix: bool, dry_
         log.info("sent to %s", ", ".join(recipients))
 
 
+@cli.command()
+@click.argument("issue")
+@click.option(
+    "--dry-run", is_flag=True, help="Print each request (no key, no content) instead of making it."
+)
+@click.pass_obj
+def push(root: Path, issue: str, dry_run: bool) -> None:
+    """Make ISSUE (file or slug) a draft in your email service, or update that draft.
+
+    The service is the one under [push] in the settings: buttondown, listmonk, mailchimp, kit
+    or ghost. Nothing is ever sent, scheduled or published. The draft's id is kept in
+    publisher-push.json; the key comes only from the environment variable PUBLISHER_PUSH_KEY.
+
+    Example: publisher push grain-corridor --dry-run
+    """
+    from publisher.push import push_issue
+
+    for line in push_issue(root, issue, dry_run=dry_run, show=click.echo).report():
+        log.info("%s", line)
+
+
 def _unsubscribe_stand_in(root: Path, name: str) -> tuple[str, str] | None:
     from publisher.render.issue import find_issue
     from publisher.render.message import unsubscribe_stand_in
