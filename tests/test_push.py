@@ -17,6 +17,7 @@ from pytest_httpserver import HTTPServer
 
 import push_fakes as fakes
 from conftest import Newsletter
+from publisher.build.pipeline import build
 from publisher.cli import cli
 from push_fakes import GHOST_KEY, KEY, Fake, like, reply
 
@@ -392,3 +393,23 @@ def test_a_damaged_record_is_an_error_and_kept(
     assert "publisher-push.json:2: the record of pushed drafts is not valid JSON" in result.output
     assert (newsletter.root / "publisher-push.json").read_text(encoding="utf-8") == damaged
     assert fake.requests == []
+
+
+def test_lists_must_be_ids(newsletter: Newsletter, issue: Path) -> None:
+    text = (newsletter.root / "newsletter.toml").read_text(encoding="utf-8")
+    newsletter.settings(text + '\n[push]\nservice = "listmonk"\nlists = [0, ""]\n')
+    result = push(newsletter.root, "first")
+    assert result.exit_code == 1
+    line = text.count("\n") + 4
+    assert f"newsletter.toml:{line}: setting `push.lists`: every id must be a whole number" in (
+        result.output
+    )
+    assert "fix: write the ids in a list: lists = [3]" in result.output
+
+
+def test_the_push_settings_render_no_email_again(newsletter: Newsletter, issue: Path) -> None:
+    """Only `publisher push` reads [push]: a build after an edit of it renders nothing."""
+    assert build(newsletter.root, jobs=1).rendered == 1
+    text = (newsletter.root / "newsletter.toml").read_text(encoding="utf-8")
+    newsletter.settings(text + '\n[push]\nservice = "kit"\ntemplate = 4\n')
+    assert build(newsletter.root, jobs=1).rendered == 0
