@@ -5,49 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
 import click
 
 from publisher import __version__
-from publisher.errors import PublisherError, log, logger
-
-T = TypeVar("T")
+from publisher.console import progress_bar, setup_logging
+from publisher.errors import PublisherError, log
 
 #: A fixed width: help reads the same on every terminal (and docs/index.md shows it as it is).
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "terminal_width": 100}
-
-
-def _setup_logging(verbose: int, quiet: int) -> None:
-    import logging
-
-    class Formatter(logging.Formatter):
-        COLOURS: ClassVar[dict[int, str]] = {logging.WARNING: "yellow", logging.ERROR: "red"}
-
-        def __init__(self, colour: bool) -> None:
-            super().__init__()
-            self.colour = colour
-
-        def format(self, record: logging.LogRecord) -> str:
-            message = record.getMessage()
-            if record.levelno >= logging.WARNING:
-                label = record.levelname.lower() + ":"
-                if self.colour:
-                    colour = self.COLOURS.get(record.levelno, "red")
-                    label = click.style(label, fg=colour, bold=True)
-                return f"{label} {message}"
-            return message
-
-    level = logging.INFO - 10 * verbose + 10 * quiet
-    handler = logging.StreamHandler(sys.stderr)
-    colour = sys.stderr.isatty() and "NO_COLOR" not in os.environ
-    handler.setFormatter(Formatter(colour))
-    publisher_log = logger()
-    publisher_log.handlers[:] = [handler]
-    publisher_log.setLevel(max(logging.DEBUG, min(level, logging.ERROR)))
-    publisher_log.propagate = False
 
 
 def _path(**options: Any) -> click.Path:
@@ -98,7 +67,7 @@ def cli(ctx: click.Context, root: Path, verbose: int, quiet: int) -> None:
     Render:   publisher render issues/2025-07-15-grain.md --format text
     Publish:  publisher build
     """
-    _setup_logging(verbose, quiet)
+    setup_logging(verbose, quiet)
     if root != Path("."):
         try:
             os.chdir(root)  # like git -C: every path given is then relative to the folder
@@ -324,7 +293,7 @@ def build(root: Path, out: Path | None, jobs: int | None, no_cache: bool, no_wai
     from publisher.build.pipeline import build as run_build
 
     result = run_build(
-        root, out, progress=_progress_bar, jobs=jobs, cache=not no_cache, wait=not no_wait
+        root, out, progress=progress_bar, jobs=jobs, cache=not no_cache, wait=not no_wait
     )
     drafts = ""
     if result.draft_files:
@@ -467,19 +436,25 @@ def send(
         log.info("sent to %s: %s", ", ".join(recipients), summary(proof))
 
 
-#: Builds with more issues than this show a progress bar on a terminal.
-PROGRESS_FROM = 50
+@cli.command()
+@click.argument("issue")
+@click.option(
+    "--dry-run", is_flag=True, help="Print each request (no key, no content) instead of making it."
+)
+@click.pass_obj
+def push(root: Path, issue: str, dry_run: bool) -> None:
+    """Make ISSUE (file or slug) a draft in your email service, or update that draft.
 
+    The service is the one under [push] in the settings: buttondown, listmonk, mailchimp, kit
+    or ghost. Nothing is ever sent, scheduled or published. The draft's id is kept in
+    publisher-push.json; the key comes only from the environment variable PUBLISHER_PUSH_KEY.
 
-def _progress_bar(items: Sequence[T]) -> Iterator[T]:
-    """Show a progress bar on a terminal for long builds; stay silent otherwise."""
-    import logging
+    Example: publisher push grain-corridor --dry-run
+    """
+    from publisher.push import push_issue
 
-    if len(items) < PROGRESS_FROM or not sys.stderr.isatty() or log.level > logging.INFO:
-        yield from items
-        return
-    with click.progressbar(items, label="Rendering", file=sys.stderr) as bar:
-        yield from bar
+    for line in push_issue(root, issue, dry_run=dry_run, show=click.echo).report():
+        log.info("%s", line)
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from publisher import __version__
-from publisher.config import SEND, WEB_PAGES, Config, settings_text, tables_read_by
+from publisher.config import PUSH, SEND, WEB_PAGES, Config, settings_text, tables_read_by
 from publisher.model.frontmatter import SETTINGS_READ
 
 #: Bumped when what the cache holds changes shape.
@@ -105,14 +105,14 @@ def _web_only(relative: str) -> bool:
 
 def base_key(config: Config, theme_dirs: list[Path], code: str) -> str:
     """Return the key of everything every issue's rendering depends on: not the web pages' own
-    templates and settings, nor the settings only ``publisher send`` reads, unless an email
-    template names them. ``code``: the ``code_key``."""
+    templates and settings, nor the settings only ``publisher send`` or ``push`` reads, unless
+    an email template names them. ``code``: the ``code_key``."""
     parts: list[bytes | str] = [code]
     templates: list[bytes] = []
     for _, relative, text in _theme_files(theme_dirs, lambda relative: not _web_only(relative)):
         templates.append(text)
         parts += [relative, text]
-    apart = {*tables_read_by(WEB_PAGES), *tables_read_by(SEND)}
+    apart = {*tables_read_by(WEB_PAGES), *tables_read_by(SEND), *tables_read_by(PUSH)}
     read = [f.name for f in fields(Config) if f.name not in apart or _named(f.name, templates)]
     parts.append(settings_text(config, read))
     return digest(*parts)
@@ -146,8 +146,8 @@ class WebKeys(NamedTuple):
 def web_keys(config: Config, theme_dirs: list[Path], code: str) -> WebKeys:
     """Return the keys of the web pages (every theme file but the emails' own and the
     stylesheet), of the stylesheet, and of the feeds (no theme file); each with the code
-    (``code``) and the settings, but those only ``publisher send`` reads unless one of its
-    templates names them."""
+    (``code``) and the settings, but those only ``publisher send`` or ``push`` reads unless one
+    of its templates names them."""
 
     def key(wanted: Callable[[str], bool]) -> str:
         parts: list[bytes | str] = [code]
@@ -155,7 +155,7 @@ def web_keys(config: Config, theme_dirs: list[Path], code: str) -> WebKeys:
         for folder, relative, text in _theme_files(theme_dirs, wanted):
             templates.append(text)
             parts += [str(folder), relative, text]
-        send = tables_read_by(SEND)
+        send = (*tables_read_by(SEND), *tables_read_by(PUSH))
         read = [f.name for f in fields(Config) if f.name not in send or _named(f.name, templates)]
         parts.append(settings_text(config, read))
         return digest(*parts)

@@ -23,6 +23,8 @@ from publisher.config.load import key_line, load_config
 from publisher.config.options import CONTROL, LINE_BREAKS
 from publisher.config.schema import (
     PLACEHOLDER_UNSUBSCRIBE,
+    PUSH,
+    PUSH_SERVICES,
     SEND,
     UNSUBSCRIBE_PRESETS,
     WEB_PAGES,
@@ -40,6 +42,8 @@ __all__ = [
     "CONTROL",
     "LINE_BREAKS",
     "PLACEHOLDER_UNSUBSCRIBE",
+    "PUSH",
+    "PUSH_SERVICES",
     "SEND",
     "SETTINGS_FILE",
     "UNSUBSCRIBE_PRESETS",

@@ -398,6 +398,32 @@ class TextList(Option[tuple[str, ...]]):
         return f"write a list: `{at.key}: {self.example}`"
 
 
+class Ids(Option[tuple[int | str, ...]]):
+    """A list of an outside service's ids: whole numbers or texts, e.g. ``[3, 4]``."""
+
+    types = (list,)
+    KIND = "list of ids (whole numbers or text)"
+
+    def __init__(self, doc: str, *, example: str) -> None:
+        super().__init__((), doc)
+        self.example = example
+
+    def run_validation(self, value: list[Any], at: At) -> tuple[int | str, ...]:
+        ids = [plain(v).strip() if isinstance(v, str) else v for v in value]
+        good = all(
+            (isinstance(v, str) and v and not LINE_BREAKS.search(v))
+            or (isinstance(v, int) and not isinstance(v, bool) and v > 0)
+            for v in ids
+        )
+        if not good:
+            hint = f"write the ids in a list: {at.key} = {self.example}"
+            raise Invalid("every id must be a whole number above 0 or a non-empty text", hint)
+        return tuple(ids)
+
+    def type_hint(self, at: At) -> str:
+        return f"write a list: {at.key} = {self.example}"
+
+
 class Point(Option[tuple[float, float]]):
     """A point of an image: two fractions across and down (text "x, y" or a list)."""
 

@@ -24,6 +24,7 @@ from publisher.config.options import (
     Email,
     File,
     HeaderURL,
+    Ids,
     Image,
     Integer,
     LanguageTag,
@@ -39,8 +40,9 @@ from publisher.config.tables import Table, TextMap
 from publisher.strings import known_keys
 
 #: Who reads a settings table that not every rendering reads (``read_by`` in its metadata): the
-#: web pages and feeds alone, or ``publisher send`` alone. Editing one renders no email again.
-WEB_PAGES, SEND = "web", "send"
+#: web pages and feeds alone, ``publisher send`` alone, or ``publisher push`` alone. Editing one
+#: renders no email again.
+WEB_PAGES, SEND, PUSH = "web", "send", "push"
 
 SYSTEM_SANS = (
     "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif, "
@@ -270,6 +272,53 @@ class Smtp:
     )
 
 
+#: The email services ``publisher push`` makes drafts in.
+PUSH_SERVICES = ("buttondown", "listmonk", "mailchimp", "kit", "ghost")
+
+
+@dataclass(frozen=True)
+class Push:
+    """The email service `publisher push` makes each issue's draft in. Its key is only ever read
+    from the environment variable PUBLISHER_PUSH_KEY."""
+
+    service: str = setting(
+        Choice(
+            "",
+            "The email service: " + ", ".join(PUSH_SERVICES) + ". Unset: `push` asks for one.",
+            choices=PUSH_SERVICES,
+            what="an email service publisher can push to",
+            hint="use one of " + ", ".join(PUSH_SERVICES),
+            optional=True,
+        )
+    )
+    url: str = setting(
+        URL(
+            "",
+            "The service's address: your listmonk or Ghost site (required for those); for "
+            "the others it replaces the public API's (a proxy, a test server).",
+            hint='give the full address, e.g. url = "https://lists.example.org"',
+        )
+    )
+    lists: tuple[int | str, ...] = setting(
+        Ids(
+            "listmonk: the ids of the lists to send to; mailchimp: the audience id.",
+            example="[3]",
+        )
+    )
+    template: int = setting(
+        Integer(
+            0,
+            "listmonk: the campaign template's id; kit: the email template's id. 0: the "
+            "service's default.",
+            low=0,
+            hint="give the template's id as a number, e.g. template = 4 (0: the default)",
+        )
+    )
+    timeout: int = setting(
+        Integer(30, "Seconds to wait for the service.", hint="give the seconds to wait, e.g. 30")
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting of a newsletter, with its default."""
@@ -323,6 +372,9 @@ class Config:
     )
     feeds: Feeds = setting(Table(Feeds, "The feeds.", read_by=WEB_PAGES))
     smtp: Smtp = setting(Table(Smtp, "Test sends (publisher send).", read_by=SEND))
+    push: Push = setting(
+        Table(Push, "Drafts in your email service (publisher push).", read_by=PUSH)
+    )
     subscribe: Subscribe = setting(Table(Subscribe, "The subscribe box.", read_by=WEB_PAGES))
     social: dict[str, str] = setting(
         TextMap(
@@ -354,7 +406,7 @@ SETTINGS = Table(Config, "Every setting of a newsletter.")
 
 
 def tables_read_by(reader: str) -> tuple[str, ...]:
-    """Return the settings tables that only ``reader`` (WEB_PAGES or SEND) reads."""
+    """Return the settings tables that only ``reader`` (WEB_PAGES, SEND or PUSH) reads."""
     return tuple(f.name for f in dataclasses.fields(Config) if f.metadata.get("read_by") == reader)
 
 

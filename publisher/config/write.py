@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from publisher.config.options import Option
-from publisher.config.schema import SEND, SETTINGS, WEB_PAGES
+from publisher.config.schema import PUSH, SEND, SETTINGS, WEB_PAGES
 from publisher.config.tables import Table, TextMap
 
 HEADER = [
@@ -18,6 +18,7 @@ HEADER = [
 READERS = {
     WEB_PAGES: "Only the web pages and feeds read it: a change renders no email again.",
     SEND: "Only `publisher send` reads it.",
+    PUSH: "Only `publisher push` reads it.",
 }
 
 
@@ -97,7 +98,9 @@ def _assignment(key: str, dotted: str, option: Option[Any], values: Mapping[str,
     return f"{prefix}{key} = {_toml_value(values.get(dotted, option.default))}"
 
 
-def _toml_value(value: str | int) -> str:
+def _toml_value(value: str | int | tuple[str | int, ...]) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, int):
         return str(value)
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
