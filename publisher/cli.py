@@ -7,12 +7,15 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 
 from publisher import __version__
 from publisher.errors import PublisherError, log, logger
+
+if TYPE_CHECKING:
+    from publisher.render.message import StandIn
 
 T = TypeVar("T")
 
@@ -272,7 +275,8 @@ def render(root: Path, issue: str, fmt: str) -> None:
     if fmt == "eml":
         from publisher.render.message import send_issue
 
-        sys.stdout.buffer.write(send_issue(root, issue, [], prefix=False, dry_run=True))
+        data = send_issue(root, issue, [], prefix=False, dry_run=True, test=False)
+        sys.stdout.buffer.write(data)
         return
     from publisher.build.cache import built_email
     from publisher.config import load_config
@@ -445,18 +449,14 @@ def send(root: Path, issue: str, recipients: tuple[str, ...], prefix: bool, dry_
     data = send_issue(root, issue, recipients, prefix=prefix, dry_run=dry_run)
     stand_in = _unsubscribe_stand_in(root, issue)
     if stand_in is not None:
-        log.info(
-            "note: the unsubscribe link is your email service's merge tag %s, which only the "
-            "service fills in; in this message it leads to %s",
-            *stand_in,
-        )
+        log.info("note: %s", stand_in.note)
     if dry_run:
         sys.stdout.buffer.write(data)
     else:
         log.info("sent to %s", ", ".join(recipients))
 
 
-def _unsubscribe_stand_in(root: Path, name: str) -> tuple[str, str] | None:
+def _unsubscribe_stand_in(root: Path, name: str) -> StandIn | None:
     from publisher.render.issue import find_issue
     from publisher.render.message import unsubscribe_stand_in
 
