@@ -1,4 +1,5 @@
-"""Shared helpers: a temporary newsletter folder, an issue factory, a real HTTP server, Chromium."""
+"""Shared helpers: a temporary newsletter folder, an issue factory, a real HTTP server, Chromium,
+SpamAssassin."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import re
 import shutil
 import socketserver
+import subprocess
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -145,3 +147,26 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="session")
+def spamassassin() -> Any:
+    """Return a function scoring a message with SpamAssassin's local rules (no network tests):
+    {rule: points}; skip (or fail in CI) when SpamAssassin is missing."""
+    program = shutil.which("spamassassin")
+    if program is None:
+        message = "SpamAssassin not found: apt-get install spamassassin"
+        if os.environ.get("PUBLISHER_REQUIRE_SPAMASSASSIN"):
+            pytest.fail(message + " (the SpamAssassin test is mandatory here)")
+        pytest.skip(message)
+
+    def score(message: bytes) -> dict[str, float]:
+        result = subprocess.run(
+            [program, "--test-mode", "--local"], input=message, capture_output=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+        report = result.stdout.decode("utf-8", "replace").split("Content analysis details:")[1]
+        rows = re.findall(r"^\s*(-?\d+(?:\.\d+)?) ([A-Z0-9_]+)\s", report, re.M)
+        return {rule: float(points) for points, rule in rows}
+
+    return score

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -195,7 +197,10 @@ CASES: dict[str, Change] = {
     "TPL002": template_with_a_stray_block,
     "SET004": settings("", top=True),  # news.example.org, as every test site
     "SET005": settings("", drop='service = "mailchimp"\n'),
-    "SET006": settings("", drop='mailto = "unsubscribe@news.example.org"\n'),
+    "SET006": settings(  # a relay sends email.eml, with one URL for every reader
+        'header_url = "https://news.example.org/unsubscribe"\n',
+        drop='service = "mailchimp"\n',
+    ),
     "SET007": settings('language = "tlh"\n', drop='language = "en"\n', top=True),
     "DATE001": edit("date: 2025-07-15", "date: 2999-07-15"),
     "DRAFT001": edit("title: Clean", "title: Clean\ndraft: true"),
@@ -275,3 +280,97 @@ def test_cli_text_json_strict_and_paths(newsletter: Newsletter) -> None:
 def test_contrast_ratio() -> None:
     assert round(contrast("#000", "#fff"), 1) == 21.0
     assert round(contrast("#777777", "#ffffff"), 2) == 4.48
+
+
+# --- #33: unsubscribing each reader, the size as received, the inbox preview ---------------------
+
+
+@pytest.mark.parametrize(
+    ("unsubscribe", "found"),
+    [
+        # An email service sends the email with its own header: no .eml to warn about.
+        ('service = "buttondown"\n', False),
+        ('service = "custom"\nurl = "{{ unsub }}"\n', False),
+        # A relay sends email.eml: only a one-click URL that names the reader will do.
+        ('mailto = "leave@news.example.org"\n', True),
+        ('header_url = "https://news.example.org/u?t={{token}}"\n', False),
+        ('header_url = "https://news.example.org/u?t=%%token%%"\n', False),
+        ('service = "custom"\nurl = "https://news.example.org/u?t=%%token%%"\n', True),
+    ],
+)
+def test_set006_only_for_messages_that_no_email_service_sends(
+    newsletter: Newsletter, unsubscribe: str, found: bool
+) -> None:
+    newsletter.settings(SETTINGS.replace('service = "mailchimp"\n', unsubscribe))
+    newsletter.issue(summary="S.")
+    findings = [f for f in run_checks(newsletter.root) if f.rule == "SET006"]
+    assert bool(findings) == found, [f.format() for f in findings]
+
+
+def test_set006_says_why_a_url_for_every_reader_gets_no_one_click(newsletter: Newsletter) -> None:
+    newsletter.settings(SETTINGS + 'header_url = "https://news.example.org/unsubscribe"\n')
+    newsletter.issue(summary="S.")
+    (finding,) = [f for f in run_checks(newsletter.root) if f.rule == "SET006"]
+    assert finding.format() == (
+        "newsletter.toml:15:1: warning SET006 header_url 'https://news.example.org/unsubscribe' "
+        "is the same for every reader, so email.eml offers no one-click unsubscribe "
+        "(List-Unsubscribe-Post): a one-click request carries nothing but "
+        "List-Unsubscribe=One-Click, and RFC 8058 asks for a URL that identifies the reader; "
+        "fix: put in it the placeholder your relay replaces with each reader's token, e.g. "
+        'header_url = "https://news.example.org/unsubscribe?t={{token}}"'
+    )
+
+
+#: Russian prose: two bytes a letter in UTF-8, six once quoted-printable.
+RUSSIAN = (
+    "Почти весь трафик между континентами идёт по нескольким сотням кабелей на дне океана. "
+    "Кто их прокладывает, кто их охраняет и почему это стало вопросом силы.\n\n"
+)
+
+
+def test_a_cyrillic_issue_is_weighed_as_a_mailbox_receives_it(newsletter: Newsletter) -> None:
+    from publisher.preview.server import start
+
+    body = RUSSIAN * 150 + "[Источник](https://example.org/source)\n"
+    newsletter.issue(summary="Кабели.", language="ru", body=body)
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "check"])
+    assert result.exit_code == 1, result.output
+    # 60 KB of UTF-8, under the 80 KB of SIZE001 once measured so, is 144 KB as it is sent.
+    assert (
+        "issues/2025-07-15-first.md:1:1: error SIZE002 the email's HTML is 144 KB as a mailbox "
+        "receives it (60 KB of text, 83 KB more once encoded for sending, and 1 KB for the 5 "
+        "links an email service rewrites to count clicks); Gmail clips emails over 102 KB; "
+        "fix: shorten it or split it in two"
+    ) in result.output
+    # The preview's clipping meter weighs it the same (its links lead to the preview).
+    server = start(newsletter.root, "127.0.0.1", 0)
+    try:
+        host, port = server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), int(port), timeout=5)
+        connection.request("GET", "/issue/2025-07-15-first/")
+        page = connection.getresponse().read().decode("utf-8")
+    finally:
+        server.shutdown()
+        server.server_close()
+    meter = re.search(r'<meter min="0" max="(\d+)"[^>]* value="(\d+)"', page)
+    assert meter and int(meter.group(1)) == 102 * 1024, page
+    assert round(int(meter.group(2)) / 1024) == 144, meter.group()
+    assert "Email size 144." in page
+
+
+@pytest.mark.parametrize(
+    ("front", "instead"),
+    [
+        ("title: T\ndate: 2025-07-15\nsubtitle: The dek.\n", "the subtitle"),
+        ("title: T\ndate: 2025-07-15\n", "the first paragraph"),
+    ],
+)
+def test_sum001_names_what_the_inbox_shows(
+    newsletter: Newsletter, front: str, instead: str
+) -> None:
+    newsletter.issue(front=front, body="The first paragraph.\n")
+    (finding,) = [f for f in run_checks(newsletter.root) if f.rule == "SUM001"]
+    assert finding.message == (
+        f"no `summary:`; the inbox shows {instead} instead; fix: add a one-sentence "
+        "`summary:` of up to 140 characters"
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.message
 import http.client
 import re
 import subprocess
 import sys
+from email import policy
 from pathlib import Path
 
 import lxml.html
@@ -13,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import SAMPLE_SLUG, Newsletter
+from conftest import SAMPLE_SLUG, SETTINGS, Newsletter
 from publisher.cli import cli
-from publisher.config import load_config
+from publisher.config import UNSUBSCRIBE_PRESETS, load_config
 from publisher.model.issue import load_issue, load_issues
 from publisher.model.markdown import inline_text, parse
 from publisher.render.issue import render_issue
@@ -152,6 +155,23 @@ def test_preheader_from_first_paragraph(newsletter: Newsletter) -> None:
     assert preheader.text_content().startswith("First words here.")
 
 
+@pytest.mark.parametrize(
+    ("front", "shown"),
+    [
+        ({"summary": "The summary.", "subtitle": "The dek."}, "The summary."),
+        ({"subtitle": "The dek."}, "The dek."),
+        ({}, "First words here."),
+    ],
+)
+def test_preheader_is_summary_else_subtitle_else_first_paragraph(
+    newsletter: Newsletter, front: dict[str, str], shown: str
+) -> None:
+    path = newsletter.issue(body="First words here.\n\nMore.\n", **front)
+    tree = lxml.html.document_fromstring(render(newsletter.root, path).html)
+    (preheader,) = tree.xpath('//div[@class="preheader"]')
+    assert preheader.text_content().startswith(shown + "\u034f")
+
+
 def test_relative_links_and_images_become_absolute(newsletter: Newsletter) -> None:
     body = "[prev](../2025-07-01-prev/) and [top](/about/) and [here](#notes)\n\n![A](pic.png)\n"
     html = render(newsletter.root, newsletter.issue(body=body)).html
@@ -242,6 +262,82 @@ def test_unsubscribe_merge_tag_survives_verbatim(newsletter: Newsletter, service
     newsletter.settings(f'base_url = "https://n.example/"\n[unsubscribe]\nservice = "{service}"\n')
     html = render(newsletter.root, newsletter.issue()).html
     assert f'href="{UNSUBSCRIBE_PRESETS[service]}"' in html
+
+
+# --- unsubscribing each reader (#33) ------------------------------------------------------------
+
+
+def eml(root: Path, *args: str) -> email.message.EmailMessage:
+    """Return the issue's ready-to-send message, as email.eml holds it and mail programs read it."""
+    result = CliRunner().invoke(cli, ["-C", str(root), "render", "first", "--format", "eml", *args])
+    assert result.exit_code == 0, result.output
+    parsed = email.message_from_bytes(result.stdout_bytes, policy=policy.default)
+    assert isinstance(parsed, email.message.EmailMessage)
+    return parsed
+
+
+def footer_link(message: email.message.EmailMessage) -> str:
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    tree = lxml.html.document_fromstring(html)
+    (link,) = tree.xpath('//a[text()="Unsubscribe"]/@href')
+    return str(link)
+
+
+@pytest.mark.parametrize("service", sorted(UNSUBSCRIBE_PRESETS))
+def test_the_service_that_sends_the_eml_fills_in_its_tag_for_each_reader(
+    newsletter: Newsletter, service: str
+) -> None:
+    tag = UNSUBSCRIBE_PRESETS[service]
+    newsletter.settings(SETTINGS.replace('"mailchimp"', f'"{service}"'))
+    newsletter.issue()
+    message = eml(newsletter.root)
+    assert message["List-Unsubscribe"] == f"<{tag}>"
+    assert message["List-Unsubscribe-Post"] is None  # the service's page, opened by GET
+    assert footer_link(message) == tag
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"Unsubscribe: {tag}" in text
+
+
+RELAY = """
+[unsubscribe]
+service = "custom"
+url = "https://news.example.org/leave?t=%%token%%"
+header_url = "https://news.example.org/one-click?t=%%token%%"
+mailto = "leave@news.example.org"
+"""
+
+
+def test_one_click_only_with_a_url_that_names_the_reader(newsletter: Newsletter) -> None:
+    settings = SETTINGS.split("[unsubscribe]")[0]
+    newsletter.settings(settings + RELAY)
+    newsletter.issue()
+    message = eml(newsletter.root)
+    assert message["List-Unsubscribe"] == (
+        "<https://news.example.org/one-click?t=%%token%%>, "
+        "<mailto:leave@news.example.org?subject=unsubscribe>"
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert footer_link(message) == "https://news.example.org/leave?t=%%token%%"
+    # The same URL for every reader: a one-click POST could not say who left (RFC 8058 §3.1).
+    newsletter.settings(settings + RELAY.replace("?t=%%token%%", ""))
+    message = eml(newsletter.root)
+    assert message["List-Unsubscribe"].startswith("<https://news.example.org/one-click>, ")
+    assert message["List-Unsubscribe-Post"] is None
+
+
+def test_a_dry_run_calls_the_placeholder_a_placeholder(newsletter: Newsletter) -> None:
+    newsletter.settings(SETTINGS.replace('service = "mailchimp"\n', ""))
+    newsletter.issue()
+    result = CliRunner().invoke(
+        cli, ["-C", str(newsletter.root), "send", "first", "--to", "me@example.org", "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: no email service is chosen (service under [unsubscribe]), so the email's "
+        "unsubscribe link is a placeholder; in this message it leads to "
+        "https://news.example.org/first/"
+    ) in result.stderr
+    assert "merge tag" not in result.stderr
 
 
 # --- markup nested too deep for mjml-python (#32) ----------------------------------------------

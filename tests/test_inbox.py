@@ -117,6 +117,54 @@ def test_sizes_targets_and_the_masthead_in_chromium(browser: Any, served_email: 
             page.close()
 
 
+#: The preheader as shown, then where a mail program drops ``display:none`` (some webmail do).
+PREHEADER_JS = """
+() => {
+  const p = document.querySelector('.preheader');
+  const below = document.querySelector('.masthead-line');
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.width, r.height]; };
+  const top = () => below.getBoundingClientRect().top;
+  const style = getComputedStyle(p);
+  const read = document.body.innerText.includes(p.textContent.slice(0, 30));
+  const shown = {display: style.display, box: box(p), top: top(),
+                 font: parseFloat(style.fontSize), read};
+  p.style.display = 'block';
+  const dropped = {box: box(p), top: top(), opacity: getComputedStyle(p).opacity};
+  return {shown, dropped};
+}
+"""
+
+
+@pytest.mark.browser
+def test_the_preheader_hides_by_its_box_never_a_tiny_font(browser: Any, served_email: str) -> None:
+    page = browser.new_page(viewport={"width": 600, "height": 900})
+    try:
+        page.goto(served_email)
+        found = page.evaluate(PREHEADER_JS)
+    finally:
+        page.close()
+    shown, dropped = found["shown"], found["dropped"]
+    assert shown["display"] == "none" and shown["box"] == [0, 0] and not shown["read"], found
+    assert shown["font"] > 1, found  # a 0 or 1 px font before text is a spam sign
+    # Without display:none, a box of no size, transparent, that moves nothing below it.
+    assert dropped["box"] == [0, 0] and dropped["opacity"] == "0", found
+    assert dropped["top"] == shown["top"], found
+
+
+#: SpamAssassin's rules on hidden text: a tiny font before text (FONT_INVIS_*), hidden styles
+#: (STY_INVIS_*, HTML_TEXT_INVISIBLE_STYLE, LONG_INVISIBLE_TEXT), text coloured as its background.
+HIDDEN_TEXT_RULES = re.compile(r"INVIS|FONT_LOW_CONTRAST")
+
+
+def test_spamassassin_finds_no_hidden_text_in_the_sample(sample: Path, spamassassin: Any) -> None:
+    build(sample)
+    data = (sample / "site" / SAMPLE_SLUG / "email.eml").read_bytes()
+    scores = spamassassin(b"To: reader@example.net\r\n" + data)  # as a relay sends it
+    hidden = {rule: points for rule, points in scores.items() if HIDDEN_TEXT_RULES.search(rule)}
+    assert sum(hidden.values()) <= 0.5, scores
+    assert "HTML_MESSAGE" in scores  # the report was read
+
+
 def test_outlook_and_ios_get_what_they_need(sample: Path) -> None:
     html = render_one(sample, SAMPLE_SLUG).html
     head = html.split("</head>")[0]

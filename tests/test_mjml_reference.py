@@ -79,11 +79,17 @@ def img_sizes(html: str) -> list[tuple[str, str]]:
     return out
 
 
-def visible_text(browser: Any, html: str) -> str:
+def visible_text(browser: Any, html: str) -> tuple[str, list[Any]]:
+    """Return the text Chromium shows, and the preheader's display, width and height."""
     page = browser.new_page(viewport={"width": 600, "height": 900})
     try:
         page.set_content(html, wait_until="domcontentloaded")
-        return " ".join(page.evaluate("document.body.innerText").split())
+        preheader = page.evaluate(
+            "(() => { const p = document.querySelector('.preheader'); const r = "
+            "p.getBoundingClientRect(); return [getComputedStyle(p).display, r.width, r.height]; "
+            "})()"
+        )
+        return " ".join(page.evaluate("document.body.innerText").split()), preheader
     finally:
         page.close()
 
@@ -143,4 +149,6 @@ def test_mjml_python_compiles_our_theme_as_the_official_compiler_does(
         theirs = official(mjml_cli, rendered.mjml, tmp_path)
         assert outlook_tables(ours) == outlook_tables(theirs), slug
         assert img_sizes(ours) == img_sizes(theirs), slug
-        assert visible_text(browser, ours) == visible_text(browser, theirs), slug
+        shown = visible_text(browser, ours)
+        assert shown == visible_text(browser, theirs), slug
+        assert shown[1] == ["none", 0, 0], slug  # the preheader stays hidden

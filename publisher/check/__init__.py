@@ -7,7 +7,14 @@ them, by what they look at; ``runner`` runs them for ``check``, ``build`` and ``
 from __future__ import annotations
 
 from publisher.check.links import Slugs, site_link_findings
-from publisher.check.output import HEAVY_EMAIL, email_findings, web_findings
+from publisher.check.output import (
+    GMAIL_CLIP,
+    HEAVY_EMAIL,
+    TRACKED_LINK,
+    email_findings,
+    received_size,
+    web_findings,
+)
 from publisher.check.rules import (
     ERROR,
     INFO,
@@ -25,10 +32,12 @@ from publisher.colours import contrast
 
 __all__ = [
     "ERROR",
+    "GMAIL_CLIP",
     "HEAVY_EMAIL",
     "INFO",
     "LEVELS",
     "RULES",
+    "TRACKED_LINK",
     "WARNING",
     "Finding",
     "Rule",
@@ -40,6 +49,7 @@ __all__ = [
     "exit_status",
     "from_problem",
     "issue_findings",
+    "received_size",
     "run_checks",
     "settings_findings",
     "site_link_findings",

@@ -62,9 +62,13 @@ class Rule(Enum):
         "markup nested too deep: over 100 elements inside one another (emphasis, links, HTML "
         "tags), or quotes and lists past the 20 levels Markdown reads (what is deeper is lost)",
     )
-    SIZE001 = WARNING, "email over 80 KB, close to Gmail's clipping"
-    SIZE002 = ERROR, "email over 102 KB: Gmail clips it"
-    SUM001 = INFO, "no summary: the first paragraph is the inbox preview"
+    SIZE001 = (
+        WARNING,
+        "email over 80 KB as a mailbox receives it (its HTML encoded for sending, and 300 "
+        "bytes a link for an email service's click tracking), close to Gmail's clipping",
+    )
+    SIZE002 = ERROR, "email over 102 KB as a mailbox receives it: Gmail clips it"
+    SUM001 = INFO, "no summary: the subtitle, else the first paragraph, is the inbox preview"
     SUM002 = WARNING, "summary longer than an inbox shows"
     TPL001 = (
         ERROR,
@@ -77,7 +81,11 @@ class Rule(Enum):
     SET003 = ERROR, "no unsubscribe link in the email"
     SET004 = WARNING, "base_url is a placeholder domain (example.com, .test, localhost...)"
     SET005 = WARNING, "no email service chosen: the unsubscribe link is a placeholder"
-    SET006 = WARNING, "ready-to-send messages without a List-Unsubscribe header"
+    SET006 = (
+        WARNING,
+        "ready-to-send messages (email.eml) that no email service sends, without a one-click "
+        "unsubscribe URL that names the reader (RFC 8058)",
+    )
     SET007 = WARNING, "a language the theme has no words for: they stay in English"
     DATE001 = INFO, "dated in the future: scheduled"
     DRAFT001 = INFO, "draft: not published"

@@ -80,10 +80,11 @@ def _front_findings(issue: Issue, config: Config, file: str, now: dt.datetime) -
     if issue.language != config.language and not has_catalogue(issue.language):
         add(Rule.SET007, "language", no_catalogue(issue.language))
     if not issue.summary:
+        instead = "the subtitle" if issue.subtitle else "the first paragraph"
         add(
             Rule.SUM001,
             "summary",
-            "no `summary:`; the inbox shows the first paragraph instead"
+            f"no `summary:`; the inbox shows {instead} instead"
             "; fix: add a one-sentence `summary:` of up to 140 characters",
         )
     elif len(issue.summary) > INBOX_PREVIEW:

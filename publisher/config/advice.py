@@ -47,16 +47,32 @@ def unchosen_service_problem(config: Config) -> Problem | None:
 
 
 def no_header_problem(config: Config) -> Problem | None:
-    """Return a warning when ready-to-send messages will be written without List-Unsubscribe."""
+    """Return a warning when the ready-to-send messages offer no one-click unsubscribe that
+    names the reader: there are such messages (a sender address), and no email service sends
+    them (its merge tag as the link: it adds its own header), or ``header_url`` is the same
+    for every reader."""
     unsub = config.unsubscribe
-    if not config.author.email or unsub.header_url or unsub.mailto:
+    if not config.author.email or unsub.one_click or (unsub.merge_tag and not unsub.header_url):
         return None
+    if unsub.header_url:
+        return setting_problem(
+            config,
+            "unsubscribe",
+            "header_url",
+            f"header_url {shown(unsub.header_url)} is the same for every reader, so email.eml "
+            "offers no one-click unsubscribe (List-Unsubscribe-Post): a one-click request "
+            "carries nothing but List-Unsubscribe=One-Click, and RFC 8058 asks for a URL that "
+            "identifies the reader",
+            "put in it the placeholder your relay replaces with each reader's token, e.g. "
+            'header_url = "https://news.example.org/unsubscribe?t={{token}}"',
+        )
     return setting_problem(
         config,
         "unsubscribe",
         None,
-        "the ready-to-send messages (email.eml, publisher send) have no List-Unsubscribe header, "
-        "which Gmail and Yahoo require of bulk senders, and their unsubscribe link cannot be "
-        "your email service's merge tag (it leads to the issue's page instead)",
-        "set header_url (your service's one-click unsubscribe link) or mailto under [unsubscribe]",
+        "the ready-to-send messages (email.eml, publisher send) offer no one-click unsubscribe "
+        "(List-Unsubscribe-Post), which Gmail and Yahoo require of bulk senders",
+        "choose the email service that sends them (service under [unsubscribe]), or set "
+        "header_url to your one-click unsubscribe URL with your relay's placeholder for each "
+        'reader\'s token, e.g. header_url = "https://news.example.org/unsubscribe?t={{token}}"',
     )

@@ -9,6 +9,7 @@ that not every rendering reads, who reads it. ``load.py`` validates a file again
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,6 +188,14 @@ class Subscribe:
     text: str = setting(Text("", "The line above the form; empty: the theme's, in the language."))
 
 
+#: A placeholder that an email service or a relay replaces with something of each reader's
+#: (RFC 8058 §3.1: a one-click URL must identify the recipient): {{token}} (or {{{token}}}),
+#: %%token%%, *|TOKEN|*, {$token}, or Mailgun's %recipient.token%.
+READER_PLACEHOLDER = re.compile(
+    r"\{\{[^{}\s]+\}\}|%%[^%\s]+%%|\*\|[^|\s]+\|\*|\{\$[^}\s]+\}|%recipient\.[^%\s]+%"
+)
+
+
 @dataclass(frozen=True)
 class Unsubscribe:
     """The unsubscribe link: a merge tag your email service replaces per subscriber."""
@@ -206,9 +215,14 @@ class Unsubscribe:
     header_url: str = setting(
         HeaderURL(
             "",
-            "https:// one-click unsubscribe URL for the List-Unsubscribe header of email.eml.",
-            hint="give the full https:// unsubscribe link your email service provides (one "
-            "link, no spaces, commas or angle brackets)",
+            "https:// one-click unsubscribe URL for the List-Unsubscribe header of email.eml, "
+            "with the placeholder your relay replaces for each reader, e.g. "
+            "https://news.example.org/unsubscribe?t={{token}}. Only such a URL gets "
+            "List-Unsubscribe-Post (one click).",
+            hint="give the full https:// one-click unsubscribe link, with your relay's "
+            "placeholder for each reader's token, e.g. "
+            '"https://news.example.org/unsubscribe?t={{token}}" (one link, no spaces, commas '
+            "or angle brackets)",
         )
     )
     mailto: str = setting(
@@ -225,6 +239,19 @@ class Unsubscribe:
         if self.service == "custom":
             return self.url
         return UNSUBSCRIBE_PRESETS.get(self.service, PLACEHOLDER_UNSUBSCRIBE)
+
+    @property
+    def merge_tag(self) -> bool:
+        """Return whether the link is an email service's merge tag: the service fills it in for
+        each reader, and sends the message with a List-Unsubscribe header of its own."""
+        link = self.link
+        return bool(self.service) and link.partition(":")[0] not in ("http", "https", "mailto")
+
+    @property
+    def one_click(self) -> bool:
+        """Return whether ``header_url`` names the reader (holds a ``READER_PLACEHOLDER``), as
+        RFC 8058 asks of a URL that unsubscribes in one click."""
+        return READER_PLACEHOLDER.search(self.header_url) is not None
 
 
 def custom_needs_url(unsubscribe: Unsubscribe) -> Iterator[Invalid]:

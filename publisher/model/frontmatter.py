@@ -89,7 +89,7 @@ class Issue:
             "subtitle": OneLine("", "The dek under the title."),
             "subject": OneLine("", "The email's subject line; else the title."),
             "summary": OneLine(
-                "", "Preheader and feed summary; else derived from the first paragraph."
+                "", "Preheader and feed summary; else the subtitle, else the first paragraph."
             ),
             "slug": Slug("", "URL slug; else the file name without its date prefix."),
             "author": OneLine("", "The issue's author; else the newsletter's."),

@@ -34,11 +34,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import jinja2
 
 from publisher import __version__
-from publisher.check import HEAVY_EMAIL
+from publisher.check import GMAIL_CLIP, HEAVY_EMAIL, TRACKED_LINK, received_size
 from publisher.config import SETTINGS_FILE
 from publisher.errors import PublisherError, closest
 from publisher.model.issue import ISSUES_DIR
-from publisher.preview.state import EVERYTHING, GMAIL_CLIP, Entry, Preview
+from publisher.preview.state import EVERYTHING, Entry, Preview
 from publisher.render.theme import TEMPLATES_DIR
 from publisher.site import plan as site
 
@@ -206,7 +206,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rendered = preview.render(entry)
         except PublisherError as exc:
             error = exc
-        size = len(rendered.html.encode("utf-8")) if rendered else 0
+        size = received_size(rendered.html) if rendered else 0  # as check weighs it
         return (
             _ui()
             .get_template("issue.html.j2")
@@ -221,6 +221,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 failed=error is not None,
                 size=size,
                 clip=GMAIL_CLIP,
+                tracked=TRACKED_LINK,
                 heavy=HEAVY_EMAIL,
                 tab=query.get("tab", "email"),
                 width=query.get("width", "desktop"),

@@ -43,8 +43,6 @@ from publisher.site.plan import SitePlan
 
 log = logging.getLogger(__name__)
 
-#: Gmail clips messages larger than this (bytes of HTML).
-GMAIL_CLIP = 102 * 1024
 EVERYTHING = "*"
 
 

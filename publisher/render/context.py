@@ -71,7 +71,9 @@ class IssueView:
     date: dt.datetime = _doc("Publication date-time (aware).")
     date_display: str = _doc("The date for people, e.g. `15 July 2025`.")
     url: str = _doc("Absolute URL of the issue's web page (the view-in-browser link).")
-    preheader: str = _doc("Inbox preview text: `summary`, else the first paragraph.")
+    preheader: str = _doc(
+        "Inbox preview text: `summary`, else the subtitle, else the first paragraph."
+    )
     author: str = _doc("The author's name.")
     tags: tuple[str, ...] = _doc("Tags.")
     draft: bool = _doc("Whether the issue is a draft.")
@@ -126,7 +128,7 @@ class IssueLink:
     url: str = _doc("The issue page's absolute URL.")
     date: dt.datetime = _doc("Publication date-time (aware).")
     date_display: str = _doc("The date for people.")
-    summary: str = _doc("The summary (or first paragraph).")
+    summary: str = _doc("The summary (else the subtitle, else the first paragraph).")
     tags: tuple[TagLink, ...] = _doc("The issue's tags.")
 
 

@@ -245,8 +245,9 @@ def _logo(config: Config) -> tuple[str, int]:
 
 
 def preheader(issue: Issue, doc: Document) -> str:
-    """Return the inbox preview text: ``summary``, else the first paragraph, shortened."""
-    text = issue.summary or doc.first_paragraph
+    """Return the inbox preview text: ``summary``, else the subtitle, else the first
+    paragraph, shortened."""
+    text = issue.summary or issue.subtitle or doc.first_paragraph
     if len(text) > PREHEADER_MAX:
         text = text[:PREHEADER_MAX].rsplit(" ", 1)[0] + "…"
     return text

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from email import policy
 from email.utils import format_datetime, formatdate, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import quote, urlsplit
 
-from publisher.config import Config, ascii_address
+from publisher.config import PLACEHOLDER_UNSUBSCRIBE, Config, ascii_address
 from publisher.errors import Problem, PublisherError, warn
 from publisher.model.issue import Issue
 from publisher.render.mime import Addresses, HeaderValue, alternative, message_bytes, mime_bytes
@@ -42,15 +42,25 @@ def message_id(issue: Issue, config: Config) -> str:
     return f"<{digest}@{host}>"
 
 
-def list_unsubscribe(config: Config) -> tuple[str, bool]:
-    """Return the List-Unsubscribe header value and whether one-click (RFC 8058) applies."""
+def list_unsubscribe(config: Config, test: bool = False) -> tuple[str, bool]:
+    """Return the List-Unsubscribe header value and whether one-click (RFC 8058) applies.
+
+    The header lists the one-click URL (``header_url``), else the footer's link where it can
+    reach a reader: an email service's merge tag, which the service fills in for each reader
+    (never in a ``test`` send, where nobody does), or an https:// link; then the mailto
+    address. One click applies only to a ``header_url`` that names the reader (RFC 8058 §3.1):
+    a POST carries nothing but ``List-Unsubscribe=One-Click``, so a URL that is the same for
+    every reader cannot say who left.
+    """
+    unsub = config.unsubscribe
     links = []
-    url = config.unsubscribe.header_url
-    if url:
-        links.append(f"<{url}>")
-    if config.unsubscribe.mailto:
-        links.append(f"<{mailto(config.unsubscribe.mailto)}>")
-    return ", ".join(links), url.startswith("https://")
+    if unsub.header_url:
+        links.append(f"<{unsub.header_url}>")
+    elif (unsub.merge_tag and not test) or unsub.link.startswith("https://"):
+        links.append(f"<{unsub.link}>")
+    if unsub.mailto:
+        links.append(f"<{mailto(unsub.mailto)}>")
+    return ", ".join(links), unsub.one_click
 
 
 #: What a mailto: URL's name part may hold as it is (RFC 6068 ``some-delims``, with letters,
@@ -66,25 +76,48 @@ def mailto(address: str) -> str:
     return f"mailto:{quote(local, safe=_MAILTO_SAFE)}@{domain}?subject=unsubscribe"
 
 
-def unsubscribe_stand_in(config: Config, issue: Issue) -> tuple[str, str] | None:
-    """Return (merge tag, what a message sent by publisher links instead) when the
-    unsubscribe link is a merge tag, which only an email service fills in: the one-click link
-    or mailto of the settings, else the issue's page."""
-    link = config.unsubscribe.link
-    if urlsplit(link).scheme in ("http", "https", "mailto"):
-        return None
+class StandIn(NamedTuple):
+    """The footer's unsubscribe link, and what a message publisher writes links instead."""
+
+    link: str
+    instead: str
+
+    @property
+    def note(self) -> str:
+        """Say why the message links ``instead``."""
+        if self.link == PLACEHOLDER_UNSUBSCRIBE:
+            return (
+                "no email service is chosen (service under [unsubscribe]), so the email's "
+                f"unsubscribe link is a placeholder; in this message it leads to {self.instead}"
+            )
+        return (
+            f"the unsubscribe link is your email service's merge tag {self.link}, which only "
+            f"the service fills in; in this message it leads to {self.instead}"
+        )
+
+
+def unsubscribe_stand_in(config: Config, issue: Issue, test: bool = True) -> StandIn | None:
+    """Return what a message links instead of the footer's unsubscribe link, when that link
+    cannot reach a reader as it is: the placeholder of an unchosen service, or (in a ``test``
+    send, which no service fills in) a merge tag. It links the one-click URL or the mailto of
+    the settings, else the issue's page."""
     unsub = config.unsubscribe
+    if unsub.link != PLACEHOLDER_UNSUBSCRIBE and not (test and unsub.merge_tag):
+        return None
     if unsub.header_url:
-        return link, unsub.header_url
+        return StandIn(unsub.link, unsub.header_url)
     if unsub.mailto:
-        return link, mailto(unsub.mailto)
-    return link, issue.url(config)
+        return StandIn(unsub.link, mailto(unsub.mailto))
+    return StandIn(unsub.link, issue.url(config))
 
 
-def without_merge_tag(html: str, text: str, config: Config, issue: Issue) -> tuple[str, str]:
-    """Return the email's HTML and text with the unsubscribe merge tag replaced (see
-    ``unsubscribe_stand_in``): a message publisher sends never shows ``*|UNSUB|*``."""
-    found = unsubscribe_stand_in(config, issue)
+def without_merge_tag(
+    html: str, text: str, config: Config, issue: Issue, test: bool = False
+) -> tuple[str, str]:
+    """Return the email's HTML and text with the unsubscribe link replaced where it cannot
+    reach a reader (see ``unsubscribe_stand_in``): a test send never shows ``*|UNSUB|*``, and
+    no message the placeholder; the email service that sends ``email.eml`` fills in its tag."""
+    found = unsubscribe_stand_in(config, issue, test)
     if found is None:
         return html, text
     tag, link = found
@@ -93,7 +126,8 @@ def without_merge_tag(html: str, text: str, config: Config, issue: Issue) -> tup
 
 
 def compose(issue: Issue, rendered: Rendered, config: Config, prefix: str = "") -> bytes:
-    """Return the issue's email as MIME bytes: multipart/alternative, text then HTML, UTF-8."""
+    """Return the issue's email as MIME bytes (``email.eml``): multipart/alternative, text then
+    HTML, UTF-8; the email service that sends it fills in its unsubscribe tag."""
     sender = sender_address(config)
     headers = headers_of(
         issue, config, prefix, format_datetime(issue.date), message_id(issue, config)
@@ -122,8 +156,10 @@ def headers_of(
     date: str,
     message: str,
     to: Sequence[str] = (),
+    test: bool = False,
 ) -> list[tuple[str, HeaderValue]]:
-    """Return a message's headers: From (To), Subject, Date, Message-ID, List-Unsubscribe."""
+    """Return a message's headers: From (To), Subject, Date, Message-ID, List-Unsubscribe
+    (``test``: of a test send, which no email service fills in)."""
     headers: list[tuple[str, HeaderValue]] = [
         ("From", (config.author.name or config.name, sender_address(config)))
     ]
@@ -134,7 +170,7 @@ def headers_of(
         ("Date", date),
         ("Message-ID", message),
     ]
-    header, one_click = list_unsubscribe(config)
+    header, one_click = list_unsubscribe(config, test)
     if header:
         headers.append(("List-Unsubscribe", header))
         if one_click:
@@ -179,8 +215,8 @@ def compose_test(
     domain = sender.rpartition("@")[2]
     to = [ascii_address(address) for address in recipients]
     fresh = make_msgid(domain=domain)
-    headers = headers_of(issue, config, prefix, formatdate(localtime=True), fresh, to)
-    html, text = without_merge_tag(rendered.html, rendered.text, config, issue)
+    headers = headers_of(issue, config, prefix, formatdate(localtime=True), fresh, to, True)
+    html, text = without_merge_tag(rendered.html, rendered.text, config, issue, test=True)
     images: tuple[Inline, ...] = ()
     stayed: tuple[str, ...] = ()
     if inline:
@@ -214,11 +250,7 @@ def send_issue(
     _warn(proof, config.base_url)
     stand_in = unsubscribe_stand_in(config, issue)
     if stand_in is not None:
-        log.info(
-            "note: the unsubscribe link is your email service's merge tag %s, which only the "
-            "service fills in; in this message it leads to %s",
-            *stand_in,
-        )
+        log.info("note: %s", stand_in.note)
     if not dry_run:
         send(config, proof.data, config.author.email, recipients)
     return proof
