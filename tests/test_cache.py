@@ -476,6 +476,8 @@ NOT_IN_OUTPUT = {
     "click": "the command line",
     "watchfiles": "the preview's watcher",
     "backports": "the cache's compression (backports.zstd)",
+    "httpx": "publisher push: the email services' APIs",
+    "pyjwt": "publisher push: Ghost's Admin API token",
 }
 
 

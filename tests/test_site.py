@@ -456,7 +456,11 @@ def test_ctrl_c_ends_a_parallel_build_at_once(newsletter: Newsletter) -> None:
     command = [sys.executable, "-m", "publisher", "-v", "-C", str(newsletter.root), "build"]
     for _ in range(4):
         proc = subprocess.Popen(
-            [*command, "-j", "2"], stderr=subprocess.PIPE, start_new_session=True
+            [*command, "-j", "2"],
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            # As from a terminal: a shell's background job (a CI runner's, say) ignores it.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         assert proc.stderr is not None
         for line in proc.stderr:  # said once the rendering processes are started
