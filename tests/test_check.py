@@ -334,13 +334,13 @@ def test_a_cyrillic_issue_is_weighed_as_a_mailbox_receives_it(newsletter: Newsle
     body = RUSSIAN * 150 + "[Источник](https://example.org/source)\n"
     newsletter.issue(summary="Кабели.", language="ru", body=body)
     result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "check"])
-    assert result.exit_code == 1, result.output
-    # 60 KB of UTF-8, under the 80 KB of SIZE001 once measured so, is 144 KB as it is sent.
+    assert result.exit_code == 0, result.output
+    # 60 KB of UTF-8, under the 80 KB of SIZE001 once measured so, is 84 KB as it is sent: in
+    # base64, shorter than quoted-printable's 144 KB for Cyrillic.
     assert (
-        "issues/2025-07-15-first.md:1:1: error SIZE002 the email's HTML is 144 KB as a mailbox "
-        "receives it (60 KB of text, 83 KB more once encoded for sending, and 1 KB for the 5 "
-        "links an email service rewrites to count clicks); Gmail clips emails over 102 KB; "
-        "fix: shorten it or split it in two"
+        "issues/2025-07-15-first.md:1:1: warning SIZE001 the email's HTML is 84 KB as a mailbox "
+        "receives it (60 KB of text, 22 KB more once encoded for sending, and 1 KB for the 5 "
+        "links an email service rewrites to count clicks), close to Gmail's 102 KB clipping"
     ) in result.output
     # The preview's clipping meter weighs it the same (its links lead to the preview).
     server = start(newsletter.root, "127.0.0.1", 0)
@@ -354,8 +354,8 @@ def test_a_cyrillic_issue_is_weighed_as_a_mailbox_receives_it(newsletter: Newsle
         server.server_close()
     meter = re.search(r'<meter min="0" max="(\d+)"[^>]* value="(\d+)"', page)
     assert meter and int(meter.group(1)) == 102 * 1024, page
-    assert round(int(meter.group(2)) / 1024) == 144, meter.group()
-    assert "Email size 144." in page
+    assert round(int(meter.group(2)) / 1024) == 84, meter.group()
+    assert "Email size 84." in page
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from publisher.check.rules import Finding, Rule, from_problem, shown
 from publisher.config import Config
 from publisher.errors import PublisherError
 from publisher.model.issue import Issue
-from publisher.render.mime import quoted_printable
+from publisher.render.mime import encoded_body
 from publisher.render.rendered import Rendered
 from publisher.render.shelf import shelf_of
 from publisher.render.theme import Theme
@@ -36,10 +36,10 @@ HEAVY_EMAIL = 1024 * 1024
 
 def received_size(html: str) -> int:
     """Return the bytes of the email's HTML as a mailbox receives it: its part of the message
-    as ``render.mime`` writes it (quoted-printable: an ASCII byte stays one byte, any other
-    becomes three, so a Cyrillic text weighs 2.5 times its UTF-8), and ``TRACKED_LINK`` bytes
-    more for each link an email service rewrites to count clicks."""
-    return len(quoted_printable(html)) + TRACKED_LINK * len(_LINK.findall(html))
+    as ``render.mime`` writes it (quoted-printable, where an ASCII byte stays one byte and any
+    other becomes three, or base64 where that is shorter, as for a Cyrillic text), and
+    ``TRACKED_LINK`` bytes more for each link an email service rewrites to count clicks."""
+    return len(encoded_body(html)[1]) + TRACKED_LINK * len(_LINK.findall(html))
 
 
 def email_findings(issue: Issue, rendered: Rendered, config: Config, root: Path) -> list[Finding]:
