@@ -477,7 +477,7 @@ NOT_IN_OUTPUT = {
     "watchfiles": "the preview's watcher",
     "backports": "the cache's compression (backports.zstd)",
     "httpx": "publisher push: the email services' APIs",
-    "pyjwt": "publisher push: Ghost's Admin API token",
+    "jwt": "publisher push: Ghost's Admin API token (PyJWT)",
 }
 
 
