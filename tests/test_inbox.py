@@ -232,3 +232,120 @@ def test_titles_summaries_and_captions_get_the_bodys_typography(newsletter: News
     assert rendered.view.preheader == "It’s back – and bigger…"
     assert "The pump’s job – for now" in rendered.html and "O’Neil" in rendered.html
     assert "What’s next" in rendered.text
+
+
+#: An issue with what widens or breaks an email in narrow clients: a long code line, indented
+#: code, a long URL in text and in a table, a table of words, a callout and a quote.
+LONG_URL = "https://example.org/reports/2026/a-very-long-path/that-never-ends/and-keeps-going/"
+LONG_NAME = "CAPITALS_OF_THE_WORLD_BY_COUNTRY_NAME_WITHOUT_ANY_SPACE_AT_ALL_IN_A_VERY_LONG_LINE"
+NARROW = f"""\
+Read {LONG_URL}index.html today, and
+Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft tomorrow.
+
+```python
+def capital(country):
+    return {LONG_NAME}[country]
+        yield  country
+```
+
+| Country | Capital | Notes |
+|---|---|---|
+| Russia | Moscow | Largest country by area in the world |
+| Australia | Canberra | Capital chosen as a compromise between Sydney and Melbourne |
+| Link | https://example.org/another/very/long/url/in/a/table/cell/that/goes/on | end |
+
+::: note
+A callout with a sentence of ordinary words.
+:::
+
+> A quote that is worth quoting in full, with its words.
+"""
+
+#: Remove CSS properties from the inline styles and the <style> blocks, as clients that drop them.
+DROP_CSS_JS = """
+(names) => {
+  for (const el of document.querySelectorAll('[style]'))
+    for (const name of names) el.style.removeProperty(name);
+  const strip = (rules) => { for (const rule of rules) {
+    if (rule.style) for (const name of names) rule.style.removeProperty(name);
+    if (rule.cssRules) strip(rule.cssRules);
+  } };
+  for (const sheet of document.styleSheets) strip(sheet.cssRules);
+}
+"""
+
+#: How the page lays out: its width, words split across lines in data tables, where the code's
+#: lines start, and the padding around callout, quote and code text up to MJML's cell.
+LAYOUT_JS = """
+() => {
+  const split = [];
+  const cells = document.querySelectorAll('.body-text table:not([role]) :is(td, th)');
+  for (const cell of cells) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('a')) continue;  // a URL may wrap anywhere
+      for (const m of node.textContent.matchAll(/[A-Za-z]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (tops.size > 1) split.push(m[0]);
+      }
+    }
+  }
+  const textAt = (needle) => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const i = node.textContent.indexOf(needle);
+      if (i >= 0) { const r = document.createRange(); r.setStart(node, i);
+        r.setEnd(node, i + needle.length); return [node, r.getClientRects()[0]]; }
+    }
+    return [null, null];
+  };
+  const code = ['def capital', 'return ', 'yield'].map((needle) => {
+    const r = textAt(needle)[1];
+    return r && [Math.round(r.left), Math.round(r.top)];
+  });
+  const padding = (needle) => {
+    let el = textAt(needle)[0].parentElement;
+    const found = [];
+    for (; el && !(el.className || '').includes('dm-text'); el = el.parentElement) {
+      const s = getComputedStyle(el);
+      found.push([el.tagName, parseFloat(s.paddingLeft) + parseFloat(s.paddingRight)
+                  + parseFloat(s.paddingTop) + parseFloat(s.paddingBottom)]);
+    }
+    return found;
+  };
+  return {width: document.documentElement.scrollWidth, viewport: innerWidth, split, code,
+          padded: {callout: padding('A callout with'), quote: padding('A quote that'),
+                   code: padding('def capital')}};
+}
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [320, 375, 600])
+def test_narrow_screens_keep_code_urls_tables_and_boxes_in_shape(
+    browser: Any, newsletter: Newsletter, http_server: tuple[str, Path], width: int
+) -> None:
+    base_url, www = http_server
+    serve_from(newsletter.root / "newsletter.toml", base_url)
+    newsletter.issue(body=NARROW)
+    build(newsletter.root, out=www / "site")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        page.goto(f"{base_url}site/first/email.html")
+        # As built; then as the clients that drop `white-space` (#34 row 1: Samsung Email,
+        # Outlook for Windows, Windows Mail) and `word-break` (row 2: Yahoo) show it.
+        for dropped in ([], ["white-space"], ["word-break"], ["white-space", "word-break"]):
+            page.evaluate(DROP_CSS_JS, dropped)
+            found = page.evaluate(LAYOUT_JS)
+            assert found["width"] <= found["viewport"], (dropped, found)  # rows 1, 2
+            assert not found["split"], (dropped, found)  # row 3: no word split mid-word
+            (def_x, def_y), (return_x, return_y), (if_x, if_y) = found["code"]
+            assert def_y < return_y < if_y, (dropped, found)  # row 1: its lines
+            assert def_x < return_x < if_x, (dropped, found)  # and their indentation
+            for kind, chain in found["padded"].items():  # row 7: the padding on a cell
+                assert all(pad == 0 for tag, pad in chain if tag != "TD"), (kind, chain)
+                assert any(pad > 0 for tag, pad in chain if tag == "TD"), (kind, chain)
+    finally:
+        page.close()

@@ -58,12 +58,53 @@ class EmailRenderer(RendererHTML):
     ) -> str:
         return " "
 
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return code_box(tokens[idx].content)
+
+    def code_block(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return code_box(tokens[idx].content)
+
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
         alt = html_lib.escape(self.renderInlineAsText(token.children or [], options, env))
         src, width, height = _email_image(token, CONTENT_WIDTH, env.get("gallery"))
         size = f'width="{width}"' + (f' height="{height}"' if height else "")
         return f'<img src="{html_lib.escape(src)}" alt="{alt}" {size} class="inline-img">'
+
+
+#: Spaces a tab stands for in a code block shown without ``white-space: pre``.
+TAB_SIZE = 4
+_SPACES = re.compile(r" {2,}")
+
+
+def _code_line(line: str) -> str:
+    """One line of code as HTML that keeps its spaces where ``white-space`` is dropped: the
+    indentation all no-break spaces, a run of spaces inside the line no-break spaces but its last
+    (the line may still wrap there)."""
+    text = html_lib.escape(line.expandtabs(TAB_SIZE), quote=False)
+    body = text.lstrip(" ")
+    indent = "&nbsp;" * (len(text) - len(body))
+    body = _SPACES.sub(lambda m: "&nbsp;" * (len(m.group(0)) - 1) + " ", body)
+    return indent + body if indent or body else "&nbsp;"
+
+
+def box(html: str, kind: str) -> str:
+    """``html`` in a one-cell table whose cell carries the padding: Outlook's Word engine
+    ignores padding on ``div``, ``blockquote`` and ``pre`` (and rounds no corner)."""
+    return (
+        f'<table class="box {kind}" role="presentation"><tbody><tr>'
+        f'<td class="box {kind}">{html}</td></tr></tbody></table>'
+    )
+
+
+def code_box(code: str) -> str:
+    """A code block that needs no ``white-space`` support (Samsung Email, Outlook for Windows,
+    Windows Mail, Gmail apps with other accounts drop it): one line per ``<br>``, leading spaces
+    as no-break spaces, long lines wrapping inside its box."""
+    lines = code.removesuffix("\n").split("\n")
+    return box("<br>".join(_code_line(line) for line in lines), "code-box")
 
 
 @lru_cache(maxsize=1)
@@ -150,13 +191,14 @@ def email_blocks(
             )
         elif (variant := callout_of(token)) is not None:
             flush()
-            blocks.append(Block(kind="callout", variant=variant, html=render(group[1:-1])))
+            html = _boxed(render(group[1:-1]), "callout-box")
+            blocks.append(Block(kind="callout", variant=variant, html=html))
         elif token.type == "hr":
             flush()
             blocks.append(Block(kind="rule"))
         elif token.type == "blockquote_open":
             flush()
-            blocks.append(Block(kind="quote", html=render(group[1:-1])))
+            blocks.append(Block(kind="quote", html=_boxed(render(group[1:-1]), "quote-box")))
         elif token.type == "footnote_block_open":
             flush()
             endnotes.extend(_endnotes(group, render))
@@ -165,6 +207,11 @@ def email_blocks(
         i = end + 1
     flush()
     return blocks, endnotes
+
+
+def _boxed(html: str, kind: str) -> str:
+    """A callout's or quote's safe HTML in its padded one-cell table, still marked safe."""
+    return Markup(box(html, kind))
 
 
 def _image_block(
