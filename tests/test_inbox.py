@@ -376,3 +376,53 @@ def test_small_print_is_at_least_14px(browser: Any, rich_email: str) -> None:
         finally:
             page.close()
         assert all(size is not None and size >= 14 for size in sizes.values()), (width, sizes)
+
+
+#: Behind each image, the first background that is not transparent: the image's own, else its
+#: ancestors'.
+BACKING_JS = """
+() => [...document.querySelectorAll('img')].map((img) => {
+  for (let el = img; el; el = el.parentElement) {
+    const c = (getComputedStyle(el).backgroundColor.match(/[\\d.]+/g) || []).map(Number);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0)) return [img.alt, c.slice(0, 3)];
+  }
+  return [img.alt, [255, 255, 255]];
+})
+"""
+
+
+def luminance(rgb: tuple[int, ...] | list[int]) -> float:
+    """Return WCAG 2's relative luminance of an sRGB colour."""
+    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.browser
+def test_transparent_logos_and_drawings_keep_a_light_backing_in_dark_mode(
+    newsletter: Newsletter, http_server: tuple[str, Path], browser: Any
+) -> None:
+    from PIL import Image, ImageDraw
+
+    base_url, www = http_server
+    for path, size in ((newsletter.root / "logo.png", (320, 80)),
+                       (newsletter.root / "issues" / "drawing.png", (200, 200))):  # fmt: skip
+        picture = Image.new("RGBA", size, (0, 0, 0, 0))  # dark lines on nothing
+        ImageDraw.Draw(picture).rectangle((10, 10, size[0] - 10, 30), fill=(26, 26, 26, 255))
+        picture.save(path)
+    settings = newsletter.settings('logo = "logo.png"\n' + SETTINGS)
+    serve_from(settings, f"{base_url}site/")
+    newsletter.issue(body="Words.\n\n![A drawing](drawing.png)\n")
+    build(newsletter.root, out=www / "site")
+    found = {}
+    for scheme in ("light", "dark"):
+        page = browser.new_page(viewport={"width": 600, "height": 800}, color_scheme=scheme)
+        try:
+            page.goto(f"{base_url}site/first/email.html")
+            found[scheme] = page.evaluate(BACKING_JS)
+        finally:
+            page.close()
+    ink = luminance((26, 26, 26))
+    for scheme, backings in found.items():
+        assert len(backings) == 2, found
+        for alt, rgb in backings:  # the dark lines against what is behind them
+            assert (luminance(rgb) + 0.05) / (ink + 0.05) >= 4.5, (scheme, alt, rgb)
