@@ -423,3 +423,95 @@ def test_a_paragraph_of_thousands_of_source_lines_renders(newsletter: Newsletter
     result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "render", "first", "-f", "text"])
     assert result.exit_code == 0, result.output
     assert result.output.count("Source: a table") == 2000
+
+
+# --- Issue #34: Outlook for Windows' fonts, px line heights (rows 6, 8) -----------------------
+
+MSO_BLOCK = re.compile(r"<!--\[if mso\]><style>(.*?)</style><!\[endif\]-->", re.S)
+CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+
+
+def mso_fonts(html: str) -> dict[str, list[str]]:
+    """Return each selector of the Outlook-only style block and its font families, in order."""
+    (css,) = MSO_BLOCK.findall(html)
+    fonts: dict[str, list[str]] = {}
+    for selectors, declarations in CSS_RULE.findall(css):
+        found = re.search(r"font-family:\s*([^;!]+)", declarations)
+        if found:
+            families = [f.strip().strip("'\"") for f in found.group(1).split(",")]
+            for selector in selectors.split(","):
+                fonts[" ".join(selector.split())] = families
+    return fonts
+
+
+ROLES_BODY = """\
+## A heading with [a link](https://example.org/h)
+
+Text with [a link](https://example.org/t) and `code`.
+
+| Head |
+| ---- |
+| cell |
+
+```
+code block
+```
+
+> A quote.
+
+[Read it](https://example.org/b){.button}
+"""
+
+
+@pytest.mark.parametrize(
+    ("fonts", "text", "heading"),
+    [
+        ("", "Georgia", "Segoe UI"),
+        (
+            '\n[fonts]\nbody = "Inter, Arial, sans-serif"\n'
+            "heading = \"'Iowan Old Style', 'Palatino Linotype', serif\"\n",
+            "Arial",
+            "Palatino Linotype",
+        ),
+    ],
+)
+def test_outlook_gets_the_themes_font_for_each_role(
+    newsletter: Newsletter, fonts: str, text: str, heading: str
+) -> None:
+    newsletter.settings(SETTINGS + fonts)
+    html = render(newsletter.root, newsletter.issue(body=ROLES_BODY)).html
+    mso = mso_fonts(html)
+    # The first font is the one Outlook shows; one it lacks would be Times New Roman.
+    for selector in ("td", "th", "div", "p", "li", "blockquote", "a", "span"):
+        assert mso[selector][0] == text, (selector, mso)
+    roles = ("h1", "h2", "h3", "h4", ".masthead-line", ".caption", ".footer p", ".dm-button td")
+    for selector in roles:
+        assert mso[selector][0] == heading, (selector, mso)
+        for part in ("a", "span"):  # a link or a date takes its line's font, not the body's
+            assert mso.get(f"{selector} {part}", mso[selector]) == mso[selector], (selector, mso)
+    for selector in ("pre", "code"):
+        assert mso[selector][0] == "Consolas" and mso[selector][-1] == "monospace", mso
+    # Every family named is one Outlook for Windows has, or a generic one.
+    assert not {f for families in mso.values() for f in families} & {
+        "-apple-system", "BlinkMacSystemFont", "Roboto", "Inter", "ui-monospace", "Menlo",
+        "Iowan Old Style",
+    }  # fmt: skip
+
+
+LINE_HEIGHT = re.compile(r"line-height\s*:\s*([^;\"'}]+)", re.I)
+
+
+def test_every_line_height_has_a_unit(newsletter: Newsletter, sample: Path) -> None:
+    # Outlook's Word engine, told mso-line-height-rule: exactly, takes a bare 1.6 for points.
+    body = ROLES_BODY + '\n![A pump](https://img.example/p.jpg "A pump | Photo: O")\n\n[^1]\n'
+    body += "\n::: note\nA note.\n:::\n\n[^1]: The note.\n"
+    newsletter.settings(SETTINGS + '\n[social]\nWebsite = "https://example.org/"\n')
+    for html in (
+        render_sample(sample).html,
+        render(newsletter.root, newsletter.issue(body=body)).html,
+    ):
+        values = {v.replace("!important", "").strip() for v in LINE_HEIGHT.findall(html)}
+        # No bare number: a length, a percentage, or inherited (a box's cell takes its text's).
+        assert values and all(re.fullmatch(r"0|\d+(\.\d+)?(px|%)|inherit", v) for v in values), (
+            values
+        )

@@ -10,7 +10,7 @@ from typing import Any
 import lxml.html
 import pytest
 
-from conftest import SAMPLE_SLUG, Newsletter, serve_from
+from conftest import SAMPLE_SLUG, SETTINGS, Newsletter, serve_from
 from publisher.build.pipeline import build
 from publisher.config import load_config
 from publisher.model.issue import load_issue
@@ -349,3 +349,197 @@ def test_narrow_screens_keep_code_urls_tables_and_boxes_in_shape(
                 assert any(pad > 0 for tag, pad in chain if tag == "TD"), (kind, chain)
     finally:
         page.close()
+
+
+# --- Issue #34: phones, Outlook's fonts and dark mode, small print (rows 4, 9, 10, 11) ---------
+
+RICH = """\
+Opening words.[^1]
+
+![A small square](small.png "A square | Photo: A. Snapper")
+
+![A wide view](wide.png)
+
+### A third-level heading
+
+#### A fourth-level heading
+
+| Cable | Length |
+| ----- | ------ |
+| One   | 10 km  |
+
+> A quoted line.
+
+::: correction
+The length was wrong.
+:::
+
+[^1]: The note.
+"""
+
+
+@pytest.fixture
+def rich_email(newsletter: Newsletter, http_server: tuple[str, Path]) -> str:
+    """An issue with a logo, a small and a wide image, h3/h4, a table, a quote, a callout and a
+    note, built on a local HTTP server: its email's URL."""
+    from PIL import Image
+
+    base_url, www = http_server
+    Image.new("RGB", (320, 80), "#204060").save(newsletter.root / "logo.png")
+    Image.new("RGB", (120, 120), "#406080").save(newsletter.root / "issues" / "small.png")
+    Image.new("RGB", (1200, 600), "#608040").save(newsletter.root / "issues" / "wide.png")
+    settings = newsletter.settings('logo = "logo.png"\n' + SETTINGS)
+    serve_from(settings, f"{base_url}site/")
+    newsletter.issue(body=RICH)
+    build(newsletter.root, out=www / "site")
+    return f"{base_url}site/first/email.html"
+
+
+@pytest.mark.browser
+def test_only_images_wider_than_a_phone_fill_it(browser: Any, rich_email: str) -> None:
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    try:
+        page.goto(rich_email)
+        shown = page.evaluate(
+            "Object.fromEntries([...document.querySelectorAll('img')].map(i => "
+            "[i.alt, [i.getBoundingClientRect().width, i.naturalWidth]]))"
+        )
+    finally:
+        page.close()
+    logo, small, wide = shown["Test Weekly"], shown["A small square"], shown["A wide view"]
+    assert logo[0] == 160 and logo[1] == 320, shown  # its 2x file, shown at 1x: 160 px
+    assert small[0] == 120 and small[1] == 120, shown  # never blown up
+    assert 300 < wide[0] <= 375 - 48, shown  # the phone's column, edge to edge of the text
+
+
+@pytest.mark.browser
+def test_an_english_issue_stays_left_to_right_whatever_its_preheader(
+    newsletter: Newsletter, http_server: tuple[str, Path], browser: Any
+) -> None:
+    base_url, www = http_server
+    serve_from(newsletter.root / "newsletter.toml", base_url)
+    newsletter.issue(summary='"مرحبا بكم: the week in Arabic media"', body="English words.\n")
+    build(newsletter.root, out=www / "site")
+    page = browser.new_page(viewport={"width": 600, "height": 800})
+    try:
+        page.goto(f"{base_url}site/first/email.html")
+        found = page.evaluate(
+            "[document.documentElement.dir,"
+            " getComputedStyle(document.querySelector('[role=article]')).direction,"
+            " getComputedStyle(document.querySelector('h1')).direction]"
+        )
+    finally:
+        page.close()
+    assert found == ["ltr", "ltr", "ltr"], found
+
+
+#: The Outlook.com dark rules: their <style> block, and each coloured text element they miss
+#: when Outlook.com marks the email (data-ogsc: it rewrote a text colour; data-ogsb: a background).
+OUTLOOK_DARK_JS = """
+() => {
+  const sheets = [...document.styleSheets].filter((s) =>
+    [...s.cssRules].some((r) => (r.cssText || '').includes('data-ogsc')));
+  const rules = sheets.flatMap((s) => [...s.cssRules]);
+  document.body.setAttribute('data-ogsc', '');
+  document.body.setAttribute('data-ogsb', '');
+  const missed = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (!el.style.color || !el.textContent.trim() || el.closest('.preheader')) continue;
+    if (!rules.some((r) => r.selectorText && r.style.color && el.matches(r.selectorText)))
+      missed.push(`${el.tagName.toLowerCase()}.${el.className}`);
+  }
+  return {sheets: sheets.length, kinds: rules.map((r) => r.constructor.name),
+          texts: sheets.map((s) => s.ownerNode.textContent), missed};
+}
+"""
+
+
+@pytest.mark.browser
+def test_outlook_com_dark_rules_cover_every_coloured_text_in_a_block_of_their_own(
+    browser: Any, rich_email: str
+) -> None:
+    page = browser.new_page(viewport={"width": 600, "height": 800})
+    try:
+        page.goto(rich_email)
+        found = page.evaluate(OUTLOOK_DARK_JS)
+    finally:
+        page.close()
+    assert found["sheets"] == 1, found  # one block: [data-ogsc] and [data-ogsb] rules alone
+    assert set(found["kinds"]) == {"CSSStyleRule"}, found  # no @media a client may not read
+    assert "@media" not in found["texts"][0], found
+    assert not found["missed"], found["missed"]
+
+
+#: Computed font sizes of the small print a reader must read.
+SMALL_PRINT_JS = """
+() => Object.fromEntries([
+  ['credit', '.credit'], ['note number', 'sup.fn-ref'], ['notes', 'ol.notes li'],
+  ['callout label', 'p.callout-label'], ['alt text', 'img[alt="A wide view"]'],
+  ['masthead', '.masthead-line'], ['caption', 'p.caption'], ['footer', '.footer p'],
+].map(([name, selector]) => {
+  const el = document.querySelector(selector);
+  return [name, el ? parseFloat(getComputedStyle(el).fontSize) : null];
+}))
+"""
+
+
+@pytest.mark.browser
+def test_small_print_is_at_least_14px(browser: Any, rich_email: str) -> None:
+    for width in (600, 375):
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        try:
+            page.goto(rich_email)
+            sizes = page.evaluate(SMALL_PRINT_JS)
+        finally:
+            page.close()
+        assert all(size is not None and size >= 14 for size in sizes.values()), (width, sizes)
+
+
+#: Behind each image, the first background that is not transparent: the image's own, else its
+#: ancestors'.
+BACKING_JS = """
+() => [...document.querySelectorAll('img')].map((img) => {
+  for (let el = img; el; el = el.parentElement) {
+    const c = (getComputedStyle(el).backgroundColor.match(/[\\d.]+/g) || []).map(Number);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0)) return [img.alt, c.slice(0, 3)];
+  }
+  return [img.alt, [255, 255, 255]];
+})
+"""
+
+
+def luminance(rgb: tuple[int, ...] | list[int]) -> float:
+    """Return WCAG 2's relative luminance of an sRGB colour."""
+    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.browser
+def test_transparent_logos_and_drawings_keep_a_light_backing_in_dark_mode(
+    newsletter: Newsletter, http_server: tuple[str, Path], browser: Any
+) -> None:
+    from PIL import Image, ImageDraw
+
+    base_url, www = http_server
+    for path, size in ((newsletter.root / "logo.png", (320, 80)),
+                       (newsletter.root / "issues" / "drawing.png", (200, 200))):  # fmt: skip
+        picture = Image.new("RGBA", size, (0, 0, 0, 0))  # dark lines on nothing
+        ImageDraw.Draw(picture).rectangle((10, 10, size[0] - 10, 30), fill=(26, 26, 26, 255))
+        picture.save(path)
+    settings = newsletter.settings('logo = "logo.png"\n' + SETTINGS)
+    serve_from(settings, f"{base_url}site/")
+    newsletter.issue(body="Words.\n\n![A drawing](drawing.png)\n")
+    build(newsletter.root, out=www / "site")
+    found = {}
+    for scheme in ("light", "dark"):
+        page = browser.new_page(viewport={"width": 600, "height": 800}, color_scheme=scheme)
+        try:
+            page.goto(f"{base_url}site/first/email.html")
+            found[scheme] = page.evaluate(BACKING_JS)
+        finally:
+            page.close()
+    ink = luminance((26, 26, 26))
+    for scheme, backings in found.items():
+        assert len(backings) == 2, found
+        for alt, rgb in backings:  # the dark lines against what is behind them
+            assert (luminance(rgb) + 0.05) / (ink + 0.05) >= 4.5, (scheme, alt, rgb)

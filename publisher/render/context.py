@@ -96,6 +96,11 @@ class TemplateContext:
     unsubscribe_url: str = _doc("Unsubscribe link or merge tag from the settings.")
     logo_url: str = _doc("Absolute URL of the logo (at twice the width it is shown), or empty.")
     logo_height: int = _doc("The logo's height in pixels, shown 160 px wide (0: unknown).")
+    mso_fonts: dict[str, str] = _doc(
+        "Font stacks for Outlook for Windows (it uses a stack's first font alone) by role, "
+        "`body`, `heading` and `code`: the theme's fonts that Windows has, then a Windows "
+        "font of the stack's kind."
+    )
     footer_reason: str = _doc("Why the reader gets this email.")
     social: list[tuple[str, str]] = _doc("Footer links as (label, absolute URL).")
     preheader_padding: str = _doc(

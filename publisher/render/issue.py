@@ -224,6 +224,11 @@ def build_context(
         unsubscribe_url=config.unsubscribe.link,
         logo_url=logo_url,
         logo_height=logo_height,
+        mso_fonts={
+            "body": mso_font(config.fonts.body, "serif"),
+            "heading": mso_font(config.fonts.heading, "sans-serif"),
+            "code": mso_font(config.fonts.code, "monospace"),
+        },
         footer_reason=(
             config.footer.reason.replace("{name}", config.name)
             if config.footer.reason
@@ -233,6 +238,33 @@ def build_context(
         preheader_padding=PREHEADER_PADDING,
         version=__version__,
     )
+
+
+#: Fonts Outlook for Windows has (Windows' own and Office's), lower case.
+WINDOWS_FONTS = frozenset(
+    {
+        "arial", "helvetica", "georgia", "times new roman", "verdana", "tahoma", "trebuchet ms",
+        "segoe ui", "calibri", "cambria", "candara", "constantia", "corbel", "consolas",
+        "courier new", "lucida console", "palatino linotype", "book antiqua", "garamond",
+        "century gothic", "franklin gothic medium", "lucida sans unicode", "sitka text",
+    }
+)  # fmt: skip
+#: A Windows font for each generic family, by the kind a stack names (else its role's).
+WINDOWS_GENERIC = {
+    "serif": "Georgia, 'Times New Roman', serif",
+    "sans-serif": "Arial, sans-serif",
+    "monospace": "Consolas, 'Courier New', monospace",
+}
+
+
+def mso_font(stack: str, kind: str) -> str:
+    """Return ``stack`` for Outlook for Windows, which shows a stack's first font or else Times
+    New Roman: the fonts Windows has, in order, then a Windows font of the stack's kind."""
+    names = [name.strip().strip("'\"") for name in stack.split(",") if name.strip()]
+    kind = next((n.lower() for n in names if n.lower() in WINDOWS_GENERIC), kind)
+    kept = [f"'{n}'" if " " in n else n for n in names if n.lower() in WINDOWS_FONTS]
+    fallback = [f for f in WINDOWS_GENERIC[kind].split(", ") if f not in kept]
+    return ", ".join(kept + fallback)
 
 
 def _logo(config: Config) -> tuple[str, int]:
