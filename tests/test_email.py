@@ -421,3 +421,33 @@ def test_a_paragraph_of_thousands_of_source_lines_renders(newsletter: Newsletter
     result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "render", "first", "-f", "text"])
     assert result.exit_code == 0, result.output
     assert result.output.count("Source: a table") == 2000
+
+
+# --- #34 rows 13, 14, 15, 17 (notes list, sanitised links, credits, sign-off) ---------------
+
+
+def _email_page(newsletter: Newsletter, slug: str = "first") -> lxml.html.HtmlElement:
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "render", slug])
+    assert result.exit_code == 0, result.output
+    return lxml.html.fromstring(result.stdout)
+
+
+def test_the_notes_list_numbers_its_items_without_li_value(newsletter: Newsletter) -> None:
+    """Outlook (Word) closes the list before each ``<li value>``: a plain ``<ol>``, its items
+    in the order of their numbers, numbers them as the references are."""
+    newsletter.issue(
+        body="One.[^a] Two.[^b] Again.[^a] Three.[^c]\n\n"
+        "[^c]: Third note.\n[^a]: First note.\n\n    More of it.\n[^b]: Second note.\n"
+    )
+    page = _email_page(newsletter)
+    refs = [sup.text_content() for sup in page.xpath("//sup[contains(@class, 'fn-ref')]")]
+    assert refs == ["1", "2", "1", "3"]
+    (notes,) = page.xpath("//ol[contains(@class, 'notes')]")
+    items = notes.findall("li")
+    assert [li.get("value") for li in items] == [None, None, None]
+    assert notes.get("start") in (None, "1")
+    assert [" ".join(li.text_content().split()) for li in items] == [
+        "First note. More of it.",
+        "Second note.",
+        "Third note.",
+    ]

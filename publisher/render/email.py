@@ -186,6 +186,9 @@ def _image_block(
 
 
 def _endnotes(group: list[Token], render: Callable[[list[Token]], str]) -> list[Endnote]:
+    """Return the footnotes in their order, numbered 1, 2, 3... as their references are: the
+    template's plain ``<ol>`` numbers them so (no ``<li value>``: Outlook closes the list
+    before each such item)."""
     notes = []
     for j, token in enumerate(group):
         if token.type == "footnote_open":
