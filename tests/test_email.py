@@ -451,3 +451,27 @@ def test_the_notes_list_numbers_its_items_without_li_value(newsletter: Newslette
         "Second note.",
         "Third note.",
     ]
+
+
+def test_a_link_whose_javascript_address_was_removed_is_plain_text(
+    newsletter: Newsletter,
+) -> None:
+    """The sanitiser drops a ``javascript:`` href; the ``<a>`` left would still be coloured
+    and underlined as a link (email and web page): its text stays, as text."""
+    newsletter.issue(
+        body='Read <a href="javascript:alert(1)" class="x">the trap</a> or '
+        '<a href="https://ok.example/">the page</a>. <a id="here"></a>Here.\n'
+    )
+    page = _email_page(newsletter)
+    assert [a.text_content() for a in page.xpath("//a[not(@href)]")] == []
+    (paragraph,) = page.xpath("//p[contains(., 'the trap')]")
+    assert " ".join(paragraph.text_content().split()) == "Read the trap or the page. Here."
+    assert [a.get("href") for a in paragraph.iter("a")] == ["https://ok.example/"]
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "build"])
+    assert result.exit_code == 0, result.output
+    web = newsletter.root / "site" / "first" / "index.html"
+    article = lxml.html.fromstring(web.read_text(encoding="utf-8"))
+    assert [a.text_content() for a in article.xpath("//main//a[not(@href)]")] == []
+    (paragraph,) = article.xpath("//p[contains(., 'the trap')]")
+    assert [a.get("href") for a in paragraph.iter("a")] == ["https://ok.example/"]
+    assert article.xpath("//*[@id='here']") != []
