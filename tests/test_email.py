@@ -475,3 +475,26 @@ def test_a_link_whose_javascript_address_was_removed_is_plain_text(
     (paragraph,) = article.xpath("//p[contains(., 'the trap')]")
     assert [a.get("href") for a in paragraph.iter("a")] == ["https://ok.example/"]
     assert article.xpath("//*[@id='here']") != []
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Source: Kremlin Photo", "Photo: K. Lee", "Credit: AP", "© Reuters", "Quelle: dpa"],
+)
+def test_an_image_title_that_is_a_credit_is_styled_as_a_credit(
+    newsletter: Newsletter, title: str
+) -> None:
+    """Only " | " split a credit off: a title that is itself a credit was set as a caption."""
+    newsletter.issue(body=f'Intro.\n\n![A hall](https://img.example/hall.jpg "{title}")\n\nEnd.\n')
+    page = _email_page(newsletter)
+    (caption,) = page.xpath("//p[contains(@class, 'caption')]")
+    assert [s.text_content() for s in caption.xpath(".//*[contains(@class, 'credit')]")] == [title]
+    assert " ".join(caption.text_content().split()) == title  # no caption beside it
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "render", "first", "-f", "text"])
+    assert "[Image: A hall] (" + title + ")\n" in result.output
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "build"])
+    assert result.exit_code == 0, result.output
+    web = lxml.html.fromstring((newsletter.root / "site" / "first" / "index.html").read_bytes())
+    (figcaption,) = web.xpath("//figcaption")
+    assert [s.text_content() for s in figcaption.xpath(".//*[@class='credit']")] == [title]
+    assert " ".join(figcaption.text_content().split()) == title
