@@ -498,3 +498,33 @@ def test_an_image_title_that_is_a_credit_is_styled_as_a_credit(
     (figcaption,) = web.xpath("//figcaption")
     assert [s.text_content() for s in figcaption.xpath(".//*[@class='credit']")] == [title]
     assert " ".join(figcaption.text_content().split()) == title
+
+
+def test_an_english_sign_off_in_an_arabic_issue_keeps_its_own_direction(
+    newsletter: Newsletter,
+) -> None:
+    """The settings' English sign-off in an Arabic issue rendered ",Until next week": its
+    block takes its own direction (``dir="ltr"``, isolated from the issue's ``rtl``), in the
+    email and on the web page; an Arabic sign-off stays as the issue is."""
+    settings = SETTINGS.replace('language = "en"', 'language = "ar"')
+    newsletter.settings(settings.replace("[author]", 'signoff = "Until next week,"\n\n[author]'))
+    newsletter.issue(body="يمر معظم الإنترنت عبر كابلات بحرية.\n")
+    own = "إلى الأسبوع القادم"
+    newsletter.issue("2025-07-16-own.md", title="ب", date="2025-07-16", signoff=own)
+
+    def signoff(tree: lxml.html.HtmlElement, words: str) -> lxml.html.HtmlElement:
+        (block,) = tree.xpath(f"//*[contains(@class, 'signoff')]//p[contains(., '{words}')]")
+        return block
+
+    page = _email_page(newsletter)
+    assert page.xpath("//*[@dir='rtl']") != []  # the issue is right to left
+    assert signoff(page, "Until next week,").get("dir") == "ltr"
+    (body,) = page.xpath("//p[contains(., 'كابلات')]")
+    assert body.get("dir") is None
+    assert signoff(_email_page(newsletter, "own"), "الأسبوع").get("dir") is None
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "build"])
+    assert result.exit_code == 0, result.output
+    web = lxml.html.fromstring((newsletter.root / "site" / "first" / "index.html").read_bytes())
+    assert signoff(web, "Until next week,").get("dir") == "ltr"
+    text = (newsletter.root / "site" / "first" / "email.txt").read_text(encoding="utf-8")
+    assert "\nUntil next week,\n" in text and "\u2068" not in text  # docs/languages.md: why
