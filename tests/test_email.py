@@ -208,7 +208,7 @@ def test_footnotes_become_numbered_endnotes(newsletter: Newsletter) -> None:
     tree = lxml.html.document_fromstring(html)
     assert [s.text_content() for s in tree.xpath("//sup")] == ["1", "2"]
     notes = tree.xpath('//ol[contains(@class, "notes")]/li')
-    assert [n.get("value") for n in notes] == ["1", "2"]
+    assert [n.get("value") for n in notes] == [None, None]  # a plain <ol> numbers them
     assert notes[1].text_content().strip() == "Second note."
     assert "#fn" not in html  # no in-page anchors that most clients break
 
@@ -515,3 +515,110 @@ def test_every_line_height_has_a_unit(newsletter: Newsletter, sample: Path) -> N
         assert values and all(re.fullmatch(r"0|\d+(\.\d+)?(px|%)|inherit", v) for v in values), (
             values
         )
+
+
+# --- #34 rows 13, 14, 15, 17 (notes list, sanitised links, credits, sign-off) ---------------
+
+
+def _email_page(newsletter: Newsletter, slug: str = "first") -> lxml.html.HtmlElement:
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "render", slug])
+    assert result.exit_code == 0, result.output
+    return lxml.html.fromstring(result.stdout)
+
+
+def test_the_notes_list_numbers_its_items_without_li_value(newsletter: Newsletter) -> None:
+    """Outlook (Word) closes the list before each ``<li value>``: a plain ``<ol>``, its items
+    in the order of their numbers, numbers them as the references are."""
+    newsletter.issue(
+        body="One.[^a] Two.[^b] Again.[^a] Three.[^c]\n\n"
+        "[^c]: Third note.\n[^a]: First note.\n\n    More of it.\n[^b]: Second note.\n"
+    )
+    page = _email_page(newsletter)
+    refs = [sup.text_content() for sup in page.xpath("//sup[contains(@class, 'fn-ref')]")]
+    assert refs == ["1", "2", "1", "3"]
+    (notes,) = page.xpath("//ol[contains(@class, 'notes')]")
+    items = notes.findall("li")
+    assert [li.get("value") for li in items] == [None, None, None]
+    assert notes.get("start") in (None, "1")
+    assert [" ".join(li.text_content().split()) for li in items] == [
+        "First note. More of it.",
+        "Second note.",
+        "Third note.",
+    ]
+
+
+def test_a_link_whose_javascript_address_was_removed_is_plain_text(
+    newsletter: Newsletter,
+) -> None:
+    """The sanitiser drops a ``javascript:`` href; the ``<a>`` left would still be coloured
+    and underlined as a link (email and web page): its text stays, as text."""
+    newsletter.issue(
+        body='Read <a href="javascript:alert(1)" class="x">the trap</a> or '
+        '<a href="https://ok.example/">the page</a>. <a id="here"></a>Here.\n'
+    )
+    page = _email_page(newsletter)
+    assert [a.text_content() for a in page.xpath("//a[not(@href)]")] == []
+    (paragraph,) = page.xpath("//p[contains(., 'the trap')]")
+    assert " ".join(paragraph.text_content().split()) == "Read the trap or the page. Here."
+    assert [a.get("href") for a in paragraph.iter("a")] == ["https://ok.example/"]
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "build"])
+    assert result.exit_code == 0, result.output
+    web = newsletter.root / "site" / "first" / "index.html"
+    article = lxml.html.fromstring(web.read_text(encoding="utf-8"))
+    assert [a.text_content() for a in article.xpath("//main//a[not(@href)]")] == []
+    (paragraph,) = article.xpath("//p[contains(., 'the trap')]")
+    assert [a.get("href") for a in paragraph.iter("a")] == ["https://ok.example/"]
+    assert article.xpath("//*[@id='here']") != []
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Source: Kremlin Photo", "Photo: K. Lee", "Credit: AP", "© Reuters", "Quelle: dpa"],
+)
+def test_an_image_title_that_is_a_credit_is_styled_as_a_credit(
+    newsletter: Newsletter, title: str
+) -> None:
+    """Only " | " split a credit off: a title that is itself a credit was set as a caption."""
+    newsletter.issue(body=f'Intro.\n\n![A hall](https://img.example/hall.jpg "{title}")\n\nEnd.\n')
+    page = _email_page(newsletter)
+    (caption,) = page.xpath("//p[contains(@class, 'caption')]")
+    assert [s.text_content() for s in caption.xpath(".//*[contains(@class, 'credit')]")] == [title]
+    assert " ".join(caption.text_content().split()) == title  # no caption beside it
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "render", "first", "-f", "text"])
+    assert "[Image: A hall] (" + title + ")\n" in result.output
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "build"])
+    assert result.exit_code == 0, result.output
+    web = lxml.html.fromstring((newsletter.root / "site" / "first" / "index.html").read_bytes())
+    (figcaption,) = web.xpath("//figcaption")
+    assert [s.text_content() for s in figcaption.xpath(".//*[@class='credit']")] == [title]
+    assert " ".join(figcaption.text_content().split()) == title
+
+
+def test_an_english_sign_off_in_an_arabic_issue_keeps_its_own_direction(
+    newsletter: Newsletter,
+) -> None:
+    """The settings' English sign-off in an Arabic issue rendered ",Until next week": its
+    block takes its own direction (``dir="ltr"``, isolated from the issue's ``rtl``), in the
+    email and on the web page; an Arabic sign-off stays as the issue is."""
+    settings = SETTINGS.replace('language = "en"', 'language = "ar"')
+    newsletter.settings(settings.replace("[author]", 'signoff = "Until next week,"\n\n[author]'))
+    newsletter.issue(body="يمر معظم الإنترنت عبر كابلات بحرية.\n")
+    own = "إلى الأسبوع القادم"
+    newsletter.issue("2025-07-16-own.md", title="ب", date="2025-07-16", signoff=own)
+
+    def signoff(tree: lxml.html.HtmlElement, words: str) -> lxml.html.HtmlElement:
+        (block,) = tree.xpath(f"//*[contains(@class, 'signoff')]//p[contains(., '{words}')]")
+        return block
+
+    page = _email_page(newsletter)
+    assert page.xpath("//*[@dir='rtl']") != []  # the issue is right to left
+    assert signoff(page, "Until next week,").get("dir") == "ltr"
+    (body,) = page.xpath("//p[contains(., 'كابلات')]")
+    assert body.get("dir") is None
+    assert signoff(_email_page(newsletter, "own"), "الأسبوع").get("dir") is None
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "build"])
+    assert result.exit_code == 0, result.output
+    web = lxml.html.fromstring((newsletter.root / "site" / "first" / "index.html").read_bytes())
+    assert signoff(web, "Until next week,").get("dir") == "ltr"
+    text = (newsletter.root / "site" / "first" / "email.txt").read_text(encoding="utf-8")
+    assert "\nUntil next week,\n" in text and "\u2068" not in text  # docs/languages.md: why

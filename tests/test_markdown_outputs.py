@@ -127,7 +127,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _in_code(element: lxml.html.HtmlElement) -> bool:
-    return any(e.tag in CODE_TAGS for e in (element, *element.iterancestors()))
+    """Whether the element is code: a code element, or the email's code box (a table cell its
+    lines are in, which shows them without relying on ``white-space``)."""
+    return any(
+        e.tag in CODE_TAGS or "code-box" in (e.get("class") or "").split()
+        for e in (element, *element.iterancestors())
+    )
 
 
 def _texts(root: lxml.html.HtmlElement) -> Iterator[tuple[lxml.html.HtmlElement, str]]:

@@ -63,15 +63,15 @@ def test_images_as_alt_and_credit() -> None:
 
 def test_footnotes_are_collected() -> None:
     result = render_text(parse("Claim.[^x]\n\n[^x]: The note.\n").tokens, BASE)
-    assert result.body == "Claim.[1]"
-    assert result.notes == [(1, "[1] The note.")]
+    assert result.body == "Claim.[^1]"
+    assert result.notes == [(1, "[^1] The note.")]
 
 
-def test_links_are_numbered_after_the_footnotes() -> None:
+def test_links_and_footnotes_are_numbered_apart() -> None:
     body = "A [map](https://map.example/).[^a] More.[^b]\n\n[^a]: One.\n[^b]: Two [x](https://x.example/).\n"
     result = render_text(parse(body).tokens, BASE)
-    assert result.body == "A map [3].[1] More.[2]"
-    assert result.notes == [(1, "[1] One."), (2, "[2] Two x [4].")]
+    assert result.body == "A map [1].[^1] More.[^2]"
+    assert result.notes == [(1, "[^1] One."), (2, "[^2] Two x [2].")]
     assert result.links == ["https://map.example/", "https://x.example/"]
 
 
@@ -99,13 +99,14 @@ def test_footnote_markers_never_show_raw(places: list[str]) -> None:
     notes = [f"[^n{k}]: Note {k} text." for k in range(len(places))]
     result = render_text(parse("\n\n".join(paragraphs) + "\n\n" + "\n".join(notes)).tokens, BASE)
     text = result.body + "\n" + "\n".join(n for _, n in result.notes)
-    assert "[^" not in text and "^]" not in text, text
+    assert "[^n" not in text and "^]" not in text, text  # the author's labels never show
     for k in range(len(places)):
-        assert f"[{k + 1}]" in result.body, (k, result.body)
-    assert [n for _, n in result.notes] == [f"[{k + 1}] Note {k} text." for k in range(len(places))]
-    # Link references come after the notes' numbers: no number means two things.
+        assert f"[^{k + 1}]" in result.body, (k, result.body)
+    expected = [f"[^{k + 1}] Note {k} text." for k in range(len(places))]
+    assert [n for _, n in result.notes] == expected
+    # Links are [n], notes [^n]: no mark means two things.
     for number in re.findall(r"\[(\d+)\]", result.body):
-        assert int(number) <= len(places) + len(result.links)
+        assert int(number) <= len(result.links)
 
 
 def test_code_is_indented_and_not_wrapped() -> None:
@@ -177,3 +178,35 @@ def test_the_fast_wrap_is_textwrap(text: str, width: int, first: str, rest: str)
     except ValueError:  # textwrap refuses an indent as wide as the line
         return
     assert greedy_wrap(text, width, first, rest) == expected
+
+
+# --- #34 row 12: links and notes told apart, each in reading order; struck text ---
+
+
+def test_the_text_twin_numbers_links_and_notes_apart_in_reading_order(
+    newsletter: Newsletter,
+) -> None:
+    from click.testing import CliRunner
+
+    from publisher.cli import cli
+
+    newsletter.issue(
+        body="See the [previous issue](https://a.example/) and [the map](https://b.example/) "
+        "for details.[^d] We meet ~~Tuesday [at the pub](https://pub.example/)~~ Wednesday.[^w]\n\n"
+        "[^d]: The details, with [a source](https://c.example/).\n[^w]: Not Tuesday.\n"
+    )
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "render", "first", "-f", "text"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    flat = " ".join(text.split())
+    assert "See the previous issue [1] and the map [2] for details.[^1]" in flat
+    assert "We meet Wednesday.[^2]" in flat
+    assert "~" not in text
+    notes = text.split("\nNotes\n-----\n", 1)[1].split("\nLinks\n", 1)[0]
+    assert " ".join(notes.split()) == "[^1] The details, with a source [3]. [^2] Not Tuesday."
+    links = text.split("\nLinks\n-----\n", 1)[1].split("\n--\n", 1)[0]
+    assert links.strip().splitlines() == [
+        "[1] https://a.example/",
+        "[2] https://b.example/",
+        "[3] https://c.example/",
+    ]

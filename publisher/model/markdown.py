@@ -218,12 +218,37 @@ def button_of(inline: Token) -> tuple[str, str] | None:
     return str(children[0].attrGet("href") or ""), words.strip()
 
 
+#: Words that open a credit, in the languages the theme speaks (and the credit is often in
+#: English whatever the issue's language): ``Photo: K. Lee``, ``Quelle: dpa``, ``出典：…``.
+CREDIT_WORDS = (
+    "sources?|photos?|photographs?|pictures?|credits?|illustrations?|via|courtesy"  # en
+    "|quelle|fotos?|bild"  # de
+    "|fuente|fotografía|imagen|crédito|ilustración"  # es
+    "|crédit"  # fr
+    "|fonte|crediti|credito|illustrazione"  # it
+    "|bron|beeld|illustratie"  # nl
+    "|źródło|zdjęcie|ilustracja"  # pl
+    "|ilustração"  # pt
+    "|المصدر|مصدر|الصورة|صورة|تصوير"  # ar
+    "|מקור|צילום|קרדיט|איור"  # he
+    "|出典|写真|提供|クレジット|画像"  # ja
+)
+#: An image title that is itself a credit: a credit word and a colon, a copyright sign, or
+#: Polish ``Fot.`` (written without a colon).
+CREDIT_TITLE = re.compile(
+    rf"^\(?\s*(?:(?:{CREDIT_WORDS})\s*[:：]|©|\(c\)\s|fot\.\s)", re.IGNORECASE
+)
+
+
 def caption_and_credit(title: str, tag: str = "en") -> tuple[str, str]:
     """Split an image title ``"Caption | Credit"`` into its caption and credit, typeset in the
-    language ``tag``."""
+    language ``tag``; a title that is itself a credit (``"Source: Kremlin Photo"``, ``"© AP"``:
+    ``CREDIT_TITLE``) is all credit."""
     from publisher.typography import typeset
 
     caption, _, credit = title.partition(CREDIT_SEPARATOR)
+    if not credit and CREDIT_TITLE.match(caption.strip()):
+        caption, credit = "", caption
     return typeset(caption.strip(), tag), typeset(credit.strip(), tag)
 
 

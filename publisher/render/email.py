@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -233,6 +234,9 @@ def _image_block(
 
 
 def _endnotes(group: list[Token], render: Callable[[list[Token]], str]) -> list[Endnote]:
+    """Return the footnotes in their order, numbered 1, 2, 3... as their references are: the
+    template's plain ``<ol>`` numbers them so (no ``<li value>``: Outlook closes the list
+    before each such item)."""
     notes = []
     for j, token in enumerate(group):
         if token.type == "footnote_open":
@@ -245,6 +249,39 @@ def _endnotes(group: list[Token], render: Callable[[list[Token]], str]) -> list[
                 )
             )
     return notes
+
+
+def isolate_direction(tokens: list[Token], direction: str) -> None:
+    """Give each top-level block of fixed-language text (a sign-off from the settings:
+    "Until next week," in an Arabic issue) whose own direction, by its first strong letter as
+    ``dir="auto"`` finds it, is not the issue's ``direction`` that direction as ``dir``: the
+    block is isolated from the issue's direction (``unicode-bidi: isolate``) and its
+    punctuation stays at its end, not ",Until next week". An explicit ``dir``, not ``auto``:
+    Outlook and other mail programs know ``ltr`` and ``rtl`` only."""
+    for n, token in enumerate(tokens):
+        if token.level != 0 or token.nesting != 1:
+            continue
+        inline = "".join(
+            child.content
+            for t in tokens[n : close_index(tokens, n) + 1]
+            if t.type == "inline"
+            for child in t.children or []
+            if child.type == "text"
+        )
+        own = _first_strong(inline)
+        if own and own != direction:
+            token.attrSet("dir", own)
+
+
+def _first_strong(text: str) -> str:
+    """Return the direction of ``text``'s first strong letter, or "" if it has none."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return ""
 
 
 # --- compiling ---------------------------------------------------------------------------------

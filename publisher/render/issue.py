@@ -29,6 +29,7 @@ from publisher.render.email import (
     fragment_renderer,
     image_heights,
     inline_css,
+    isolate_direction,
 )
 from publisher.render.images import (
     ImageProblem,
@@ -290,6 +291,9 @@ def issue_view(issue: Issue, doc: Document, config: Config) -> IssueView:
     url = issue.url(config)
     signoff = issue.signoff if issue.signoff is not None else config.signoff
     signoff_doc = parse(signoff, issue.language) if signoff else None
+    direction = language(issue.language).direction
+    if signoff_doc:  # fixed words, often in another language than the issue's (#34 row 15)
+        isolate_direction(signoff_doc.tokens, direction)
     return IssueView(
         title=issue.title,
         subtitle=issue.subtitle,
@@ -308,7 +312,7 @@ def issue_view(issue: Issue, doc: Document, config: Config) -> IssueView:
         ),
         signoff_text=render_text(signoff_doc.tokens, url).body if signoff_doc else "",
         language=issue.language,
-        direction=language(issue.language).direction,
+        direction=direction,
     )
 
 

@@ -30,6 +30,12 @@ class Addresses(tuple[str, ...]):
 
 #: A header's value: its text, (display name, address) for an address header, or addresses.
 HeaderValue: TypeAlias = str | tuple[str, str] | Addresses
+#: The longest quoted-printable (and base64) line of a body: RFC 2045 section 6.7 allows 76
+#: characters; the package's SMTP policy would write 78 (its header width, kept for headers).
+BODY_WIDTH = 76
+#: The policy bodies are encoded with: the package's SMTP policy, its lines 76 long.
+BODY_POLICY = policy.SMTP.clone(max_line_length=BODY_WIDTH)
+
 #: What the HTML part shows by its Content-ID: (Content-ID without <>, bytes, image subtype).
 RelatedImage: TypeAlias = tuple[str, bytes, str]
 
@@ -42,16 +48,17 @@ def mime_bytes(
     utf8: bool = False,
 ) -> bytes:
     """Return a multipart/alternative message (text, then HTML; UTF-8, ``encoded_body``) as
-    the ``email`` package writes it with its SMTP policy, byte for byte, at a fraction of the
-    cost: its objects are used only to fold the headers that need it.
+    the ``email`` package writes it with its SMTP policy (bodies encoded with ``BODY_POLICY``),
+    byte for byte, at a fraction of the cost: its objects are used only to fold the headers
+    that need it.
 
-    CRLF line ends, headers folded under 78 columns; ``utf8``: RFC 6532's UTF-8 headers
-    (SMTPUTF8) instead of encoded words. Where the package (Python 3.11) is unsafe, the bytes
-    are not its own: text that looks like an encoded word is encoded, never decoded
-    (``_decodable``), and address headers are written here (``_mailbox``). The property tests
-    compare it with the package, and read it back.
+    CRLF line ends, headers folded under 78 columns, body lines at most 76 (RFC 2045);
+    ``utf8``: RFC 6532's UTF-8 headers (SMTPUTF8) instead of encoded words. Where the package
+    (Python 3.11) is unsafe, the bytes are not its own: text that looks like an encoded word
+    is encoded, never decoded (``_decodable``), and address headers are written here
+    (``_mailbox``). The property tests compare it with the package, and read it back.
     """
-    width = (policy.SMTPUTF8 if utf8 else policy.SMTP).max_line_length or 78
+    width = BODY_WIDTH
     out = [_line(utf8, name, value) for name, value in headers]
     out.append("MIME-Version: 1.0\r\n")
     out.append(_content_type(utf8, boundary))
@@ -76,7 +83,7 @@ def alternative(text: str, html: str, images: Sequence[RelatedImage] = ()) -> MI
     multipart/related of it and them (base64, inline; file names ours, never the author's)."""
     from email.message import MIMEPart
 
-    body = MIMEPart(policy=policy.SMTP)
+    body = MIMEPart(policy=BODY_POLICY)  # bodies' lines 76 long; headers fold at 78 as sent
     body.set_content(text, subtype="plain", charset="utf-8", cte=encoded_body(text)[0])
     body.add_alternative(html, subtype="html", charset="utf-8", cte=encoded_body(html)[0])
     if images:
@@ -249,7 +256,7 @@ def _escaped_lines(body: str) -> list[str]:
     return data.decode("ascii").split("\n")
 
 
-def encoded_body(body: str, width: int = 78) -> tuple[str, str]:
+def encoded_body(body: str, width: int = BODY_WIDTH) -> tuple[str, str]:
     """Return a text body's Content-Transfer-Encoding and its lines in it, CRLF ended:
     quoted-printable, or base64 where that is shorter (most text in other scripts than the
     Latin one: a Cyrillic letter is 6 bytes quoted-printable, 2.7 in base64). A mailbox, and
@@ -267,7 +274,7 @@ def encoded_body(body: str, width: int = 78) -> tuple[str, str]:
     return ("base64", b64) if len(b64) < len(qp) else ("quoted-printable", qp)
 
 
-def quoted_printable(body: str, width: int = 78) -> str:
+def quoted_printable(body: str, width: int = BODY_WIDTH) -> str:
     """Return a text body in quoted-printable with CRLF line ends, as ``set_content`` and the
     generator make it (``quoprimime.body_encode``'s lines, its per-character table lookup
     replaced by escaping whole runs: "=" by replacement, non-ASCII text by the codec)."""

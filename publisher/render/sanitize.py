@@ -91,8 +91,31 @@ def _clean_with(html: str, map_url: Callable[[str], str]) -> str:
 
 
 def clean(html: str, base_url: str) -> str:
-    """Sanitize an HTML fragment and resolve its relative URLs against ``base_url``."""
-    return _clean_with(html, partial(absolute_url, base_url=base_url))
+    """Sanitize an HTML fragment and resolve its relative URLs against ``base_url``; a link
+    left without an address (``javascript:`` removed) is no link any more (``unlink``)."""
+    return unlink(_clean_with(html, partial(absolute_url, base_url=base_url)))
+
+
+#: A link in the sanitizer's output: its attributes (values quoted, ``>`` escaped) and text
+#: (links never nest there: the parser closes one before the next opens).
+_LINK = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.DOTALL)
+_ATTRIBUTE = re.compile(r'\s([^\s="]+)(="[^"]*")?')
+
+
+def _unlinked(match: re.Match[str]) -> str:
+    attributes = _ATTRIBUTE.findall(match.group(1))
+    if any(name.lower() == "href" for name, _ in attributes):
+        return match.group(0)
+    kept = "".join(f" {name}{value}" for name, value in attributes if name.lower() != "hreflang")
+    return f"<span{kept}>{match.group(2)}</span>" if kept else match.group(2)
+
+
+def unlink(html: str) -> str:
+    """Return sanitized HTML with each ``<a>`` that has no ``href`` (the sanitizer removed a
+    ``javascript:`` or other unsafe address) as its text: a reader's mail and the page style
+    every ``a`` as a link, and one that leads nowhere must not look like one. Its other
+    attributes (an ``id`` a link may point at) stay, on a ``<span>``."""
+    return _LINK.sub(_unlinked, html) if "<a" in html else html
 
 
 def absolute_url(url: str, base_url: str) -> str:

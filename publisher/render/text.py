@@ -35,12 +35,19 @@ class PlainText:
 def render_text(
     tokens: list[Token], base_url: str, width: int = WIDTH, strings: Strings | None = None
 ) -> PlainText:
-    """Render a body's tokens as plain text: footnotes are [1], [2]... as the HTML numbers
-    them, and links are [n] references numbered after the footnotes, so no two share a number."""
-    notes = sum(1 for t in tokens if t.type == "footnote_open")
-    renderer = _TextRenderer(base_url, notes, strings or Strings("en"))
+    """Render a body's tokens as plain text: links are [1], [2]... in the order they are
+    read (body, then notes), and footnotes [^1], [^2]... as the HTML numbers them: a reader
+    tells a note from a link, and each kind's numbers run in reading order. Struck words
+    (``~~old~~``) are left out (docs/writing.md says why)."""
+    renderer = _TextRenderer(base_url, strings or Strings("en"))
     blocks = renderer.blocks(tokens, 0, len(tokens), width)
     return PlainText("\n\n".join(blocks), renderer.links, renderer.notes)
+
+
+def note_mark(number: int) -> str:
+    """Return how the text twin marks footnote ``number``: ``[^1]``, Markdown's own footnote
+    mark (the caret reads as "raised"), never a link's plain ``[1]``."""
+    return f"[^{number}]"
 
 
 def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> str:
@@ -135,12 +142,29 @@ def strip_tags(html: str) -> str:
     return html_lib.unescape(nh3.clean(html, tags=set(), clean_content_tags={"script", "style"}))
 
 
+class _NoteMark(str):
+    """A footnote mark among an inline's parts (it outlives struck words around it)."""
+
+    __slots__ = ()
+
+
+#: Where struck words were, and the spaces either side of them.
+_STRUCK = "\x00"
+_GAP = re.compile(f"( ?){_STRUCK}( ?)(?=(.?))", re.DOTALL)
+
+
+def _closed_gap(match: re.Match[str]) -> str:
+    """One space where struck words stood between two words, none before punctuation."""
+    before, after, following = match.groups()
+    if before and after:
+        return " "
+    return before or after if following.isalnum() else ""
+
+
 class _TextRenderer:
-    def __init__(self, base_url: str, first_link: int, strings: Strings) -> None:
+    def __init__(self, base_url: str, strings: Strings) -> None:
         self.base_url = base_url
         self.strings = strings
-        #: Link references start after this number (the footnotes take the first ones).
-        self.first_link = first_link
         self.links: list[str] = []
         self.notes: list[tuple[int, str]] = []
 
@@ -176,7 +200,8 @@ class _TextRenderer:
             if button:
                 url = absolute_url(button[0], self.base_url)
                 return wrap(f"{button[1]}{self.strings.colon} {url}", width)
-            return wrap(self.inline(inline), width)
+            text = self.inline(inline)
+            return wrap(text, width) if text else None  # a paragraph all struck goes
         if (variant := callout_of(token)) is not None:
             label = f"[{self.strings.gettext(variant)}]"
             return "\n\n".join([label, *self.blocks(tokens, i + 1, close, width)])
@@ -249,7 +274,7 @@ class _TextRenderer:
             if tokens[j].type == "footnote_open":
                 note_close = close_index(tokens, j)
                 number = int(tokens[j].meta["id"]) + 1
-                marker = f"[{number}] "
+                marker = f"{note_mark(number)} "
                 text = "\n\n".join(self.blocks(tokens, j + 1, note_close, width - len(marker)))
                 indented = "\n".join(
                     (marker if n == 0 else " " * len(marker)) + line if line else ""
@@ -265,12 +290,22 @@ class _TextRenderer:
         parts: list[str] = []
         hrefs: list[str] = []
         link_start: list[int] = []
+        #: Where each struck run open now starts: in ``parts`` and in ``self.links``.
+        struck: list[tuple[int, int]] = []
         for child in token.children or []:
             kind = child.type
             if kind in ("text", "code_inline"):
                 parts.append(child.content)
-            elif kind in ("s_open", "s_close"):
-                parts.append("~~")
+            elif kind == "s_open":
+                struck.append((len(parts), len(self.links)))
+            elif kind == "s_close" and struck:
+                # Struck words are withdrawn ones: plain text cannot strike them, so they go
+                # (docs/writing.md), their new links with them; a note mark stays.
+                start, links = struck.pop()
+                marks = [p for p in parts[start:] if isinstance(p, _NoteMark)]
+                del parts[start:]
+                del self.links[links:]
+                parts += [_STRUCK, *marks]
             elif kind == "softbreak":
                 parts.append(" ")
             elif kind == "hardbreak":
@@ -285,10 +320,11 @@ class _TextRenderer:
             elif kind == "image":
                 parts.append(self._image_label(child.content))
             elif kind == "footnote_ref":
-                parts.append(f"[{int(child.meta['id']) + 1}]")
+                parts.append(_NoteMark(note_mark(int(child.meta["id"]) + 1)))
             elif kind == "html_inline":
                 parts.append(strip_tags(child.content))
-        return "".join(parts)
+        text = "".join(parts)
+        return _GAP.sub(_closed_gap, text).strip(" ") if _STRUCK in text else text
 
     def _image_label(self, alt: str) -> str:
         word = self.strings.gettext("image")
@@ -304,4 +340,4 @@ class _TextRenderer:
             return ""
         if url not in self.links:
             self.links.append(url)
-        return f" [{self.first_link + self.links.index(url) + 1}]"
+        return f" [{self.links.index(url) + 1}]"
