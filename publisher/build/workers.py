@@ -8,6 +8,7 @@ since). Problems come back as data, so that every issue's are reported together,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -97,7 +98,8 @@ def render_all(jobs: Sequence[Job], renderer: Renderer, processes: int) -> Itera
         processes, mp_context=context, initializer=_start, initargs=(renderer,)
     )
     try:
-        outcomes = pool.map(_render, jobs, chunksize=max(1, min(32, len(jobs) // 16)))
+        with _sigint_ignored():  # by the processes from their start, before their initializer
+            outcomes = pool.map(_render, jobs, chunksize=max(1, min(32, len(jobs) // 16)))
         log.debug("rendering %d issues on %d processes", len(jobs), processes)
         yield from outcomes
     except BaseException:  # a problem, Ctrl-C, or the caller stopped: stop the others now
@@ -105,6 +107,20 @@ def render_all(jobs: Sequence[Job], renderer: Renderer, processes: int) -> Itera
         _terminate(pool)
         raise
     pool.shutdown()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while the pool's processes start (they are forked with it ignored, so one
+    arriving before their initializer runs cannot stop them mid-start); then as before."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread handles signals
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
