@@ -260,13 +260,13 @@ class Tree:
         for stale in [f for f in self.files if f.endswith(TEMPORARY)]:
             os.unlink(f"{folder}/{stale}")  # left by a build stopped half way
             self.files.discard(stale)
-        made = [written_files(tree) or set() for tree in (folder, live)]
-        ours = {*had_spare, *had_live, *planned, *made[0], *made[1], MANIFEST}
-        foreign = sorted(self.files - ours)
+        foreign = self.files - {*had_spare, *had_live, *planned, MANIFEST}
+        if foreign:  # the cache does not know them: a build without it may have written them
+            foreign -= {f for tree in (folder, live) for f in written_files(tree) or ()}
         if foreign:
             raise PublisherError.at(
                 f"{display_path(folder, None)}/ holds files that publisher did not write: "
-                f"{_listed(foreign)} (put into {live.name}/ while a build ran, the build "
+                f"{_listed(sorted(foreign))} (put into {live.name}/ while a build ran, the build "
                 f"moved them here with the previous site); they are not published",
                 hint=f"move them out of {folder.name}/; to publish a file at the site's root, "
                 f"put it in {STATIC_DIR}/ (e.g. {STATIC_DIR}/CNAME)",

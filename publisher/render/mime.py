@@ -58,7 +58,6 @@ def mime_bytes(
     is encoded, never decoded (``_decodable``), and address headers are written here
     (``_mailbox``). The property tests compare it with the package, and read it back.
     """
-    width = BODY_WIDTH
     out = [_line(utf8, name, value) for name, value in headers]
     out.append("MIME-Version: 1.0\r\n")
     out.append(_content_type(utf8, boundary))
@@ -66,7 +65,7 @@ def mime_bytes(
     for n, (subtype, body) in enumerate((("plain", text), ("html", html))):
         if n:
             out.append(f"\r\n--{boundary}\r\n")
-        cte, encoded = encoded_body(body, width)
+        cte, encoded = encoded_body(body)
         out.append(f'Content-Type: text/{subtype}; charset="utf-8"\r\n')
         out.append(f"Content-Transfer-Encoding: {cte}\r\n")
         # add_alternative moves the first part into the message it makes, so the second
@@ -256,6 +255,7 @@ def _escaped_lines(body: str) -> list[str]:
     return data.decode("ascii").split("\n")
 
 
+@lru_cache(maxsize=4)  # the email's HTML is weighed by check, then written in its message
 def encoded_body(body: str, width: int = BODY_WIDTH) -> tuple[str, str]:
     """Return a text body's Content-Transfer-Encoding and its lines in it, CRLF ended:
     quoted-printable, or base64 where that is shorter (most text in other scripts than the
