@@ -326,11 +326,14 @@ def _on_shelf(b: Build, record: Record) -> bool:
 
 
 def _track(outcomes: Iterator[T], todo: Sequence[Record], progress: Progress | None) -> Iterator[T]:
-    """Advance the progress bar (if any) as outcomes arrive."""
-    if progress is None:
-        return outcomes
-    bar = progress([r.issue for r in todo])
-    return (outcome for _, outcome in zip(bar, outcomes, strict=False))
+    """Advance the progress bar (if any) as outcomes arrive. The outcomes are read to their
+    end, so that the pool that renders them ends as it should, not as a stopped one."""
+    bar = iter(progress([r.issue for r in todo])) if progress is not None else iter(())
+    for outcome in outcomes:
+        next(bar, None)
+        yield outcome
+    for _ in bar:  # and the bar ends its line
+        pass
 
 
 # --- 4. check what only the whole site shows ---------------------------------------------------

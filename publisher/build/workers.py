@@ -105,6 +105,7 @@ def render_all(jobs: Sequence[Job], renderer: Renderer, processes: int) -> Itera
     except BaseException:  # a problem, Ctrl-C, or the caller stopped: stop the others now
         pool.shutdown(wait=False, cancel_futures=True)
         _terminate(pool)
+        pool.shutdown()  # and wait for the pool's own thread, which sees them end
         raise
     pool.shutdown()
 
