@@ -84,6 +84,19 @@ def test_cache_follows_an_image_change(archive: Newsletter, tmp_path: Path) -> N
     assert 'width="480"' in html
 
 
+@pytest.mark.parametrize("setting", ["logo", "logo_dark"])
+def test_cache_follows_a_logo_change(archive: Newsletter, tmp_path: Path, setting: str) -> None:
+    toml = archive.root / "newsletter.toml"
+    toml.write_text(f'logo = "logo.png"\nlogo_dark = "dark.png"\n{toml.read_text()}')
+    for name in ("logo.png", "dark.png"):
+        Image.new("RGB", (320, 80), "teal").save(archive.root / name)
+    build(archive.root)
+    file = "logo.png" if setting == "logo" else "dark.png"
+    Image.new("RGB", (320, 80), "orange").save(archive.root / file)
+    site = rebuild_matches_fresh(archive, tmp_path)  # the email names the new file
+    assert sum(name.startswith(Path(file).stem) for name in site) == 1, sorted(site)
+
+
 def test_cache_follows_a_template_change(archive: Newsletter, tmp_path: Path) -> None:
     build(archive.root)
     templates = archive.root / "templates"

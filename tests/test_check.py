@@ -202,6 +202,7 @@ CASES: dict[str, Change] = {
         drop='service = "mailchimp"\n',
     ),
     "SET007": settings('language = "tlh"\n', drop='language = "en"\n', top=True),
+    "SET008": settings('logo_dark = "https://news.example.org/dark.png"\n', top=True),
     "DATE001": edit("date: 2025-07-15", "date: 2999-07-15"),
     "DRAFT001": edit("title: Clean", "title: Clean\ndraft: true"),
 }

@@ -183,17 +183,25 @@ def test_a_wrong_value_in_a_table_of_links_is_told_at_its_own_line(tmp_path: Pat
     ]
 
 
+@pytest.mark.parametrize("setting", ["logo", "logo_dark"])
 def test_a_logo_file_that_is_no_picture_is_an_error_at_its_setting(
-    newsletter: Newsletter,
+    newsletter: Newsletter, setting: str
 ) -> None:
+    from PIL import Image
+
     newsletter.issue()
-    (newsletter.root / "logo.png").write_bytes(b"")
-    newsletter.settings('name = "N"\nbase_url = "https://n.example/"\nlogo = "logo.png"\n')
+    Image.new("RGB", (320, 80), "teal").save(newsletter.root / "good.png")
+    (newsletter.root / "bad.png").write_bytes(b"")
+    logos = 'logo = "good.png"\nlogo_dark = "good.png"\n'.replace(
+        f'{setting} = "good', f'{setting} = "bad'
+    )
+    newsletter.settings(f'name = "N"\nbase_url = "https://n.example/"\n{logos}')
     result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "build"])
     assert result.exit_code == 1 and "Traceback" not in result.output
+    line = 3 if setting == "logo" else 4
     assert (
-        "newsletter.toml:3: setting `logo`: 'logo.png' cannot be the logo: it is an empty file"
-        in result.output
+        f"newsletter.toml:{line}: setting `{setting}`: 'bad.png' cannot be the logo: "
+        "it is an empty file" in result.output
     )
 
 

@@ -543,3 +543,41 @@ def test_transparent_logos_and_drawings_keep_a_light_backing_in_dark_mode(
         assert len(backings) == 2, found
         for alt, rgb in backings:  # the dark lines against what is behind them
             assert (luminance(rgb) + 0.05) / (ink + 0.05) >= 4.5, (scheme, alt, rgb)
+
+
+#: The logos a reader sees: each shown image's file name, the background behind it.
+SHOWN_LOGOS_JS = """
+() => [...document.querySelectorAll('img')].filter((img) => img.getClientRects().length
+  && img.getBoundingClientRect().height > 0).map((img) => img.src.split('/').pop())
+"""
+
+
+@pytest.mark.browser
+def test_a_dark_mode_logo_takes_the_logos_place_in_dark_mode_only(
+    newsletter: Newsletter, http_server: tuple[str, Path], browser: Any
+) -> None:
+    from PIL import Image
+
+    base_url, www = http_server
+    Image.new("RGBA", (320, 80), (26, 26, 26, 255)).save(newsletter.root / "logo.png")
+    Image.new("RGBA", (320, 80), (240, 240, 240, 255)).save(newsletter.root / "logo-dark.png")
+    settings = newsletter.settings('logo = "logo.png"\nlogo_dark = "logo-dark.png"\n' + SETTINGS)
+    serve_from(settings, f"{base_url}site/")
+    newsletter.issue(body="Words.\n")
+    build(newsletter.root, out=www / "site")
+    html = (www / "site" / "first" / "email.html").read_text(encoding="utf-8")
+    shown = {}
+    for scheme in ("light", "dark"):
+        page = browser.new_page(viewport={"width": 600, "height": 800}, color_scheme=scheme)
+        try:
+            page.goto(f"{base_url}site/first/email.html")
+            shown[scheme] = page.evaluate(SHOWN_LOGOS_JS)
+        finally:
+            page.close()
+    assert [name.split("-")[0] for name in shown["light"]] == ["logo"], shown
+    assert [name.split(".")[0] for name in shown["dark"]] == ["logo-dark-320w"], shown
+    for name in shown["light"] + shown["dark"]:  # each published beside the email
+        assert (www / "site" / name).is_file(), name
+    # Outlook.com's dark mode swaps them too; Outlook for Windows never sees the dark one.
+    assert "[data-ogsc] .logo-dark" in html and "[data-ogsc] .logo-light" in html
+    assert re.search(r"<!--\[if !mso\]><!-->\s*<tr class=\"logo-dark\"", html)

@@ -25,7 +25,16 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from publisher import __version__
-from publisher.config import PUSH, SEND, WEB_PAGES, Config, settings_text, tables_read_by
+from publisher.config import (
+    LOGOS,
+    PUSH,
+    SEND,
+    WEB_PAGES,
+    Config,
+    logo_file,
+    settings_text,
+    tables_read_by,
+)
 from publisher.model.frontmatter import SETTINGS_READ
 
 #: Bumped when what the cache holds changes shape.
@@ -115,6 +124,8 @@ def base_key(config: Config, theme_dirs: list[Path], code: str) -> str:
     apart = {*tables_read_by(WEB_PAGES), *tables_read_by(SEND), *tables_read_by(PUSH)}
     read = [f.name for f in fields(Config) if f.name not in apart or _named(f.name, templates)]
     parts.append(settings_text(config, read))
+    # The logos' files: the email names each by its content's digest.
+    parts += [repr(signature(file)) for name in LOGOS if (file := logo_file(config, name))]
     return digest(*parts)
 
 

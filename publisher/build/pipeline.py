@@ -208,8 +208,8 @@ def plan_site(b: Build, archive: Archive) -> SitePlan:
     plan, problems = plan_for(b.root, b.config, b.theme, issues, b.shelf)
     if problems:
         raise PublisherError(problems)
-    if plan.logo is not None:
-        b.shelf.make(plan.logo[1], [plan.logo[0]])
+    for variant, source in plan.logos:
+        b.shelf.make(source, [variant])
     return plan
 
 

@@ -87,6 +87,7 @@ class Rule(Enum):
         "unsubscribe URL that names the reader (RFC 8058)",
     )
     SET007 = WARNING, "a language the theme has no words for: they stay in English"
+    SET008 = WARNING, "a dark-mode logo without a logo: it is never shown"
     DATE001 = INFO, "dated in the future: scheduled"
     DRAFT001 = INFO, "draft: not published"
     SITE001 = (

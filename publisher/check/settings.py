@@ -82,6 +82,10 @@ def settings_findings(config: Config, root: Path) -> list[Finding]:
     no_header = no_header_problem(config)
     if no_header is not None:
         found.append(from_problem(Rule.SET006, no_header, root))
+    if config.logo_dark and not config.logo:
+        line = key_line(text, None, "logo_dark") or 1 if text else 1
+        message = "logo_dark is set but logo is not; fix: set logo, the logo of light mode"
+        found.append(Rule.SET008.at(file, (line, 1), message))
     if not config.footer.address.strip():
         found.append(
             Rule.SET002.at(

@@ -22,6 +22,7 @@ from publisher.config.advice import (
 from publisher.config.load import key_line, load_config
 from publisher.config.options import CONTROL, LINE_BREAKS
 from publisher.config.schema import (
+    LOGOS,
     PLACEHOLDER_UNSUBSCRIBE,
     PUSH,
     PUSH_SERVICES,
@@ -41,6 +42,7 @@ __all__ = [
     "CACHE_DIR",
     "CONTROL",
     "LINE_BREAKS",
+    "LOGOS",
     "PLACEHOLDER_UNSUBSCRIBE",
     "PUSH",
     "PUSH_SERVICES",

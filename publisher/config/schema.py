@@ -387,6 +387,14 @@ class Config:
             hint="use a full https:// address or a path inside this folder",
         )
     )
+    logo_dark: str = setting(
+        Image(
+            "",
+            "The logo for dark mode, e.g. light lettering (URL, or path in this folder); empty: "
+            "`logo` on a light backing. Shown only with `logo`.",
+            hint="use a full https:// address or a path inside this folder",
+        )
+    )
     signoff: str = setting(
         Text("", "Closing line under every issue (Markdown); an issue's `signoff:` wins.")
     )
@@ -449,9 +457,14 @@ def settings_text(config: Config, tables: Iterable[str]) -> str:
     return repr(values)
 
 
-def logo_file(config: Config) -> Path | None:
-    """Return the logo's file when the logo is one of the folder's, not a web address."""
-    logo = config.logo
+#: The settings that name a logo: the logo, and the one dark mode shows instead.
+LOGOS = ("logo", "logo_dark")
+
+
+def logo_file(config: Config, name: str = "logo") -> Path | None:
+    """Return the file of the logo setting ``name`` when it is one of the folder's, not a web
+    address."""
+    logo: str = getattr(config, name)
     if not logo or "://" in logo or config.path is None:
         return None
     return config.path.parent / logo

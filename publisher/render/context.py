@@ -96,6 +96,11 @@ class TemplateContext:
     unsubscribe_url: str = _doc("Unsubscribe link or merge tag from the settings.")
     logo_url: str = _doc("Absolute URL of the logo (at twice the width it is shown), or empty.")
     logo_height: int = _doc("The logo's height in pixels, shown 160 px wide (0: unknown).")
+    logo_dark_url: str = _doc(
+        "Absolute URL of the logo for dark mode (at twice the width it is shown), or empty "
+        "(always empty without a logo)."
+    )
+    logo_dark_height: int = _doc("The dark-mode logo's height in pixels, shown 160 px wide.")
     mso_fonts: dict[str, str] = _doc(
         "Font stacks for Outlook for Windows (it uses a stack's first font alone) by role, "
         "`body`, `heading` and `code`: the theme's fonts that Windows has, then a Windows "

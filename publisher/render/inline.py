@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from publisher.config import Config
 from publisher.render.images import sniff
-from publisher.render.issue import logo_of, source_dir
+from publisher.render.issue import logos_of, source_dir
 from publisher.render.mime import RelatedImage
 from publisher.render.sanitize import absolute_url
 from publisher.render.shelf import shelf_of
@@ -67,9 +67,9 @@ def local_images(rendered: Rendered, config: Config, root: Path) -> dict[str, Pa
         for image in rendered.images
         if shelf.intact(image.shelf_name)
     }
-    logo = logo_of(config)
-    if logo is not None and shelf.intact(shelf.path(logo[0]).name):
-        files[absolute_url(quote(logo[0].name), config.base_url)] = shelf.path(logo[0])
+    for variant, _ in logos_of(config):
+        if shelf.intact(shelf.path(variant).name):
+            files[absolute_url(quote(variant.name), config.base_url)] = shelf.path(variant)
     for name in rendered.files:
         files.setdefault(urljoin(page, quote(name)), source_dir(issue) / name)
     return files

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from publisher import __version__
-from publisher.config import Config, load_config, logo_file, setting_problem
+from publisher.config import LOGOS, Config, load_config, logo_file, setting_problem
 from publisher.errors import Problem, PublisherError, closest
 from publisher.language import format_date, language
 from publisher.model.issue import (
@@ -89,6 +89,8 @@ def render_issue(
     heights = {b.src: b.height for b in context.blocks if b.kind == "image" and b.height}
     if context.logo_height:
         heights[context.logo_url] = context.logo_height
+    if context.logo_dark_height:
+        heights[context.logo_dark_url] = context.logo_dark_height
     html = inline_css(compile_mjml(mjml, theme.path_of(EMAIL_TEMPLATE)), css)
     html = image_heights(html, heights)
     text = _normalise_text(theme.render(TEXT_TEMPLATE, variables))
@@ -107,9 +109,8 @@ def render_issue(
         if ref.role == "link" and ref.picture is not None:
             gallery.use(full_variant(ref.picture), ref.line)
     gallery.make()
-    logo = logo_of(config)
-    if logo is not None:
-        gallery.shelf.make(logo[1], [logo[0]])
+    for variant, source in logos_of(config):
+        gallery.shelf.make(source, [variant])
     return Rendered(
         issue=issue,
         view=context.issue,
@@ -168,19 +169,25 @@ def read_body(issue: Issue, root: Path, index: IssueAt) -> Document:
     return doc
 
 
-def logo_of(config: Config) -> tuple[Variant, Path] | None:
-    """Return the email's logo file (twice as wide as shown) and the file it is made from,
-    when the logo is a file of the folder (``load_config`` has checked it is one); an image
-    that cannot be the logo is an error at its setting."""
-    source = logo_file(config)
+def logo_of(config: Config, name: str = "logo") -> tuple[Variant, Path] | None:
+    """Return the email's logo file of the setting ``name`` (twice as wide as shown) and the
+    file it is made from, when the logo is a file of the folder (``load_config`` has checked it
+    is one); an image that cannot be the logo is an error at its setting."""
+    source = logo_file(config, name)
     if source is None:
         return None
+    value = getattr(config, name)
     try:
-        picture = read(source, Path(config.logo).as_posix())
+        picture = read(source, Path(value).as_posix())
     except ImageProblem as exc:
-        message = f"setting `logo`: {config.logo!r} cannot be the logo: {exc.message}"
-        raise PublisherError(setting_problem(config, None, "logo", message, exc.hint)) from exc
+        message = f"setting `{name}`: {value!r} cannot be the logo: {exc.message}"
+        raise PublisherError(setting_problem(config, None, name, message, exc.hint)) from exc
     return email_variant(picture, display_size(picture, LOGO_WIDTH)[0]), source
+
+
+def logos_of(config: Config) -> list[tuple[Variant, Path]]:
+    """Return the logo files of the folder the email shows (the logo, and the dark one)."""
+    return [logo for name in LOGOS if (logo := logo_of(config, name)) is not None]
 
 
 def lazy_index(root: Path, config: Config, now: dt.datetime | None = None) -> SiteIndex:
@@ -214,7 +221,8 @@ def build_context(
     view = issue_view(issue, doc, config)
     if too_deep(view.signoff_html, MAX_DEPTH) is not None:
         raise _deep_signoff(issue, config)
-    logo_url, logo_height = _logo(config)
+    logo_url, logo_height = _logo(config, "logo")
+    logo_dark_url, logo_dark_height = _logo(config, "logo_dark") if logo_url else ("", 0)
     return TemplateContext(
         newsletter=config,
         issue=view,
@@ -225,6 +233,8 @@ def build_context(
         unsubscribe_url=config.unsubscribe.link,
         logo_url=logo_url,
         logo_height=logo_height,
+        logo_dark_url=logo_dark_url,
+        logo_dark_height=logo_dark_height,
         mso_fonts={
             "body": mso_font(config.fonts.body, "serif"),
             "heading": mso_font(config.fonts.heading, "sans-serif"),
@@ -268,11 +278,11 @@ def mso_font(stack: str, kind: str) -> str:
     return ", ".join(kept + fallback)
 
 
-def _logo(config: Config) -> tuple[str, int]:
-    """Return the logo's absolute URL (its email variant, or the web address) and its shown
-    height (0: unknown), or ("", 0) without a logo."""
-    found = logo_of(config)
-    logo = quote(found[0].name) if found else config.logo
+def _logo(config: Config, name: str) -> tuple[str, int]:
+    """Return the absolute URL of the logo setting ``name`` (its email variant, or the web
+    address) and its shown height (0: unknown), or ("", 0) when it is not set."""
+    found = logo_of(config, name)
+    logo = quote(found[0].name) if found else getattr(config, name)
     height = display_size(found[0].picture, LOGO_WIDTH)[1] if found else 0
     return (absolute_url(logo, config.base_url) if logo else ""), height
 

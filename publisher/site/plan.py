@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from publisher.config import SETTINGS_FILE, Config, logo_file
+from publisher.config import LOGOS, SETTINGS_FILE, Config, logo_file
 from publisher.errors import Problem, PublisherError, display_path
 from publisher.model.issue import Issue
 from publisher.render.context import tag_links
@@ -79,8 +79,8 @@ class SitePlan:
     root: Path
     outputs: dict[str, Planned] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    #: The email's logo, to make on the image shelf (its variant and its file), if it is one.
-    logo: tuple[Variant, Path] | None = None
+    #: The email's logos that are files, to make on the image shelf (variant and file each).
+    logos: list[tuple[Variant, Path]] = field(default_factory=list)
 
     def claim(self, path: str, planned: Planned, where: Path | None, line: int | None) -> bool:
         """Add ``path`` unless something else has it; a clash is a problem at ``where``."""
@@ -168,7 +168,7 @@ def plan_site(
     tag_slugs: Iterable[str],
     assets: Sequence[tuple[str, Path]] = (),
     statics: Sequence[tuple[str, Path]] = (),
-    logo: tuple[str, Path] | None = None,
+    logos: Sequence[tuple[str, Path]] = (),
 ) -> SitePlan:
     """Plan every path of the site for ``issues`` (published, newest first).
 
@@ -177,8 +177,7 @@ def plan_site(
     plan = SitePlan(root)
     settings = root / SETTINGS_FILE
     taken = set(SITE_NAMES) | {name.split("/", 1)[0] for name, _ in statics}
-    if logo is not None:
-        taken.add(logo[0].split("/", 1)[0])
+    taken |= {name.split("/", 1)[0] for name, _ in logos}
     for issue in issues:
         slug_line = issue.lines.get("slug", 1)
         if issue.slug in taken:
@@ -209,11 +208,9 @@ def plan_site(
         path = f"{ASSETS_DIR}/{name}"
         if path not in plan.outputs:  # the stylesheet the theme renders wins over a copy
             plan.outputs[path] = Planned(ASSET, source=source, owner=str(source))
-    if logo is not None:
+    for name, source in logos:
         shown = display_path(settings, root)
-        plan.claim(
-            logo[0], Planned(LOGO, source=logo[1], owner=f"the logo ({shown})"), settings, None
-        )
+        plan.claim(name, Planned(LOGO, source=source, owner=f"the logo ({shown})"), settings, None)
     for name, source in statics:
         shown = f"{STATIC_DIR}/{name}"
         plan.claim(name, Planned(STATIC, source=source, owner=shown), root / shown, None)
@@ -226,20 +223,20 @@ def plan_for(
     """Plan the site of ``published`` (newest first): every path but the issues' own files,
     and the problems met (static files or theme assets that lead out of the folder, paths
     claimed twice, a logo that is no usable image)."""
-    logo: tuple[Variant, Path] | None = None
+    logos: list[tuple[Variant, Path]] = []
     statics, problems = static_files(root)
-    if logo_file(config) is not None:  # only then is the renderer loaded
-        from publisher.render.issue import logo_of
+    if any(logo_file(config, name) for name in LOGOS):  # only then is the renderer loaded
+        from publisher.render.issue import logos_of
 
         try:
-            logo = logo_of(config)
+            logos = logos_of(config)
         except PublisherError as exc:
             problems += exc.problems
     assets, asset_problems = theme_assets(theme.search_path, root)
     tags = (tag.slug for tag in tag_links(published).values())
-    made = (logo[0].name, shelf.path(logo[0])) if logo else None
+    made = [(variant.name, shelf.path(variant)) for variant, _ in logos]
     plan = plan_site(root, config, published, tags, assets, statics, made)
-    plan.logo = logo
+    plan.logos = logos
     return plan, problems + asset_problems + plan.problems
 
 
