@@ -334,5 +334,6 @@ def inline_css(html: str, css: str) -> str:
         keep_style_tags=True,
         keep_link_tags=True,
         load_remote_stylesheets=False,
+        minify_css=True,
     )
     return str(out).replace(_IGNORE, "")
