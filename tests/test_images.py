@@ -95,7 +95,7 @@ def test_sizes_follow_the_column_and_never_grow(newsletter: Newsletter) -> None:
     # The lead photo: shown 600 px wide, its file twice that; no fixed height in its style.
     assert re.search(r"/big-1200w\.[0-9a-f]{10}\.jpg$", lead.get("src"))
     assert (lead.get("width"), lead.get("height")) == ("600", "450")
-    assert "height: auto" in lead.get("style") and "px;height" not in lead.get("style")
+    assert "height:auto" in lead.get("style") and "px;height" not in lead.get("style")
     # A 300 px drawing is shown at its size and never enlarged.
     assert re.search(r"/small-300w\.[0-9a-f]{10}\.png$", small.get("src"))
     assert (small.get("width"), small.get("height")) == ("300", "200")

@@ -211,7 +211,7 @@ def test_source_lines_are_set_apart_everywhere(newsletter: Newsletter) -> None:
         "Sources: the ministry; our reporting.",
         "Photo: A. Writer",
     ]
-    assert all("font-size: 14px" in p.get("style") for p in email.xpath("//p[@class='source']"))
+    assert all("font-size:14px" in p.get("style") for p in email.xpath("//p[@class='source']"))
     article = lxml.html.fragment_fromstring(rendered.article_html, create_parent="div")
     assert [p.text_content() for p in article.xpath("//p[@class='source']/small")] == sources
     assert "next line.\n\nPhoto: A. Writer" in rendered.text

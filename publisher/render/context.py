@@ -27,7 +27,9 @@ class Block:
 
     kind: str = _doc("`text`, `heading`, `image`, `quote`, `rule`, `button` or `callout`.")
     html: str = _doc(
-        "Sanitized HTML of a text, heading or quote block (absolute URLs).", default=""
+        "Sanitized HTML of a text, heading, quote or callout block (absolute URLs); a quote's "
+        "comes in its box, a callout's is its content alone.",
+        default="",
     )
     level: int = _doc("Heading level (2 for `##`) of a heading block.", default=0)
     src: str = _doc("Absolute image URL of an image block.", default="")
@@ -36,7 +38,11 @@ class Block:
     height: int = _doc("Display height in pixels, 0 when unknown.", default=0)
     href: str = _doc("Link around the image, if any; a button's link.", default="")
     caption: str = _doc("Caption: the image title before its vertical bar.", default="")
-    credit: str = _doc("Credit: the image title after its vertical bar.", default="")
+    credit: str = _doc(
+        "Credit: the image title after its vertical bar, or the whole title when it is one "
+        '("Photo: ...", "Source: ..." in the issue\'s language).',
+        default="",
+    )
     lead: bool = _doc("True for an image that opens the issue: shown full width.", default=False)
     label: str = _doc("A button's words.", default="")
     variant: str = _doc("A callout's kind: `note`, `correction` or `sponsor`.", default="")

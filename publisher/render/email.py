@@ -192,7 +192,7 @@ def email_blocks(
             )
         elif (variant := callout_of(token)) is not None:
             flush()
-            html = _boxed(render(group[1:-1]), "callout-box")
+            html = Markup(render(group[1:-1]))  # the theme boxes it, with its label
             blocks.append(Block(kind="callout", variant=variant, html=html))
         elif token.type == "hr":
             flush()
