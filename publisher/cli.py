@@ -89,7 +89,26 @@ def cli(ctx: click.Context, root: Path, verbose: int, quiet: int) -> None:
     default=False,
     help="Also copy the default theme into templates/ to customise it.",
 )
-def init(directory: Path, name: str | None, email: str | None, theme: bool) -> None:
+@click.option(
+    "--github-pages",
+    is_flag=True,
+    help="Also write .github/workflows/publish.yml: on every push to main, GitHub checks, "
+    "builds and publishes the site. In a folder made already, only the workflow is written.",
+)
+@click.option(
+    "--install",
+    metavar="SPEC",
+    help="With --github-pages: what the workflow's pip installs publisher from (default: the "
+    "git repository this copy came from), e.g. --install git+https://github.com/you/publisher",
+)
+def init(
+    directory: Path,
+    name: str | None,
+    email: str | None,
+    theme: bool,
+    github_pages: bool,
+    install: str | None,
+) -> None:
     """Lay out a new newsletter folder: settings and a sample issue.
 
     Refuses to overwrite anything.
@@ -98,8 +117,12 @@ def init(directory: Path, name: str | None, email: str | None, theme: bool) -> N
     """
     from publisher.scaffold import init as run_init
 
-    for path in run_init(directory, name, theme, email):
+    if install and not github_pages:
+        raise click.UsageError("--install goes with --github-pages")
+    for path in run_init(directory, name, theme, email, github_pages, install):
         log.info("wrote %s", path)
+    if github_pages:
+        log.info("on GitHub, once: Settings > Pages > Source: GitHub Actions; then push")
     log.info("next: cd %s && publisher render issues/*.md --format text", directory)
 
 
