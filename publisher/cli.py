@@ -214,11 +214,20 @@ def new(
     help="text: file:line:col: level rule message; json: a list for editors and CI.",
 )
 @_out_option("The built site to compare feed ids with (default: site/), as given to build --out.")
+@click.option(
+    "--links",
+    is_flag=True,
+    help="Also ask every site the issues link to whether the page is still there (over the "
+    "network; answers kept a day in .publisher-cache/), e.g. check --links",
+)
 @click.pass_obj
-def check(root: Path, paths: tuple[Path, ...], strict: bool, fmt: str, out: Path | None) -> None:
+def check(
+    root: Path, paths: tuple[Path, ...], strict: bool, fmt: str, out: Path | None, links: bool
+) -> None:
     """Find what is wrong or risky in every issue (or the PATHS given) and the settings.
 
-    Exit status 1 when there is an error (or, with --strict, a warning).
+    Exit status 1 when there is an error (or, with --strict, a warning). Links to other sites
+    are checked over the network only with --links.
 
     Example: publisher check issues/2025-07-15-grain.md --strict
     """
@@ -226,7 +235,7 @@ def check(root: Path, paths: tuple[Path, ...], strict: bool, fmt: str, out: Path
 
     from publisher.check import exit_status, run_checks
 
-    findings = run_checks(root, paths, out=out)
+    findings = run_checks(root, paths, out=out, links=links)
     if fmt == "json":
         click.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
     else:
