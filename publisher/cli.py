@@ -119,11 +119,13 @@ def init(
 
     if install and not github_pages:
         raise click.UsageError("--install goes with --github-pages")
-    for path in run_init(directory, name, theme, email, github_pages, install):
+    written = run_init(directory, name, theme, email, github_pages, install)
+    for path in written:
         log.info("wrote %s", path)
     if github_pages:
         log.info("on GitHub, once: Settings > Pages > Source: GitHub Actions; then push")
-    log.info("next: cd %s && publisher render issues/*.md --format text", directory)
+    if len(written) > 1:  # not only the workflow, in a folder made already
+        log.info("next: cd %s && publisher render issues/*.md --format text", directory)
 
 
 @cli.group()
