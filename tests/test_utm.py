@@ -99,3 +99,11 @@ def test_a_skipped_host_with_a_scheme_is_a_clear_error(newsletter: Newsletter) -
     assert result.exit_code == 1
     assert "newsletter.toml:" in result.output and "utm_skip_hosts" in result.output
     assert "without https://" in result.output
+
+
+def test_turning_utm_on_renders_the_emails_again(newsletter: Newsletter) -> None:
+    site = built(newsletter, "")
+    assert "utm_medium" not in (site / "first" / "email.html").read_text(encoding="utf-8")
+    newsletter.settings(settings(SKIP))
+    build(newsletter.root)
+    assert "utm_medium=email" in (site / "first" / "email.html").read_text(encoding="utf-8")
