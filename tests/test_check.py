@@ -147,6 +147,18 @@ def bad_template(newsletter: Newsletter, path: Path) -> None:
     (newsletter.root / "templates" / "email.txt.j2").write_text("{{ nope }}", encoding="utf-8")
 
 
+def linked(path: str) -> Change:
+    """Make the issue's link to another site lead to ``path`` of the link server."""
+
+    def change(newsletter: Newsletter, issue: Path) -> None:
+        edit("(https://example.org/)", f"({newsletter.links_at}{path})")(newsletter, issue)
+
+    return change
+
+
+#: The rules that `check --links` asks a (local) server for.
+ONLINE = {"LNK007", "LNK008", "LNK009"}
+
 CASES: dict[str, Change] = {
     "FM001": edit("date: 2025-07-15", "date: someday"),
     "FM002": edit("title: Clean", "title: Clean\nsubtitel: typo"),
@@ -180,6 +192,9 @@ CASES: dict[str, Change] = {
         add_issue("2025-07-20-later.md", "title: Later\ndate: 2025-07-20\ndraft: true\n"),
         edit("(../other/)", "(../2025-07-20-later.md)"),
     ),
+    "LNK007": linked("/gone"),
+    "LNK008": linked("/moved"),
+    "LNK009": linked("/forbidden"),
     "SITE001": edit("title: Clean", "title: Clean\nslug: feed.xml"),
     "FN001": edit("A claim.[^1]", "A claim.[^1] Another.[^2]"),
     "FN002": edit("[^1]: The note.", "[^1]: The note.\n[^extra]: Never cited."),
@@ -213,10 +228,12 @@ def test_every_rule_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))
-def test_rule_triggers(newsletter: Newsletter, rule: str) -> None:
+def test_rule_triggers(newsletter: Newsletter, rule: str, request: pytest.FixtureRequest) -> None:
     path = setup_clean(newsletter)
+    if rule in ONLINE:
+        newsletter.links_at = request.getfixturevalue("link_server").url
     CASES[rule](newsletter, path)
-    findings = run_checks(newsletter.root)
+    findings = run_checks(newsletter.root, links=rule in ONLINE)
     assert rule in rules_of(findings), [f.format() for f in findings]
     finding = next(f for f in findings if f.rule == rule)
     assert finding.line >= 1 and finding.column >= 1

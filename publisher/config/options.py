@@ -359,6 +359,32 @@ class Flag(Option[bool]):
         return f"write `{at.key}: true` or `{at.key}: false`"
 
 
+class Switch(Flag):
+    """True or false, in the settings."""
+
+    def type_hint(self, at: At) -> str:
+        return f"write true or false without quotes: {at.key} = true"
+
+
+class Hosts(Option[tuple[str, ...]]):
+    """A list of host names (``example.org``), each with its subdomains, in lower case."""
+
+    types = (list,)
+    KIND = "list of host names"
+
+    def run_validation(self, value: list[Any], at: At) -> tuple[str, ...]:
+        hosts = []
+        for item in value:
+            host = item.strip().lower().rstrip(".") if isinstance(item, str) else ""
+            if not host or any(c in host for c in "/:@ \t"):
+                raise Invalid(f"{shown(item)} is not a host name", self.type_hint(at), whole=True)
+            hosts.append(host)
+        return tuple(hosts)
+
+    def type_hint(self, at: At) -> str:
+        return f'write host names without https:// or paths: {at.key} = ["example.org"]'
+
+
 class Date(Option["dt.datetime | None"]):
     """A date (YYYY-MM-DD) or an ISO 8601 date-time; without a zone, a naive date-time."""
 

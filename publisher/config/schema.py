@@ -25,6 +25,7 @@ from publisher.config.options import (
     Email,
     File,
     HeaderURL,
+    Hosts,
     Ids,
     Image,
     Integer,
@@ -33,6 +34,7 @@ from publisher.config.options import (
     OneLine,
     Option,
     SiteURL,
+    Switch,
     Text,
     TimeZone,
 )
@@ -299,6 +301,31 @@ class Smtp:
     )
 
 
+@dataclass(frozen=True)
+class Links:
+    """The email's links to other sites, and how `publisher check --links` checks them."""
+
+    utm: bool = setting(
+        Switch(
+            False,
+            "Add utm_source (the newsletter), utm_medium=email and utm_campaign (the issue's "
+            "slug) to the email's links to other sites, so their analytics tell where readers "
+            "came from. Parameters a link has already stay; web pages and feeds are untouched.",
+        )
+    )
+    utm_skip_hosts: tuple[str, ...] = setting(
+        Hosts((), 'Sites whose links get no utm_ tags, with their subdomains, e.g. ["gov.uk"].')
+    )
+    timeout: int = setting(
+        Integer(
+            10,
+            "Seconds `publisher check --links` waits for a site before it says it could not "
+            "check the link.",
+            hint="give the seconds to wait, e.g. 10",
+        )
+    )
+
+
 #: The email services ``publisher push`` makes drafts in.
 PUSH_SERVICES = ("buttondown", "listmonk", "mailchimp", "kit", "ghost")
 
@@ -411,6 +438,7 @@ class Config:
         Table(Push, "Drafts in your email service (publisher push).", read_by=PUSH)
     )
     subscribe: Subscribe = setting(Table(Subscribe, "The subscribe box.", read_by=WEB_PAGES))
+    links: Links = setting(Table(Links, "Links to other sites: tags in the email, checking."))
     social: dict[str, str] = setting(
         TextMap(
             'Links shown in the footer: label = "URL".',
