@@ -222,9 +222,23 @@ def new(
     help="Also ask every site the issues link to whether the page is still there (over the "
     "network; answers kept a day in .publisher-cache/), e.g. check --links",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --links: how long to wait for a site before its link could not be checked.",
+)
 @click.pass_obj
 def check(
-    root: Path, paths: tuple[Path, ...], strict: bool, fmt: str, out: Path | None, links: bool
+    root: Path,
+    paths: tuple[Path, ...],
+    strict: bool,
+    fmt: str,
+    out: Path | None,
+    links: bool,
+    timeout: float,
 ) -> None:
     """Find what is wrong or risky in every issue (or the PATHS given) and the settings.
 
@@ -237,7 +251,7 @@ def check(
 
     from publisher.check import exit_status, run_checks
 
-    findings = run_checks(root, paths, out=out, links=links)
+    findings = run_checks(root, paths, out=out, links=links, timeout=timeout)
     if fmt == "json":
         click.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
     else:

@@ -157,7 +157,7 @@ def linked(path: str) -> Change:
 
 
 #: The rules that `check --links` asks a (local) server for.
-ONLINE = {"LNK007", "LNK008", "LNK009"}
+ONLINE = {"LNK008", "LNK009", "LNK010"}
 
 CASES: dict[str, Change] = {
     "FM001": edit("date: 2025-07-15", "date: someday"),
@@ -192,9 +192,9 @@ CASES: dict[str, Change] = {
         add_issue("2025-07-20-later.md", "title: Later\ndate: 2025-07-20\ndraft: true\n"),
         edit("(../other/)", "(../2025-07-20-later.md)"),
     ),
-    "LNK007": linked("/gone"),
-    "LNK008": linked("/moved"),
-    "LNK009": linked("/forbidden"),
+    "LNK008": linked("/gone"),
+    "LNK009": linked("/moved"),
+    "LNK010": linked("/forbidden"),
     "SITE001": edit("title: Clean", "title: Clean\nslug: feed.xml"),
     "FN001": edit("A claim.[^1]", "A claim.[^1] Another.[^2]"),
     "FN002": edit("[^1]: The note.", "[^1]: The note.\n[^extra]: Never cited."),

@@ -37,13 +37,13 @@ def test_gone_pages_are_errors_at_their_line(
     write(newsletter, link_server, ["/ok", "/gone", "/removed", "/found", "/no-head"])
     result = check(newsletter, "--links")
     assert result.exit_code == 1, result.output
-    gone = finding(result, "LNK007")
+    gone = finding(result, "LNK008")
     assert len(gone) == 2, result.output
     url = link_server.url
     assert gone[0].startswith("issues/2025-07-15-first.md:8:") and f"{url}/gone" in gone[0]
     assert "answers 404" in gone[0] and "fix:" in gone[0]
     assert gone[1].startswith("issues/2025-07-15-first.md:10:") and "answers 410" in gone[1]
-    online = [line for rule in ("LNK007", "LNK008", "LNK009") for line in finding(result, rule)]
+    online = [line for rule in ("LNK008", "LNK009", "LNK010") for line in finding(result, rule)]
     for fine in ["/ok", "/found", "/no-head"]:  # 200, a temporary redirect, GET after HEAD
         assert not any(f"{url}{fine} " in line for line in online), result.output
     assert ("HEAD", "/no-head") in link_server.requests
@@ -57,7 +57,7 @@ def test_a_permanent_redirect_is_a_warning_naming_the_new_address(
     write(newsletter, link_server, ["/moved", "/moved-for-good"])
     result = check(newsletter, "--links")
     assert result.exit_code == 0, result.output  # warnings only
-    moved = finding(result, "LNK008")
+    moved = finding(result, "LNK009")
     assert len(moved) == 2, result.output
     assert f"has moved for good (301) to {link_server.url}/ok" in moved[0]
     assert "(308) to https://elsewhere.example/new" in moved[1]
@@ -71,12 +71,11 @@ def test_refusals_and_timeouts_could_not_be_checked(
         newsletter,
         link_server,
         ["/forbidden", "/slow-down", "/slow"],
-        extra="\n[links]\ntimeout = 1\n",
     )
-    result = check(newsletter, "--links", "--format", "json")
+    result = check(newsletter, "--links", "--timeout", "1", "--format", "json")
     assert result.exit_code == 0, result.output
     found = {f["message"].split()[0]: f for f in json.loads(result.output)}
-    unknown = {url for url, f in found.items() if f["rule"] == "LNK009"}
+    unknown = {url for url, f in found.items() if f["rule"] == "LNK010"}
     url = link_server.url
     assert unknown == {f"{url}/forbidden", f"{url}/slow-down", f"{url}/slow"}
     assert found[f"{url}/slow"]["message"].endswith("could not be checked: no answer in time")

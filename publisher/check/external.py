@@ -34,6 +34,8 @@ CACHE_FILE = "links.json"
 KEPT = 24 * 3600
 #: Requests at once: to one site, and in all.
 PER_HOST, AT_ONCE = 2, 8
+#: Seconds to wait for a site before its links could not be checked (``check --timeout``).
+TIMEOUT = 10.0
 USER_AGENT = f"publisher/{__version__} (newsletter link check)"
 OK, MOVED, GONE, UNKNOWN = "ok", "moved", "gone", "unknown"
 
@@ -72,11 +74,13 @@ def links_of(issue: Issue, doc: Document, file: str) -> list[Link]:
     return found
 
 
-def link_findings(links: Iterable[Link], config: Config, root: Path) -> list[Finding]:
+def link_findings(
+    links: Iterable[Link], config: Config, root: Path, timeout: float = TIMEOUT
+) -> list[Finding]:
     """Ask each linked site about its address; return a finding for each link that is gone,
     moved for good, or could not be checked."""
     links = [link for link in links if not link.url.startswith(config.base_url)]
-    answers = ask_all({urldefrag(link.url)[0] for link in links}, config, root / CACHE_DIR)
+    answers = ask_all({urldefrag(link.url)[0] for link in links}, timeout, root / CACHE_DIR)
     found = []
     for link in links:
         answer = answers[urldefrag(link.url)[0]]
@@ -88,27 +92,27 @@ def link_findings(links: Iterable[Link], config: Config, root: Path) -> list[Fin
 
 def _finding(link: Link, answer: Answer) -> Finding | None:
     if answer.kind == GONE:
-        return Rule.LNK007.at(
+        return Rule.LNK008.at(
             link.file,
             link.position,
             f"{link.url} answers {answer.status}: the page is gone; fix: link to where it "
             "moved (a search for its title often finds it), or to an archived copy",
         )
     if answer.kind == MOVED:
-        return Rule.LNK008.at(
+        return Rule.LNK009.at(
             link.file,
             link.position,
             f"{link.url} has moved for good ({answer.status}) to {answer.detail}; "
             f"fix: link to {answer.detail}",
         )
     if answer.kind == UNKNOWN:
-        return Rule.LNK009.at(
+        return Rule.LNK010.at(
             link.file, link.position, f"{link.url} could not be checked: {answer.detail}"
         )
     return None
 
 
-def ask_all(urls: set[str], config: Config, cache_dir: Path) -> dict[str, Answer]:
+def ask_all(urls: set[str], timeout: float, cache_dir: Path) -> dict[str, Answer]:
     """Return each address's answer: from the cache when it is under a day old, else asked."""
     now = time.time()
     kept = {u: a for u, a in _read(cache_dir / CACHE_FILE).items() if now - a.checked < KEPT}
@@ -117,7 +121,6 @@ def ask_all(urls: set[str], config: Config, cache_dir: Path) -> dict[str, Answer
     for url in todo:  # made here, not in the threads: a defaultdict is not made for threads
         hosts[urlsplit(url).netloc]
     headers = {"User-Agent": USER_AGENT}
-    timeout = httpx.Timeout(config.links.timeout)
     with (
         httpx.Client(headers=headers, timeout=timeout, follow_redirects=False) as client,
         ThreadPoolExecutor(AT_ONCE) as pool,

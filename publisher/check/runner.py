@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from publisher.check.external import Link, link_findings, links_of
+from publisher.check.external import TIMEOUT, Link, link_findings, links_of
 from publisher.check.links import Slugs
 from publisher.check.output import email_findings, web_findings
 from publisher.check.rules import ERROR, WARNING, Finding, Rule, from_problem, shown
@@ -37,10 +37,11 @@ def run_checks(
     now: dt.datetime | None = None,
     out: Path | None = None,
     links: bool = False,
+    timeout: float = TIMEOUT,
 ) -> list[Finding]:
     """Check the newsletter in ``root`` (or only the issue files in ``paths``) against the site
     in ``out`` (default ``site/``), and with ``links`` its links to other sites over the
-    network; sorted findings."""
+    network, waiting ``timeout`` seconds for each; sorted findings."""
     from publisher.render.issue import read_body, render_issue
     from publisher.site.manifest import changed_ids, read_manifest
     from publisher.site.plan import SITE_DIR, plan_for
@@ -92,7 +93,7 @@ def run_checks(
         findings += email_findings(issue, rendered, config, root)
         checked.append((issue, rendered))
     findings += web_findings(theme, config, checked, root)
-    findings += link_findings(outgoing, config, root) if links else []
+    findings += link_findings(outgoing, config, root, timeout) if links else []
     findings += [from_problem(Rule.TPL002, p, root) for p in theme.block_problems()]
     return sorted(set(_only_of(findings, wanted, root) if wanted else findings))
 

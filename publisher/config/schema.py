@@ -303,7 +303,7 @@ class Smtp:
 
 @dataclass(frozen=True)
 class Links:
-    """The email's links to other sites, and how `publisher check --links` checks them."""
+    """The email's links to other sites."""
 
     utm: bool = setting(
         Switch(
@@ -315,14 +315,6 @@ class Links:
     )
     utm_skip_hosts: tuple[str, ...] = setting(
         Hosts((), 'Sites whose links get no utm_ tags, with their subdomains, e.g. ["gov.uk"].')
-    )
-    timeout: int = setting(
-        Integer(
-            10,
-            "Seconds `publisher check --links` waits for a site before it says it could not "
-            "check the link.",
-            hint="give the seconds to wait, e.g. 10",
-        )
     )
 
 
@@ -438,7 +430,7 @@ class Config:
         Table(Push, "Drafts in your email service (publisher push).", read_by=PUSH)
     )
     subscribe: Subscribe = setting(Table(Subscribe, "The subscribe box.", read_by=WEB_PAGES))
-    links: Links = setting(Table(Links, "Links to other sites: tags in the email, checking."))
+    links: Links = setting(Table(Links, "The email's links to other sites: their tags."))
     social: dict[str, str] = setting(
         TextMap(
             'Links shown in the footer: label = "URL".',
