@@ -6,6 +6,7 @@ edit, say) loads no Markdown or email code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +39,26 @@ STYLE_TEMPLATE = "style.css.j2"
 PAGE_TEMPLATES = (ISSUE_TEMPLATE, INDEX_TEMPLATE, TAG_TEMPLATE, STYLE_TEMPLATE)
 
 
+#: A heading of the sanitized article that has an id (the sanitizer writes ``id="..."``).
+_HEADING = re.compile(r'(<h([1-6])\b[^>]*\sid="([^"]+)"[^>]*>)(.*?)(</h\2>)', re.DOTALL)
+
+
 def page_article(item: Rendered, base_url: str) -> str:
-    """Return the article as its web page shows it: links into the site made relative."""
-    return relative_links(item.article_html, item.view.url, base_url, "../")
+    """Return the article as its web page shows it: links into the site made relative, and
+    a link to each section (``permalinks``)."""
+    return permalinks(relative_links(item.article_html, item.view.url, base_url, "../"))
+
+
+def permalinks(html: str) -> str:
+    """Add to each heading with an id a ``#`` link to itself, for readers to copy (shown on
+    hover and focus by the stylesheet). Its accessible name is the heading's own text: the
+    glyph is hidden from screen readers, so no words are needed in any language. Only the page
+    has them: a feed reader or an email would show the glyph as text."""
+    return _HEADING.sub(
+        r'\1\4 <a class="anchor" href="#\3" aria-labelledby="\3">'
+        r'<span aria-hidden="true">#</span></a>\5',
+        html,
+    )
 
 
 def _direction(config: Config, listed: Sequence[tuple[Issue, IssueView]]) -> str:
