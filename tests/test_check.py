@@ -180,6 +180,7 @@ CASES: dict[str, Change] = {
         add_issue("2025-07-20-later.md", "title: Later\ndate: 2025-07-20\ndraft: true\n"),
         edit("(../other/)", "(../2025-07-20-later.md)"),
     ),
+    "LNK007": edit("(../other/)", "(../2025-07-01-other.md#costs)"),
     "SITE001": edit("title: Clean", "title: Clean\nslug: feed.xml"),
     "FN001": edit("A claim.[^1]", "A claim.[^1] Another.[^2]"),
     "FN002": edit("[^1]: The note.", "[^1]: The note.\n[^extra]: Never cited."),

@@ -53,6 +53,10 @@ class Rule(Enum):
     LNK004 = ERROR, "link to a local file that does not exist"
     LNK005 = ERROR, "link to a file outside the issue's folder or the newsletter folder"
     LNK006 = ERROR, "link to a draft or scheduled issue (readers would get a 404)"
+    LNK007 = (
+        WARNING,
+        "link to a section (#fragment) that its issue's page does not have: it opens at the top",
+    )
     FN001 = ERROR, "footnote reference without a definition"
     FN002 = WARNING, "footnote defined but never referenced"
     HDG001 = WARNING, "heading that skips a level"

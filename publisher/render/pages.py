@@ -25,6 +25,7 @@ from publisher.render.context import (
     tag_links,
 )
 from publisher.render.sanitize import relative_links
+from publisher.render.structured import structured_data
 from publisher.render.theme import Theme
 from publisher.strings import Strings
 
@@ -104,7 +105,9 @@ class Pages:
             "image_url": "",
             "image": None,
             "direction": direction,
+            "structured_data": "",
         }
+        self._logo_url: str | None = None
 
     def _link(self, issue: Issue, view: IssueView) -> IssueLink:
         return IssueLink(
@@ -173,7 +176,18 @@ class Pages:
             article_html=Markup(item.page_article or page_article(item, config.base_url)),
             previous=previous,
             next=after,
+            structured_data=structured_data(item, config, self.logo_url()),
         )
+
+    def logo_url(self) -> str:
+        """Return the logo's absolute URL, or empty (the email code is loaded only for one)."""
+        if self._logo_url is None:
+            self._logo_url = ""
+            if self.config.logo:
+                from publisher.render.issue import logo_url
+
+                self._logo_url = logo_url(self.config)
+        return self._logo_url
 
     def tag(self, tag: TagLink) -> str:
         """Render one tag's page."""
