@@ -18,7 +18,8 @@ from publisher.cli import cli
 
 NOW = dt.datetime(2025, 8, 1, tzinfo=dt.UTC)
 BODY = """\
-Opening paragraph, [down to the costs](#costs) and [the other issue's figures](2025-07-01-other.md#figures).
+Opening paragraph, [down to the costs](#costs)
+and [the other issue's figures](2025-07-01-other.md#figures).
 
 ## Costs
 
@@ -53,7 +54,9 @@ def page(out: Path, slug: str = "first") -> Any:
 
 
 def heading_ids(tree: Any) -> list[str]:
-    return [str(h.get("id")) for h in tree.xpath("//div[@class='article-body']/*[self::h2 or self::h3]")]
+    return [
+        str(h.get("id")) for h in tree.xpath("//div[@class='article-body']/*[self::h2 or self::h3]")
+    ]
 
 
 def test_headings_get_unique_ascii_ids_that_no_page_id_takes(newsletter: Newsletter) -> None:
@@ -128,7 +131,10 @@ def check(newsletter: Newsletter) -> list[str]:
 
 
 def test_links_to_sections_that_exist_are_not_findings(newsletter: Newsletter) -> None:
-    write(newsletter, BODY + "\n[Top](#top), [note](#fn1), [again](#costs-2), [page](../other/#figures-2).\n")
+    write(
+        newsletter,
+        BODY + "\n[Top](#top), [note](#fn1), [again](#costs-2), [page](../other/#figures-2).\n",
+    )
     assert check(newsletter) == []
 
 
@@ -140,11 +146,11 @@ def test_an_unknown_section_is_a_finding_with_the_closest_ids(newsletter: Newsle
         "issues/2025-07-15-first.md:5:40: warning LNK007 '#cost': this issue has no section "
         "#cost, so the link opens at the top of the page; did you mean #costs or #costs-2?; "
         "fix: use a heading's id (its page shows it as the # link beside the heading)",
-        "issues/2025-07-15-first.md:5:79: warning LNK007 '2025-07-01-other.md#figure': issue "
+        "issues/2025-07-15-first.md:6:33: warning LNK007 '2025-07-01-other.md#figure': issue "
         "'other' has no section #figure, so the link opens at the top of the page; did you "
         "mean #figures or #figures-2?; fix: use a heading's id (its page shows it as the # "
         "link beside the heading)",
-        "issues/2025-07-15-first.md:25:8: warning LNK007 '../other/#nothing-like-it': issue "
+        "issues/2025-07-15-first.md:26:8: warning LNK007 '../other/#nothing-like-it': issue "
         "'other' has no section #nothing-like-it, so the link opens at the top of the page; "
         "its sections are #figures, #figures-2; fix: use a heading's id (its page shows it as "
         "the # link beside the heading)",
@@ -165,10 +171,14 @@ def test_the_section_link_shows_on_hover_and_leads_to_the_section(
         anchor = tab.locator("h2#costs a.anchor")
         opacity = "e => getComputedStyle(e).opacity"
         tab.mouse.move(0, 0)
-        tab.wait_for_function("getComputedStyle(document.querySelector('#costs .anchor')).opacity === '0'")
+        tab.wait_for_function(
+            "getComputedStyle(document.querySelector('#costs .anchor')).opacity === '0'"
+        )
         assert anchor.evaluate(opacity) == "0"
         tab.hover("h2#costs")
-        tab.wait_for_function("getComputedStyle(document.querySelector('#costs .anchor')).opacity === '1'")
+        tab.wait_for_function(
+            "getComputedStyle(document.querySelector('#costs .anchor')).opacity === '1'"
+        )
         anchor.click()
         tab.wait_for_url(base_url + "first/#costs")
         assert tab.evaluate("document.querySelector(':target').id") == "costs"
@@ -236,9 +246,9 @@ def test_a_title_cannot_end_the_script(newsletter: Newsletter) -> None:
 
 def test_the_publisher_s_logo(newsletter: Newsletter) -> None:
     newsletter.settings(
-        (newsletter.root / "newsletter.toml").read_text(encoding="utf-8").replace(
-            'language = "en"', 'language = "en"\nlogo = "https://cdn.example.org/logo.png"'
-        )
+        (newsletter.root / "newsletter.toml")
+        .read_text(encoding="utf-8")
+        .replace('language = "en"', 'language = "en"\nlogo = "https://cdn.example.org/logo.png"')
     )
     newsletter.issue()
     out = newsletter.root / "site"

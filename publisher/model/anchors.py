@@ -1,4 +1,4 @@
-"""Heading ids: the stable, ASCII anchors of an issue's sections (``#increased-military-cooperation``).
+"""Heading ids: the stable ASCII anchors of an issue's sections (``#military-cooperation``).
 
 Ids are given once, when the body is parsed, so the page, the feeds and ``check`` name a
 section the same way. A heading's id comes from its own text only: a repeated heading gets

@@ -38,7 +38,11 @@ def structured_data(item: Rendered, config: Config, logo_url: str = "") -> str:
         data["image"] = [item.image.url]
     if view.tags:
         data["keywords"] = list(view.tags)
-    return json.dumps(data, ensure_ascii=False, indent=None).replace("</", "<\\/").replace("<!--", "<\\u0021--")
+    return (
+        json.dumps(data, ensure_ascii=False, indent=None)
+        .replace("</", "<\\/")
+        .replace("<!--", "<\\u0021--")
+    )
 
 
 def _publisher(config: Config, logo_url: str) -> dict[str, Any]:
