@@ -176,7 +176,7 @@ class Pages:
             article_html=Markup(item.page_article or page_article(item, config.base_url)),
             previous=previous,
             next=after,
-            structured_data=structured_data(item, config, self.logo_url()),
+            structured_data=Markup(structured_data(item, config, self.logo_url())),
         )
 
     def logo_url(self) -> str:
