@@ -160,8 +160,8 @@ def web_keys(config: Config, theme_dirs: list[Path], code: str) -> WebKeys:
     (``code``) and the settings, but those only ``publisher send`` or ``push`` reads unless one
     of its templates names them."""
 
-    def key(wanted: Callable[[str], bool]) -> str:
-        parts: list[bytes | str] = [code]
+    def key(wanted: Callable[[str], bool], *extra: str) -> str:
+        parts: list[bytes | str] = [code, *extra]
         templates: list[bytes] = []
         for folder, relative, text in _theme_files(theme_dirs, wanted):
             templates.append(text)
@@ -171,8 +171,10 @@ def web_keys(config: Config, theme_dirs: list[Path], code: str) -> WebKeys:
         parts.append(settings_text(config, read))
         return digest(*parts)
 
+    # The logo's file: an issue page's structured data names its published copy by its digest.
+    logo = [repr(signature(file))] if (file := logo_file(config, "logo")) else []
     return WebKeys(
-        pages=key(lambda relative: relative not in EMAIL_ONLY and relative != STYLESHEET),
+        pages=key(lambda relative: relative not in EMAIL_ONLY and relative != STYLESHEET, *logo),
         style=key(lambda relative: relative == STYLESHEET),
         feeds=key(lambda relative: False),
     )
