@@ -192,6 +192,7 @@ CASES: dict[str, Change] = {
         add_issue("2025-07-20-later.md", "title: Later\ndate: 2025-07-20\ndraft: true\n"),
         edit("(../other/)", "(../2025-07-20-later.md)"),
     ),
+    "LNK007": edit("(../other/)", "(../2025-07-01-other.md#costs)"),
     "LNK008": linked("/gone"),
     "LNK009": linked("/moved"),
     "LNK010": linked("/forbidden"),

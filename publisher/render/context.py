@@ -180,6 +180,11 @@ class PageContext:
     next: IssueLink | None = _doc("The next newer issue (issue page), or None.")
     version: str = _doc("publisher's version.")
     direction: str = _doc("`ltr`, or `rtl` for a page in a right-to-left language.", default="ltr")
+    structured_data: str = _doc(
+        "The issue page's schema.org `BlogPosting` as JSON-LD, ready for "
+        '`<script type="application/ld+json">` (`</` escaped); empty on other pages.',
+        default="",
+    )
 
     def as_dict(self) -> dict[str, Any]:
         """Return the fields as template variables."""

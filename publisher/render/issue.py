@@ -282,6 +282,11 @@ def mso_font(stack: str, kind: str) -> str:
     return ", ".join(kept + fallback)
 
 
+def logo_url(config: Config) -> str:
+    """Return the absolute URL of the logo (its email variant, or the web address), or empty."""
+    return _logo(config, "logo")[0]
+
+
 def _logo(config: Config, name: str) -> tuple[str, int]:
     """Return the absolute URL of the logo setting ``name`` (its email variant, or the web
     address) and its shown height (0: unknown), or ("", 0) when it is not set."""

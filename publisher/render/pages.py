@@ -6,6 +6,7 @@ edit, say) loads no Markdown or email code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from publisher.render.context import (
     tag_links,
 )
 from publisher.render.sanitize import relative_links
+from publisher.render.structured import structured_data
 from publisher.render.theme import Theme
 from publisher.strings import Strings
 
@@ -38,9 +40,26 @@ STYLE_TEMPLATE = "style.css.j2"
 PAGE_TEMPLATES = (ISSUE_TEMPLATE, INDEX_TEMPLATE, TAG_TEMPLATE, STYLE_TEMPLATE)
 
 
+#: A heading of the sanitized article that has an id (the sanitizer writes ``id="..."``).
+_HEADING = re.compile(r'(<h([1-6])\b[^>]*\sid="([^"]+)"[^>]*>)(.*?)(</h\2>)', re.DOTALL)
+
+
 def page_article(item: Rendered, base_url: str) -> str:
-    """Return the article as its web page shows it: links into the site made relative."""
-    return relative_links(item.article_html, item.view.url, base_url, "../")
+    """Return the article as its web page shows it: links into the site made relative, and
+    a link to each section (``permalinks``)."""
+    return permalinks(relative_links(item.article_html, item.view.url, base_url, "../"))
+
+
+def permalinks(html: str) -> str:
+    """Add to each heading with an id a ``#`` link to itself, for readers to copy (shown on
+    hover and focus by the stylesheet). Its accessible name is the heading's own text: the
+    glyph is hidden from screen readers, so no words are needed in any language. Only the page
+    has them: a feed reader or an email would show the glyph as text."""
+    return _HEADING.sub(
+        r'\1\4 <a class="anchor" href="#\3" aria-labelledby="\3">'
+        r'<span aria-hidden="true">#</span></a>\5',
+        html,
+    )
 
 
 def _direction(config: Config, listed: Sequence[tuple[Issue, IssueView]]) -> str:
@@ -86,7 +105,9 @@ class Pages:
             "image_url": "",
             "image": None,
             "direction": direction,
+            "structured_data": "",
         }
+        self._logo_url: str | None = None
 
     def _link(self, issue: Issue, view: IssueView) -> IssueLink:
         return IssueLink(
@@ -155,7 +176,18 @@ class Pages:
             article_html=Markup(item.page_article or page_article(item, config.base_url)),
             previous=previous,
             next=after,
+            structured_data=Markup(structured_data(item, config, self.logo_url())),
         )
+
+    def logo_url(self) -> str:
+        """Return the logo's absolute URL, or empty (the email code is loaded only for one)."""
+        if self._logo_url is None:
+            self._logo_url = ""
+            if self.config.logo:
+                from publisher.render.issue import logo_url
+
+                self._logo_url = logo_url(self.config)
+        return self._logo_url
 
     def tag(self, tag: TagLink) -> str:
         """Render one tag's page."""
