@@ -3,6 +3,7 @@ SpamAssassin."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -117,18 +118,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def http_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """Serve a fresh folder over real HTTP on 127.0.0.1; yield (base URL, folder)."""
-    folder = tmp_path / "www"
-    folder.mkdir()
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """Serve a folder over real HTTP on 127.0.0.1 while in the block; yield its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", folder
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
@@ -203,6 +202,15 @@ def link_server() -> Iterator[LinkServer]:
         served.release.set()
         served.server.shutdown()
         served.server.server_close()
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """Serve a fresh folder over real HTTP on 127.0.0.1; yield (base URL, folder)."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    with serving(folder) as base_url:
+        yield base_url, folder
 
 
 @pytest.fixture(scope="session")
