@@ -1,7 +1,10 @@
 """Feeds: RSS 2.0 and Atom 1.0 through feedgen, JSON Feed 1.1 and the sitemap written here.
 
 Every date comes from front matter (never the build time), every URL is absolute, and entries
-keep the permanent id fixed when the issue was first published.
+keep the permanent id fixed when the issue was first published. A feed document is the site's
+(the newest issues), a tag's (its newest issues) or a year's archive (RFC 5005: every issue of
+that year, chained to the other years by ``prev-archive``/``next-archive`` links, and in JSON
+Feed by ``next_url``); all three kinds use the same three file names in their own folder.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +21,7 @@ from publisher import __version__
 from publisher.config import Config
 
 if TYPE_CHECKING:
+    from publisher.model.issue import Issue
     from publisher.render.rendered import Rendered
 
 RSS_FILE = "feed.xml"
@@ -24,6 +29,120 @@ ATOM_FILE = "atom.xml"
 JSON_FILE = "feed.json"
 SITEMAP_FILE = "sitemap.xml"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+#: RFC 5005's namespace: ``fh:archive`` marks an archive document.
+FH_NS = "http://purl.org/syndication/history/1.0"
+_ATOM_NS = "http://www.w3.org/2005/Atom"
+#: The folder of each year's archive documents, from the site root.
+ARCHIVE_DIR = "feeds"
+
+
+def archive_folder(year: int) -> str:
+    """Return the folder of a year's archive documents, from the site root: ``feeds/2024/``."""
+    return f"{ARCHIVE_DIR}/{year}/"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Which feed document is made, and the documents it links to (folders from the site root,
+    each holding ``feed.xml``, ``atom.xml`` and ``feed.json``)."""
+
+    #: Its folder: "" for the site's feeds, ``tags/energy/``, ``feeds/2024/``.
+    folder: str = ""
+    #: What the title adds to the newsletter's name (a tag's name), or "".
+    subject: str = ""
+    #: Whether it is a year's archive document (RFC 5005 ``fh:archive``).
+    archive: bool = False
+    #: The folder of the next older archive (``prev-archive``; JSON Feed's ``next_url``), or "".
+    older: str = ""
+    #: The folder of the next newer archive (``next-archive``), or "".
+    newer: str = ""
+
+    def url(self, config: Config, name: str, folder: str | None = None) -> str:
+        """Return the absolute URL of the file ``name`` in its folder (or in ``folder``)."""
+        return config.base_url + (self.folder if folder is None else folder) + name
+
+    def home(self, config: Config) -> str:
+        """Return the page the document belongs to: its tag's page, else the archive page."""
+        return config.base_url + (self.folder if self.subject else "")
+
+    def history(self, config: Config, name: str) -> list[tuple[str, str]]:
+        """Return the RFC 5005 links (rel, absolute URL) of the document's format ``name``."""
+        links = [("current", self.url(config, name, ""))] if self.archive else []
+        if self.older:
+            links.append(("prev-archive", self.url(config, name, self.older)))
+        if self.newer:
+            links.append(("next-archive", self.url(config, name, self.newer)))
+        return links
+
+
+SITE = Channel()
+
+
+def archive_years(issues: Sequence[Issue]) -> list[int]:
+    """Return the years of ``issues``, newest first: one archive document each."""
+    return sorted({issue.date.year for issue in issues}, reverse=True)
+
+
+def archive_channel(years: Sequence[int], year: int) -> Channel:
+    """Return the archive document of ``year`` among ``years`` (newest first).
+
+    Every year is an archive, the current one (that of the newest issue) too: the site's feed
+    keeps only the newest issues, so the rest of this year's are reachable only there. The
+    current year's document grows until an issue of a later year is published; from then on
+    its entries never change (only its ``next-archive`` link is added, once). A reader who
+    stores an archive as final loses nothing: each issue added to it since was, when
+    published, in the site's feed.
+    """
+    n = years.index(year)
+    return Channel(
+        folder=archive_folder(year),
+        archive=True,
+        older=archive_folder(years[n + 1]) if n + 1 < len(years) else "",
+        newer=archive_folder(years[n - 1]) if n > 0 else "",
+    )
+
+
+def tag_channel(path: str, name: str) -> Channel:
+    """Return the feed document of the tag ``name``, beside its page (at ``path``)."""
+    return Channel(folder=path, subject=name)
+
+
+class FeedHistory:
+    """A feedgen extension: RFC 5005's ``fh:archive`` and links, in Atom and in RSS 2.0.
+
+    feedgen writes RSS's ``atom:link`` for ``rel="self"`` alone, so the history links are
+    added here; extensions run before the entries are appended, so these land in the head.
+    """
+
+    def __init__(self) -> None:
+        self.archive = False
+        self.links: list[tuple[str, str]] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        """Declare the ``fh`` namespace (in archive documents only)."""
+        return {"fh": FH_NS} if self.archive else {}
+
+    def extend_atom(self, feed: Any) -> Any:
+        """Mark an Atom archive document (feedgen writes its links itself)."""
+        if self.archive:
+            _element(feed, f"{{{FH_NS}}}archive")
+        return feed
+
+    def extend_rss(self, feed: Any) -> Any:
+        """Add the history links and the archive mark to the RSS channel."""
+        channel = feed[0]
+        for rel, href in self.links:
+            _element(channel, f"{{{_ATOM_NS}}}link", rel=rel, href=href)
+        if self.archive:
+            _element(channel, f"{{{FH_NS}}}archive")
+        return feed
+
+
+def _element(parent: Any, tag: str, **attributes: str) -> None:
+    from feedgen.util import xml_elem
+
+    xml_elem(tag, parent, **attributes)
+
 
 #: Characters XML 1.0 forbids (lxml, and so feedgen, refuse them).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -59,21 +178,39 @@ def _newest(items: Sequence[Rendered]) -> dt.datetime:
     return max((_updated(i) for i in items), default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
 
 
+def _title(config: Config, channel: Channel) -> str:
+    return f"{config.name} — {channel.subject}" if channel.subject else config.name
+
+
 def _generator(
-    config: Config, items: Sequence[Rendered], self_url: str, self_type: str, rss: bool = False
+    config: Config,
+    items: Sequence[Rendered],
+    channel: Channel,
+    name: str,
+    self_type: str,
+    rss: bool = False,
 ) -> Any:
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
-    fg.id(config.base_url)
-    fg.title(xml_safe(config.name))
+    history = channel.history(config, name)
+    if channel.archive or history:
+        fg.register_extension("fh", FeedHistory, None, atom=True, rss=True)
+        fg.fh.archive = channel.archive
+        fg.fh.links = history if rss else []
+    # An archive keeps the site feed's id (RFC 5005: the same feed, in parts); a tag's feed is
+    # another feed, identified by its page.
+    fg.id(channel.home(config))
+    fg.title(xml_safe(_title(config, channel)))
     # RSS descriptions are HTML, Atom's subtitle and summary text: escape the text for RSS.
     description = xml_safe(config.description) or xml_safe(config.name)
     fg.description(escape(description, quote=False) if rss else description)
-    # RSS takes the channel link from the last link added: self first, then the site.
-    fg.link(href=self_url, rel="self", type=self_type)
-    fg.link(href=config.base_url, rel="alternate", type="text/html")
+    # RSS takes the channel link from the last link added: self first, then the page.
+    fg.link(href=channel.url(config, name), rel="self", type=self_type)
+    for rel, href in history:
+        fg.link(href=href, rel=rel, type=self_type)
+    fg.link(href=channel.home(config), rel="alternate", type="text/html")
     fg.language(config.language)
     fg.generator("publisher", version=__version__)
     author = {"name": xml_safe(config.author.name or config.name)}
@@ -112,31 +249,34 @@ def _entry(fe: Any, item: Rendered, updated: dt.datetime, config: Config, rss: b
         fe.dc.dc_creator(name)  # RSS <author> must be an email address
 
 
-def rss(config: Config, items: Sequence[Rendered]) -> bytes:
-    """Return the RSS 2.0 feed of ``items`` (newest first)."""
-    fg = _generator(config, items, config.base_url + RSS_FILE, "application/rss+xml", rss=True)
+def rss(config: Config, items: Sequence[Rendered], channel: Channel = SITE) -> bytes:
+    """Return the RSS 2.0 feed document of ``items`` (newest first)."""
+    fg = _generator(config, items, channel, RSS_FILE, "application/rss+xml", rss=True)
     return bytes(fg.rss_str(pretty=True))
 
 
-def atom(config: Config, items: Sequence[Rendered]) -> bytes:
-    """Return the Atom 1.0 feed of ``items`` (newest first)."""
-    fg = _generator(config, items, config.base_url + ATOM_FILE, "application/atom+xml")
+def atom(config: Config, items: Sequence[Rendered], channel: Channel = SITE) -> bytes:
+    """Return the Atom 1.0 feed document of ``items`` (newest first)."""
+    fg = _generator(config, items, channel, ATOM_FILE, "application/atom+xml")
     return bytes(fg.atom_str(pretty=True))
 
 
-def json_feed(config: Config, items: Sequence[Rendered]) -> bytes:
-    """Return the JSON Feed 1.1 of ``items`` (newest first)."""
+def json_feed(config: Config, items: Sequence[Rendered], channel: Channel = SITE) -> bytes:
+    """Return the JSON Feed 1.1 document of ``items`` (newest first); ``next_url`` leads to
+    the next older archive, as JSON Feed has no archives of its own."""
     author = {"name": config.author.name or config.name}
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
-        "title": config.name,
-        "home_page_url": config.base_url,
-        "feed_url": config.base_url + JSON_FILE,
+        "title": _title(config, channel),
+        "home_page_url": channel.home(config),
+        "feed_url": channel.url(config, JSON_FILE),
         "description": config.description or config.name,
         "language": config.language,
         "authors": [author],
         "items": [],
     }
+    if channel.older:
+        feed["next_url"] = channel.url(config, JSON_FILE, channel.older)
     for item in items:
         issue, view = item.issue, item.view
         entry: dict[str, Any] = {
