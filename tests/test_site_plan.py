@@ -394,6 +394,8 @@ def test_check_follows_out(news: Newsletter, tmp_path: Path) -> None:
         ("feed.xml", "is a name the site uses"),
         ("assets", "is a name the site uses"),
         ("tags", "is a name the site uses"),
+        ("page", "is a name the site uses"),
+        ("feeds", "is a name the site uses"),
         ("index.html", "is a name the site uses"),
         ("publisher.json", "is a name the site uses"),
         ("CNAME", "is a name static/ or the logo uses"),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from publisher import __version__
 from publisher.config import Config
+from publisher.model.issue import slugify
 
 if TYPE_CHECKING:
     from publisher.model.issue import Issue
@@ -100,6 +101,28 @@ def archive_channel(years: Sequence[int], year: int) -> Channel:
         older=archive_folder(years[n + 1]) if n + 1 < len(years) else "",
         newer=archive_folder(years[n - 1]) if n > 0 else "",
     )
+
+
+def feed_document(
+    config: Config, items: Sequence[Rendered], tag: str = "", year: int = 0
+) -> tuple[Channel, list[Rendered]]:
+    """Return the feed document of ``items`` (newest first) and the items it carries: the
+    tag ``tag``'s (a slug), the year ``year``'s archive, else the site's.
+
+    The preview serves feeds through this; the build selects the same from its cache.
+    """
+    issues = [item.issue for item in items]
+    years = archive_years(issues) if config.feeds.archives else []
+    if year:
+        return archive_channel(years, year), [i for i in items if i.issue.date.year == year]
+    limit = config.feeds.limit
+    if tag:
+        from publisher.render.context import tag_links
+
+        link = tag_links(issues)[tag]
+        tagged = [i for i in items if tag in {slugify(t) or "tag" for t in i.issue.tags}]
+        return tag_channel(link.path, link.name), tagged[:limit]
+    return Channel(older=archive_folder(years[0]) if years else ""), list(items[:limit])
 
 
 def tag_channel(path: str, name: str) -> Channel:
