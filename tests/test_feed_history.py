@@ -11,13 +11,13 @@ import feedparser
 import lxml.etree
 import lxml.html
 from click.testing import CliRunner
+from test_preview import get
+from test_site import atom_schema
 
 from conftest import SETTINGS, Newsletter
 from publisher.build.pipeline import build
 from publisher.cli import cli
 from publisher.preview.server import start
-from test_preview import get
-from test_site import atom_schema
 
 NOW = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 BASE = "https://news.example.org/"
@@ -198,7 +198,10 @@ def test_the_archive_of_a_year_is_its_bytes_alone(newsletter: Newsletter, tmp_pa
     build(alone.root, now=NOW)
     full = (site / "feeds/2024/atom.xml").read_text(encoding="utf-8")
     single = (alone.root / "site/feeds/2024/atom.xml").read_text(encoding="utf-8")
-    newer = f'  <link href="{BASE}feeds/2025/atom.xml" rel="next-archive" type="application/atom+xml"/>\n'
+    newer = (
+        f'  <link href="{BASE}feeds/2025/atom.xml" rel="next-archive" '
+        'type="application/atom+xml"/>\n'
+    )
     assert newer in full and newer not in single
     assert full.replace(newer, "") == single
 
