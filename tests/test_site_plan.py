@@ -444,6 +444,9 @@ def test_new_cuts_long_slugs_and_explains_bad_ones(news: Newsletter) -> None:
 # --- the plan is pure ---------------------------------------------------------------------------
 
 
+FEEDS = ("feed.xml", "atom.xml", "feed.json")
+
+
 def test_the_plan_lists_every_path_without_touching_the_disk(news: Newsletter) -> None:
     from publisher.config import load_config
     from publisher.model.issue import load_issues
@@ -457,9 +460,7 @@ def test_the_plan_lists_every_path_without_touching_the_disk(news: Newsletter) -
         "index.html",
         "assets/style.css",
         "tags/energy/index.html",
-        "feed.xml",
-        "atom.xml",
-        "feed.json",
+        *(f"{folder}{n}" for folder in ("", "tags/energy/", "feeds/2025/") for n in FEEDS),
         "sitemap.xml",
         "publisher.json",
         *(f"{s}/{n}" for s in ("grain", "bridge") for n in ("index.html", "email.html")),
