@@ -16,8 +16,8 @@ from publisher.build.cache import WEB, BuildCache, Record
 from publisher.build.keys import WebKeys, output_key, signature
 from publisher.build.output import Product
 from publisher.config import Config
+from publisher.render.channels import Channel, archive_channel, site_channel, tag_channel
 from publisher.render.context import page_path
-from publisher.render.feeds import Channel, archive_channel, archive_folder, tag_channel
 from publisher.render.pages import Pages
 from publisher.render.rendered import Rendered
 from publisher.render.theme import Theme
@@ -157,8 +157,7 @@ class Products:
         return Product(output_key(self.everywhere, listed), make)
 
     def _feed(self, planned: Planned) -> Product:
-        years = sorted(self.years, reverse=True)
-        channel = Channel(older=archive_folder(years[0]) if years else "")
+        channel = site_channel(sorted(self.years, reverse=True))
         return self._feed_of(planned.name, channel, self.newest)
 
     def _tag_feed(self, planned: Planned) -> Product:

@@ -17,16 +17,9 @@ from pathlib import Path
 from publisher.config import LOGOS, SETTINGS_FILE, Config, logo_file
 from publisher.errors import Problem, PublisherError, display_path
 from publisher.model.issue import Issue
+from publisher.render.channels import ARCHIVE_DIR, archive_folder, archive_years
 from publisher.render.context import PAGE_DIR, page_count, page_path, tag_links
-from publisher.render.feeds import (
-    ARCHIVE_DIR,
-    ATOM_FILE,
-    JSON_FILE,
-    RSS_FILE,
-    SITEMAP_FILE,
-    archive_folder,
-    archive_years,
-)
+from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
 from publisher.render.images import Variant
 from publisher.render.shelf import Shelf
 from publisher.render.theme import Theme
