@@ -36,7 +36,7 @@ class Channel:
     folder: str = ""
     #: What the title adds to the newsletter's name (a tag's name), or "".
     subject: str = ""
-    #: Whether it is a year's archive document (RFC 5005 ``fh:archive``).
+    #: Whether it is an archive document (RFC 5005 ``fh:archive``): a year that is over.
     archive: bool = False
     #: The folder of the next older archive (``prev-archive``; JSON Feed's ``next_url``), or "".
     older: str = ""
@@ -53,7 +53,8 @@ class Channel:
 
     def history(self, config: Config, name: str) -> list[tuple[str, str]]:
         """Return the RFC 5005 links (rel, absolute URL) of the document's format ``name``."""
-        links = [("current", self.url(config, name, ""))] if self.archive else []
+        yearly = self.folder.startswith(f"{ARCHIVE_DIR}/")
+        links = [("current", self.url(config, name, ""))] if yearly else []
         if self.older:
             links.append(("prev-archive", self.url(config, name, self.older)))
         if self.newer:
@@ -76,19 +77,19 @@ def site_channel(years: Sequence[int]) -> Channel:
 
 
 def archive_channel(years: Sequence[int], year: int) -> Channel:
-    """Return the archive document of ``year`` among ``years`` (newest first).
+    """Return the document of ``year``'s issues among ``years`` (newest first).
 
-    Every year is an archive, the current one (that of the newest issue) too: the site's feed
-    keeps only the newest issues, so the rest of this year's are reachable only there. The
-    current year's document grows until an issue of a later year is published; from then on
-    its entries never change (only its ``next-archive`` link is added, once). A reader who
-    stores an archive as final loses nothing: each issue added to it since was, when
-    published, in the site's feed.
+    Every year has one, the current year (that of the newest issue) too: the site's feed keeps
+    only the newest issues, so the rest of this year's are only there. But RFC 5005 lets a
+    reader keep an archive document as final, and the current year's grows with each issue;
+    so it is marked ``fh:archive`` only once an issue of a later year is published. From then
+    on it never changes (but for an issue published late with a date of that year): its bytes
+    depend on its issues and on the years before and after it alone.
     """
     n = years.index(year)
     return Channel(
         folder=archive_folder(year),
-        archive=True,
+        archive=n > 0,
         older=archive_folder(years[n + 1]) if n + 1 < len(years) else "",
         newer=archive_folder(years[n - 1]) if n > 0 else "",
     )
