@@ -24,6 +24,7 @@ from publisher.config.options import (
     Colour,
     Email,
     File,
+    Flag,
     HeaderURL,
     Hosts,
     Ids,
@@ -171,6 +172,28 @@ class Feeds:
             20,
             "How many of the newest issues the feeds carry.",
             hint="set how many issues the feeds carry, e.g. 20",
+        )
+    )
+    archives: bool = setting(
+        Flag(
+            True,
+            "Also publish every issue ever, a feed document per year (feeds/2024/feed.xml, "
+            "atom.xml, feed.json), linked from the feeds (RFC 5005, JSON Feed's next_url).",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Archive:
+    """The archive page: the list of every issue."""
+
+    per_page: int = setting(
+        Integer(
+            50,
+            "How many issues the archive page lists before it goes on at page/2/ and so on "
+            "(0: one page, however long).",
+            hint="set how many issues a page lists, e.g. 50, or 0 for one page",
+            low=0,
         )
     )
 
@@ -425,6 +448,7 @@ class Config:
         Table(Unsubscribe, "The unsubscribe link.", rules=[custom_needs_url])
     )
     feeds: Feeds = setting(Table(Feeds, "The feeds.", read_by=WEB_PAGES))
+    archive: Archive = setting(Table(Archive, "The archive page.", read_by=WEB_PAGES))
     smtp: Smtp = setting(Table(Smtp, "Test sends (publisher send).", read_by=SEND))
     push: Push = setting(
         Table(Push, "Drafts in your email service (publisher push).", read_by=PUSH)

@@ -21,7 +21,10 @@ from publisher.render.context import (
     IssueLink,
     IssueView,
     PageContext,
+    Pagination,
     TagLink,
+    page_count,
+    page_path,
     tag_links,
 )
 from publisher.render.sanitize import relative_links
@@ -71,6 +74,15 @@ def _direction(config: Config, listed: Sequence[tuple[Issue, IssueView]]) -> str
     return language(config.language).direction
 
 
+def feed_links(folder_url: str) -> FeedLinks:
+    """Return the absolute URLs of the feeds in the folder at ``folder_url``."""
+    from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
+
+    return FeedLinks(
+        rss=folder_url + RSS_FILE, atom=folder_url + ATOM_FILE, json=folder_url + JSON_FILE
+    )
+
+
 class Pages:
     """Renders the web pages of a list of issues (newest first), one page at a time."""
 
@@ -80,8 +92,6 @@ class Pages:
         config: Config,
         listed: Sequence[tuple[Issue, IssueView]],
     ) -> None:
-        from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
-
         self.theme, self.config = theme, config
         self.tags = tag_links([issue for issue, _ in listed])
         direction = _direction(config, listed)
@@ -92,7 +102,9 @@ class Pages:
         base = config.base_url
         self.common: dict[str, Any] = {
             "newsletter": config,
-            "feeds": FeedLinks(rss=base + RSS_FILE, atom=base + ATOM_FILE, json=base + JSON_FILE),
+            "feeds": feed_links(base),
+            "tag_feeds": None,
+            "pagination": None,
             "tags": list(self.tags.values()),
             "version": __version__,
             "issues": [],
@@ -131,17 +143,36 @@ class Pages:
         """Return the theme's words in the language ``tag``, with the settings' overrides."""
         return Strings(tag, self.config.strings)
 
-    def index(self) -> str:
-        """Render the archive page."""
-        config = self.config
+    @property
+    def page_count(self) -> int:
+        """Return how many pages the archive has."""
+        return page_count(len(self.links), self.config.archive.per_page)
+
+    def index(self, number: int = 1) -> str:
+        """Render the archive page ``number`` (the first: the site's front page)."""
+        config, count = self.config, self.page_count
+        per_page = config.archive.per_page or len(self.links)
+        base = config.base_url
+        pagination = None
+        if count > 1:
+            before, after = page_path(number - 1), page_path(number + 1)
+            pagination = Pagination(
+                number=number,
+                count=count,
+                previous_url=base + before if number > 1 else "",
+                next_url=base + after if number < count else "",
+                previous_path=before if number > 1 else "",
+                next_path=after if number < count else "",
+            )
         return self._page(
             INDEX_TEMPLATE,
             kind="index",
             title=config.name,
             description=config.description or config.name,
-            canonical_url=config.base_url,
-            root="",
-            issues=self.links,
+            canonical_url=base + page_path(number),
+            root="../../" if number > 1 else "",
+            issues=self.links[(number - 1) * per_page : number * per_page],
+            pagination=pagination,
         )
 
     def neighbours(self, item: Rendered) -> tuple[IssueLink, IssueLink | None, IssueLink | None]:
@@ -203,6 +234,7 @@ class Pages:
             root="../../",
             issues=[link for link in self.links if tag in link.tags],
             tag=tag,
+            tag_feeds=feed_links(self.config.base_url + tag.path),
         )
 
     def style(self) -> str:
