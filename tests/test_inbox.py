@@ -479,6 +479,19 @@ BACKING_JS = """
 """
 
 
+def in_both_schemes(browser: Any, url: str, script: str) -> dict[str, Any]:
+    """Return what ``script`` finds in the page at ``url``, in light and in dark mode."""
+    found = {}
+    for scheme in ("light", "dark"):
+        page = browser.new_page(viewport={"width": 600, "height": 800}, color_scheme=scheme)
+        try:
+            page.goto(url)
+            found[scheme] = page.evaluate(script)
+        finally:
+            page.close()
+    return found
+
+
 def luminance(rgb: tuple[int, ...] | list[int]) -> float:
     """Return WCAG 2's relative luminance of an sRGB colour."""
     linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
@@ -501,14 +514,7 @@ def test_transparent_logos_and_drawings_keep_a_light_backing_in_dark_mode(
     serve_from(settings, f"{base_url}site/")
     newsletter.issue(body="Words.\n\n![A drawing](drawing.png)\n")
     build(newsletter.root, out=www / "site")
-    found = {}
-    for scheme in ("light", "dark"):
-        page = browser.new_page(viewport={"width": 600, "height": 800}, color_scheme=scheme)
-        try:
-            page.goto(f"{base_url}site/first/email.html")
-            found[scheme] = page.evaluate(BACKING_JS)
-        finally:
-            page.close()
+    found = in_both_schemes(browser, f"{base_url}site/first/email.html", BACKING_JS)
     ink = luminance((26, 26, 26))
     for scheme, backings in found.items():
         assert len(backings) == 2, found
@@ -537,14 +543,7 @@ def test_a_dark_mode_logo_takes_the_logos_place_in_dark_mode_only(
     newsletter.issue(body="Words.\n")
     build(newsletter.root, out=www / "site")
     html = (www / "site" / "first" / "email.html").read_text(encoding="utf-8")
-    shown = {}
-    for scheme in ("light", "dark"):
-        page = browser.new_page(viewport={"width": 600, "height": 800}, color_scheme=scheme)
-        try:
-            page.goto(f"{base_url}site/first/email.html")
-            shown[scheme] = page.evaluate(SHOWN_LOGOS_JS)
-        finally:
-            page.close()
+    shown = in_both_schemes(browser, f"{base_url}site/first/email.html", SHOWN_LOGOS_JS)
     assert [name.split("-")[0] for name in shown["light"]] == ["logo"], shown
     assert [name.split(".")[0] for name in shown["dark"]] == ["logo-dark-320w"], shown
     for name in shown["light"] + shown["dark"]:  # each published beside the email
