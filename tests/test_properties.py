@@ -117,7 +117,7 @@ def unsafe(html: str) -> list[str]:
 
 @SETTINGS
 @given(markdown)
-@example("```\n\x85" + "0" * 60 + " " + "0" * 17)  # NEL, a line end to some: removed
+@example("```\n\x85" + "0" * 60 + " " + "0" * 17)  # NEL, Unicode's line end: a line end
 @example("```\n\u2028" + "0" * 60 + " " + "0" * 17)  # Unicode's line end: a line end
 def test_any_markdown_renders_or_says_why(body: str) -> None:
     try:

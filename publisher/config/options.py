@@ -29,8 +29,8 @@ from publisher.config.place import SCALARS, At, Invalid, did_you_mean, shown
 T = TypeVar("T")
 
 #: Control characters no email, page or feed can carry (tab and line feed are fine), the C1
-#: set too (U+0080 to U+009F: mojibake of Windows-1252, and NEL, a line break to some readers).
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: set too (U+0080 to U+009F, mojibake of Windows-1252) but NEL, a line end (``LINE_BREAKS``).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 #: Line breaks a one-line value may not hold (they would break headers and feeds).
 LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
 SURROGATE = re.compile("[\ud800-\udfff]")

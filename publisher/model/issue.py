@@ -4,6 +4,7 @@ found in ``issues/``, read, and checked into an ``Issue`` (``frontmatter.py``)."
 from __future__ import annotations
 
 import os
+import re
 import stat
 import unicodedata
 from collections.abc import Callable, Container, Sequence
@@ -314,7 +315,7 @@ def _split(text: str, path: Path) -> tuple[list[str], int]:
     """Return an issue file's lines (line ends, Unicode's too, made LF; control characters
     removed) and the index of the line that closes its front matter."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n")  # Unicode's line ends
+    text = re.sub("[\x85\u2028\u2029]", "\n", text)  # Unicode's line ends (NEL, LS, PS)
     found = CONTROL.search(text)
     if found:
         warn(
