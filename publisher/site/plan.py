@@ -172,13 +172,13 @@ Claim = tuple[str, Planned, int]
 def _who(planned: Planned) -> str:
     """Return what ``planned`` is, for a message about its path."""
     if planned.kind == REDIRECT:
-        return f"the redirect page of {planned.owner}"
+        return "a redirect page (`redirect_from`)"
     return planned.owner or planned.kind
 
 
 def _hint(planned: Planned) -> str:
     if planned.kind == REDIRECT:
-        return "remove that address from `redirect_from:` (the path already serves a page)"
+        return "remove that address from `redirect_from:`: the site has that path already"
     if planned.kind == STATIC:
         return "rename or remove the file in static/; the site makes that path itself"
     if planned.kind == ISSUE_FILE:
