@@ -53,14 +53,16 @@ def head(page: Path) -> tuple[str, str, str, str]:
 
 
 def test_each_old_address_is_a_page_that_sends_readers_on(newsletter: Newsletter) -> None:
-    moved(newsletter, "[/p/old-slug/, old.html, 'https://news.example.org/2019/05/x', p/caf%C3%A9/]")
+    moved(
+        newsletter, "[/p/old-slug/, old.html, 'https://news.example.org/2019/05/x', p/caf%C3%A9/]"
+    )
     result = run(newsletter.root, "build")
     assert result.exit_code == 0, result.output
     site = newsletter.root / "site"
     for path in ("p/old-slug/index.html", "old.html", "2019/05/x/index.html", "p/café/index.html"):
         assert head(site / path) == (NEW_URL, f"0; url={NEW_URL}", "noindex", NEW_URL), path
     page = (site / "old.html").read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>\n<html lang=\"en\">") and "<title>First issue" in page
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en">') and "<title>First issue" in page
     files = json.loads((site / "publisher.json").read_text(encoding="utf-8"))["files"]
     assert {"p/old-slug/index.html", "old.html", "2019/05/x/index.html"} <= set(files)
     sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
@@ -109,12 +111,14 @@ def test_removing_an_address_removes_its_page(newsletter: Newsletter) -> None:
 
 
 def test_a_drafts_old_addresses_are_not_published(newsletter: Newsletter) -> None:
-    newsletter.issue("2025-07-01-other.md", title="Other", date="2025-07-01")
+    newsletter.issue(
+        "2025-07-01-other.md", front="title: Other\ndate: 2025-07-01\nredirect_from: /p/other/\n"
+    )
     moved(newsletter, "[/p/draft/]", draft="true")
     assert run(newsletter.root, "build").exit_code == 0
     site = newsletter.root / "site"
-    assert (site / "other/index.html").is_file()
-    assert not (site / "p").exists()
+    assert head(site / "p/other/index.html")[0] == "https://news.example.org/other/"
+    assert not (site / "p/draft").exists()
     assert "p/draft" not in (site / "publisher.json").read_text(encoding="utf-8")
 
 
@@ -150,10 +154,16 @@ def test_an_address_that_cannot_be_a_page_here_is_refused_at_its_line(
 @pytest.mark.parametrize(
     ("address", "taken"),
     [
-        ("/other/", "other/index.html, which is already the issue page of issues/2025-08-01-other.md"),
+        (
+            "/other/",
+            "other/index.html, which is already the issue page of issues/2025-08-01-other.md",
+        ),
         ("/CNAME.html", "CNAME.html, which is already the static file of static/CNAME.html"),
         ("/feed.xml/", "feed.xml/index.html, which needs feed.xml as a folder, but it is the feed"),
-        ("/tags/", "tags/index.html, which is already the redirect page of issues/2025-08-01-other.md:4"),
+        (
+            "/tags/",
+            "tags/index.html, which is already the redirect page of issues/2025-08-01-other.md:4",
+        ),
     ],
 )
 def test_an_address_the_site_has_already_is_an_error_at_its_line(

@@ -182,17 +182,20 @@ def web_keys(config: Config, theme_dirs: list[Path], code: str) -> WebKeys:
 
     # An issue page's structured data names the logo's published copy by its digest.
     logo = _logos(config, ["logo"])
-    redirect = [code] + [
-        part
-        for folder, relative, text in _theme_files(theme_dirs, lambda relative: relative == REDIRECT)
-        for part in (str(folder), text)
-    ]
     return WebKeys(
         pages=key(lambda relative: relative not in (*EMAIL_ONLY, STYLESHEET, REDIRECT), *logo),
         style=key(lambda relative: relative == STYLESHEET),
         feeds=key(lambda relative: False),
-        redirect=digest(*redirect),
+        redirect=_redirect_key(theme_dirs, code),
     )
+
+
+def _redirect_key(theme_dirs: list[Path], code: str) -> str:
+    """Return the key of the redirect pages' template: its files in the theme and the code."""
+    parts: list[bytes | str] = [code]
+    for folder, _, text in _theme_files(theme_dirs, lambda relative: relative == REDIRECT):
+        parts += [str(folder), text]
+    return digest(*parts)
 
 
 @lru_cache(maxsize=1)

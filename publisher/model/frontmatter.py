@@ -56,7 +56,7 @@ class OldAddresses(TextList):
     """The addresses an issue had before (one, or a list); each is checked against the base URL
     when the issue is loaded (``redirects.redirect_path``)."""
 
-    types = (list, str)
+    types: ClassVar[tuple[type, ...]] = (list, str)
     KIND = "list of paths or URLs"
 
     def run_validation(self, value: list[Any] | str, at: At) -> tuple[str, ...]:
