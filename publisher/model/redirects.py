@@ -28,7 +28,10 @@ HINT = (
 def redirect_path(value: str, base_url: str) -> str:
     """Return the file of the site (``p/old-post/index.html``) that the old address ``value``
     names, or raise ``Invalid`` saying why it cannot be one."""
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:  # an unclosed [ of an IPv6 host
+        raise Invalid(f"{shown(value)} is no address", HINT) from None
     if parts.query or parts.fragment or "?" in value or "#" in value:
         raise Invalid(f"{shown(value)} has a query or fragment", "remove everything from ? or # on")
     if "\\" in value:
@@ -58,7 +61,7 @@ def _site_relative(value: str, scheme: str, host: str, path: str, base_url: str)
         return path.lstrip("/")
     if scheme not in ("http", "https", "") or not host:
         raise Invalid(f"{shown(value)} is no http(s) address", HINT)
-    if (urlsplit(f"//{host}").hostname or "") != (base.hostname or ""):
+    if _host(host) != (base.hostname or "", base.port):
         raise Invalid(
             f"{shown(value)} is on another host than the base URL ({base.hostname}): a "
             "redirect page can only live on this site",
@@ -72,3 +75,13 @@ def _site_relative(value: str, scheme: str, host: str, path: str, base_url: str)
             f"give an address under {base_url}",
         )
     return path[len(base.path) :]
+
+
+def _host(netloc: str) -> tuple[str, int | None]:
+    """Return the host name and port of an address's ``netloc`` (a port that is no number:
+    no host of this site)."""
+    parts = urlsplit(f"//{netloc}")
+    try:
+        return parts.hostname or "", parts.port
+    except ValueError:
+        return "", None
