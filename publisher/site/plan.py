@@ -4,7 +4,8 @@ The plan is pure: it is computed from the settings, the published issues, the fi
 publishes, the theme's assets and the folder's ``static/`` files; it reads no output and writes
 nothing. ``publisher build`` executes it (``build.py``); ``publisher preview`` serves ``/site/``
 from it; ``check`` and ``build`` report its problems (a slug the site uses itself, a static file
-or an issue's file that would replace a generated page) at their ``file:line``.
+or an issue's file that would replace a generated page, an issue's old address that the site
+has already) at their ``file:line``.
 """
 
 from __future__ import annotations
