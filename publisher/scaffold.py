@@ -13,7 +13,7 @@ from publisher.config import SETTINGS_FILE, load_config, settings_template
 from publisher.config.addresses import MAX_SLUG, slug_problem
 from publisher.errors import PublisherError
 from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, title_slug
-from publisher.render.context import PageContext, TemplateContext
+from publisher.render.context import PageContext, RedirectContext, TemplateContext
 from publisher.render.theme import TEMPLATES_DIR, Theme, default_theme_dir
 from publisher.workflow import WORKFLOW, installed_from, write_workflow
 
@@ -133,6 +133,7 @@ def theme_listing(root: Path) -> list[str]:
         "email": ("TemplateContext", [f.name for f in dataclasses.fields(TemplateContext)]),
         "page": ("PageContext", [f.name for f in dataclasses.fields(PageContext)]),
         "style": ("the stylesheet's", ["newsletter", "rtl"]),
+        "redirect": ("RedirectContext", [f.name for f in dataclasses.fields(RedirectContext)]),
     }
     lines = [f"bundled theme: {default_theme_dir()}", ""]
     names = sorted(
@@ -146,6 +147,8 @@ def theme_listing(root: Path) -> list[str]:
             if name.startswith("email.")
             else "style"
             if name.startswith("style.")
+            else "redirect"
+            if name.startswith("redirect.")
             else "page"
         )
         blocks = sorted(theme.blocks_of(name, set()) or set())

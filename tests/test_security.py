@@ -468,7 +468,8 @@ TEXT = st.text(
         "😀",
     ]
 )
-FIELDS = ["title", "subtitle", "subject", "summary", "author", "slug", "image", "id", "signoff"]
+FIELDS = ["title", "subtitle", "subject", "summary", "author", "slug", "image", "id", "signoff",
+          "redirect_from"]  # fmt: skip
 SETTING_KEYS = [
     (None, "name"),
     (None, "description"),

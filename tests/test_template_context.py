@@ -22,6 +22,7 @@ from publisher.render.context import (
     IssueView,
     PageContext,
     Pagination,
+    RedirectContext,
     SocialImage,
     TagLink,
     TemplateContext,
@@ -34,6 +35,7 @@ REGENERATE = "PUBLISHER_UPDATE_GOLDEN=1 pytest tests/test_template_context.py"
 SECTIONS = {
     "Email templates": (TemplateContext, IssueView, Block, Endnote),
     "Web page templates": (PageContext, SocialImage, IssueLink, TagLink, FeedLinks, Pagination),
+    "The redirect page template": (RedirectContext,),
 }
 
 

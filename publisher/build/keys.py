@@ -65,8 +65,10 @@ PICTURES = ("PIL", "pillow_heif")
 
 #: The theme's files that only the web pages read: editing them renders no email again.
 WEB_ONLY = {"base.html.j2", "index.html.j2", "issue.html.j2", "tag.html.j2", "_list.html.j2",
-            "style.css.j2"}  # fmt: skip
+            "style.css.j2", "redirect.html.j2"}  # fmt: skip
 STYLESHEET = "style.css.j2"
+#: The redirect pages' template: it reads no settings, and no other page reads it.
+REDIRECT = "redirect.html.j2"
 #: The theme's files that only the emails read: editing them writes no web page again.
 EMAIL_ONLY = {"email.mjml.j2", "email.txt.j2", "email.css.j2"}
 
@@ -156,13 +158,16 @@ class WebKeys(NamedTuple):
     pages: str
     style: str
     feeds: str
+    #: The redirect pages' template and the code (no settings: its pages show none).
+    redirect: str
 
 
 def web_keys(config: Config, theme_dirs: list[Path], code: str) -> WebKeys:
-    """Return the keys of the web pages (every theme file but the emails' own and the
-    stylesheet), of the stylesheet, and of the feeds (no theme file); each with the code
-    (``code``) and the settings, but those only ``publisher send`` or ``push`` reads unless one
-    of its templates names them."""
+    """Return the keys of the web pages (every theme file but the emails' own, the stylesheet
+    and the redirect pages'), of the stylesheet, and of the feeds (no theme file); each with the
+    code (``code``) and the settings, but those only ``publisher send`` or ``push`` reads unless
+    one of its templates names them. And the key of the redirect pages: their template and the
+    code."""
 
     def key(wanted: Callable[[str], bool], *extra: str) -> str:
         parts: list[bytes | str] = [code, *extra]
@@ -178,10 +183,19 @@ def web_keys(config: Config, theme_dirs: list[Path], code: str) -> WebKeys:
     # An issue page's structured data names the logo's published copy by its digest.
     logo = _logos(config, ["logo"])
     return WebKeys(
-        pages=key(lambda relative: relative not in EMAIL_ONLY and relative != STYLESHEET, *logo),
+        pages=key(lambda relative: relative not in (*EMAIL_ONLY, STYLESHEET, REDIRECT), *logo),
         style=key(lambda relative: relative == STYLESHEET),
         feeds=key(lambda relative: False),
+        redirect=_redirect_key(theme_dirs, code),
     )
+
+
+def _redirect_key(theme_dirs: list[Path], code: str) -> str:
+    """Return the key of the redirect pages' template: its files in the theme and the code."""
+    parts: list[bytes | str] = [code]
+    for folder, _, text in _theme_files(theme_dirs, lambda relative: relative == REDIRECT):
+        parts += [str(folder), text]
+    return digest(*parts)
 
 
 @lru_cache(maxsize=1)

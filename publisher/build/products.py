@@ -16,6 +16,7 @@ from publisher.build.cache import WEB, BuildCache, Record
 from publisher.build.keys import WebKeys, output_key, signature
 from publisher.build.output import Product
 from publisher.config import Config
+from publisher.language import language
 from publisher.render.channels import Channel, archive_channel, site_channel, tag_channel
 from publisher.render.context import page_path
 from publisher.render.pages import Pages
@@ -115,6 +116,7 @@ class Products:
             site.ARCHIVE_FEED: self._archive_feed,
             site.SITEMAP: self._sitemap,
             site.IDS: self._manifest,
+            site.REDIRECT: self._redirect,
         }
 
     def all(self) -> dict[str, Product]:
@@ -188,6 +190,16 @@ class Products:
         ]
         urls += [(r.view.url, r.issue.updated or r.issue.date) for r in published if r.view]
         return Product(output_key(self.keys.feeds, urls), partial(_sitemap, urls))
+
+    def _redirect(self, planned: Planned) -> Product:
+        """Return a page an old address of an issue serves: keyed by what it shows alone (the
+        issue's address, title and language, the template and the theme's words)."""
+        record = self.by_slug[planned.slug][1]
+        issue = record.issue
+        direction = record.view.direction if record.view else language(issue.language).direction
+        shown = (issue.url(self.config), issue.title, issue.language, direction)
+        key = output_key(self.keys.redirect, shown, self.config.strings)
+        return Product(key, partial(self.pages.redirect, issue, direction))
 
     def _manifest(self, planned: Planned) -> Product:
         files = sorted({*self.plan.outputs, MANIFEST})

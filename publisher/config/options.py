@@ -407,7 +407,7 @@ class Date(Option["dt.datetime | None"]):
 class TextList(Option[tuple[str, ...]]):
     """A list of non-empty texts, e.g. tags."""
 
-    types = (list,)
+    types: ClassVar[tuple[type, ...]] = (list,)
     KIND = "list of text"
 
     def __init__(self, doc: str, *, item: str, example: str) -> None:

@@ -34,6 +34,7 @@ from publisher.config.place import QUOTED, At, Invalid, Syntax, cut, shown
 from publisher.config.tables import Table
 from publisher.config.write import markdown_table
 from publisher.errors import Problem, PublisherError, warn
+from publisher.model.redirects import redirect_path
 from publisher.typography import typeset
 
 FOLDER_INDEX = "index.md"
@@ -49,6 +50,17 @@ YAML = Syntax(
     missing="add a line `{key}: ...` to the front matter",
     names={str: "text", bool: "true or false", list: "a list", dt.date: "a date"},
 )
+
+
+class OldAddresses(TextList):
+    """The addresses an issue had before (one, or a list); each is checked against the base URL
+    when the issue is loaded (``redirects.redirect_path``)."""
+
+    types: ClassVar[tuple[type, ...]] = (list, str)
+    KIND = "list of paths or URLs"
+
+    def run_validation(self, value: list[Any] | str, at: At) -> tuple[str, ...]:
+        return super().run_validation([value] if isinstance(value, str) else value, at)
 
 
 class Tags(TextList):
@@ -111,6 +123,13 @@ class Issue:
             "id": OneLine(
                 "", "Permanent feed id; else derived once from the base URL's host, date and slug."
             ),
+            "redirect_from": OldAddresses(
+                "The issue's old addresses, each published as a page that sends readers on to "
+                "this one: paths of the site (relative to the base URL), or URLs on its host, "
+                "e.g. [/p/old-post/, old/post.html].",
+                item="address",
+                example="[/p/old-post/]",
+            ),
             "signoff": Text("", "Closing line (Markdown) in place of the settings' signoff."),
         },
     )
@@ -136,6 +155,8 @@ class Issue:
     draft: bool = False
     updated: dt.datetime | None = None
     signoff: str | None = None
+    #: The files of the site that send readers on to this issue (``p/old/index.html``).
+    redirect_from: tuple[str, ...] = ()
     #: The line of each front-matter key, for messages.
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
@@ -206,6 +227,7 @@ def issue_of(
         except Invalid as problem:
             problem.hint += " (the slug comes from the file name)"
             at.child("slug").fail(problem)
+    redirects = _redirect_paths(values.get("redirect_from", ()), config, at)
     for remark in at.warnings:
         warn(Problem(remark.message, path, key_lines.get(remark.path[0]), remark.hint))
     if at.errors:
@@ -234,8 +256,21 @@ def issue_of(
         draft=values.get("draft", False),
         updated=_zoned(updated, config) if updated is not None else None,
         signoff=values.get("signoff"),
+        redirect_from=redirects,
         lines=key_lines,
     )
+
+
+def _redirect_paths(addresses: tuple[str, ...], config: Config, at: At) -> tuple[str, ...]:
+    """Return the files of the site the old ``addresses`` name, each once; a problem for any
+    that cannot be one."""
+    paths: dict[str, None] = {}
+    for address in addresses:
+        try:
+            paths[redirect_path(address, config.base_url)] = None
+        except Invalid as problem:
+            at.child("redirect_from").fail(problem)
+    return tuple(paths)
 
 
 def _zoned(when: dt.datetime, config: Config) -> dt.datetime:

@@ -298,6 +298,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send_page(rendered.html)
                 else:
                     self.send_body(rendered.text.encode(), "text/plain; charset=utf-8")
+            elif kind == site.REDIRECT:
+                self.send_page(preview.redirect_page(planned.slug))
             elif kind in (site.FEED, site.TAG_FEED, site.ARCHIVE_FEED):
                 tag = planned.scope if kind == site.TAG_FEED else ""
                 year = int(planned.scope) if kind == site.ARCHIVE_FEED else 0

@@ -315,6 +315,13 @@ class Preview:
         data: bytes = getattr(feeds, kind)(self.site_config, carried, channel)
         return data
 
+    def redirect_page(self, slug: str) -> str:
+        """Return the page an old address of the issue ``slug`` serves (``redirect_from``)."""
+        entry = self.by_slug(slug)
+        if entry is None or entry.issue is None:
+            raise PublisherError([Problem(f"no issue has the slug {slug!r} any more")])
+        return self.pages().redirect(entry.issue, self.view_of(entry).direction)
+
     def pages(self) -> Pages:
         """Return the page renderer over every loaded issue, drafts included."""
         with self.lock:

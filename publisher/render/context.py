@@ -205,6 +205,21 @@ class PageContext:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
+@dataclass(frozen=True)
+class RedirectContext:
+    """The variables of the redirect page template (`redirect.html.j2`): the page an issue's
+    old address (front matter `redirect_from`) serves, sending readers on to the issue."""
+
+    url: str = _doc("Absolute URL of the issue's page, where the reader is sent.")
+    title: str = _doc("The issue's title.")
+    language: str = _doc("The issue's language tag.")
+    direction: str = _doc("`ltr`, or `rtl` for a right-to-left language.")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the fields as template variables."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
 DOCUMENTED = (
     Block,
     SocialImage,
@@ -216,6 +231,7 @@ DOCUMENTED = (
     FeedLinks,
     Pagination,
     PageContext,
+    RedirectContext,
 )
 
 

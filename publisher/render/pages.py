@@ -22,6 +22,7 @@ from publisher.render.context import (
     IssueView,
     PageContext,
     Pagination,
+    RedirectContext,
     TagLink,
     page_count,
     page_path,
@@ -40,7 +41,9 @@ INDEX_TEMPLATE = "index.html.j2"
 ISSUE_TEMPLATE = "issue.html.j2"
 TAG_TEMPLATE = "tag.html.j2"
 STYLE_TEMPLATE = "style.css.j2"
-PAGE_TEMPLATES = (ISSUE_TEMPLATE, INDEX_TEMPLATE, TAG_TEMPLATE, STYLE_TEMPLATE)
+#: The page an issue's old address serves: it reads only its own context (``RedirectContext``).
+REDIRECT_TEMPLATE = "redirect.html.j2"
+PAGE_TEMPLATES = (ISSUE_TEMPLATE, INDEX_TEMPLATE, TAG_TEMPLATE, STYLE_TEMPLATE, REDIRECT_TEMPLATE)
 
 
 #: A heading of the sanitized article that has an id (the sanitizer writes ``id="..."``).
@@ -236,6 +239,17 @@ class Pages:
             tag=tag,
             tag_feeds=feed_links(self.config.base_url + tag.path),
         )
+
+    def redirect(self, issue: Issue, direction: str) -> str:
+        """Render the page an old address of ``issue`` serves: it sends readers on to its page."""
+        context = RedirectContext(
+            url=issue.url(self.config),
+            title=issue.title,
+            language=issue.language,
+            direction=direction,
+        )
+        words = self.strings(issue.language)
+        return self.theme.render(REDIRECT_TEMPLATE, context.as_dict() | words.template_functions())
 
     def style(self) -> str:
         """Render the stylesheet (with the right-to-left rules when a page needs them)."""

@@ -4,7 +4,8 @@ The plan is pure: it is computed from the settings, the published issues, the fi
 publishes, the theme's assets and the folder's ``static/`` files; it reads no output and writes
 nothing. ``publisher build`` executes it (``build.py``); ``publisher preview`` serves ``/site/``
 from it; ``check`` and ``build`` report its problems (a slug the site uses itself, a static file
-or an issue's file that would replace a generated page) at their ``file:line``.
+or an issue's file that would replace a generated page, an issue's old address that the site
+has already) at their ``file:line``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ TAG_FEED, ARCHIVE_FEED = "tag feed", "archive feed"
 FEED_FILES = ((RSS_FILE, "rss"), (ATOM_FILE, "atom"), (JSON_FILE, "json_feed"))
 ASSET, LOGO, STATIC, ISSUE_FILE = "theme asset", "logo", "static file", "issue file"
 IMAGE = "image"  # a variant of an image an issue shows, made by the image pipeline
+REDIRECT = "redirect page"  # an old address of an issue (front matter ``redirect_from``)
 #: The files every issue gets, by name inside its folder of the site.
 ISSUE_OUTPUTS = {
     INDEX: ISSUE_PAGE,
@@ -108,7 +110,7 @@ class SitePlan:
         if had != planned:
             self.problems.append(
                 Problem(
-                    f"{planned.owner or planned.kind} would be published at {path}, which is "
+                    f"{_who(planned)} would be published at {path}, which is "
                     f"already the {had.kind}" + (f" of {had.owner}" if had.owner else ""),
                     where,
                     line,
@@ -168,7 +170,16 @@ class SitePlan:
 Claim = tuple[str, Planned, int]
 
 
+def _who(planned: Planned) -> str:
+    """Return what ``planned`` is, for a message about its path."""
+    if planned.kind == REDIRECT:
+        return "a redirect page (`redirect_from`)"
+    return planned.owner or planned.kind
+
+
 def _hint(planned: Planned) -> str:
+    if planned.kind == REDIRECT:
+        return "remove that address from `redirect_from:`: the site has that path already"
     if planned.kind == STATIC:
         return "rename or remove the file in static/; the site makes that path itself"
     if planned.kind == ISSUE_FILE:
@@ -240,7 +251,50 @@ def plan_site(
     for name, source in statics:
         shown = f"{STATIC_DIR}/{name}"
         plan.claim(name, Planned(STATIC, source=source, owner=shown), root / shown, None)
+    plan_redirects(plan, [issue for issue in issues if issue.slug not in taken])
     return plan
+
+
+def plan_redirects(plan: SitePlan, issues: Sequence[Issue]) -> None:
+    """Claim the old addresses of ``issues`` (``redirect_from``), last: a path that anything
+    else of the site has, or that a file of the site needs as its folder (or the other way
+    round), is a problem at the issue's ``redirect_from`` line."""
+    redirects = [issue for issue in issues if issue.redirect_from]
+    if not redirects:
+        return
+    folders = {path.rsplit("/", 1)[0] + "/" for path in plan.outputs if "/" in path}
+    for issue in redirects:
+        line = issue.lines.get("redirect_from", 1)
+        owner = f"{display_path(issue.source, plan.root)}:{line}"
+        planned = Planned(REDIRECT, issue.slug, owner=owner)
+        for path in issue.redirect_from:
+            clash = _folder_clash(plan, folders, path)
+            if clash is None:
+                plan.claim(path, planned, issue.source, line)
+                continue
+            plan.problems.append(
+                Problem(
+                    f"{_who(planned)} would be published at {path}, which {clash}",
+                    issue.source,
+                    line,
+                    _hint(planned),
+                )
+            )
+
+
+def _folder_clash(plan: SitePlan, folders: set[str], path: str) -> str | None:
+    """Return why ``path`` cannot be a file beside the planned ones (a folder of theirs is
+    one of its parts, or it is one of their folders), or None."""
+    parts = path.split("/")
+    for n in range(1, len(parts)):
+        had = plan.outputs.get("/".join(parts[:n]))
+        if had is not None:
+            return f"needs {'/'.join(parts[:n])} as a folder, but it is the {had.kind}" + (
+                f" of {had.owner}" if had.owner else ""
+            )
+    if any(folder.startswith(path + "/") for folder in folders):
+        return "is a folder of other files of the site"
+    return None
 
 
 def plan_for(
