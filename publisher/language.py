@@ -127,3 +127,22 @@ def format_date(date: dt.date, tag: str, pattern: str = "long") -> str:
 
     locale = language(tag).locale
     return str(babel_format(date, pattern or "long", locale=locale or "en_001"))
+
+
+def folder_name(tag: str) -> str:
+    """Return the folder of a language's archive and feeds: the tag in lower case with hyphens
+    (``fr``, ``pt-br`` of ``pt-BR`` or ``pt_BR``)."""
+    return _lower(tag)
+
+
+@lru_cache(maxsize=64)
+def display_name(tag: str) -> str:
+    """Return the language of ``tag`` named in itself (``Français``, ``Deutsch``), its first
+    letter a capital, as a list of languages shows it; the tag itself when Babel knows none."""
+    locale = language(tag).locale
+    if locale is not None and _lower(tag) == "en":
+        from babel import Locale
+
+        locale = Locale("en")  # "English", not international English's "English (world)"
+    name = locale.get_display_name(locale) if locale is not None else None
+    return name[:1].upper() + name[1:] if name else tag

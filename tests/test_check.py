@@ -219,6 +219,14 @@ CASES: dict[str, Change] = {
     ),
     "SET007": settings('language = "tlh"\n', drop='language = "en"\n', top=True),
     "SET008": settings('logo_dark = "https://news.example.org/dark.png"\n', top=True),
+    "LANG001": edit("title: Clean", "title: Clean\ntranslation_of: nowhere"),
+    "LANG002": edit("title: Clean", "title: Clean\ntranslation_of: other"),  # both in English
+    "LANG003": both(
+        edit("title: Clean", "title: Clean\nlanguage: de\ntranslation_of: other"),
+        add_issue(
+            "2025-07-20-fr.md", "title: Fr\ndate: 2025-07-20\nlanguage: fr\ntranslation_of: clean\n"
+        ),
+    ),
     "DATE001": edit("date: 2025-07-15", "date: 2999-07-15"),
     "DRAFT001": edit("title: Clean", "title: Clean\ndraft: true"),
 }

@@ -78,7 +78,7 @@ def test_strings_override_and_unknown_keys_are_named(newsletter: Newsletter) -> 
     assert (
         "newsletter.toml:18: unknown key `unsubscibe` under [strings] is ignored" in result.output
     )
-    assert "known keys: archive, correction, email_address" in result.output
+    assert "known keys: also_in, archive, correction, email_address" in result.output
     html = (newsletter.root / "site" / "first" / "email.html").read_text(encoding="utf-8")
     assert ">Leave this list</a>" in html
 

@@ -20,6 +20,7 @@ from publisher.render.context import (
     FeedLinks,
     IssueLink,
     IssueView,
+    LanguageLink,
     PageContext,
     Pagination,
     RedirectContext,
@@ -34,7 +35,15 @@ REGENERATE = "PUBLISHER_UPDATE_GOLDEN=1 pytest tests/test_template_context.py"
 #: The documented classes as the reference shows them: each context, then what it holds.
 SECTIONS = {
     "Email templates": (TemplateContext, IssueView, Block, Endnote),
-    "Web page templates": (PageContext, SocialImage, IssueLink, TagLink, FeedLinks, Pagination),
+    "Web page templates": (
+        PageContext,
+        SocialImage,
+        IssueLink,
+        TagLink,
+        FeedLinks,
+        Pagination,
+        LanguageLink,
+    ),
     "The redirect page template": (RedirectContext,),
 }
 

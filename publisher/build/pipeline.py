@@ -44,6 +44,7 @@ from publisher.config import CACHE_DIR, Config, load_config, placeholder_problem
 from publisher.config import unchosen_service_problem as unchosen_service
 from publisher.errors import Problem, PublisherError, display_path, warn
 from publisher.model.issue import Issue, issue_files, load_folder, load_issue
+from publisher.model.translations import find_translations
 from publisher.render.images import known as known_pictures
 from publisher.render.refs import SITE, file_lines
 from publisher.render.shelf import Shelf, shelf_of
@@ -206,6 +207,7 @@ def plan_site(b: Build, archive: Archive) -> SitePlan:
             warn(problem)
     issues = [r.issue for r in archive.published]
     plan, problems = plan_for(b.root, b.config, b.theme, issues, b.shelf)
+    problems += [problem for _, problem in find_translations(archive.issues).problems]
     if problems:
         raise PublisherError(problems)
     for variant, source in plan.logos:

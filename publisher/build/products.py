@@ -16,8 +16,14 @@ from publisher.build.cache import WEB, BuildCache, Record
 from publisher.build.keys import WebKeys, output_key, signature
 from publisher.build.output import Product
 from publisher.config import Config
-from publisher.language import language
-from publisher.render.channels import Channel, archive_channel, site_channel, tag_channel
+from publisher.language import folder_name, language
+from publisher.render.channels import (
+    Channel,
+    archive_channel,
+    language_channel,
+    site_channel,
+    tag_channel,
+)
 from publisher.render.context import page_path
 from publisher.render.pages import Pages
 from publisher.render.rendered import Rendered
@@ -90,8 +96,8 @@ class Products:
         self.keys = keys
         self.pages = pages = Pages(theme, config, [(r.issue, r.view) for r in published if r.view])
         self.by_slug = {r.issue.slug: (n, r) for n, r in enumerate(published)}
-        #: What every page shows: the settings, the page templates and the tags.
-        self.everywhere = output_key(keys.pages, list(pages.tags.values()))
+        #: What every page shows: the settings, the page templates, the tags and the languages.
+        self.everywhere = output_key(keys.pages, list(pages.tags.values()), pages.languages)
         self.style_key = output_key(keys.style, pages.rtl)
         self.link_keys = [output_key(link) for link in pages.links]
         self.tagged: dict[str, list[str]] = {}  # the keys of the links each tag page lists
@@ -102,6 +108,14 @@ class Products:
                 self.tagged.setdefault(slug, []).append(key)
                 self.tag_records.setdefault(slug, []).append(record)
         self.newest = published[: config.feeds.limit]
+        #: The issues of each language (by folder) and the keys of their links, newest first.
+        self.in_language: dict[str, list[Record]] = {f: [] for f in pages.in_language}
+        self.language_keys: dict[str, list[str]] = {f: [] for f in pages.in_language}
+        for key, record in zip(self.link_keys, viewed, strict=True):
+            folder = folder_name(record.issue.language)
+            if folder in self.in_language:
+                self.in_language[folder].append(record)
+                self.language_keys[folder].append(key)
         self.years: dict[int, list[Record]] = {}
         if config.feeds.archives:
             for record in published:
@@ -114,6 +128,8 @@ class Products:
             site.FEED: self._feed,
             site.TAG_FEED: self._tag_feed,
             site.ARCHIVE_FEED: self._archive_feed,
+            site.LANGUAGE_PAGE: self._language_page,
+            site.LANGUAGE_FEED: self._language_feed,
             site.SITEMAP: self._sitemap,
             site.IDS: self._manifest,
             site.REDIRECT: self._redirect,
@@ -140,7 +156,8 @@ class Products:
         n, record = self.by_slug[planned.slug]
         links = self.link_keys
         neighbours = [links[m] for m in (n - 1, n + 1) if 0 <= m < len(self.published)]
-        key = output_key(self.everywhere, _shown(record), links[n], neighbours)
+        versions = self.pages.versions(record.issue)
+        key = output_key(self.everywhere, _shown(record), links[n], neighbours, versions)
         return Product(key, lambda: self.pages.issue(rendered(record, self.store)))
 
     def _index(self, planned: Planned) -> Product:
@@ -149,6 +166,22 @@ class Products:
         listed = self.link_keys[(number - 1) * per_page : number * per_page]
         key = output_key(self.everywhere, number, self.pages.page_count, listed)
         return Product(key, partial(self.pages.index, number))
+
+    def _language_page(self, planned: Planned) -> Product:
+        """Return a page of a language's archive: keyed by its issues alone, so an issue in
+        another language leaves it as it is."""
+        folder, number = planned.scope.rsplit("/", 1)
+        listed = self.language_keys[folder]
+        per_page = self.config.archive.per_page or len(listed)
+        shown = listed[(int(number) - 1) * per_page : int(number) * per_page]
+        count = self.pages.language_page_count(folder)
+        key = output_key(self.everywhere, folder, int(number), count, shown)
+        return Product(key, partial(self.pages.index, int(number), folder))
+
+    def _language_feed(self, planned: Planned) -> Product:
+        records = self.in_language[planned.scope]
+        channel = language_channel(records[0].issue.language)
+        return self._feed_of(planned.name, channel, records[: self.config.feeds.limit])
 
     def _style(self, planned: Planned) -> Product:
         return Product(self.style_key, self.pages.style)
@@ -188,6 +221,10 @@ class Products:
         urls += [
             (self.config.base_url + page_path(n), None) for n in range(2, self.pages.page_count + 1)
         ]
+        for folder in self.in_language:
+            count = self.pages.language_page_count(folder)
+            base = f"{self.config.base_url}{folder}/"
+            urls += [(base + page_path(n), None) for n in range(1, count + 1)]
         urls += [(r.view.url, r.issue.updated or r.issue.date) for r in published if r.view]
         return Product(output_key(self.keys.feeds, urls), partial(_sitemap, urls))
 

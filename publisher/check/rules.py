@@ -99,6 +99,12 @@ class Rule(Enum):
     )
     SET007 = WARNING, "a language the theme has no words for: they stay in English"
     SET008 = WARNING, "a dark-mode logo without a logo: it is never shown"
+    LANG001 = ERROR, "`translation_of:` naming no issue (or the issue itself)"
+    LANG002 = (
+        ERROR,
+        "a translation in the language of the issue it translates, or of another translation of it",
+    )
+    LANG003 = ERROR, "`translation_of:` naming a translation, not the original"
     DATE001 = INFO, "dated in the future: scheduled"
     DRAFT001 = INFO, "draft: not published"
     SITE001 = (

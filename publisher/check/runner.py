@@ -17,6 +17,7 @@ from publisher.check.source import issue_findings
 from publisher.config import SETTINGS_FILE, Config, load_config
 from publisher.errors import PublisherError, collecting
 from publisher.model.issue import Issue, Loaded, load_folder
+from publisher.model.translations import CHAIN, MISSING, SAME_LANGUAGE, find_translations
 from publisher.render import refs
 from publisher.render.nesting import TooDeep
 from publisher.render.refs import SiteIndex
@@ -60,6 +61,7 @@ def run_checks(
     loaded = load_folder(root, config)
     findings += _loading_findings(loaded, root)
     issues = loaded.issues
+    findings += translation_findings(issues, root)
     published = sorted(
         (i for i in issues if i.is_published(now)), key=lambda i: (i.date, i.slug), reverse=True
     )
@@ -96,6 +98,16 @@ def run_checks(
     findings += link_findings(outgoing, config, root, timeout) if links else []
     findings += [from_problem(Rule.TPL002, p, root) for p in theme.block_problems()]
     return sorted(set(_only_of(findings, wanted, root) if wanted else findings))
+
+
+#: The rule of each kind of ``translation_of:`` problem.
+TRANSLATION_RULES = {MISSING: Rule.LANG001, SAME_LANGUAGE: Rule.LANG002, CHAIN: Rule.LANG003}
+
+
+def translation_findings(issues: Sequence[Issue], root: Path) -> list[Finding]:
+    """Return the problems of the issues' ``translation_of:`` keys."""
+    found = find_translations(issues).problems
+    return [from_problem(TRANSLATION_RULES[kind], problem, root) for kind, problem in found]
 
 
 def _loading_findings(loaded: Loaded, root: Path) -> list[Finding]:

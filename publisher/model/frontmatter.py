@@ -118,6 +118,11 @@ class Issue:
             "language": LanguageTag(
                 "", "Language tag (BCP 47); else the newsletter's.", optional=True
             ),
+            "translation_of": OneLine(
+                "",
+                "The issue this one translates, by its slug (or its file name): their pages "
+                "link each other. In another language than it and its other translations.",
+            ),
             "draft": Flag(False, "true keeps it out of site/ and the feeds; preview shows it."),
             "updated": Date(None, "Date of a significant correction; feeds carry it."),
             "id": OneLine(
@@ -152,6 +157,8 @@ class Issue:
     image_focus: tuple[float, float] = (0.5, 0.5)
     #: Its language tag: front matter ``language:``, else the newsletter's.
     language: str = "en"
+    #: The slug (or file name) of the issue it translates, or "".
+    translation_of: str = ""
     draft: bool = False
     updated: dt.datetime | None = None
     signoff: str | None = None
@@ -253,6 +260,7 @@ def issue_of(
         image=values.get("image") or "",
         image_focus=values.get("image_focus", (0.5, 0.5)),
         language=tag,
+        translation_of=values.get("translation_of") or "",
         draft=values.get("draft", False),
         updated=_zoned(updated, config) if updated is not None else None,
         signoff=values.get("signoff"),

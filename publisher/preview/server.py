@@ -285,6 +285,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             kind = planned.kind
             if kind == site.INDEX_PAGE:
                 self.send_page(preview.pages().index(int(planned.scope or 1)))
+            elif kind == site.LANGUAGE_PAGE:
+                folder, number = planned.scope.rsplit("/", 1)
+                self.send_page(preview.pages().index(int(number), folder))
             elif kind == site.STYLE:
                 self.send_body(preview.pages().style().encode(), "text/css; charset=utf-8")
             elif kind == site.TAG_PAGE:
@@ -300,10 +303,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send_body(rendered.text.encode(), "text/plain; charset=utf-8")
             elif kind == site.REDIRECT:
                 self.send_page(preview.redirect_page(planned.slug))
-            elif kind in (site.FEED, site.TAG_FEED, site.ARCHIVE_FEED):
+            elif kind in (site.FEED, site.TAG_FEED, site.ARCHIVE_FEED, site.LANGUAGE_FEED):
                 tag = planned.scope if kind == site.TAG_FEED else ""
                 year = int(planned.scope) if kind == site.ARCHIVE_FEED else 0
-                body = preview.feed(planned.name, tag, year)
+                folder = planned.scope if kind == site.LANGUAGE_FEED else ""
+                body = preview.feed(planned.name, tag, year, folder)
                 self.send_body(body, FEED_TYPES[planned.name])
             else:  # the sitemap and the message are for the published site only
                 self.send_error(404)

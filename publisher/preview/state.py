@@ -300,9 +300,10 @@ class Preview:
             lines += [f.format() for f in settings_findings(self.config, self.root)]
         return lines
 
-    def feed(self, kind: str, tag: str = "", year: int = 0) -> bytes:
+    def feed(self, kind: str, tag: str = "", year: int = 0, folder: str = "") -> bytes:
         """Return a feed document of every loaded issue that renders, drafts included, in the
-        format ``kind`` (``rss``, ``atom``, ``json_feed``): the site's, a tag's or a year's."""
+        format ``kind`` (``rss``, ``atom``, ``json_feed``): the site's, a tag's, a year's or
+        the language's at ``folder``."""
         from publisher.render import feeds
         from publisher.render.channels import feed_document
 
@@ -311,7 +312,7 @@ class Preview:
             if entry.issue is not None:
                 with contextlib.suppress(PublisherError):
                     items.append(self.render(entry))
-        channel, carried = feed_document(self.site_config, items, tag, year)
+        channel, carried = feed_document(self.site_config, items, tag, year, folder)
         data: bytes = getattr(feeds, kind)(self.site_config, carried, channel)
         return data
 

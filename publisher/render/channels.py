@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from publisher.config import Config
+from publisher.language import display_name, folder_name
 from publisher.model.issue import slugify
 from publisher.render.context import tag_links
 
@@ -42,6 +43,8 @@ class Channel:
     older: str = ""
     #: The folder of the next newer archive (``next-archive``), or "".
     newer: str = ""
+    #: The language tag of a language's feed (its issues alone), else "": the newsletter's.
+    language: str = ""
 
     def url(self, config: Config, name: str, folder: str | None = None) -> str:
         """Return the absolute URL of the file ``name`` in its folder (or in ``folder``)."""
@@ -96,10 +99,11 @@ def archive_channel(years: Sequence[int], year: int) -> Channel:
 
 
 def feed_document(
-    config: Config, items: Sequence[Rendered], tag: str = "", year: int = 0
+    config: Config, items: Sequence[Rendered], tag: str = "", year: int = 0, folder: str = ""
 ) -> tuple[Channel, list[Rendered]]:
     """Return the feed document of ``items`` (newest first) and the items it carries: the
-    tag ``tag``'s (a slug), the year ``year``'s archive, else the site's.
+    tag ``tag``'s (a slug), the year ``year``'s archive, the language's of folder ``folder``
+    (``fr``), else the site's.
 
     The preview serves feeds through this; the build selects the same from its cache.
     """
@@ -108,6 +112,9 @@ def feed_document(
     if year:
         return archive_channel(years, year), [i for i in items if i.issue.date.year == year]
     limit = config.feeds.limit
+    if folder:
+        carried = in_language(items, folder)
+        return language_channel(carried[0].issue.language if carried else folder), carried[:limit]
     if tag:
         link = tag_links(issues)[tag]
         tagged = [i for i in items if tag in {slugify(t) or "tag" for t in i.issue.tags}]
@@ -118,3 +125,14 @@ def feed_document(
 def tag_channel(path: str, name: str) -> Channel:
     """Return the feed document of the tag ``name``, beside its page (at ``path``)."""
     return Channel(folder=path, subject=name)
+
+
+def language_channel(tag: str) -> Channel:
+    """Return the feed document of the issues in the language ``tag``, beside its archive
+    (``fr/``): its title names the language in itself, its language is ``tag``."""
+    return Channel(folder=f"{folder_name(tag)}/", subject=display_name(tag), language=tag)
+
+
+def in_language(items: Sequence[Rendered], folder: str) -> list[Rendered]:
+    """Return the items of ``items`` in the language whose folder is ``folder``."""
+    return [item for item in items if folder_name(item.issue.language) == folder]

@@ -170,6 +170,22 @@ class Pagination:
 
 
 @dataclass(frozen=True)
+class LanguageLink:
+    """One language's archive, on a site whose issues are in more than one; or one version of
+    a translated issue."""
+
+    tag: str = _doc("Its language tag, e.g. `fr` (for `hreflang` and `lang`).")
+    name: str = _doc("The language named in itself, e.g. `Français`.")
+    path: str = _doc("The page's path from the site root, e.g. `fr/` or `grain-fr/`.")
+    url: str = _doc("The page's absolute URL.")
+    title: str = _doc("The title of that version (a translation), else empty.", default="")
+    current: bool = _doc(
+        "Whether it is the page shown (or the language of the archive shown).", default=False
+    )
+    original: bool = _doc("Whether it is the original that the others translate.", default=False)
+
+
+@dataclass(frozen=True)
 class PageContext:
     """The variables of the web page templates (index, issue and tag pages)."""
 
@@ -181,7 +197,9 @@ class PageContext:
     root: str = _doc("Relative path from this page to the site root (`` or `../`...).")
     image_url: str = _doc("Absolute URL of the social card image, or empty.")
     image: SocialImage | None = _doc("The social card image (issue page), or None.")
-    feeds: FeedLinks = _doc("The site's feeds' absolute URLs.")
+    feeds: FeedLinks = _doc(
+        "The feeds' absolute URLs: the site's, or on a language's archive that language's."
+    )
     tag_feeds: FeedLinks | None = _doc("The feeds of a tag page's tag, else None.")
     pagination: Pagination | None = _doc("Where an archive page stands, else None.")
     tags: list[TagLink] = _doc("Every tag of the published issues, by name.")
@@ -198,6 +216,20 @@ class PageContext:
         "The issue page's schema.org `BlogPosting` as JSON-LD, ready for "
         '`<script type="application/ld+json">` (`</` escaped); empty on other pages.',
         default="",
+    )
+    language: str = _doc(
+        "The page's language tag: its issue's, its language archive's, else the newsletter's.",
+        default="",
+    )
+    languages: list[LanguageLink] = _doc(
+        "Each language's archive (`fr/`), by tag, when the published issues are in more "
+        "than one language; else empty.",
+        default_factory=list,
+    )
+    translations: list[LanguageLink] = _doc(
+        "An issue page's versions in every language, itself included (`current`), the "
+        "original first, when it has translations (`translation_of:`); else empty.",
+        default_factory=list,
     )
 
     def as_dict(self) -> dict[str, Any]:
@@ -230,6 +262,7 @@ DOCUMENTED = (
     IssueLink,
     FeedLinks,
     Pagination,
+    LanguageLink,
     PageContext,
     RedirectContext,
 )

@@ -29,6 +29,7 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 #: RFC 5005's namespace: ``fh:archive`` marks an archive document.
 FH_NS = "http://purl.org/syndication/history/1.0"
 _ATOM_NS = "http://www.w3.org/2005/Atom"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 class FeedHistory:
@@ -59,6 +60,41 @@ class FeedHistory:
             _element(channel, f"{{{_ATOM_NS}}}link", rel=rel, href=href)
         if self.archive:
             _element(channel, f"{{{FH_NS}}}archive")
+        return feed
+
+
+class EntryLanguage:
+    """A feedgen extension: an Atom entry's ``xml:lang``, for an issue in another language
+    than its feed's."""
+
+    def __init__(self) -> None:
+        self.tag = ""
+
+    def extend_ns(self) -> dict[str, str]:
+        """Declare no namespace (``xml:`` is XML's own)."""
+        return {}
+
+    def extend_atom(self, entry: Any) -> Any:
+        """Set the entry's language."""
+        if self.tag:
+            entry.set(_XML_LANG, self.tag)
+        return entry
+
+    def extend_rss(self, item: Any) -> Any:
+        """Leave an RSS item as it is: RSS has no language of its own for an item."""
+        return item
+
+
+class _NoFeedPart:
+    """The feed-level half of ``EntryLanguage`` (feedgen wants one): it adds nothing."""
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_atom(self, feed: Any) -> Any:
+        return feed
+
+    def extend_rss(self, feed: Any) -> Any:
         return feed
 
 
@@ -135,7 +171,10 @@ def _generator(
     for rel, href in history:
         fg.link(href=href, rel=rel, type=self_type)
     fg.link(href=channel.home(config), rel="alternate", type="text/html")
-    fg.language(config.language)
+    language = _language(config, channel)
+    fg.language(language)
+    if any(item.issue.language != language for item in items):
+        fg.register_extension("xlang", _NoFeedPart, EntryLanguage, atom=True, rss=False)
     fg.generator("publisher", version=__version__)
     author = {"name": xml_safe(config.author.name or config.name)}
     if config.author.email:
@@ -145,8 +184,16 @@ def _generator(
     fg.updated(newest)
     fg.lastBuildDate(newest)
     for item, updated in zip(items, distinct_updates(items), strict=True):
-        _entry(fg.add_entry(order="append"), item, updated, config, rss)
+        fe = fg.add_entry(order="append")
+        if item.issue.language != language:
+            fe.xlang.tag = item.issue.language
+        _entry(fe, item, updated, config, rss)
     return fg
+
+
+def _language(config: Config, channel: Channel) -> str:
+    """Return the language of a feed document: its channel's, else the newsletter's."""
+    return channel.language or config.language
 
 
 def _entry(fe: Any, item: Rendered, updated: dt.datetime, config: Config, rss: bool) -> None:
@@ -195,7 +242,7 @@ def json_feed(config: Config, items: Sequence[Rendered], channel: Channel = SITE
         "home_page_url": channel.home(config),
         "feed_url": channel.url(config, JSON_FILE),
         "description": config.description or config.name,
-        "language": config.language,
+        "language": _language(config, channel),
         "authors": [author],
         "items": [],
     }
@@ -219,6 +266,8 @@ def json_feed(config: Config, items: Sequence[Rendered], channel: Channel = SITE
         if issue.tags:
             entry["tags"] = list(issue.tags)
         entry["authors"] = [{"name": issue.author or author["name"]}]
+        if issue.language != feed["language"]:
+            entry["language"] = issue.language
         feed["items"].append(entry)
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 

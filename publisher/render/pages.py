@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from publisher import __version__
 from publisher.config import Config
-from publisher.language import language
+from publisher.language import display_name, folder_name, language
 from publisher.model.issue import Issue, slugify
+from publisher.model.translations import find_translations, language_folders
 from publisher.render.context import (
     FeedLinks,
     IssueLink,
     IssueView,
+    LanguageLink,
     PageContext,
     Pagination,
     RedirectContext,
@@ -102,6 +105,17 @@ class Pages:
         self.rtl = direction == "rtl" or any(view.direction == "rtl" for _, view in listed)
         self.links = [self._link(issue, view) for issue, view in listed]
         self.position = {issue.slug: n for n, (issue, _) in enumerate(listed)}
+        issues = [issue for issue, _ in listed]
+        #: The links of each language's issues by its folder, when there are two or more.
+        self.in_language: dict[str, list[IssueLink]] = {f: [] for f in language_folders(issues)}
+        tags: dict[str, str] = {}
+        for issue, link in zip(issues, self.links, strict=True):
+            folder = folder_name(issue.language)
+            if folder in self.in_language:
+                self.in_language[folder].append(link)
+                tags.setdefault(folder, issue.language)
+        self.languages = [self._language(tags[f]) for f in self.in_language]
+        self.translations = find_translations(issues)
         base = config.base_url
         self.common: dict[str, Any] = {
             "newsletter": config,
@@ -121,6 +135,9 @@ class Pages:
             "image": None,
             "direction": direction,
             "structured_data": "",
+            "language": config.language,
+            "languages": self.languages,
+            "translations": [],
         }
         self._logo_url: str | None = None
 
@@ -136,10 +153,16 @@ class Pages:
             tags=tuple(self.tags[slugify(t) or "tag"] for t in dict.fromkeys(issue.tags)),
         )
 
+    def _language(self, tag: str, path: str = "", **values: Any) -> LanguageLink:
+        """Return the link to a page in the language ``tag`` (its archive, by default)."""
+        path = path or f"{folder_name(tag)}/"
+        return LanguageLink(
+            tag=tag, name=display_name(tag), path=path, url=self.config.base_url + path, **values
+        )
+
     def _page(self, template: str, **values: Any) -> str:
         context = PageContext(**{**self.common, **values})
-        tag = context.issue.language if context.issue else self.config.language
-        words = self.strings(tag)
+        words = self.strings(context.language)
         return self.theme.render(template, context.as_dict() | words.template_functions())
 
     def strings(self, tag: str) -> Strings:
@@ -151,14 +174,34 @@ class Pages:
         """Return how many pages the archive has."""
         return page_count(len(self.links), self.config.archive.per_page)
 
-    def index(self, number: int = 1) -> str:
-        """Render the archive page ``number`` (the first: the site's front page)."""
-        config, count = self.config, self.page_count
-        per_page = config.archive.per_page or len(self.links)
+    def language_page_count(self, folder: str) -> int:
+        """Return how many pages the archive of the language at ``folder`` has."""
+        return page_count(len(self.in_language[folder]), self.config.archive.per_page)
+
+    def index(self, number: int = 1, folder: str = "") -> str:
+        """Render the archive page ``number`` (the first: the site's front page), or that of
+        the language whose archive is at ``folder`` (``fr``)."""
+        config = self.config
+        links = self.in_language[folder] if folder else self.links
+        count = page_count(len(links), config.archive.per_page)
+        per_page = config.archive.per_page or len(links)
         base = config.base_url
+        prefix = f"{folder}/" if folder else ""
+        depth = prefix.count("/") + (2 if number > 1 else 0)
+        values: dict[str, Any] = {}
+        if folder:
+            link = next(lang for lang in self.languages if lang.path == prefix)
+            values = {
+                "title": f"{config.name} — {link.name}",
+                "language": link.tag,
+                "direction": language(link.tag).direction,
+                "feeds": feed_links(base + prefix),
+                "languages": [replace(lang, current=lang is link) for lang in self.languages],
+            }
         pagination = None
         if count > 1:
-            before, after = page_path(number - 1), page_path(number + 1)
+            before = prefix + page_path(number - 1)
+            after = prefix + page_path(number + 1)
             pagination = Pagination(
                 number=number,
                 count=count,
@@ -169,13 +212,16 @@ class Pages:
             )
         return self._page(
             INDEX_TEMPLATE,
-            kind="index",
-            title=config.name,
-            description=config.description or config.name,
-            canonical_url=base + page_path(number),
-            root="../../" if number > 1 else "",
-            issues=self.links[(number - 1) * per_page : number * per_page],
-            pagination=pagination,
+            **{
+                "kind": "index",
+                "title": config.name,
+                "description": config.description or config.name,
+                "canonical_url": base + prefix + page_path(number),
+                "root": "../" * depth,
+                "issues": links[(number - 1) * per_page : number * per_page],
+                "pagination": pagination,
+                **values,
+            },
         )
 
     def neighbours(self, item: Rendered) -> tuple[IssueLink, IssueLink | None, IssueLink | None]:
@@ -211,7 +257,23 @@ class Pages:
             previous=previous,
             next=after,
             structured_data=Markup(structured_data(item, config, self.logo_url())),
+            language=item.issue.language,
+            translations=self.versions(item.issue),
         )
+
+    def versions(self, issue: Issue) -> list[LanguageLink]:
+        """Return the versions of ``issue`` in every language, itself included, the original
+        first; none when it has no translation."""
+        return [
+            self._language(
+                member.language,
+                f"{member.slug}/",
+                title=member.title,
+                current=member.slug == issue.slug,
+                original=n == 0,
+            )
+            for n, member in enumerate(self.translations.of(issue))
+        ]
 
     def logo_url(self) -> str:
         """Return the logo's absolute URL, or empty (the email code is loaded only for one)."""

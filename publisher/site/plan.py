@@ -17,7 +17,9 @@ from pathlib import Path
 
 from publisher.config import LOGOS, SETTINGS_FILE, Config, logo_file
 from publisher.errors import Problem, PublisherError, display_path
+from publisher.language import folder_name
 from publisher.model.issue import Issue
+from publisher.model.translations import language_folders
 from publisher.render.channels import ARCHIVE_DIR, archive_folder, archive_years
 from publisher.render.context import PAGE_DIR, page_count, page_path, tag_links
 from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
@@ -59,6 +61,7 @@ INDEX_PAGE, TAG_PAGE, STYLE, FEED, SITEMAP, IDS = (
     "manifest",
 )
 TAG_FEED, ARCHIVE_FEED = "tag feed", "archive feed"
+LANGUAGE_PAGE, LANGUAGE_FEED = "language archive page", "language feed"
 #: Each feed format: its file name and the name of the function that makes it (render/feeds.py).
 FEED_FILES = ((RSS_FILE, "rss"), (ATOM_FILE, "atom"), (JSON_FILE, "json_feed"))
 ASSET, LOGO, STATIC, ISSUE_FILE = "theme asset", "logo", "static file", "issue file"
@@ -82,7 +85,9 @@ class Planned:
     slug: str = ""
     #: The tag slug of a tag page, or the feed's name (``rss``, ``atom``, ``json_feed``).
     name: str = ""
-    #: The tag slug of a tag feed, the year of an archive feed, the number of an archive page.
+    #: The tag slug of a tag feed, the year of an archive feed, the number of an archive page,
+    #: the folder of a language's feed (``fr``), that folder and the number of a language's
+    #: archive page (``fr/2``).
     scope: str = ""
     #: The file copied as it is (assets, logo, static files, issue files); an image variant's
     #: made file as a plain path string (a build plans tens of thousands of them).
@@ -204,12 +209,20 @@ def plan_site(
     """
     plan = SitePlan(root)
     settings = root / SETTINGS_FILE
+    folders = language_folders(issues)
     taken = set(SITE_NAMES) | {name.split("/", 1)[0] for name, _ in statics}
-    taken |= {name.split("/", 1)[0] for name, _ in logos}
+    taken |= {name.split("/", 1)[0] for name, _ in logos} | set(folders)
     for issue in issues:
         slug_line = issue.lines.get("slug", 1)
         if issue.slug in taken:
-            owner = "the site" if issue.slug in SITE_NAMES else f"{STATIC_DIR}/ or the logo"
+            owner = (
+                "the site"
+                if issue.slug in SITE_NAMES
+                else "the archive of the issues in that language (the issues are in "
+                f"{len(folders)} languages)"
+                if issue.slug in folders
+                else f"{STATIC_DIR}/ or the logo"
+            )
             plan.problems.append(
                 Problem(
                     f"slug {issue.slug!r} is a name {owner} uses at the site's root",
@@ -239,6 +252,7 @@ def plan_site(
         for name, kind in FEED_FILES:
             planned = Planned(ARCHIVE_FEED, name=kind, scope=str(year))
             plan.claim(archive_folder(year) + name, planned, None, None)
+    _plan_languages(plan, config, issues, folders)
     plan.claim(SITEMAP_FILE, Planned(SITEMAP), None, None)
     plan.claim(MANIFEST, Planned(IDS), None, None)
     for name, source in assets:
@@ -295,6 +309,21 @@ def _folder_clash(plan: SitePlan, folders: set[str], path: str) -> str | None:
     if any(folder.startswith(path + "/") for folder in folders):
         return "is a folder of other files of the site"
     return None
+
+
+def _plan_languages(
+    plan: SitePlan, config: Config, issues: Sequence[Issue], folders: Sequence[str]
+) -> None:
+    """Plan each language's archive pages and feeds in its folder (``fr/``): only when the
+    issues are in more than one language (``folders``)."""
+    for folder in folders:
+        count = sum(1 for issue in issues if folder_name(issue.language) == folder)
+        for number in range(1, page_count(count, config.archive.per_page) + 1):
+            path = f"{folder}/{page_path(number)}{INDEX}"
+            plan.claim(path, Planned(LANGUAGE_PAGE, scope=f"{folder}/{number}"), None, None)
+        for name, kind in FEED_FILES:
+            planned = Planned(LANGUAGE_FEED, name=kind, scope=folder)
+            plan.claim(f"{folder}/{name}", planned, None, None)
 
 
 def plan_for(
