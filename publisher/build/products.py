@@ -115,6 +115,9 @@ class Products:
         if planned.kind in (site.IMAGE, site.LOGO) and planned.source is not None:
             made = str(planned.source)  # its name on the shelf is the digest of how it is made
             return Product(f"{path}:{os.path.basename(made)}", source=made, link=True)
+        if planned.kind == site.SEARCH and planned.source is not None:
+            # Its folder in the cache is named by the digest of what it indexed.
+            return Product(output_key(path, str(planned.source)), source=str(planned.source), link=True)
         if planned.source is not None:
             return Product(output_key(path, signature(planned.source)), source=str(planned.source))
         if planned.kind in EMAIL_FILES:

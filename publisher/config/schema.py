@@ -24,6 +24,7 @@ from publisher.config.options import (
     Colour,
     Email,
     File,
+    Flag,
     HeaderURL,
     Ids,
     Image,
@@ -169,6 +170,19 @@ class Feeds:
             20,
             "How many of the newest issues the feeds carry.",
             hint="set how many issues the feeds carry, e.g. 20",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Search:
+    """The search box of the web archive."""
+
+    enabled: bool = setting(
+        Flag(
+            True,
+            "Index the issue pages with Pagefind (site/pagefind/) and put a search box on the "
+            "archive page; false: neither.",
         )
     )
 
@@ -411,6 +425,7 @@ class Config:
         Table(Push, "Drafts in your email service (publisher push).", read_by=PUSH)
     )
     subscribe: Subscribe = setting(Table(Subscribe, "The subscribe box.", read_by=WEB_PAGES))
+    search: Search = setting(Table(Search, "The archive's search.", read_by=WEB_PAGES))
     social: dict[str, str] = setting(
         TextMap(
             'Links shown in the footer: label = "URL".',
