@@ -117,7 +117,9 @@ class Products:
             return Product(f"{path}:{os.path.basename(made)}", source=made, link=True)
         if planned.kind == site.SEARCH and planned.source is not None:
             # Its folder in the cache is named by the digest of what it indexed.
-            return Product(output_key(path, str(planned.source)), source=str(planned.source), link=True)
+            return Product(
+                output_key(path, str(planned.source)), source=str(planned.source), link=True
+            )
         if planned.source is not None:
             return Product(output_key(path, signature(planned.source)), source=str(planned.source))
         if planned.kind in EMAIL_FILES:

@@ -83,10 +83,10 @@ def _run(site: Path, bundle: Path, cwd: Path) -> None:
     it)."""
     from pagefind_bin_extended import get_executable
 
-    args = [str(get_executable()), "--site", str(site), "--output-path", str(bundle)]
-    args += ["--glob", PAGES, "--silent"]
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PAGEFIND")}
     try:
+        args = [str(get_executable()), "--site", str(site), "--output-path", str(bundle)]
+        args += ["--glob", PAGES, "--silent"]
         done = subprocess.run(
             args,
             cwd=cwd,
