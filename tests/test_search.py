@@ -45,8 +45,10 @@ def search(page: Any, url: str, word: str) -> list[str]:
     """Open the archive page at ``url``, search for ``word``; return the results' links."""
     page.goto(url)
     page.fill(BOX, word)
-    page.wait_for_selector(RESULT)
-    page.wait_for_selector(".pagefind-ui__message")  # the count: every result is listed
+    said = "w => document.querySelector('.pagefind-ui__message')?.textContent.includes(w)"
+    page.wait_for_function(said, arg=word)  # "N results for word": the search is done
+    count = len(page.query_selector_all(".pagefind-ui__result"))
+    page.wait_for_function(f"n => document.querySelectorAll('{RESULT}').length === n", arg=count)
     return [link.get_attribute("href") for link in page.query_selector_all(RESULT)]
 
 
@@ -65,6 +67,8 @@ def test_a_word_of_one_body_finds_its_issue_and_no_email(browser: Any, served: s
     page = browser.new_page()
     try:
         assert search(page, served, RARE)[0] == "/news/cables/"
+        # Only the article is indexed, not the page around it ("Skip to content").
+        assert search(page, served, "skip") == []
         found = search(page, served, "harbour")
         assert sorted(found) == ["/news/cables/", "/news/lights/", "/news/ropes/", "/news/tides/"]
         assert not [link for link in found if "email" in link]
