@@ -23,7 +23,8 @@ RESULT = ".pagefind-ui__result-link"
 
 
 def archive(newsletter: Newsletter) -> None:
-    """Write four issues; every body says "harbour", one body alone says ``RARE``."""
+    """Write four issues; every body says "harbour", one body alone says ``RARE``; one issue
+    is in French (its ``language:``), the newsletter in English."""
     issues = [
         ("2025-04-01-tides.md", "Tides", "[sea]", "The harbour fills twice a day."),
         ("2025-05-01-cables.md", "Cables", "[sea, wires]", f"The harbour's {RARE} survey."),
@@ -31,8 +32,9 @@ def archive(newsletter: Newsletter) -> None:
         ("2025-07-01-ropes.md", "Ropes", "[]", "Knots the harbour master ties."),
     ]
     for name, title, tags, body in issues:
-        date = name[:10]
-        newsletter.issue(name, title=title, date=date, tags=tags, body=body + "\n")
+        date, language = name[:10], "fr" if title == "Ropes" else "en"
+        meta = {"title": title, "date": date, "tags": tags, "language": language}
+        newsletter.issue(name, body=body + "\n", **meta)
 
 
 def bundle(out: Path) -> dict[str, bytes]:
@@ -41,15 +43,25 @@ def bundle(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
+#: The results' links, once Pagefind's message says the search for the word is done ("4
+#: results for word", not "Searching for word...") and every result it counts shows its link;
+#: else null (not yet).
+RESULTS = """word => {
+  const said = document.querySelector(".pagefind-ui__message")?.textContent || "";
+  const done = said.includes(word) && said.match(/^\\s*(\\d+|No) results? for/);
+  if (!done) return null;
+  const items = [...document.querySelectorAll(".pagefind-ui__result")];
+  const links = items.map(item => item.querySelector("RESULT")?.getAttribute("href"));
+  return items.length === (+done[1] || 0) && links.every(Boolean) ? links : null;
+}""".replace("RESULT", RESULT)
+
+
 def search(page: Any, url: str, word: str) -> list[str]:
     """Open the archive page at ``url``, search for ``word``; return the results' links."""
     page.goto(url)
     page.fill(BOX, word)
-    said = "w => document.querySelector('.pagefind-ui__message')?.textContent.includes(w)"
-    page.wait_for_function(said, arg=word)  # "N results for word": the search is done
-    count = len(page.query_selector_all(".pagefind-ui__result"))
-    page.wait_for_function(f"n => document.querySelectorAll('{RESULT}').length === n", arg=count)
-    return [link.get_attribute("href") for link in page.query_selector_all(RESULT)]
+    found: list[str] = page.wait_for_function(RESULTS, arg=word).json_value()
+    return found
 
 
 @pytest.fixture

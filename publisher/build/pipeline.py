@@ -400,7 +400,7 @@ def index_pages(b: Build, plan: SitePlan, tree: Tree, products: Products) -> Non
             if path not in tree.outputs:
                 tree.put(path, products.of(path, planned))
             pages[path] = Path(tree.folder, path).read_bytes()
-    problems = plan.add_search(bundle(pages, b.searches))
+    problems = plan.add_search(bundle(pages, b.config.language, b.searches))
     if problems:
         raise PublisherError(problems)
 

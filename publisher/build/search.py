@@ -10,6 +10,10 @@ dek and body as words, its tags as words and as meta, its date as the one sort k
 Pagefind 1.5.2 writes its filter and meta files in the order of a randomly seeded hash map
 (Pagefind issue #638), so a bundle with filters differs from one build to the next; without
 them, and with at most one sort key, it is byte-identical. Topics have their tag pages.
+
+One index, in the newsletter's language: Pagefind would make one per language of the pages, and
+the archive page's search reads only the index of its own, so an issue in another language
+(its ``language:``) would never be found.
 """
 
 from __future__ import annotations
@@ -42,19 +46,20 @@ UNUSED = (
 TIMEOUT = 600
 
 
-def bundle_key(pages: Mapping[str, bytes]) -> str:
-    """Return the key of the bundle of ``pages`` (path in the site, bytes)."""
+def bundle_key(pages: Mapping[str, bytes], language: str) -> str:
+    """Return the key of the bundle of ``pages`` (path in the site, bytes) in ``language``."""
     parts = [part for path in sorted(pages) for part in (path, pages[path])]
-    return digest(_version(), PAGES, *UNUSED, *parts)
+    return digest(_version(), PAGES, *UNUSED, language, *parts)
 
 
-def bundle(pages: Mapping[str, bytes], folder: Path) -> list[tuple[str, Path]]:
-    """Return the files of the Pagefind bundle of ``pages`` (path in the site, bytes) as
-    (path in the bundle, file), sorted: the bundle kept in ``folder`` when it indexed the very
-    same pages, else one made now; ``folder`` keeps only that one."""
-    made = folder / bundle_key(pages)
+def bundle(pages: Mapping[str, bytes], language: str, folder: Path) -> list[tuple[str, Path]]:
+    """Return the files of the Pagefind bundle of ``pages`` (path in the site, bytes), one
+    index in ``language`` (the archive page's), as (path in the bundle, file), sorted: the
+    bundle kept in ``folder`` when it indexed the very same pages, else one made now;
+    ``folder`` keeps only that one."""
+    made = folder / bundle_key(pages, language)
     if not made.is_dir():
-        _index(pages, folder, made)
+        _index(pages, language.lower(), folder, made)
     for other in folder.iterdir():
         if other != made:
             shutil.rmtree(other, ignore_errors=True)
@@ -62,7 +67,7 @@ def bundle(pages: Mapping[str, bytes], folder: Path) -> list[tuple[str, Path]]:
     return sorted((p.relative_to(made).as_posix(), p) for p in files)
 
 
-def _index(pages: Mapping[str, bytes], folder: Path, made: Path) -> None:
+def _index(pages: Mapping[str, bytes], language: str, folder: Path, made: Path) -> None:
     """Run Pagefind over ``pages`` and put its bundle at ``made``, whole or not at all."""
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".making-") as work:
@@ -71,13 +76,13 @@ def _index(pages: Mapping[str, bytes], folder: Path, made: Path) -> None:
             (site / path).parent.mkdir(parents=True, exist_ok=True)
             (site / path).write_bytes(data)
         empty.mkdir()
-        _run(site, bundle, empty)
+        _run(site, bundle, language, empty)
         for name in UNUSED:
             (bundle / name).unlink(missing_ok=True)
         os.replace(bundle, made)
 
 
-def _run(site: Path, bundle: Path, cwd: Path) -> None:
+def _run(site: Path, bundle: Path, language: str, cwd: Path) -> None:
     """Run Pagefind: only the flags given here count (no ``pagefind.yml``, no ``PAGEFIND_``
     variables), and its output is read to its end by ``run`` (a pipe left unread would block
     it)."""
@@ -86,7 +91,7 @@ def _run(site: Path, bundle: Path, cwd: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PAGEFIND")}
     try:
         args = [str(get_executable()), "--site", str(site), "--output-path", str(bundle)]
-        args += ["--glob", PAGES, "--silent"]
+        args += ["--glob", PAGES, "--force-language", language, "--silent"]
         done = subprocess.run(
             args,
             cwd=cwd,

@@ -248,7 +248,8 @@ class Preview:
                     if entry.issue is not None:
                         page = pages.issue(self.render(entry))
                         made[f"{entry.issue.slug}/index.html"] = page.encode("utf-8")
-            files = dict(bundle(made, self.root / CACHE_DIR / PREVIEW_SEARCH))
+            folder = self.root / CACHE_DIR / PREVIEW_SEARCH
+            files = dict(bundle(made, self.config.language, folder))
             self._search = (self.version, files)
             return files
 
