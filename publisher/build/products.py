@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from publisher.build.cache import WEB, BuildCache, Record
-from publisher.build.keys import WebKeys, output_key, signature
+from publisher.build.keys import WebKeys, digest, output_key, signature
 from publisher.build.output import Product
 from publisher.config import Config
 from publisher.render.pages import Pages
@@ -116,10 +116,11 @@ class Products:
             made = str(planned.source)  # its name on the shelf is the digest of how it is made
             return Product(f"{path}:{os.path.basename(made)}", source=made, link=True)
         if planned.kind == site.SEARCH and planned.source is not None:
-            # Its folder in the cache is named by the digest of what it indexed.
-            return Product(
-                output_key(path, str(planned.source)), source=str(planned.source), link=True
-            )
+            # Keyed by its bytes: a file a new index shares with the last (its script, most
+            # of its fragments) stays the very file it was.
+            made = str(planned.source)
+            with open(made, "rb") as handle:
+                return Product(f"{path}:{digest(handle.read())}", source=made, link=True)
         if planned.source is not None:
             return Product(output_key(path, signature(planned.source)), source=str(planned.source))
         if planned.kind in EMAIL_FILES:
