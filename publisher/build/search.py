@@ -105,7 +105,9 @@ def _run(site: Path, bundle: Path, language: str, cwd: Path) -> None:
         raise _failed(str(exc)) from exc
     if done.returncode != 0 or not (bundle / "pagefind.js").is_file():
         said = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
-        raise _failed(said.splitlines()[-1] if said else f"exit status {done.returncode}")
+        code = done.returncode
+        stopped = f"stopped by signal {-code}" if code < 0 else f"exit status {code}"
+        raise _failed(said.splitlines()[-1] if said else stopped)
 
 
 def _failed(why: str) -> PublisherError:
