@@ -484,7 +484,8 @@ def test_a_cache_that_cannot_be_saved_leaves_a_complete_site_and_a_warning(
     grow (a file size limit stands in for the full disk)."""
     # The search index's files would outgrow the limit before the cache does.
     settings = newsletter.root / "newsletter.toml"
-    settings.write_text(settings.read_text(encoding="utf-8") + "\n[search]\nenabled = false\n", encoding="utf-8")
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text + "\n[search]\nenabled = false\n", encoding="utf-8")
     archive(newsletter, 3)
     site = built(newsletter)
     cache = newsletter.root / ".publisher-cache" / "cache.sqlite"
