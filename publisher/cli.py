@@ -89,7 +89,26 @@ def cli(ctx: click.Context, root: Path, verbose: int, quiet: int) -> None:
     default=False,
     help="Also copy the default theme into templates/ to customise it.",
 )
-def init(directory: Path, name: str | None, email: str | None, theme: bool) -> None:
+@click.option(
+    "--github-pages",
+    is_flag=True,
+    help="Also write .github/workflows/publish.yml: on every push to main, GitHub checks, "
+    "builds and publishes the site. In a folder made already, only the workflow is written.",
+)
+@click.option(
+    "--install",
+    metavar="SPEC",
+    help="With --github-pages: what the workflow's pip installs publisher from (default: the "
+    "git repository this copy came from), e.g. --install git+https://github.com/you/publisher",
+)
+def init(
+    directory: Path,
+    name: str | None,
+    email: str | None,
+    theme: bool,
+    github_pages: bool,
+    install: str | None,
+) -> None:
     """Lay out a new newsletter folder: settings and a sample issue.
 
     Refuses to overwrite anything.
@@ -98,9 +117,15 @@ def init(directory: Path, name: str | None, email: str | None, theme: bool) -> N
     """
     from publisher.scaffold import init as run_init
 
-    for path in run_init(directory, name, theme, email):
+    if install and not github_pages:
+        raise click.UsageError("--install goes with --github-pages")
+    written = run_init(directory, name, theme, email, github_pages, install)
+    for path in written:
         log.info("wrote %s", path)
-    log.info("next: cd %s && publisher render issues/*.md --format text", directory)
+    if github_pages:
+        log.info("on GitHub, once: Settings > Pages > Source: GitHub Actions; then push")
+    if len(written) > 1:  # not only the workflow, in a folder made already
+        log.info("next: cd %s && publisher render issues/*.md --format text", directory)
 
 
 @cli.group()
@@ -191,11 +216,34 @@ def new(
     help="text: file:line:col: level rule message; json: a list for editors and CI.",
 )
 @_out_option("The built site to compare feed ids with (default: site/), as given to build --out.")
+@click.option(
+    "--links",
+    is_flag=True,
+    help="Also ask every site the issues link to whether the page is still there (over the "
+    "network; answers kept a day in .publisher-cache/), e.g. check --links",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --links: how long to wait for a site before its link could not be checked.",
+)
 @click.pass_obj
-def check(root: Path, paths: tuple[Path, ...], strict: bool, fmt: str, out: Path | None) -> None:
+def check(
+    root: Path,
+    paths: tuple[Path, ...],
+    strict: bool,
+    fmt: str,
+    out: Path | None,
+    links: bool,
+    timeout: float,
+) -> None:
     """Find what is wrong or risky in every issue (or the PATHS given) and the settings.
 
-    Exit status 1 when there is an error (or, with --strict, a warning).
+    Exit status 1 when there is an error (or, with --strict, a warning). Links to other sites
+    are checked over the network only with --links.
 
     Example: publisher check issues/2025-07-15-grain.md --strict
     """
@@ -203,7 +251,7 @@ def check(root: Path, paths: tuple[Path, ...], strict: bool, fmt: str, out: Path
 
     from publisher.check import exit_status, run_checks
 
-    findings = run_checks(root, paths, out=out)
+    findings = run_checks(root, paths, out=out, links=links, timeout=timeout)
     if fmt == "json":
         click.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
     else:

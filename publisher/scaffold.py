@@ -15,6 +15,7 @@ from publisher.errors import PublisherError
 from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, title_slug
 from publisher.render.context import PageContext, TemplateContext
 from publisher.render.theme import TEMPLATES_DIR, Theme, default_theme_dir
+from publisher.workflow import WORKFLOW, installed_from, write_workflow
 
 WELCOME = """\
 ---
@@ -46,10 +47,22 @@ Sources: your own notes.
 
 
 def init(
-    target: Path, name: str | None = None, with_theme: bool = False, email: str | None = None
+    target: Path,
+    name: str | None = None,
+    with_theme: bool = False,
+    email: str | None = None,
+    github_pages: bool = False,
+    install: str | None = None,
 ) -> list[Path]:
-    """Create settings and a sample issue in ``target``; return the paths written."""
+    """Create settings and a sample issue in ``target``, and with ``github_pages`` a workflow
+    that publishes the site (installing publisher from ``install``); return the paths written.
+
+    In a newsletter folder already made, ``github_pages`` adds only the workflow.
+    """
     target = target.resolve()
+    spec = (install or installed_from()) if github_pages else ""
+    if github_pages and (target / SETTINGS_FILE).exists():
+        return [write_workflow(target, spec)]
     name = name or target.name.replace("-", " ").replace("_", " ").title() or "My Newsletter"
     today = dt.date.today().isoformat()
     files: dict[Path, str] = {
@@ -63,7 +76,8 @@ def init(
     gitignore = target / ".gitignore"
     if not gitignore.exists():  # an existing one is the author's: leave it be
         files[gitignore] = "site/\n.site.*\n.publisher-cache/\n"
-    existing = [p for p in files if p.exists()]
+    checked = [*files, target / WORKFLOW] if github_pages else list(files)
+    existing = [p for p in checked if p.exists()]
     if existing:
         raise PublisherError.at(
             "refusing to overwrite " + ", ".join(str(p) for p in existing),
@@ -73,6 +87,8 @@ def init(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     written = list(files)
+    if github_pages:
+        written.append(write_workflow(target, spec))
     if with_theme:
         written += copy_theme(target)[0]
     return written

@@ -3,6 +3,7 @@ SpamAssassin."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -49,6 +50,9 @@ service = "mailchimp"
 
 class Newsletter:
     """A temporary newsletter folder with helpers to write issues and settings."""
+
+    #: With a link server (``link_server``): its address, for the issues to link to.
+    links_at = ""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -114,21 +118,99 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def http_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """Serve a fresh folder over real HTTP on 127.0.0.1; yield (base URL, folder)."""
-    folder = tmp_path / "www"
-    folder.mkdir()
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """Serve a folder over real HTTP on 127.0.0.1 while in the block; yield its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", folder
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
+
+
+#: What the link server answers, by path: (status for HEAD, status for GET, Location).
+LINK_ROUTES: dict[str, tuple[int, int, str]] = {
+    "/ok": (200, 200, ""),
+    "/gone": (404, 404, ""),
+    "/removed": (410, 410, ""),
+    "/moved": (301, 301, "/ok"),
+    "/moved-for-good": (308, 308, "https://elsewhere.example/new"),
+    "/found": (302, 302, "/ok"),
+    "/forbidden": (403, 403, ""),
+    "/slow-down": (429, 429, ""),
+    "/no-head": (405, 200, ""),
+}
+
+
+class LinkServer:
+    """A real HTTP server that answers each path of ``LINK_ROUTES`` as it says, and never
+    answers /slow while ``release`` is unset; it records every request it gets."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.release = threading.Event()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:
+                self.answer(0)
+
+            def do_GET(self) -> None:
+                self.answer(1)
+
+            def answer(self, which: int) -> None:
+                owner.requests.append((self.command, self.path))
+                if self.path == "/slow":
+                    owner.release.wait()
+                    return
+                route = LINK_ROUTES.get(self.path, (404, 404, ""))
+                self.send_response(route[which])
+                if route[2]:
+                    self.send_header("Location", route[2])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def seen(self, path: str) -> int:
+        """Return how many requests the server got for ``path``."""
+        return sum(p == path for _, p in self.requests)
+
+
+@pytest.fixture
+def link_server() -> Iterator[LinkServer]:
+    """Serve LINK_ROUTES over real HTTP on 127.0.0.1; /slow answers only at teardown."""
+    served = LinkServer()
+    thread = threading.Thread(target=served.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield served
+    finally:
+        served.release.set()
+        served.server.shutdown()
+        served.server.server_close()
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """Serve a fresh folder over real HTTP on 127.0.0.1; yield (base URL, folder)."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    with serving(folder) as base_url:
+        yield base_url, folder
 
 
 @pytest.fixture(scope="session")

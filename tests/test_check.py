@@ -147,6 +147,18 @@ def bad_template(newsletter: Newsletter, path: Path) -> None:
     (newsletter.root / "templates" / "email.txt.j2").write_text("{{ nope }}", encoding="utf-8")
 
 
+def linked(path: str) -> Change:
+    """Make the issue's link to another site lead to ``path`` of the link server."""
+
+    def change(newsletter: Newsletter, issue: Path) -> None:
+        edit("(https://example.org/)", f"({newsletter.links_at}{path})")(newsletter, issue)
+
+    return change
+
+
+#: The rules that `check --links` asks a (local) server for.
+ONLINE = {"LNK008", "LNK009", "LNK010"}
+
 CASES: dict[str, Change] = {
     "FM001": edit("date: 2025-07-15", "date: someday"),
     "FM002": edit("title: Clean", "title: Clean\nsubtitel: typo"),
@@ -180,6 +192,10 @@ CASES: dict[str, Change] = {
         add_issue("2025-07-20-later.md", "title: Later\ndate: 2025-07-20\ndraft: true\n"),
         edit("(../other/)", "(../2025-07-20-later.md)"),
     ),
+    "LNK007": edit("(../other/)", "(../2025-07-01-other.md#costs)"),
+    "LNK008": linked("/gone"),
+    "LNK009": linked("/moved"),
+    "LNK010": linked("/forbidden"),
     "SITE001": edit("title: Clean", "title: Clean\nslug: feed.xml"),
     "FN001": edit("A claim.[^1]", "A claim.[^1] Another.[^2]"),
     "FN002": edit("[^1]: The note.", "[^1]: The note.\n[^extra]: Never cited."),
@@ -213,10 +229,12 @@ def test_every_rule_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))
-def test_rule_triggers(newsletter: Newsletter, rule: str) -> None:
+def test_rule_triggers(newsletter: Newsletter, rule: str, request: pytest.FixtureRequest) -> None:
     path = setup_clean(newsletter)
+    if rule in ONLINE:
+        newsletter.links_at = request.getfixturevalue("link_server").url
     CASES[rule](newsletter, path)
-    findings = run_checks(newsletter.root)
+    findings = run_checks(newsletter.root, links=rule in ONLINE)
     assert rule in rules_of(findings), [f.format() for f in findings]
     finding = next(f for f in findings if f.rule == rule)
     assert finding.line >= 1 and finding.column >= 1
@@ -356,7 +374,7 @@ def test_a_cyrillic_issue_is_weighed_as_a_mailbox_receives_it(newsletter: Newsle
     meter = re.search(r'<meter min="0" max="(\d+)"[^>]* value="(\d+)"', page)
     assert meter and int(meter.group(1)) == 102 * 1024, page
     assert round(int(meter.group(2)) / 1024) == 87, meter.group()
-    assert "Email size 86.9 KB" in page
+    assert "Email size 87.0 KB" in page
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import lxml.etree
 import lxml.html
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_email import WORD, is_subsequence, source_words, visible_text
 
@@ -117,6 +117,8 @@ def unsafe(html: str) -> list[str]:
 
 @SETTINGS
 @given(markdown)
+@example("```\n\x85" + "0" * 60 + " " + "0" * 17)  # NEL, a line end to some: removed
+@example("```\n\u2028" + "0" * 60 + " " + "0" * 17)  # Unicode's line end: a line end
 def test_any_markdown_renders_or_says_why(body: str) -> None:
     try:
         rendered = render(body)

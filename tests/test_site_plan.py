@@ -394,6 +394,8 @@ def test_check_follows_out(news: Newsletter, tmp_path: Path) -> None:
         ("feed.xml", "is a name the site uses"),
         ("assets", "is a name the site uses"),
         ("tags", "is a name the site uses"),
+        ("page", "is a name the site uses"),
+        ("feeds", "is a name the site uses"),
         ("index.html", "is a name the site uses"),
         ("publisher.json", "is a name the site uses"),
         ("CNAME", "is a name static/ or the logo uses"),
@@ -442,6 +444,9 @@ def test_new_cuts_long_slugs_and_explains_bad_ones(news: Newsletter) -> None:
 # --- the plan is pure ---------------------------------------------------------------------------
 
 
+FEEDS = ("feed.xml", "atom.xml", "feed.json")
+
+
 def test_the_plan_lists_every_path_without_touching_the_disk(news: Newsletter) -> None:
     from publisher.config import load_config
     from publisher.model.issue import load_issues
@@ -455,9 +460,7 @@ def test_the_plan_lists_every_path_without_touching_the_disk(news: Newsletter) -
         "index.html",
         "assets/style.css",
         "tags/energy/index.html",
-        "feed.xml",
-        "atom.xml",
-        "feed.json",
+        *(f"{folder}{n}" for folder in ("", "tags/energy/", "feeds/2025/") for n in FEEDS),
         "sitemap.xml",
         "publisher.json",
         *(f"{s}/{n}" for s in ("grain", "bridge") for n in ("index.html", "email.html")),

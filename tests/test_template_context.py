@@ -21,6 +21,7 @@ from publisher.render.context import (
     IssueLink,
     IssueView,
     PageContext,
+    Pagination,
     SocialImage,
     TagLink,
     TemplateContext,
@@ -32,7 +33,7 @@ REGENERATE = "PUBLISHER_UPDATE_GOLDEN=1 pytest tests/test_template_context.py"
 #: The documented classes as the reference shows them: each context, then what it holds.
 SECTIONS = {
     "Email templates": (TemplateContext, IssueView, Block, Endnote),
-    "Web page templates": (PageContext, SocialImage, IssueLink, TagLink, FeedLinks),
+    "Web page templates": (PageContext, SocialImage, IssueLink, TagLink, FeedLinks, Pagination),
 }
 
 

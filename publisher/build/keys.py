@@ -124,9 +124,13 @@ def base_key(config: Config, theme_dirs: list[Path], code: str) -> str:
     apart = {*tables_read_by(WEB_PAGES), *tables_read_by(SEND), *tables_read_by(PUSH)}
     read = [f.name for f in fields(Config) if f.name not in apart or _named(f.name, templates)]
     parts.append(settings_text(config, read))
-    # The logos' files: the email names each by its content's digest.
-    parts += [repr(signature(file)) for name in LOGOS if (file := logo_file(config, name))]
+    parts += _logos(config, LOGOS)  # the email names each by its content's digest
     return digest(*parts)
+
+
+def _logos(config: Config, names: Iterable[str]) -> list[str]:
+    """Return what identifies the content of the logo files the settings ``names`` give."""
+    return [repr(signature(file)) for name in names if (file := logo_file(config, name))]
 
 
 def load_key(config: Config, code: str) -> str:
@@ -160,8 +164,8 @@ def web_keys(config: Config, theme_dirs: list[Path], code: str) -> WebKeys:
     (``code``) and the settings, but those only ``publisher send`` or ``push`` reads unless one
     of its templates names them."""
 
-    def key(wanted: Callable[[str], bool]) -> str:
-        parts: list[bytes | str] = [code]
+    def key(wanted: Callable[[str], bool], *extra: str) -> str:
+        parts: list[bytes | str] = [code, *extra]
         templates: list[bytes] = []
         for folder, relative, text in _theme_files(theme_dirs, wanted):
             templates.append(text)
@@ -171,8 +175,10 @@ def web_keys(config: Config, theme_dirs: list[Path], code: str) -> WebKeys:
         parts.append(settings_text(config, read))
         return digest(*parts)
 
+    # An issue page's structured data names the logo's published copy by its digest.
+    logo = _logos(config, ["logo"])
     return WebKeys(
-        pages=key(lambda relative: relative not in EMAIL_ONLY and relative != STYLESHEET),
+        pages=key(lambda relative: relative not in EMAIL_ONLY and relative != STYLESHEET, *logo),
         style=key(lambda relative: relative == STYLESHEET),
         feeds=key(lambda relative: False),
     )

@@ -16,6 +16,8 @@ from publisher.build.cache import WEB, BuildCache, Record
 from publisher.build.keys import WebKeys, digest, output_key, signature
 from publisher.build.output import Product
 from publisher.config import Config
+from publisher.render.channels import Channel, archive_channel, site_channel, tag_channel
+from publisher.render.context import page_path
 from publisher.render.pages import Pages
 from publisher.render.rendered import Rendered
 from publisher.render.theme import Theme
@@ -92,16 +94,25 @@ class Products:
         self.style_key = output_key(keys.style, pages.rtl)
         self.link_keys = [output_key(link) for link in pages.links]
         self.tagged: dict[str, list[str]] = {}  # the keys of the links each tag page lists
-        for key, link in zip(self.link_keys, pages.links, strict=True):
+        self.tag_records: dict[str, list[Record]] = {}  # the issues of each tag, newest first
+        viewed = [r for r in published if r.view]
+        for key, link, record in zip(self.link_keys, pages.links, viewed, strict=True):
             for slug in dict.fromkeys(tag.slug for tag in link.tags):
                 self.tagged.setdefault(slug, []).append(key)
+                self.tag_records.setdefault(slug, []).append(record)
         self.newest = published[: config.feeds.limit]
+        self.years: dict[int, list[Record]] = {}
+        if config.feeds.archives:
+            for record in published:
+                self.years.setdefault(record.issue.date.year, []).append(record)
         self._made_by = {
             site.ISSUE_PAGE: self._issue_page,
             site.INDEX_PAGE: self._index,
             site.STYLE: self._style,
             site.TAG_PAGE: self._tag_page,
             site.FEED: self._feed,
+            site.TAG_FEED: self._tag_feed,
+            site.ARCHIVE_FEED: self._archive_feed,
             site.SITEMAP: self._sitemap,
             site.IDS: self._manifest,
         }
@@ -137,7 +148,11 @@ class Products:
         return Product(key, lambda: self.pages.issue(rendered(record, self.store)))
 
     def _index(self, planned: Planned) -> Product:
-        return Product(output_key(self.everywhere, self.link_keys), self.pages.index)
+        number = int(planned.scope or 1)
+        per_page = self.config.archive.per_page or len(self.link_keys)
+        listed = self.link_keys[(number - 1) * per_page : number * per_page]
+        key = output_key(self.everywhere, number, self.pages.page_count, listed)
+        return Product(key, partial(self.pages.index, number))
 
     def _style(self, planned: Planned) -> Product:
         return Product(self.style_key, self.pages.style)
@@ -148,13 +163,34 @@ class Products:
         return Product(output_key(self.everywhere, listed), make)
 
     def _feed(self, planned: Planned) -> Product:
-        key = output_key(self.keys.feeds, [_shown(r) for r in self.newest])
-        return Product(key, partial(_feed, planned.name, self.config, self.newest, self.store))
+        channel = site_channel(sorted(self.years, reverse=True))
+        return self._feed_of(planned.name, channel, self.newest)
+
+    def _tag_feed(self, planned: Planned) -> Product:
+        tag = self.pages.tags[planned.scope]
+        tagged = self.tag_records[tag.slug][: self.config.feeds.limit]
+        return self._feed_of(planned.name, tag_channel(tag.path, tag.name), tagged)
+
+    def _archive_feed(self, planned: Planned) -> Product:
+        year = int(planned.scope)
+        channel = archive_channel(sorted(self.years, reverse=True), year)
+        return self._feed_of(planned.name, channel, self.years[year])
+
+    def _feed_of(self, kind: str, channel: Channel, records: Sequence[Record]) -> Product:
+        """Return the feed document ``channel`` of ``records`` in the format ``kind``: keyed by
+        its links and what it shows of each issue, so a past year's archive is never rewritten
+        for an issue of a later year (but when its ``next-archive`` link first appears)."""
+        key = output_key(self.keys.feeds, channel, [_shown(r) for r in records])
+        make = partial(_feed, kind, self.config, records, self.store, channel)
+        return Product(key, make)
 
     def _sitemap(self, planned: Planned) -> Product:
         published = self.published
         urls: list[tuple[str, dt.datetime | None]] = [
             (self.config.base_url, max((r.issue.date for r in published), default=None))
+        ]
+        urls += [
+            (self.config.base_url + page_path(n), None) for n in range(2, self.pages.page_count + 1)
         ]
         urls += [(r.view.url, r.issue.updated or r.issue.date) for r in published if r.view]
         return Product(output_key(self.keys.feeds, urls), partial(_sitemap, urls))
@@ -171,11 +207,13 @@ def _shown(record: Record) -> tuple[object, ...]:
     return (record.digests[WEB], record.issue, record.view, record.image, record.feed_image)
 
 
-def _feed(kind: str, config: Config, newest: Sequence[Record], store: BuildCache) -> bytes:
+def _feed(
+    kind: str, config: Config, records: Sequence[Record], store: BuildCache, channel: Channel
+) -> bytes:
     from publisher.render import feeds
 
     make = getattr(feeds, kind)
-    data: bytes = make(config, [rendered(r, store) for r in newest])
+    data: bytes = make(config, [rendered(r, store) for r in records], channel)
     return data
 
 

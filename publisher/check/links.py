@@ -12,6 +12,7 @@ from publisher.check.rules import Finding, Locator, Rule, shown
 from publisher.config import Config
 from publisher.errors import closest
 from publisher.model.issue import Issue
+from publisher.model.markdown import parse
 from publisher.render import refs
 from publisher.render.refs import Ref
 from publisher.render.sanitize import absolute_url
@@ -30,10 +31,23 @@ class Slugs:
         self.slugs: dict[str, str] = {}
         #: File stems and folder names (``2025-07-08-grain``) -> slug.
         self.by_name: dict[str, str] = {}
+        self._issues: dict[str, Issue] = {}
+        self._anchors: dict[str, frozenset[str]] = {}
         for issue in issues:
+            self._issues.setdefault(issue.slug, issue)
             self.slugs[issue.slug] = refs.status_of(issue, now)
             name = issue.source.parent.name if issue.folder else issue.source.stem
             self.by_name[name] = issue.slug
+
+    def anchors(self, slug: str) -> frozenset[str] | None:
+        """Return the ids on the page of the issue ``slug`` (its body parsed when first asked
+        for: most issues are never linked to a section), or None for no such issue."""
+        if slug not in self._anchors:
+            issue = self._issues.get(slug)
+            if issue is None:
+                return None
+            self._anchors[slug] = parse(issue.body, issue.language).anchors
+        return self._anchors[slug]
 
     def suggest(self, name: str) -> str | None:
         """Return the slug ``name`` most likely means, if any is close."""

@@ -53,6 +53,17 @@ class Rule(Enum):
     LNK004 = ERROR, "link to a local file that does not exist"
     LNK005 = ERROR, "link to a file outside the issue's folder or the newsletter folder"
     LNK006 = ERROR, "link to a draft or scheduled issue (readers would get a 404)"
+    LNK007 = (
+        WARNING,
+        "link to a section (#fragment) that its issue's page does not have: it opens at the top",
+    )
+    LNK008 = ERROR, "link to another site whose page is gone (404 or 410; check --links)"
+    LNK009 = WARNING, "link to another site that has moved for good (301 or 308; check --links)"
+    LNK010 = (
+        INFO,
+        "link to another site that could not be checked: it refused (403, 429, 5xx), did not "
+        "answer in time, or could not be reached (check --links)",
+    )
     FN001 = ERROR, "footnote reference without a definition"
     FN002 = WARNING, "footnote defined but never referenced"
     HDG001 = WARNING, "heading that skips a level"

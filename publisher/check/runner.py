@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from publisher.check.external import TIMEOUT, Link, link_findings, links_of
 from publisher.check.links import Slugs
 from publisher.check.output import email_findings, web_findings
 from publisher.check.rules import ERROR, WARNING, Finding, Rule, from_problem, shown
@@ -35,9 +36,12 @@ def run_checks(
     paths: Sequence[Path] = (),
     now: dt.datetime | None = None,
     out: Path | None = None,
+    links: bool = False,
+    timeout: float = TIMEOUT,
 ) -> list[Finding]:
     """Check the newsletter in ``root`` (or only the issue files in ``paths``) against the site
-    in ``out`` (default ``site/``); sorted findings."""
+    in ``out`` (default ``site/``), and with ``links`` its links to other sites over the
+    network, waiting ``timeout`` seconds for each; sorted findings."""
     from publisher.render.issue import read_body, render_issue
     from publisher.site.manifest import changed_ids, read_manifest
     from publisher.site.plan import SITE_DIR, plan_for
@@ -67,6 +71,7 @@ def run_checks(
 
     wanted = {p.resolve() for p in paths}
     checked: list[tuple[Issue, Rendered]] = []
+    outgoing: list[Link] = []
     slugs = Slugs(issues, now)
     index = SiteIndex(root, now, issues)
     for issue in issues:
@@ -74,6 +79,8 @@ def run_checks(
             continue
         doc = read_body(issue, root, index)
         findings += issue_findings(issue, doc, config, slugs, root, now)
+        if links:
+            outgoing += links_of(issue, doc, shown(issue.source, root))
         if issue.is_published(now):
             problems = plan.add_issue_files(issue, refs.file_lines(doc.refs, issue.body_line))
             findings += [from_problem(Rule.SITE001, p, root) for p in problems]
@@ -86,6 +93,7 @@ def run_checks(
         findings += email_findings(issue, rendered, config, root)
         checked.append((issue, rendered))
     findings += web_findings(theme, config, checked, root)
+    findings += link_findings(outgoing, config, root, timeout) if links else []
     findings += [from_problem(Rule.TPL002, p, root) for p in theme.block_problems()]
     return sorted(set(_only_of(findings, wanted, root) if wanted else findings))
 

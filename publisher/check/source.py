@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from publisher.check.anchors import anchor_findings
 from publisher.check.links import (
     Slugs,
     image_findings,
@@ -44,8 +45,9 @@ def issue_findings(
 ) -> list[Finding]:
     """Run every rule that needs only the issue's source (``doc`` read by ``read_body``).
 
-    Links to paths of the site (``../grain-corridor/``) are checked against ``slugs`` when it is
-    given (``site_link_findings``).
+    Links to paths of the site (``../grain-corridor/``), and links to sections
+    (``#costs``), are checked against ``slugs`` when it is given (``site_link_findings``,
+    ``anchor_findings``).
     """
     file = shown(issue.source, root)
     where = Locator(issue)
@@ -55,6 +57,7 @@ def issue_findings(
         found.extend(ref_findings(ref, issue, where, file, slugs))
     if slugs is not None:
         found += site_link_findings(issue, doc.refs, config, slugs, root)
+        found += anchor_findings(issue, doc, config, slugs, file, where)
     return found
 
 

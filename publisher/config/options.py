@@ -28,8 +28,9 @@ from publisher.config.place import SCALARS, At, Invalid, did_you_mean, shown
 
 T = TypeVar("T")
 
-#: Control characters no email, page or feed can carry (tab and line feed are fine).
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Control characters no email, page or feed can carry (tab and line feed are fine), the C1
+#: set too (U+0080 to U+009F: mojibake of Windows-1252, and NEL, a line break to some readers).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: Line breaks a one-line value may not hold (they would break headers and feeds).
 LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
 SURROGATE = re.compile("[\ud800-\udfff]")
@@ -357,6 +358,32 @@ class Flag(Option[bool]):
 
     def type_hint(self, at: At) -> str:
         return f"write `{at.key}: true` or `{at.key}: false`"
+
+
+class Switch(Flag):
+    """True or false, in the settings."""
+
+    def type_hint(self, at: At) -> str:
+        return f"write true or false without quotes: {at.key} = true"
+
+
+class Hosts(Option[tuple[str, ...]]):
+    """A list of host names (``example.org``), each with its subdomains, in lower case."""
+
+    types = (list,)
+    KIND = "list of host names"
+
+    def run_validation(self, value: list[Any], at: At) -> tuple[str, ...]:
+        hosts = []
+        for item in value:
+            host = item.strip().lower().rstrip(".") if isinstance(item, str) else ""
+            if not host or any(c in host for c in "/:@ \t"):
+                raise Invalid(f"{shown(item)} is not a host name", self.type_hint(at), whole=True)
+            hosts.append(host)
+        return tuple(hosts)
+
+    def type_hint(self, at: At) -> str:
+        return f'write host names without https:// or paths: {at.key} = ["example.org"]'
 
 
 class Date(Option["dt.datetime | None"]):

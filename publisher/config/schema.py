@@ -26,6 +26,7 @@ from publisher.config.options import (
     File,
     Flag,
     HeaderURL,
+    Hosts,
     Ids,
     Image,
     Integer,
@@ -34,6 +35,7 @@ from publisher.config.options import (
     OneLine,
     Option,
     SiteURL,
+    Switch,
     Text,
     TimeZone,
 )
@@ -170,6 +172,28 @@ class Feeds:
             20,
             "How many of the newest issues the feeds carry.",
             hint="set how many issues the feeds carry, e.g. 20",
+        )
+    )
+    archives: bool = setting(
+        Flag(
+            True,
+            "Also publish every issue ever, a feed document per year (feeds/2024/feed.xml, "
+            "atom.xml, feed.json), linked from the feeds (RFC 5005, JSON Feed's next_url).",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Archive:
+    """The archive page: the list of every issue."""
+
+    per_page: int = setting(
+        Integer(
+            50,
+            "How many issues the archive page lists before it goes on at page/2/ and so on "
+            "(0: one page, however long).",
+            hint="set how many issues a page lists, e.g. 50, or 0 for one page",
+            low=0,
         )
     )
 
@@ -313,6 +337,23 @@ class Smtp:
     )
 
 
+@dataclass(frozen=True)
+class Links:
+    """The email's links to other sites."""
+
+    utm: bool = setting(
+        Switch(
+            False,
+            "Add utm_source (the newsletter), utm_medium=email and utm_campaign (the issue's "
+            "slug) to the email's links to other sites, so their analytics tell where readers "
+            "came from. Parameters a link has already stay; web pages and feeds are untouched.",
+        )
+    )
+    utm_skip_hosts: tuple[str, ...] = setting(
+        Hosts((), 'Sites whose links get no utm_ tags, with their subdomains, e.g. ["gov.uk"].')
+    )
+
+
 #: The email services ``publisher push`` makes drafts in.
 PUSH_SERVICES = ("buttondown", "listmonk", "mailchimp", "kit", "ghost")
 
@@ -420,12 +461,14 @@ class Config:
         Table(Unsubscribe, "The unsubscribe link.", rules=[custom_needs_url])
     )
     feeds: Feeds = setting(Table(Feeds, "The feeds.", read_by=WEB_PAGES))
+    archive: Archive = setting(Table(Archive, "The archive page.", read_by=WEB_PAGES))
     smtp: Smtp = setting(Table(Smtp, "Test sends (publisher send).", read_by=SEND))
     push: Push = setting(
         Table(Push, "Drafts in your email service (publisher push).", read_by=PUSH)
     )
     subscribe: Subscribe = setting(Table(Subscribe, "The subscribe box.", read_by=WEB_PAGES))
     search: Search = setting(Table(Search, "The archive's search.", read_by=WEB_PAGES))
+    links: Links = setting(Table(Links, "The email's links to other sites: their tags."))
     social: dict[str, str] = setting(
         TextMap(
             'Links shown in the footer: label = "URL".',

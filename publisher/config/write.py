@@ -99,6 +99,8 @@ def _assignment(key: str, dotted: str, option: Option[Any], values: Mapping[str,
 
 
 def _toml_value(value: str | int | tuple[str | int, ...]) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, tuple):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, int):

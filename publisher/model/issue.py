@@ -311,9 +311,10 @@ def parse_issue(text: str, path: Path, config: Config) -> Issue:
 
 
 def _split(text: str, path: Path) -> tuple[list[str], int]:
-    """Return an issue file's lines (line ends made LF, control characters removed) and the
-    index of the line that closes its front matter."""
+    """Return an issue file's lines (line ends, Unicode's too, made LF; control characters
+    removed) and the index of the line that closes its front matter."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n")  # Unicode's line ends
     found = CONTROL.search(text)
     if found:
         warn(

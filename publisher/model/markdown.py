@@ -79,6 +79,9 @@ class Document:
     env: dict[str, Any] = field(default_factory=dict)
     #: Its relative links and images, resolved (``refs.Ref``), once ``refs.resolve`` has run.
     refs: tuple[Any, ...] = ()
+    #: Every id a link's ``#fragment`` may name on its page: the headings' (``anchors``), the
+    #: footnotes' and those in its raw HTML.
+    anchors: frozenset[str] = frozenset()
 
     @property
     def first_paragraph(self) -> str:
@@ -126,7 +129,15 @@ def parse(body: str, tag: str = "en") -> Document:
             continue
         tokens.append(token)
         i += 1
-    return Document(tokens, env)
+    return Document(tokens, env, anchors=_anchors(tokens, env))
+
+
+def _anchors(tokens: list[Token], env: dict[str, Any]) -> frozenset[str]:
+    """Give the headings their ids; return every id of the body's page."""
+    from publisher.model.anchors import assign_ids, footnote_ids, html_ids
+
+    notes = len(env.get("footnotes", {}).get("list", {}))
+    return frozenset([*assign_ids(tokens, inline_text), *footnote_ids(notes), *html_ids(tokens)])
 
 
 def _copy(token: Token) -> Token:

@@ -45,6 +45,12 @@ from publisher.site import plan as site
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
+#: The media type of each feed format (by the name of what makes it).
+FEED_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json_feed": "application/feed+json; charset=utf-8",
+}
 DEBOUNCE_MS = 50
 #: How long the watcher waits for a change before it says it is still watching.
 WATCH_TIMEOUT_MS = 100
@@ -281,7 +287,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             kind = planned.kind
             if kind == site.INDEX_PAGE:
-                self.send_page(preview.pages().index())
+                self.send_page(preview.pages().index(int(planned.scope or 1)))
             elif kind == site.STYLE:
                 self.send_body(preview.pages().style().encode(), "text/css; charset=utf-8")
             elif kind == site.TAG_PAGE:
@@ -295,7 +301,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send_page(rendered.html)
                 else:
                     self.send_body(rendered.text.encode(), "text/plain; charset=utf-8")
-            else:  # feeds, sitemap and the message are for the published site only
+            elif kind in (site.FEED, site.TAG_FEED, site.ARCHIVE_FEED):
+                tag = planned.scope if kind == site.TAG_FEED else ""
+                year = int(planned.scope) if kind == site.ARCHIVE_FEED else 0
+                body = preview.feed(planned.name, tag, year)
+                self.send_body(body, FEED_TYPES[planned.name])
+            else:  # the sitemap and the message are for the published site only
                 self.send_error(404)
         except PublisherError as exc:
             self.send_page(self.error_page(exc, "This page cannot be rendered"), 500)

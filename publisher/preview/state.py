@@ -324,6 +324,21 @@ class Preview:
             lines += [f.format() for f in settings_findings(self.config, self.root)]
         return lines
 
+    def feed(self, kind: str, tag: str = "", year: int = 0) -> bytes:
+        """Return a feed document of every loaded issue that renders, drafts included, in the
+        format ``kind`` (``rss``, ``atom``, ``json_feed``): the site's, a tag's or a year's."""
+        from publisher.render import feeds
+        from publisher.render.channels import feed_document
+
+        items = []
+        for entry in self.sorted_entries():
+            if entry.issue is not None:
+                with contextlib.suppress(PublisherError):
+                    items.append(self.render(entry))
+        channel, carried = feed_document(self.site_config, items, tag, year)
+        data: bytes = getattr(feeds, kind)(self.site_config, carried, channel)
+        return data
+
     def pages(self) -> Pages:
         """Return the page renderer over every loaded issue, drafts included."""
         with self.lock:

@@ -158,6 +158,18 @@ class FeedLinks:
 
 
 @dataclass(frozen=True)
+class Pagination:
+    """Where an archive page stands among the archive's pages."""
+
+    number: int = _doc("This page's number, from 1.")
+    count: int = _doc("How many pages the archive has.")
+    previous_url: str = _doc("Absolute URL of the page before (newer issues), or empty.")
+    next_url: str = _doc("Absolute URL of the page after (older issues), or empty.")
+    previous_path: str = _doc("The page before's path from the site root (`` for the first).")
+    next_path: str = _doc("The page after's path from the site root, e.g. `page/3/`.")
+
+
+@dataclass(frozen=True)
 class PageContext:
     """The variables of the web page templates (index, issue and tag pages)."""
 
@@ -169,7 +181,9 @@ class PageContext:
     root: str = _doc("Relative path from this page to the site root (`` or `../`...).")
     image_url: str = _doc("Absolute URL of the social card image, or empty.")
     image: SocialImage | None = _doc("The social card image (issue page), or None.")
-    feeds: FeedLinks = _doc("The feeds' absolute URLs.")
+    feeds: FeedLinks = _doc("The site's feeds' absolute URLs.")
+    tag_feeds: FeedLinks | None = _doc("The feeds of a tag page's tag, else None.")
+    pagination: Pagination | None = _doc("Where an archive page stands, else None.")
     tags: list[TagLink] = _doc("Every tag of the published issues, by name.")
     issues: list[IssueLink] = _doc("Issues listed on the page, newest first (index and tag).")
     tag: TagLink | None = _doc("The tag of a tag page, else None.")
@@ -180,6 +194,11 @@ class PageContext:
     next: IssueLink | None = _doc("The next newer issue (issue page), or None.")
     version: str = _doc("publisher's version.")
     direction: str = _doc("`ltr`, or `rtl` for a page in a right-to-left language.", default="ltr")
+    structured_data: str = _doc(
+        "The issue page's schema.org `BlogPosting` as JSON-LD, ready for "
+        '`<script type="application/ld+json">` (`</` escaped); empty on other pages.',
+        default="",
+    )
 
     def as_dict(self) -> dict[str, Any]:
         """Return the fields as template variables."""
@@ -195,6 +214,7 @@ DOCUMENTED = (
     TagLink,
     IssueLink,
     FeedLinks,
+    Pagination,
     PageContext,
 )
 
@@ -204,6 +224,20 @@ def reference_table(cls: type) -> str:
     rows = ["| variable | meaning |", "| --- | --- |"]
     rows += [f"| `{f.name}` | {f.metadata['doc']} |" for f in dataclasses.fields(cls)]
     return "\n".join(rows)
+
+
+#: The folder of the archive page's second page and on: ``page/2/``.
+PAGE_DIR = "page"
+
+
+def page_count(total: int, per_page: int) -> int:
+    """Return how many pages list ``total`` issues, ``per_page`` a page (0: all on one)."""
+    return max(1, -(-total // per_page)) if per_page else 1
+
+
+def page_path(number: int) -> str:
+    """Return the folder of the archive page ``number`` from the site root ("" for the first)."""
+    return "" if number <= 1 else f"{PAGE_DIR}/{number}/"
 
 
 def tag_links(issues: Sequence[Issue]) -> dict[str, TagLink]:

@@ -67,6 +67,16 @@ class EmailRenderer(RendererHTML):
     ) -> str:
         return code_box(tokens[idx].content)
 
+    def table_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return TABLE_SCROLL_OPEN + self.renderToken(tokens, idx, options, env)
+
+    def table_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return self.renderToken(tokens, idx, options, env) + TABLE_SCROLL_CLOSE
+
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
         alt = html_lib.escape(self.renderInlineAsText(token.children or [], options, env))
@@ -98,6 +108,14 @@ def box(html: str, kind: str) -> str:
         f'<table class="box {kind}" role="presentation"><tbody><tr>'
         f'<td class="box {kind}">{html}</td></tr></tbody></table>'
     )
+
+
+#: A data table scrolls sideways inside a box as wide as the text column, never widening the
+#: email: a table of six short columns is wider than a phone's column, and a table cell grows
+#: to what it holds unless its table has a fixed layout (#34, row 1: every client at 320 px).
+TABLE_SCROLL_OPEN, TABLE_SCROLL_CLOSE = box(
+    '<div class="table-scroll">\x00</div>', "table-box"
+).split("\x00")
 
 
 def code_box(code: str) -> str:

@@ -1,7 +1,8 @@
 """Feeds: RSS 2.0 and Atom 1.0 through feedgen, JSON Feed 1.1 and the sitemap written here.
 
 Every date comes from front matter (never the build time), every URL is absolute, and entries
-keep the permanent id fixed when the issue was first published.
+keep the permanent id fixed when the issue was first published. Which document is made, and
+what it links to, is its channel (``channels``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from publisher import __version__
 from publisher.config import Config
+from publisher.render.channels import SITE, Channel
 
 if TYPE_CHECKING:
     from publisher.render.rendered import Rendered
@@ -24,6 +26,47 @@ ATOM_FILE = "atom.xml"
 JSON_FILE = "feed.json"
 SITEMAP_FILE = "sitemap.xml"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+#: RFC 5005's namespace: ``fh:archive`` marks an archive document.
+FH_NS = "http://purl.org/syndication/history/1.0"
+_ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+class FeedHistory:
+    """A feedgen extension: RFC 5005's ``fh:archive`` and links, in Atom and in RSS 2.0.
+
+    feedgen writes RSS's ``atom:link`` for ``rel="self"`` alone, so the history links are
+    added here; extensions run before the entries are appended, so these land in the head.
+    """
+
+    def __init__(self) -> None:
+        self.archive = False
+        self.links: list[tuple[str, str]] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        """Declare the ``fh`` namespace (in archive documents only)."""
+        return {"fh": FH_NS} if self.archive else {}
+
+    def extend_atom(self, feed: Any) -> Any:
+        """Mark an Atom archive document (feedgen writes its links itself)."""
+        if self.archive:
+            _element(feed, f"{{{FH_NS}}}archive")
+        return feed
+
+    def extend_rss(self, feed: Any) -> Any:
+        """Add the history links and the archive mark to the RSS channel."""
+        channel = feed[0]
+        for rel, href in self.links:
+            _element(channel, f"{{{_ATOM_NS}}}link", rel=rel, href=href)
+        if self.archive:
+            _element(channel, f"{{{FH_NS}}}archive")
+        return feed
+
+
+def _element(parent: Any, tag: str, **attributes: str) -> None:
+    from feedgen.util import xml_elem
+
+    xml_elem(tag, parent, **attributes)
+
 
 #: Characters XML 1.0 forbids (lxml, and so feedgen, refuse them).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -59,21 +102,39 @@ def _newest(items: Sequence[Rendered]) -> dt.datetime:
     return max((_updated(i) for i in items), default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
 
 
+def _title(config: Config, channel: Channel) -> str:
+    return f"{config.name} — {channel.subject}" if channel.subject else config.name
+
+
 def _generator(
-    config: Config, items: Sequence[Rendered], self_url: str, self_type: str, rss: bool = False
+    config: Config,
+    items: Sequence[Rendered],
+    channel: Channel,
+    name: str,
+    self_type: str,
+    rss: bool = False,
 ) -> Any:
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
-    fg.id(config.base_url)
-    fg.title(xml_safe(config.name))
+    history = channel.history(config, name)
+    if channel.archive or history:
+        fg.register_extension("fh", FeedHistory, None, atom=True, rss=True)
+        fg.fh.archive = channel.archive
+        fg.fh.links = history if rss else []
+    # An archive keeps the site feed's id (RFC 5005: the same feed, in parts); a tag's feed is
+    # another feed, identified by its page.
+    fg.id(channel.home(config))
+    fg.title(xml_safe(_title(config, channel)))
     # RSS descriptions are HTML, Atom's subtitle and summary text: escape the text for RSS.
     description = xml_safe(config.description) or xml_safe(config.name)
     fg.description(escape(description, quote=False) if rss else description)
-    # RSS takes the channel link from the last link added: self first, then the site.
-    fg.link(href=self_url, rel="self", type=self_type)
-    fg.link(href=config.base_url, rel="alternate", type="text/html")
+    # RSS takes the channel link from the last link added: self first, then the page.
+    fg.link(href=channel.url(config, name), rel="self", type=self_type)
+    for rel, href in history:
+        fg.link(href=href, rel=rel, type=self_type)
+    fg.link(href=channel.home(config), rel="alternate", type="text/html")
     fg.language(config.language)
     fg.generator("publisher", version=__version__)
     author = {"name": xml_safe(config.author.name or config.name)}
@@ -112,31 +173,34 @@ def _entry(fe: Any, item: Rendered, updated: dt.datetime, config: Config, rss: b
         fe.dc.dc_creator(name)  # RSS <author> must be an email address
 
 
-def rss(config: Config, items: Sequence[Rendered]) -> bytes:
-    """Return the RSS 2.0 feed of ``items`` (newest first)."""
-    fg = _generator(config, items, config.base_url + RSS_FILE, "application/rss+xml", rss=True)
+def rss(config: Config, items: Sequence[Rendered], channel: Channel = SITE) -> bytes:
+    """Return the RSS 2.0 feed document of ``items`` (newest first)."""
+    fg = _generator(config, items, channel, RSS_FILE, "application/rss+xml", rss=True)
     return bytes(fg.rss_str(pretty=True))
 
 
-def atom(config: Config, items: Sequence[Rendered]) -> bytes:
-    """Return the Atom 1.0 feed of ``items`` (newest first)."""
-    fg = _generator(config, items, config.base_url + ATOM_FILE, "application/atom+xml")
+def atom(config: Config, items: Sequence[Rendered], channel: Channel = SITE) -> bytes:
+    """Return the Atom 1.0 feed document of ``items`` (newest first)."""
+    fg = _generator(config, items, channel, ATOM_FILE, "application/atom+xml")
     return bytes(fg.atom_str(pretty=True))
 
 
-def json_feed(config: Config, items: Sequence[Rendered]) -> bytes:
-    """Return the JSON Feed 1.1 of ``items`` (newest first)."""
+def json_feed(config: Config, items: Sequence[Rendered], channel: Channel = SITE) -> bytes:
+    """Return the JSON Feed 1.1 document of ``items`` (newest first); ``next_url`` leads to
+    the next older archive, as JSON Feed has no archives of its own."""
     author = {"name": config.author.name or config.name}
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
-        "title": config.name,
-        "home_page_url": config.base_url,
-        "feed_url": config.base_url + JSON_FILE,
+        "title": _title(config, channel),
+        "home_page_url": channel.home(config),
+        "feed_url": channel.url(config, JSON_FILE),
         "description": config.description or config.name,
         "language": config.language,
         "authors": [author],
         "items": [],
     }
+    if channel.older:
+        feed["next_url"] = channel.url(config, JSON_FILE, channel.older)
     for item in items:
         issue, view = item.issue, item.view
         entry: dict[str, Any] = {

@@ -21,6 +21,7 @@ from publisher.model.issue import (
     slug_from_path,
 )
 from publisher.model.markdown import Document, parse
+from publisher.render import utm
 from publisher.render.context import Endnote, IssueView, TemplateContext
 from publisher.render.email import (
     LOGO_WIDTH,
@@ -94,6 +95,9 @@ def render_issue(
     html = inline_css(compile_mjml(mjml, theme.path_of(EMAIL_TEMPLATE)), css)
     html = image_heights(html, heights)
     text = _normalise_text(theme.render(TEXT_TEMPLATE, variables))
+    if config.links.utm:
+        tag = utm.tagger(config, issue.slug)
+        html, text = utm.tag_html(html, tag), utm.tag_text(text, tag)
     url = issue.url(config)
     article = article_html(doc, url, gallery, strings_of(issue, config))
     card = next((r for r in doc.refs if r.role == CARD), None)
@@ -276,6 +280,11 @@ def mso_font(stack: str, kind: str) -> str:
     kept = [f"'{n}'" if " " in n else n for n in names if n.lower() in WINDOWS_FONTS]
     fallback = [f for f in WINDOWS_GENERIC[kind].split(", ") if f not in kept]
     return ", ".join(kept + fallback)
+
+
+def logo_url(config: Config) -> str:
+    """Return the absolute URL of the logo (its email variant, or the web address), or empty."""
+    return _logo(config, "logo")[0]
 
 
 def _logo(config: Config, name: str) -> tuple[str, int]:

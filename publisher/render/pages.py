@@ -6,6 +6,7 @@ edit, say) loads no Markdown or email code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +21,14 @@ from publisher.render.context import (
     IssueLink,
     IssueView,
     PageContext,
+    Pagination,
     TagLink,
+    page_count,
+    page_path,
     tag_links,
 )
 from publisher.render.sanitize import relative_links
+from publisher.render.structured import structured_data
 from publisher.render.theme import Theme
 from publisher.strings import Strings
 
@@ -38,9 +43,26 @@ STYLE_TEMPLATE = "style.css.j2"
 PAGE_TEMPLATES = (ISSUE_TEMPLATE, INDEX_TEMPLATE, TAG_TEMPLATE, STYLE_TEMPLATE)
 
 
+#: A heading of the sanitized article that has an id (the sanitizer writes ``id="..."``).
+_HEADING = re.compile(r'(<h([1-6])\b[^>]*\sid="([^"]+)"[^>]*>)(.*?)(</h\2>)', re.DOTALL)
+
+
 def page_article(item: Rendered, base_url: str) -> str:
-    """Return the article as its web page shows it: links into the site made relative."""
-    return relative_links(item.article_html, item.view.url, base_url, "../")
+    """Return the article as its web page shows it: links into the site made relative, and
+    a link to each section (``permalinks``)."""
+    return permalinks(relative_links(item.article_html, item.view.url, base_url, "../"))
+
+
+def permalinks(html: str) -> str:
+    """Add to each heading with an id a ``#`` link to itself, for readers to copy (shown on
+    hover and focus by the stylesheet). Its accessible name is the heading's own text: the
+    glyph is hidden from screen readers, so no words are needed in any language. Only the page
+    has them: a feed reader or an email would show the glyph as text."""
+    return _HEADING.sub(
+        r'\1\4 <a class="anchor" href="#\3" aria-labelledby="\3">'
+        r'<span aria-hidden="true">#</span></a>\5',
+        html,
+    )
 
 
 def _direction(config: Config, listed: Sequence[tuple[Issue, IssueView]]) -> str:
@@ -52,6 +74,15 @@ def _direction(config: Config, listed: Sequence[tuple[Issue, IssueView]]) -> str
     return language(config.language).direction
 
 
+def feed_links(folder_url: str) -> FeedLinks:
+    """Return the absolute URLs of the feeds in the folder at ``folder_url``."""
+    from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
+
+    return FeedLinks(
+        rss=folder_url + RSS_FILE, atom=folder_url + ATOM_FILE, json=folder_url + JSON_FILE
+    )
+
+
 class Pages:
     """Renders the web pages of a list of issues (newest first), one page at a time."""
 
@@ -61,8 +92,6 @@ class Pages:
         config: Config,
         listed: Sequence[tuple[Issue, IssueView]],
     ) -> None:
-        from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE
-
         self.theme, self.config = theme, config
         self.tags = tag_links([issue for issue, _ in listed])
         direction = _direction(config, listed)
@@ -73,7 +102,9 @@ class Pages:
         base = config.base_url
         self.common: dict[str, Any] = {
             "newsletter": config,
-            "feeds": FeedLinks(rss=base + RSS_FILE, atom=base + ATOM_FILE, json=base + JSON_FILE),
+            "feeds": feed_links(base),
+            "tag_feeds": None,
+            "pagination": None,
             "tags": list(self.tags.values()),
             "version": __version__,
             "issues": [],
@@ -86,7 +117,9 @@ class Pages:
             "image_url": "",
             "image": None,
             "direction": direction,
+            "structured_data": "",
         }
+        self._logo_url: str | None = None
 
     def _link(self, issue: Issue, view: IssueView) -> IssueLink:
         return IssueLink(
@@ -110,17 +143,36 @@ class Pages:
         """Return the theme's words in the language ``tag``, with the settings' overrides."""
         return Strings(tag, self.config.strings)
 
-    def index(self) -> str:
-        """Render the archive page."""
-        config = self.config
+    @property
+    def page_count(self) -> int:
+        """Return how many pages the archive has."""
+        return page_count(len(self.links), self.config.archive.per_page)
+
+    def index(self, number: int = 1) -> str:
+        """Render the archive page ``number`` (the first: the site's front page)."""
+        config, count = self.config, self.page_count
+        per_page = config.archive.per_page or len(self.links)
+        base = config.base_url
+        pagination = None
+        if count > 1:
+            before, after = page_path(number - 1), page_path(number + 1)
+            pagination = Pagination(
+                number=number,
+                count=count,
+                previous_url=base + before if number > 1 else "",
+                next_url=base + after if number < count else "",
+                previous_path=before if number > 1 else "",
+                next_path=after if number < count else "",
+            )
         return self._page(
             INDEX_TEMPLATE,
             kind="index",
             title=config.name,
             description=config.description or config.name,
-            canonical_url=config.base_url,
-            root="",
-            issues=self.links,
+            canonical_url=base + page_path(number),
+            root="../../" if number > 1 else "",
+            issues=self.links[(number - 1) * per_page : number * per_page],
+            pagination=pagination,
         )
 
     def neighbours(self, item: Rendered) -> tuple[IssueLink, IssueLink | None, IssueLink | None]:
@@ -155,7 +207,18 @@ class Pages:
             article_html=Markup(item.page_article or page_article(item, config.base_url)),
             previous=previous,
             next=after,
+            structured_data=Markup(structured_data(item, config, self.logo_url())),
         )
+
+    def logo_url(self) -> str:
+        """Return the logo's absolute URL, or empty (the email code is loaded only for one)."""
+        if self._logo_url is None:
+            self._logo_url = ""
+            if self.config.logo:
+                from publisher.render.issue import logo_url
+
+                self._logo_url = logo_url(self.config)
+        return self._logo_url
 
     def tag(self, tag: TagLink) -> str:
         """Render one tag's page."""
@@ -171,6 +234,7 @@ class Pages:
             root="../../",
             issues=[link for link in self.links if tag in link.tags],
             tag=tag,
+            tag_feeds=feed_links(self.config.base_url + tag.path),
         )
 
     def style(self) -> str:

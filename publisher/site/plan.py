@@ -17,7 +17,8 @@ from pathlib import Path
 from publisher.config import LOGOS, SETTINGS_FILE, Config, logo_file
 from publisher.errors import Problem, PublisherError, display_path
 from publisher.model.issue import Issue
-from publisher.render.context import tag_links
+from publisher.render.channels import ARCHIVE_DIR, archive_folder, archive_years
+from publisher.render.context import PAGE_DIR, page_count, page_path, tag_links
 from publisher.render.feeds import ATOM_FILE, JSON_FILE, RSS_FILE, SITEMAP_FILE
 from publisher.render.images import Variant
 from publisher.render.shelf import Shelf
@@ -40,6 +41,8 @@ SITE_NAMES = (
     ASSETS_DIR,
     TAGS_DIR,
     SEARCH_DIR,
+    PAGE_DIR,
+    ARCHIVE_DIR,
     RSS_FILE,
     ATOM_FILE,
     JSON_FILE,
@@ -57,6 +60,9 @@ INDEX_PAGE, TAG_PAGE, STYLE, FEED, SITEMAP, IDS = (
     "sitemap",
     "manifest",
 )
+TAG_FEED, ARCHIVE_FEED = "tag feed", "archive feed"
+#: Each feed format: its file name and the name of the function that makes it (render/feeds.py).
+FEED_FILES = ((RSS_FILE, "rss"), (ATOM_FILE, "atom"), (JSON_FILE, "json_feed"))
 ASSET, LOGO, STATIC, ISSUE_FILE = "theme asset", "logo", "static file", "issue file"
 IMAGE = "image"  # a variant of an image an issue shows, made by the image pipeline
 SEARCH = "search index"  # a file of Pagefind's bundle, made from the issue pages as built
@@ -76,8 +82,10 @@ class Planned:
     kind: str
     #: The issue it belongs to (issue pages, emails and issue files), else "".
     slug: str = ""
-    #: The tag slug of a tag page, or the feed's name (``rss``, ``atom``, ``json``).
+    #: The tag slug of a tag page, or the feed's name (``rss``, ``atom``, ``json_feed``).
     name: str = ""
+    #: The tag slug of a tag feed, the year of an archive feed, the number of an archive page.
+    scope: str = ""
     #: The file copied as it is (assets, logo, static files, issue files); an image variant's
     #: made file as a plain path string (a build plans tens of thousands of them).
     source: Path | str | None = None
@@ -218,12 +226,21 @@ def plan_site(
         for name, kind in ISSUE_OUTPUTS.items():
             if kind != EMAIL_EML or config.author.email:
                 plan.claim(f"{issue.slug}/{name}", Planned(kind, issue.slug, owner=owner), None, 1)
-    plan.claim(INDEX, Planned(INDEX_PAGE), None, None)
+    for number in range(1, page_count(len(issues), config.archive.per_page) + 1):
+        path = page_path(number) + INDEX
+        plan.claim(path, Planned(INDEX_PAGE, scope=str(number)), None, None)
     plan.claim(STYLE_FILE, Planned(STYLE), None, None)
     for tag in tag_slugs:
         plan.claim(f"{TAGS_DIR}/{tag}/{INDEX}", Planned(TAG_PAGE, name=tag), None, None)
-    for name, kind in ((RSS_FILE, "rss"), (ATOM_FILE, "atom"), (JSON_FILE, "json_feed")):
+        for name, kind in FEED_FILES:
+            planned = Planned(TAG_FEED, name=kind, scope=tag)
+            plan.claim(f"{TAGS_DIR}/{tag}/{name}", planned, None, None)
+    for name, kind in FEED_FILES:
         plan.claim(name, Planned(FEED, name=kind), None, None)
+    for year in archive_years(issues) if config.feeds.archives else ():
+        for name, kind in FEED_FILES:
+            planned = Planned(ARCHIVE_FEED, name=kind, scope=str(year))
+            plan.claim(archive_folder(year) + name, planned, None, None)
     plan.claim(SITEMAP_FILE, Planned(SITEMAP), None, None)
     plan.claim(MANIFEST, Planned(IDS), None, None)
     for name, source in assets:
