@@ -137,6 +137,17 @@ def test_two_builds_make_the_same_index_and_own_it(newsletter: Newsletter, tmp_p
     assert not any("email" in name for name in one)
 
 
+def test_a_rebuild_with_nothing_changed_leaves_the_site_as_it_is(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    archive(newsletter)
+    out = tmp_path / "site"
+    build(newsletter.root, out=out)
+    folder = out.stat().st_ino
+    build(newsletter.root, out=out)
+    assert out.stat().st_ino == folder  # not a new tree swapped in: nothing to write
+
+
 def test_pagefind_runs_only_when_the_issue_pages_change(
     newsletter: Newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -49,7 +49,7 @@ from publisher.render.refs import SITE, file_lines
 from publisher.render.shelf import Shelf, shelf_of
 from publisher.render.theme import Theme
 from publisher.site.manifest import read_manifest, warn_changed_ids
-from publisher.site.plan import ISSUE_PAGE, LOGO, SITE_DIR, SitePlan, plan_for
+from publisher.site.plan import ISSUE_PAGE, LOGO, SEARCH, SITE_DIR, SitePlan, plan_for
 
 if TYPE_CHECKING:
     from publisher.build.products import Products
@@ -222,11 +222,12 @@ def plan_site(b: Build, archive: Archive) -> SitePlan:
 def site_state(b: Build, archive: Archive, plan: SitePlan) -> str:
     """Return the key of everything the site is made from."""
     issues = [(str(r.issue.source), r.render_key) for r in archive.published]
-    # The files of the site as a whole (an issue's own are in its render key).
+    # The files of the site as a whole (an issue's own are in its render key; the search
+    # index's, planned only once the issue pages are written, are made from those pages).
     copies = [
         (path, str(o.source), signature(o.source))
         for path, o in plan.outputs.items()
-        if o.source and not o.slug
+        if o.source and not o.slug and o.kind != SEARCH
     ]
     return output_key(b.store.key, b.web, str(b.out), issues, copies)
 
