@@ -174,6 +174,19 @@ def test_pagefind_runs_only_when_the_issue_pages_change(
     assert bundle(out) == before
 
 
+def test_an_issue_taken_out_is_no_longer_indexed(newsletter: Newsletter, tmp_path: Path) -> None:
+    archive(newsletter)
+    out = tmp_path / "site"
+
+    def fragments() -> int:  # one a page indexed
+        build(newsletter.root, out=out)
+        return sum(1 for name in bundle(out) if name.startswith("pagefind/fragment/"))
+
+    assert fragments() == 4
+    (newsletter.root / "issues" / "2025-05-01-cables.md").unlink()
+    assert fragments() == 3
+
+
 def test_search_can_be_turned_off(newsletter: Newsletter, tmp_path: Path) -> None:
     archive(newsletter)
     serve_from(

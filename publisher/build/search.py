@@ -42,6 +42,9 @@ UNUSED = (
     "pagefind-modular-ui.js",
     "pagefind-highlight.js",
 )
+#: The folder beside the bundles holding the issue pages as last indexed, brought up to date
+#: page by page: an edit of one issue writes one page there for Pagefind to read.
+PAGES_DIR = "pages"
 #: Seconds Pagefind may take (a 1,000-issue archive takes about two).
 TIMEOUT = 600
 
@@ -56,12 +59,12 @@ def bundle(pages: Mapping[str, bytes], language: str, folder: Path) -> list[tupl
     """Return the files of the Pagefind bundle of ``pages`` (path in the site, bytes), one
     index in ``language`` (the archive page's), as (path in the bundle, file), sorted: the
     bundle kept in ``folder`` when it indexed the very same pages, else one made now;
-    ``folder`` keeps only that one."""
+    ``folder`` keeps only that one (and the pages it indexed)."""
     made = folder / bundle_key(pages, language)
     if not made.is_dir():
         _index(pages, language.lower(), folder, made)
     for other in folder.iterdir():
-        if other != made:
+        if other not in (made, folder / PAGES_DIR):
             shutil.rmtree(other, ignore_errors=True)
     files = (p for p in made.rglob("*") if p.is_file())
     return sorted((p.relative_to(made).as_posix(), p) for p in files)
@@ -69,17 +72,36 @@ def bundle(pages: Mapping[str, bytes], language: str, folder: Path) -> list[tupl
 
 def _index(pages: Mapping[str, bytes], language: str, folder: Path, made: Path) -> None:
     """Run Pagefind over ``pages`` and put its bundle at ``made``, whole or not at all."""
-    folder.mkdir(parents=True, exist_ok=True)
+    site = folder / PAGES_DIR
+    _mirror(pages, site)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".making-") as work:
-        site, bundle, empty = Path(work, "site"), Path(work, "bundle"), Path(work, "cwd")
-        for path, data in pages.items():
-            (site / path).parent.mkdir(parents=True, exist_ok=True)
-            (site / path).write_bytes(data)
+        bundle, empty = Path(work, "bundle"), Path(work, "cwd")
         empty.mkdir()
         _run(site, bundle, language, empty)
         for name in UNUSED:
             (bundle / name).unlink(missing_ok=True)
         os.replace(bundle, made)
+
+
+def _mirror(pages: Mapping[str, bytes], site: Path) -> None:
+    """Bring the folder ``site`` to exactly ``pages`` (path, bytes), each ``slug/index.html``:
+    only what differs is written or removed."""
+    site.mkdir(parents=True, exist_ok=True)
+    slugs = {path.partition("/")[0] for path in pages}
+    for entry in os.scandir(site):
+        if entry.name not in slugs:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+    for path, data in pages.items():
+        target = site / path
+        try:
+            if target.read_bytes() == data:
+                continue
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def _run(site: Path, bundle: Path, language: str, cwd: Path) -> None:
