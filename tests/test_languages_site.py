@@ -119,7 +119,10 @@ def test_a_language_archive_goes_on_in_pages(newsletter: Newsletter) -> None:
     assert second.xpath('//ol[@class="issue-list"]//h2/a/text()') == ["Older"]
     assert second.xpath('//head/link[@rel="prev"]/@href') == [f"{BASE}en/"]
     assert second.xpath('//nav[@class="pager"]//a[@rel="prev"]/@href') == ["../../../en/"]
-    assert second.xpath('//link[@rel="stylesheet"]/@href') == ["../../../assets/style.css"]
+    assert second.xpath('//link[@rel="stylesheet"]/@href') == [
+        "../../../assets/style.css",
+        "../../../pagefind/pagefind-ui.css",  # the search box, three folders up too
+    ]
 
 
 def test_translations_link_each_other(newsletter: Newsletter) -> None:

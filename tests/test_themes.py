@@ -67,7 +67,7 @@ def test_theme_copy_never_overwrites_and_list_says_whose(newsletter: Newsletter)
     assert "kept templates/email.mjml.j2" in again.output
     assert run(newsletter, "theme", "copy", "footer.j2").exit_code == 1
     listing = run(newsletter, "theme", "list").output
-    assert re.search(r"^base\.html\.j2\s+yours\s+blocks: main$", listing, re.M)
+    assert re.search(r"^base\.html\.j2\s+yours\s+blocks: head, main$", listing, re.M)
     assert "context: PageContext (newsletter, kind" in listing
     assert f"bundled theme: {default_theme_dir()}" in listing
 
@@ -89,7 +89,7 @@ def test_a_block_the_parent_lacks_is_named_with_the_parents_blocks(
     findings = [f for f in run_checks(newsletter.root) if f.rule == "TPL002"]
     assert [(f.file, f.line) for f in findings] == [("templates/issue.html.j2", 2)]
     assert "block 'content' is not a block of base.html.j2" in findings[0].message
-    assert "base.html.j2's blocks: main" in findings[0].message
+    assert "base.html.j2's blocks: head, main" in findings[0].message
 
 
 def test_safe_html_needs_no_safe_filter(newsletter: Newsletter) -> None:

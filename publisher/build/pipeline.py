@@ -50,10 +50,14 @@ from publisher.render.refs import SITE, file_lines
 from publisher.render.shelf import Shelf, shelf_of
 from publisher.render.theme import Theme
 from publisher.site.manifest import read_manifest, warn_changed_ids
-from publisher.site.plan import LOGO, SITE_DIR, SitePlan, plan_for
+from publisher.site.plan import ISSUE_PAGE, LOGO, SEARCH, SITE_DIR, SitePlan, plan_for
 
 if TYPE_CHECKING:
+    from publisher.build.products import Products
     from publisher.check import Finding
+
+#: The folder of the cache that keeps the search index (``search.bundle``).
+SEARCH_CACHE = "search"
 
 T = TypeVar("T")
 Progress = Callable[[Sequence[Issue]], Iterable[Issue]]
@@ -103,6 +107,8 @@ class Build:
     store: BuildCache
     shelf: Shelf
     web: WebKeys
+    #: Where the search index's bundle is made and kept (``search``).
+    searches: Path
 
 
 @dataclass
@@ -140,9 +146,9 @@ def build(
         web = web_keys(config, theme.search_path, code)
         key = base_key(config, theme.search_path, code)
         store = BuildCache(root, key, cache, loaded=load_key(config, code))
-        with store, _shelf(root, cache) as shelf:
+        with store, _shelf(root, cache) as shelf, _searches(root, cache) as searches:
             now = now or dt.datetime.now(dt.UTC)
-            b = Build(root, out, now, config, theme, store, shelf, web)
+            b = Build(root, out, now, config, theme, store, shelf, web, searches)
             archive = load(b)
             plan = plan_site(b, archive)
             refuse_foreign(out)
@@ -218,11 +224,12 @@ def plan_site(b: Build, archive: Archive) -> SitePlan:
 def site_state(b: Build, archive: Archive, plan: SitePlan) -> str:
     """Return the key of everything the site is made from."""
     issues = [(str(r.issue.source), r.render_key) for r in archive.published]
-    # The files of the site as a whole (an issue's own are in its render key).
+    # The files of the site as a whole (an issue's own are in its render key; the search
+    # index's, planned only once the issue pages are written, are made from those pages).
     copies = [
         (path, str(o.source), signature(o.source))
         for path, o in plan.outputs.items()
-        if o.source and not o.slug
+        if o.source and not o.slug and o.kind != SEARCH
     ]
     return output_key(b.store.key, b.web, str(b.out), issues, copies)
 
@@ -377,10 +384,28 @@ def write(b: Build, archive: Archive, plan: SitePlan, tree: Tree) -> None:
     from publisher.build.products import Products
 
     products = Products(plan, b.config, b.theme, archive.published, b.store, b.web)
+    if b.config.search.enabled and archive.published:
+        index_pages(b, plan, tree, products)
     for path, product in products.all().items():
         if path not in tree.outputs:
             tree.put(path, product)
     tree.prune()
+
+
+def index_pages(b: Build, plan: SitePlan, tree: Tree, products: Products) -> None:
+    """Write the issue pages, index them as written (Pagefind runs only when the kept index
+    is of other pages) and plan the search index's files."""
+    from publisher.build.search import bundle
+
+    pages: dict[str, bytes] = {}
+    for path, planned in list(plan.outputs.items()):
+        if planned.kind == ISSUE_PAGE:
+            if path not in tree.outputs:
+                tree.put(path, products.of(path, planned))
+            pages[path] = Path(tree.folder, path).read_bytes()
+    problems = plan.add_search(bundle(pages, b.config.language, b.searches))
+    if problems:
+        raise PublisherError(problems)
 
 
 def forget_unused_images(b: Build, plan: SitePlan) -> None:
@@ -389,6 +414,20 @@ def forget_unused_images(b: Build, plan: SitePlan) -> None:
         used = [p.shelf_name for r in b.store.records.values() for p in r.images]
         logo = [os.path.basename(o.source or "") for o in plan.outputs.values() if o.kind == LOGO]
         b.shelf.keep_only(used + logo)
+
+
+@contextlib.contextmanager
+def _searches(root: Path, cache: bool) -> Iterator[Path]:
+    """Yield the folder where the search index is kept; without the cache, one of this
+    build's own."""
+    if cache:
+        yield root / CACHE_DIR / SEARCH_CACHE
+        return
+    folder = root / CACHE_DIR / f"{SEARCH_CACHE}-{os.getpid()}"
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager

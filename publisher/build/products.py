@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from publisher.build.cache import WEB, BuildCache, Record
-from publisher.build.keys import WebKeys, output_key, signature
+from publisher.build.keys import WebKeys, digest, output_key, signature
 from publisher.build.output import Product
 from publisher.config import Config
 from publisher.language import folder_name, language
@@ -144,6 +144,12 @@ class Products:
         if planned.kind in (site.IMAGE, site.LOGO) and planned.source is not None:
             made = str(planned.source)  # its name on the shelf is the digest of how it is made
             return Product(f"{path}:{os.path.basename(made)}", source=made, link=True)
+        if planned.kind == site.SEARCH and planned.source is not None:
+            # Keyed by its bytes: a file a new index shares with the last (its script, most
+            # of its fragments) stays the very file it was.
+            made = str(planned.source)
+            with open(made, "rb") as handle:
+                return Product(f"{path}:{digest(handle.read())}", source=made, link=True)
         if planned.source is not None:
             return Product(output_key(path, signature(planned.source)), source=str(planned.source))
         if planned.kind in EMAIL_FILES:

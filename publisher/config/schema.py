@@ -199,6 +199,19 @@ class Archive:
 
 
 @dataclass(frozen=True)
+class Search:
+    """The search box of the web archive."""
+
+    enabled: bool = setting(
+        Flag(
+            True,
+            "Index the issue pages with Pagefind (site/pagefind/) and put a search box on the "
+            "archive page; false: neither.",
+        )
+    )
+
+
+@dataclass(frozen=True)
 class Subscribe:
     """The subscribe box on the web pages."""
 
@@ -454,6 +467,7 @@ class Config:
         Table(Push, "Drafts in your email service (publisher push).", read_by=PUSH)
     )
     subscribe: Subscribe = setting(Table(Subscribe, "The subscribe box.", read_by=WEB_PAGES))
+    search: Search = setting(Table(Search, "The archive's search.", read_by=WEB_PAGES))
     links: Links = setting(Table(Links, "The email's links to other sites: their tags."))
     social: dict[str, str] = setting(
         TextMap(

@@ -260,6 +260,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = "/".join(parts)
         if not parts or slash:
             path = (path + "/" if path else "") + "index.html"
+        if parts and parts[0] == site.SEARCH_DIR and preview.config.search.enabled:
+            self.search_file("/".join(parts[1:]))
+            return
         try:
             entry = preview.by_slug(parts[0]) if parts else None
             if entry is not None and entry.issue is not None and len(parts) > 1:
@@ -313,6 +316,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_error(404)
         except PublisherError as exc:
             self.send_page(self.error_page(exc, "This page cannot be rendered"), 500)
+
+    def search_file(self, name: str) -> None:
+        """Serve a file of the search index, made over the issues the preview shows."""
+        try:
+            source = self.server.preview.search_files().get(name)
+        except PublisherError as exc:
+            self.send_page(self.error_page(exc, "The search index cannot be made"), 500)
+            return
+        if source is None:
+            self.send_error(404)
+        else:
+            self.send_file(source)
 
     def send_file(self, path: Path, foreign: bool = False) -> None:
         """Send a file of the site; ``foreign``: one an author put there (a linked file, a

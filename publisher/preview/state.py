@@ -22,7 +22,7 @@ from publisher.check import (
     issue_findings,
     settings_findings,
 )
-from publisher.config import SETTINGS_FILE, Config, load_config
+from publisher.config import CACHE_DIR, SETTINGS_FILE, Config, load_config
 from publisher.errors import Problem, PublisherError, collecting
 from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, Issue, load_folder, load_one
 from publisher.model.markdown import Document
@@ -44,6 +44,8 @@ from publisher.site.plan import SitePlan
 log = logging.getLogger(__name__)
 
 EVERYTHING = "*"
+#: The folder of the cache that keeps the preview's search index (the build keeps its own).
+PREVIEW_SEARCH = "preview-search"
 
 
 @dataclass
@@ -99,6 +101,8 @@ class Preview:
         self.config_error: PublisherError | None = None
         self.config_warnings: list[Problem] = []
         self._index: SiteIndex | None = None
+        #: The search index's files, and the version they were made for.
+        self._search: tuple[int, dict[str, Path]] | None = None
         self._load_all()
 
     # -- loading --
@@ -228,6 +232,26 @@ class Preview:
                         ((p.name, 0, shelf.folder / p.shelf_name) for p in made),
                     )
             return plan
+
+    def search_files(self) -> dict[str, Path]:
+        """Return the search index's files (by path inside ``pagefind/``) over every issue
+        page that renders, drafts included; Pagefind runs again only when a page changed."""
+        from publisher.build.search import bundle
+
+        with self.lock:
+            if self._search is not None and self._search[0] == self.version:
+                return self._search[1]
+            pages = self.pages()
+            made: dict[str, bytes] = {}
+            for entry in self.sorted_entries():
+                with contextlib.suppress(PublisherError):
+                    if entry.issue is not None:
+                        page = pages.issue(self.render(entry))
+                        made[f"{entry.issue.slug}/index.html"] = page.encode("utf-8")
+            folder = self.root / CACHE_DIR / PREVIEW_SEARCH
+            files = dict(bundle(made, self.config.language, folder))
+            self._search = (self.version, files)
+            return files
 
     def render_again(self, entry: Entry) -> None:
         """Render an entry again: its image variants are made anew where they are missing (a

@@ -36,11 +36,14 @@ STYLE_FILE = f"{ASSETS_DIR}/style.css"
 TAGS_DIR = "tags"
 STATIC_DIR = "static"
 INDEX = "index.html"
+#: The search index (Pagefind's bundle), when ``[search]`` is enabled.
+SEARCH_DIR = "pagefind"
 #: Names at the site's root that the site uses itself: no issue may take them as its slug.
 SITE_NAMES = (
     INDEX,
     ASSETS_DIR,
     TAGS_DIR,
+    SEARCH_DIR,
     PAGE_DIR,
     ARCHIVE_DIR,
     RSS_FILE,
@@ -67,6 +70,7 @@ FEED_FILES = ((RSS_FILE, "rss"), (ATOM_FILE, "atom"), (JSON_FILE, "json_feed"))
 ASSET, LOGO, STATIC, ISSUE_FILE = "theme asset", "logo", "static file", "issue file"
 IMAGE = "image"  # a variant of an image an issue shows, made by the image pipeline
 REDIRECT = "redirect page"  # an old address of an issue (front matter ``redirect_from``)
+SEARCH = "search index"  # a file of Pagefind's bundle, made from the issue pages as built
 #: The files every issue gets, by name inside its folder of the site.
 ISSUE_OUTPUTS = {
     INDEX: ISSUE_PAGE,
@@ -123,6 +127,15 @@ class SitePlan:
                 )
             )
         return False
+
+    def add_search(self, files: Iterable[tuple[str, Path]]) -> list[Problem]:
+        """Plan the search index's files (name inside ``SEARCH_DIR``, the made file); return
+        the problems met (a static file at one of its paths)."""
+        before = len(self.problems)
+        for name, made in files:
+            planned = Planned(SEARCH, source=made, owner="the search index")
+            self.claim(f"{SEARCH_DIR}/{name}", planned, None, None)
+        return self.problems[before:]
 
     def issue_outputs(self, slug: str) -> list[tuple[str, Planned]]:
         """Return the pages and email files planned for the issue ``slug``."""
