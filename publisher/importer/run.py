@@ -147,7 +147,9 @@ def run(
         folder_form = download_images and bool(remote)
         path = issues / name / FOLDER_INDEX if folder_form else issues / f"{name}.md"
         relative = path.relative_to(root).as_posix()
-        clash = next((p for p in (issues / name, issues / f"{name}.md") if p.exists()), None)
+        # (a folder without index.md holds the images of an import that stopped: it goes on)
+        candidates = (issues / name / FOLDER_INDEX, issues / f"{name}.md")
+        clash = next((p for p in candidates if p.exists()), None)
         if clash is not None:
             same = clash.is_file() and clash.read_text(encoding="utf-8") == text
             if same:
