@@ -21,8 +21,8 @@ from typing import Any
 import feedparser
 import pytest
 from click.testing import CliRunner, Result
-from conftest import Newsletter, serve_from
 
+from conftest import Newsletter, serve_from
 from publisher.cli import cli
 from publisher.config import load_config
 from publisher.model.issue import issue_files, load_issue
@@ -34,9 +34,19 @@ HOSTILE = (
     '<img src="https://tracker.example/open.gif?u=1" width="1" height="1"></p>'
     '<p><img src="https://example.org/x.png" alt="Safe" onerror="alert(2)"></p>'
     '<iframe src="https://ads.example/frame"></iframe>'
+    '<object data="https://evil.example/x.swf"></object>'
+    '<p><img src="javascript:alert(3)" alt="x"></p>'
 )
 #: What must never reach an imported file.
-FORBIDDEN = ("<script", "alert(", "javascript:", "onerror", "tracker.example", "<iframe")
+FORBIDDEN = (
+    "<script",
+    "alert(",
+    "javascript:",
+    "onerror",
+    "tracker.example",
+    "<iframe",
+    "evil.example",
+)
 
 
 def run(root: Path, *args: str) -> Result:
@@ -55,7 +65,9 @@ def tree(root: Path) -> dict[str, str]:
 def loaded(root: Path) -> dict[str, Any]:
     """Load every issue file with the real loader, by file name."""
     config = load_config(root)
-    return {p.relative_to(root / "issues").as_posix(): load_issue(p, config) for p in issue_files(root)}
+    return {
+        p.relative_to(root / "issues").as_posix(): load_issue(p, config) for p in issue_files(root)
+    }
 
 
 def make_zip(path: Path, files: dict[str, str]) -> Path:
@@ -67,53 +79,114 @@ def make_zip(path: Path, files: dict[str, str]) -> Path:
 
 # --- Substack -----------------------------------------------------------------------------------
 
-SUBSTACK_BODY = """\
+SUBSTACK_BODY = (
+    """\
 <h2>Who lays them</h2>
 <p>Cables carry 99% of traffic<a class="footnote-anchor" data-component-name="FootnoteAnchorToDOM"
  id="footnote-anchor-1" href="#footnote-1" target="_self">1</a>, mostly unseen.</p>
 <div class="captioned-image-container"><figure><a class="image-link image2" target="_blank"
  href="https://substack-post-media.s3.amazonaws.com/public/images/ship_1200x800.jpeg">
-<div class="image2-inset"><picture><source type="image/webp" srcset="https://substackcdn.com/x 424w">
+<div class="image2-inset"><picture>
+<source type="image/webp" srcset="https://substackcdn.com/x 424w">
 <img src="https://substackcdn.com/image/fetch/w_1456,c_limit,f_auto,q_auto:good/https%3A%2F%2Fsubstack-post-media.s3.amazonaws.com%2Fpublic%2Fimages%2Fship_1200x800.jpeg"
  alt="A cable ship at dawn" width="1200" height="800"></picture></div></a>
 <div class="image-link-expand"><button><svg></svg></button></div>
-<figcaption class="image-caption">The Léon Thévenin off Cape Town. Photo: Jane Roe</figcaption></figure></div>
+<figcaption class="image-caption">The Léon Thévenin off Cape Town. Photo: Jane Roe</figcaption>
+</figure></div>
 <p class="button-wrapper" data-attrs="{}"><a class="button primary"
  href="https://wires.substack.com/subscribe?utm_source=post"><span>Subscribe now</span></a></p>
 <blockquote><p>The sea keeps its secrets.</p></blockquote>
 <ul><li>Laying</li><li>Guarding</li></ul>
-<div class="subscription-widget-wrap" data-attrs="{}"><div class="subscription-widget show-subscribe">
+<div class="subscription-widget-wrap" data-attrs="{}">
+<div class="subscription-widget show-subscribe">
 <div class="preamble"><p class="cta-caption">Thanks for reading Wires! Subscribe for free to receive
 new posts.</p></div><form class="subscription-widget-subscribe"><input type="email" name="email">
 <input type="submit" value="Subscribe"></form></div></div>
 <p class="button-wrapper"><a class="button primary"
  href="https://wires.substack.com/p/wires?utm_source=substack&amp;utm_content=share&amp;action=share">
 <span>Share</span></a></p>
-<div id="youtube2-dQw4w9WgXcQ" class="youtube-wrap" data-attrs="{&quot;videoId&quot;:&quot;dQw4w9WgXcQ&quot;}"
+<div id="youtube2-dQw4w9WgXcQ" class="youtube-wrap"
+ data-attrs="{&quot;videoId&quot;:&quot;dQw4w9WgXcQ&quot;}"
  data-component-name="Youtube2ToDOM"><div class="youtube-inner">
 <iframe src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?rel=0"></iframe></div></div>
-""" + HOSTILE + """
-<div class="footnote" data-component-name="FootnoteToDOM"><a id="footnote-1" href="#footnote-anchor-1"
+"""
+    + HOSTILE
+    + """
+<div class="footnote" data-component-name="FootnoteToDOM">
+<a id="footnote-1" href="#footnote-anchor-1"
  class="footnote-number" contenteditable="false" target="_self">1</a><div class="footnote-content">
 <p>By <a href="https://example.org/telegeography">one estimate</a>.</p></div></div>
 """
+)
 
 SUBSTACK_HEADER = (
-    "post_id,post_date,is_published,email_sent_at,inbox_sent_at,type,audience,title,subtitle,podcast_url"
+    "post_id,post_date,is_published,email_sent_at,inbox_sent_at,type,audience,title,subtitle,"
+    "podcast_url"
 )
 
 
 def substack_zip(path: Path, extra_rows: tuple[list[str], ...] = ()) -> Path:
     rows = [
-        ["101.wires", "2024-03-05T09:00:00.000Z", "true", "2024-03-05T09:00:02.000Z", "",
-         "newsletter", "everyone", "The wires: under the sea", "Who lays them &#x201C;and why&#x201D;", ""],
-        ["102.moskva", "2024-04-01T06:30:00.000Z", "TRUE", "", "", "newsletter", "everyone",
-         "Москва: утро", "", ""],
-        ["103.half-done", "2024-05-01T09:00:00.000Z", "false", "", "", "newsletter", "everyone",
-         "Half done", "", ""],
-        ["104.next-year", FUTURE.isoformat().replace("+00:00", "Z"), "true", "", "", "newsletter",
-         "everyone", "Next year", "", ""],
-        ["105.about", "2023-01-01T00:00:00.000Z", "true", "", "", "page", "everyone", "About", "", ""],
+        [
+            "101.wires",
+            "2024-03-05T09:00:00.000Z",
+            "true",
+            "2024-03-05T09:00:02.000Z",
+            "",
+            "newsletter",
+            "everyone",
+            "The wires: under the sea",
+            "Who lays them &#x201C;and why&#x201D;",
+            "",
+        ],
+        [
+            "102.moskva",
+            "2024-04-01T06:30:00.000Z",
+            "TRUE",
+            "",
+            "",
+            "newsletter",
+            "everyone",
+            "Москва: утро",
+            "",
+            "",
+        ],
+        [
+            "103.half-done",
+            "2024-05-01T09:00:00.000Z",
+            "false",
+            "",
+            "",
+            "newsletter",
+            "everyone",
+            "Half done",
+            "",
+            "",
+        ],
+        [
+            "104.next-year",
+            FUTURE.isoformat().replace("+00:00", "Z"),
+            "true",
+            "",
+            "",
+            "newsletter",
+            "everyone",
+            "Next year",
+            "",
+            "",
+        ],
+        [
+            "105.about",
+            "2023-01-01T00:00:00.000Z",
+            "true",
+            "",
+            "",
+            "page",
+            "everyone",
+            "About",
+            "",
+            "",
+        ],
         *extra_rows,
     ]
     out = io.StringIO()
@@ -139,7 +212,9 @@ def test_substack_export_becomes_issues_a_writer_would_have_written(
     newsletter: Newsletter, tmp_path: Path
 ) -> None:
     source = substack_zip(tmp_path / "export.zip")
-    result = run(newsletter.root, "import", str(source), "--old-site", "https://wires.substack.com/")
+    result = run(
+        newsletter.root, "import", str(source), "--old-site", "https://wires.substack.com/"
+    )
     assert result.exit_code == 0, result.output
     issues = newsletter.root / "issues"
     assert sorted(p.name for p in issues.iterdir()) == [
@@ -173,8 +248,15 @@ def test_substack_export_becomes_issues_a_writer_would_have_written(
         assert gone not in text
     report = result.output
     assert "wrote: issues/2024-03-05-wires.md  (posts.csv:2 (post 101.wires))" in report
-    for kind in ("subscribe button (1)", "share button (1)", "subscribe form (1)", "script (1)",
-                 "tracking pixel (1)", "script link (1)", "event handler (1)"):
+    for kind in (
+        "subscribe button (1)",
+        "share button (1)",
+        "subscribe form (1)",
+        "script (1)",
+        "tracking pixel (1)",
+        "script link (1)",
+        "event handler (1)",
+    ):
         assert kind in report
     assert "2 remote images (`--download-images` saves them beside the issue)" in report
     assert "secret.example" not in report + "".join(
@@ -182,7 +264,10 @@ def test_substack_export_becomes_issues_a_writer_would_have_written(
     )
     issues_loaded = loaded(newsletter.root)
     wires = issues_loaded["2024-03-05-wires.md"]
-    assert (wires.title, wires.id) == ("The wires: under the sea", "https://wires.substack.com/p/wires")
+    assert (wires.title, wires.id) == (
+        "The wires: under the sea",
+        "https://wires.substack.com/p/wires",
+    )
     assert wires.date == dt.datetime(2024, 3, 5, 9, tzinfo=dt.UTC)
     moskva = issues_loaded["2024-04-01-moskva.md"]
     assert (moskva.title, moskva.body.strip()) == ("Москва: утро", "Город просыпается.")
@@ -201,13 +286,29 @@ def test_substack_export_becomes_issues_a_writer_would_have_written(
     assert "remote image 'https://example.org/x.png'" in check.output
 
 
-def test_a_second_import_changes_nothing_and_says_so(newsletter: Newsletter, tmp_path: Path) -> None:
+def test_a_second_import_changes_nothing_and_says_so(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
     source = substack_zip(tmp_path / "export.zip")
     assert run(newsletter.root, "import", str(source)).exit_code == 0
     before = tree(newsletter.root)
     again = run(newsletter.root, "import", str(source))
     assert again.exit_code == 0, again.output
     assert "unchanged: issues/2024-03-05-wires.md (imported before)" in again.output
+    assert "nothing to import: all 4 entries were imported before" in again.output
+    assert tree(newsletter.root) == before
+
+
+def test_an_imported_file_edited_since_is_left_as_it_is(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    source = substack_zip(tmp_path / "export.zip")
+    assert run(newsletter.root, "import", str(source)).exit_code == 0
+    edited = newsletter.root / "issues/2024-04-01-moskva.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nA line of mine.\n", encoding="utf-8")
+    before = tree(newsletter.root)
+    again = run(newsletter.root, "import", str(source))
+    assert "unchanged: issues/2024-04-01-moskva.md (imported before)" in again.output
     assert "nothing to import: all 4 entries were imported before" in again.output
     assert tree(newsletter.root) == before
 
@@ -236,9 +337,22 @@ def test_dry_run_lists_what_would_be_written_and_writes_nothing(
     assert tree(newsletter.root) == before
 
 
-def test_a_malformed_entry_is_named_and_the_rest_imported(newsletter: Newsletter, tmp_path: Path) -> None:
+def test_a_malformed_entry_is_named_and_the_rest_imported(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
     broken = (
-        ["106.lost", "2024-06-01T09:00:00.000Z", "true", "", "", "newsletter", "everyone", "Lost", "", ""],
+        [
+            "106.lost",
+            "2024-06-01T09:00:00.000Z",
+            "true",
+            "",
+            "",
+            "newsletter",
+            "everyone",
+            "Lost",
+            "",
+            "",
+        ],
         ["107.undated", "soon", "true", "", "", "newsletter", "everyone", "Undated", "", ""],
     )
     source = substack_zip(tmp_path / "export.zip", broken)
@@ -257,16 +371,42 @@ def test_a_malformed_entry_is_named_and_the_rest_imported(newsletter: Newsletter
 
 def test_buttondown_export_in_both_editor_modes(newsletter: Newsletter, tmp_path: Path) -> None:
     emails = [
-        {"id": "0a1", "subject": "رسالة الأسبوع", "publish_date": "2024-02-01 08:00:00+00:00",
-         "slug": "weekly-letter", "status": "sent", "description": "Notes from the week."},
-        {"id": "0a2", "subject": "Plain notes", "publish_date": "2024-02-08 08:00:00+00:00",
-         "slug": "plain-notes", "status": "sent"},
-        {"id": "0a3", "subject": "Not yet", "publish_date": "2024-02-09 08:00:00+00:00",
-         "slug": "not-yet", "status": "draft"},
-        {"id": "0a4", "subject": "Soon", "publish_date": FUTURE.isoformat(), "slug": "soon",
-         "status": "scheduled"},
-        {"id": "0a5", "subject": "Gone", "publish_date": "2024-02-10 08:00:00+00:00",
-         "slug": "gone", "status": "sent"},
+        {
+            "id": "0a1",
+            "subject": "رسالة الأسبوع",
+            "publish_date": "2024-02-01 08:00:00+00:00",
+            "slug": "weekly-letter",
+            "status": "sent",
+            "description": "Notes from the week.",
+        },
+        {
+            "id": "0a2",
+            "subject": "Plain notes",
+            "publish_date": "2024-02-08 08:00:00+00:00",
+            "slug": "plain-notes",
+            "status": "sent",
+        },
+        {
+            "id": "0a3",
+            "subject": "Not yet",
+            "publish_date": "2024-02-09 08:00:00+00:00",
+            "slug": "not-yet",
+            "status": "draft",
+        },
+        {
+            "id": "0a4",
+            "subject": "Soon",
+            "publish_date": FUTURE.isoformat(),
+            "slug": "soon",
+            "status": "scheduled",
+        },
+        {
+            "id": "0a5",
+            "subject": "Gone",
+            "publish_date": "2024-02-10 08:00:00+00:00",
+            "slug": "gone",
+            "status": "sent",
+        },
     ]
     source = make_zip(
         tmp_path / "buttondown.zip",
@@ -304,10 +444,12 @@ def test_buttondown_export_in_both_editor_modes(newsletter: Newsletter, tmp_path
 
 # --- Ghost --------------------------------------------------------------------------------------
 
-GHOST_HTML = """\
+GHOST_HTML = (
+    """\
 <p>Intro<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup>.</p>
 <figure class="kg-card kg-image-card kg-card-hascaption"><img src="https://ghost.example/content/images/reef.jpg"
- class="kg-image" alt="A reef" loading="lazy" width="2000" height="1333"><figcaption>The reef at noon.
+ class="kg-image" alt="A reef" loading="lazy" width="2000" height="1333">
+<figcaption>The reef at noon.
  Photo: Ana Lima</figcaption></figure>
 <div class="kg-card kg-callout-card kg-callout-card-blue"><div class="kg-callout-emoji">💡</div>
 <div class="kg-callout-text">Worth knowing.</div></div>
@@ -316,11 +458,15 @@ GHOST_HTML = """\
 <div class="kg-card kg-signup-card"><h2>Sign up</h2><form><input type="email"></form></div>
 <!--members-only-->
 <p>For members.</p>
-""" + HOSTILE + """
+"""
+    + HOSTILE
+    + """
 <hr class="footnotes-sep"><section class="footnotes"><ol class="footnotes-list">
-<li id="fn1" class="footnote-item"><p>A source. <a href="#fnref1" class="footnote-backref">↩︎</a></p></li>
+<li id="fn1" class="footnote-item"><p>A source.
+<a href="#fnref1" class="footnote-backref">↩︎</a></p></li>
 </ol></section>
 """
+)
 
 
 def ghost_export(posts: list[Any]) -> dict[str, Any]:
@@ -330,20 +476,48 @@ def ghost_export(posts: list[Any]) -> dict[str, Any]:
                 "meta": {"exported_on": 1700000000000, "version": "5.80.0"},
                 "data": {
                     "posts": posts,
-                    "posts_meta": [{"post_id": "6500000000000000000000a1", "meta_description": "Reefs."}],
+                    "posts_meta": [
+                        {"post_id": "6500000000000000000000a1", "meta_description": "Reefs."}
+                    ],
                     "tags": [
                         {"id": "t1", "name": "Oceans", "slug": "oceans", "visibility": "public"},
-                        {"id": "t2", "name": "#newsletter", "slug": "hash-newsletter",
-                         "visibility": "internal"},
+                        {
+                            "id": "t2",
+                            "name": "#newsletter",
+                            "slug": "hash-newsletter",
+                            "visibility": "internal",
+                        },
                     ],
                     "posts_tags": [
-                        {"id": "pt1", "post_id": "6500000000000000000000a1", "tag_id": "t2", "sort_order": 0},
-                        {"id": "pt2", "post_id": "6500000000000000000000a1", "tag_id": "t1", "sort_order": 1},
+                        {
+                            "id": "pt1",
+                            "post_id": "6500000000000000000000a1",
+                            "tag_id": "t2",
+                            "sort_order": 0,
+                        },
+                        {
+                            "id": "pt2",
+                            "post_id": "6500000000000000000000a1",
+                            "tag_id": "t1",
+                            "sort_order": 1,
+                        },
                     ],
-                    "users": [{"id": "u1", "name": "Ana Lima", "email": "ana@ghost.example",
-                               "password": "$2a$10$secret-hash"}],
-                    "posts_authors": [{"id": "pa1", "post_id": "6500000000000000000000a1",
-                                       "author_id": "u1", "sort_order": 0}],
+                    "users": [
+                        {
+                            "id": "u1",
+                            "name": "Ana Lima",
+                            "email": "ana@ghost.example",
+                            "password": "$2a$10$secret-hash",
+                        }
+                    ],
+                    "posts_authors": [
+                        {
+                            "id": "pa1",
+                            "post_id": "6500000000000000000000a1",
+                            "author_id": "u1",
+                            "sort_order": 0,
+                        }
+                    ],
                     "api_keys": [{"id": "k1", "secret": "sk-very-secret-value"}],
                     "members": [{"email": "member@secret.example"}],
                 },
@@ -355,17 +529,53 @@ def ghost_export(posts: list[Any]) -> dict[str, Any]:
 def test_ghost_export(newsletter: Newsletter, tmp_path: Path) -> None:
     post = {"type": "post", "visibility": "public", "created_at": "2024-01-01T00:00:00.000Z"}
     posts = [
-        {**post, "id": "6500000000000000000000a1", "title": "Reefs “under” stress", "slug": "reefs",
-         "status": "published", "published_at": "2024-01-10T12:00:00.000Z", "html": GHOST_HTML,
-         "custom_excerpt": "What the heat does to reefs."},
-        {**post, "id": "6500000000000000000000a2", "title": "Unsaved", "slug": "unsaved",
-         "status": "draft", "published_at": None, "html": None},
-        {**post, "id": "6500000000000000000000a3", "title": "Saved draft", "slug": "saved",
-         "status": "draft", "published_at": None, "html": "<p>Draft.</p>"},
-        {**post, "id": "6500000000000000000000a4", "title": "Later", "slug": "later",
-         "status": "scheduled", "published_at": FUTURE.isoformat(), "html": "<p>Later.</p>"},
-        {**post, "id": "6500000000000000000000a5", "title": "About", "slug": "about", "type": "page",
-         "status": "published", "published_at": "2023-01-01T00:00:00.000Z", "html": "<p>Hi</p>"},
+        {
+            **post,
+            "id": "6500000000000000000000a1",
+            "title": "Reefs “under” stress",
+            "slug": "reefs",
+            "status": "published",
+            "published_at": "2024-01-10T12:00:00.000Z",
+            "html": GHOST_HTML,
+            "custom_excerpt": "What the heat does to reefs.",
+        },
+        {
+            **post,
+            "id": "6500000000000000000000a2",
+            "title": "Unsaved",
+            "slug": "unsaved",
+            "status": "draft",
+            "published_at": None,
+            "html": None,
+        },
+        {
+            **post,
+            "id": "6500000000000000000000a3",
+            "title": "Saved draft",
+            "slug": "saved",
+            "status": "draft",
+            "published_at": None,
+            "html": "<p>Draft.</p>",
+        },
+        {
+            **post,
+            "id": "6500000000000000000000a4",
+            "title": "Later",
+            "slug": "later",
+            "status": "scheduled",
+            "published_at": FUTURE.isoformat(),
+            "html": "<p>Later.</p>",
+        },
+        {
+            **post,
+            "id": "6500000000000000000000a5",
+            "title": "About",
+            "slug": "about",
+            "type": "page",
+            "status": "published",
+            "published_at": "2023-01-01T00:00:00.000Z",
+            "html": "<p>Hi</p>",
+        },
         "not a post",
     ]
     source = tmp_path / "ghost.json"
@@ -377,13 +587,22 @@ def test_ghost_export(newsletter: Newsletter, tmp_path: Path) -> None:
     assert "posts[4] (post about): skipped, a page" in result.stdout
     issues = loaded(newsletter.root)
     assert sorted(issues) == [
-        "2024-01-01-saved.md", "2024-01-10-reefs.md", f"{FUTURE.date().isoformat()}-later.md"
+        "2024-01-01-saved.md",
+        "2024-01-10-reefs.md",
+        f"{FUTURE.date().isoformat()}-later.md",
     ]
     reefs = issues["2024-01-10-reefs.md"]
-    assert (reefs.id, reefs.tags, reefs.author) == ("6500000000000000000000a1", ("Oceans",), "Ana Lima")
+    assert (reefs.id, reefs.tags, reefs.author) == (
+        "6500000000000000000000a1",
+        ("Oceans",),
+        "Ana Lima",
+    )
     assert reefs.summary == "What the heat does to reefs."
     assert "Intro[^1]." in reefs.body and "[^1]: A source." in reefs.body
-    assert '![A reef](https://ghost.example/content/images/reef.jpg "The reef at noon | Photo: Ana Lima")' in reefs.body
+    assert (
+        "![A reef](https://ghost.example/content/images/reef.jpg"
+        ' "The reef at noon | Photo: Ana Lima")' in reefs.body
+    )
     assert "::: note\nWorth knowing.\n:::" in reefs.body
     assert "[The report](https://example.org/report)" in reefs.body
     assert "Sign up" not in reefs.body and "↩" not in reefs.body
@@ -399,7 +618,9 @@ def test_ghost_export(newsletter: Newsletter, tmp_path: Path) -> None:
         assert secret not in everything
 
 
-def test_a_file_that_is_not_an_export_is_a_clear_error(newsletter: Newsletter, tmp_path: Path) -> None:
+def test_a_file_that_is_not_an_export_is_a_clear_error(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
     source = tmp_path / "ghost.json"
     source.write_text('{"db": [', encoding="utf-8")
     result = run(newsletter.root, "import", str(source))
@@ -413,7 +634,8 @@ def test_a_file_that_is_not_an_export_is_a_clear_error(newsletter: Newsletter, t
 
 # --- RSS and Atom -------------------------------------------------------------------------------
 
-RSS = """\
+RSS = (
+    """\
 <?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
  xmlns:dc="http://purl.org/dc/elements/1.1/">
@@ -426,12 +648,17 @@ RSS = """\
  <category>japan</category><category>cities</category>
  <pubDate>Tue, 05 Mar 2024 10:00:00 +0100</pubDate>
  <content:encoded><![CDATA[<p>朝の街<sup class="footnote-ref"><a href="#fn1">1</a></sup>.</p>
-<figure><img src="/img/tokyo.jpg" alt="A street"><figcaption>Shinjuku. Photo: K. Sato</figcaption></figure>
+<figure><img src="/img/tokyo.jpg" alt="A street">
+<figcaption>Shinjuku. Photo: K. Sato</figcaption></figure>
 <section class="footnotes"><ol><li id="fn1"><p>Note.</p></li></ol></section>
 <img src="https://medium.com/_/stat?event=post.clientViewed&amp;postId=1a2b" width="1" height="1">
 <hr><p><a href="https://medium.com/p/1">東京の朝</a> was originally published in <a href="https://medium.com/x">X</a>
- on Medium, where people are continuing the conversation by highlighting and responding to this story.</p>
-]]>""" + "<![CDATA[" + HOSTILE + """]]></content:encoded>
+ on Medium, where people are continuing the conversation by highlighting and responding
+ to this story.</p>
+]]>"""
+    + "<![CDATA["
+    + HOSTILE
+    + """]]></content:encoded>
 </item>
 <item>
  <title>Short one</title>
@@ -442,6 +669,7 @@ RSS = """\
 </item>
 </channel></rss>
 """
+)
 
 ATOM = """\
 <?xml version="1.0" encoding="utf-8"?>
@@ -475,7 +703,11 @@ def test_rss_file(newsletter: Newsletter, tmp_path: Path) -> None:
     tokyo = issues["2024-03-05-tokyo-morning-1a2b3c.md"]
     assert tokyo.id == "https://medium.com/p/1a2b3c4d5e6f"
     assert tokyo.date == dt.datetime(2024, 3, 5, 9, tzinfo=dt.UTC)
-    assert (tokyo.title, tokyo.author, tokyo.tags) == ("東京の朝", "Kenji Sato", ("japan", "cities"))
+    assert (tokyo.title, tokyo.author, tokyo.tags) == (
+        "東京の朝",
+        "Kenji Sato",
+        ("japan", "cities"),
+    )
     assert "朝の街[^1]." in tokyo.body and "[^1]: Note." in tokyo.body
     assert '![A street](https://medium.com/img/tokyo.jpg "Shinjuku | Photo: K. Sato")' in tokyo.body
     assert "originally published" not in tokyo.body and "_/stat" not in tokyo.body
@@ -503,7 +735,9 @@ def test_feed_by_url_follows_its_archives(
     result = run(newsletter.root, "import", base_url + "feed.atom")
     assert result.exit_code == 0, result.output
     assert sorted(loaded(newsletter.root)) == [
-        "2024-01-02-entry-1.md", "2024-02-02-entry-2.md", "2024-03-02-entry-3.md"
+        "2024-01-02-entry-1.md",
+        "2024-02-02-entry-2.md",
+        "2024-03-02-entry-3.md",
     ]
 
 
@@ -580,7 +814,9 @@ def test_download_images_saves_them_beside_the_issue(
         f'</figcaption></figure><p><img src="{url}/img/huge.png" alt="Huge"></p>'
         f'<p><img src="{url}/img/missing.png" alt="Missing"></p>'
     )
-    csv_text = SUBSTACK_HEADER + "\n201.pics,2024-03-05T09:00:00.000Z,true,,,newsletter,everyone,Pics,,\n"
+    csv_text = (
+        SUBSTACK_HEADER + "\n201.pics,2024-03-05T09:00:00.000Z,true,,,newsletter,everyone,Pics,,\n"
+    )
     source = make_zip(tmp_path / "e.zip", {"posts.csv": csv_text, "posts/201.pics.html": body})
     result = run(newsletter.root, "import", str(source), "--download-images")
     assert result.exit_code == 0, result.output
@@ -607,7 +843,9 @@ def test_no_network_without_a_url_or_download_images(
     newsletter: Newsletter, tmp_path: Path, images_server: ImageServer
 ) -> None:
     body = f'<p><img src="{images_server.url}/img/red.png" alt="Red"></p>'
-    csv_text = SUBSTACK_HEADER + "\n201.pics,2024-03-05T09:00:00.000Z,true,,,newsletter,everyone,Pics,,\n"
+    csv_text = (
+        SUBSTACK_HEADER + "\n201.pics,2024-03-05T09:00:00.000Z,true,,,newsletter,everyone,Pics,,\n"
+    )
     source = make_zip(tmp_path / "e.zip", {"posts.csv": csv_text, "posts/201.pics.html": body})
     serve_from(newsletter.root / "newsletter.toml", "https://news.example.org/")
     result = run(newsletter.root, "import", str(source))
