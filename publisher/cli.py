@@ -531,10 +531,10 @@ def push(root: Path, issue: str, dry_run: bool) -> None:
 def import_(
     root: Path, source: str, fmt: str | None, old_site: str, dry_run: bool, download_images: bool
 ) -> None:
-    """Turn an export into issue files: a Substack or Buttondown zip, a Ghost JSON export,
-    or an RSS or Atom feed (a file or a URL).
+    """Turn another platform's posts into issue files (Substack, Buttondown, Ghost, a feed).
 
-    Never overwrites a file; a second import of the same export changes nothing. Each old
+    SOURCE is a Substack or Buttondown export zip, a Ghost JSON export, or an RSS or Atom
+    feed (a file or a URL). Never overwrites a file; a second import of the same export changes nothing. Each old
     post's address and feed id are kept (imported.json lists where each went).
 
     Example: publisher import substack-export.zip --old-site https://grain.substack.com/
