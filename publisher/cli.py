@@ -534,8 +534,9 @@ def import_(
     """Turn another platform's posts into issue files (Substack, Buttondown, Ghost, a feed).
 
     SOURCE is a Substack or Buttondown export zip, a Ghost JSON export, or an RSS or Atom
-    feed (a file or a URL). Never overwrites a file; a second import of the same export changes nothing. Each old
-    post's address and feed id are kept (imported.json lists where each went).
+    feed (a file or a URL). Never overwrites a file; a second import of the same export
+    changes nothing. Each old post's address and feed id are kept (imported.json lists where
+    each went).
 
     Example: publisher import substack-export.zip --old-site https://grain.substack.com/
     """
