@@ -299,6 +299,18 @@ def test_a_second_import_changes_nothing_and_says_so(
     assert tree(newsletter.root) == before
 
 
+def test_the_same_export_gives_the_same_bytes(tmp_path: Path) -> None:
+    source = substack_zip(tmp_path / "export.zip")
+    trees = []
+    for name in ("one", "two"):
+        folder = Newsletter(tmp_path / name)
+        result = run(folder.root, "import", str(source), "--old-site", "https://w.substack.com")
+        assert result.exit_code == 0, result.output
+        trees.append(tree(folder.root))
+    assert trees[0] == trees[1]
+    assert "imported.json" in trees[0]
+
+
 def test_an_imported_file_edited_since_is_left_as_it_is(
     newsletter: Newsletter, tmp_path: Path
 ) -> None:
