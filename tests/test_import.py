@@ -809,7 +809,8 @@ def images_server() -> Iterator[ImageServer]:
 
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 40, 40)).save(buffer, "PNG")
-    served = ImageServer({"/img/red.png": buffer.getvalue()}, {"/img/huge.png": 25_000_000})
+    files = {"/img/red.png": buffer.getvalue(), "/img/page.png": b"<html>Not found</html>"}
+    served = ImageServer(files, {"/img/huge.png": 25_000_000})
     thread = threading.Thread(target=served.server.serve_forever, daemon=True)
     thread.start()
     yield served
@@ -825,6 +826,7 @@ def test_download_images_saves_them_beside_the_issue(
         f'<figure><img src="{url}/img/red.png" alt="A red square"><figcaption>Red. Photo: Me'
         f'</figcaption></figure><p><img src="{url}/img/huge.png" alt="Huge"></p>'
         f'<p><img src="{url}/img/missing.png" alt="Missing"></p>'
+        f'<p><img src="{url}/img/page.png" alt="A page"></p>'
     )
     csv_text = (
         SUBSTACK_HEADER + "\n201.pics,2024-03-05T09:00:00.000Z,true,,,newsletter,everyone,Pics,,\n"
@@ -839,6 +841,9 @@ def test_download_images_saves_them_beside_the_issue(
     assert f"![Huge]({url}/img/huge.png)" in text and f"![Missing]({url}/img/missing.png)" in text
     assert f"image {url}/img/huge.png stays remote: 25.0 MB, over the 20 MB cap" in result.output
     assert f"image {url}/img/missing.png stays remote: HTTP 404" in result.output
+    assert (
+        f"image {url}/img/page.png stays remote: not an image publisher can read (image/png)"
+    ) in result.output
     assert images_server.requests.count("/img/red.png") == 1
     # Interrupted before the issue was written: the image already saved is not fetched again.
     (folder / "index.md").unlink()
