@@ -17,7 +17,17 @@ from urllib.parse import unquote, urlsplit
 MAX_IMAGE_BYTES = 20_000_000
 #: How many images are fetched at once.
 AT_ONCE = 4
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".heic", ".svg"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".heic", ".heif"}
+
+
+def is_image(head: bytes) -> bool:
+    """Return whether a file's first bytes are those of an image the build can read (JPEG,
+    PNG, GIF, WebP, HEIC, AVIF): a server's error page saved as ``photo.png`` is not."""
+    return (
+        head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a"))
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+        or head[4:8] == b"ftyp"
+    )
 
 
 def names_for(urls: list[str]) -> dict[str, str]:
@@ -78,6 +88,10 @@ def _fetch(url: str, folder: Path, name: str, cap: int) -> tuple[str, str | None
             if size > cap:
                 part.unlink()
                 return "", f"over the {cap / 1e6:.0f} MB cap"
+            with part.open("rb") as saved:
+                if not is_image(saved.read(16)):
+                    part.unlink()
+                    return "", f"not an image publisher can read ({kind or 'no type'})"
             part.replace(folder / name)
             return name, None
     except httpx.HTTPError as exc:
