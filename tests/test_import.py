@@ -338,6 +338,18 @@ def test_an_existing_file_is_never_overwritten(newsletter: Newsletter, tmp_path:
     assert (newsletter.root / "issues/2024-04-01-moskva.md").exists()
 
 
+def test_a_file_of_the_authors_named_like_the_record_is_left_alone(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    mine = newsletter.root / "imported.json"
+    mine.write_text('{"my": "notes"}\n', encoding="utf-8")
+    result = run(newsletter.root, "import", str(substack_zip(tmp_path / "e.zip")))
+    assert result.exit_code == 1
+    assert "imported.json: this is not publisher's import record" in result.stderr
+    assert mine.read_text(encoding="utf-8") == '{"my": "notes"}\n'
+    assert list((newsletter.root / "issues").iterdir()) == []
+
+
 def test_dry_run_lists_what_would_be_written_and_writes_nothing(
     newsletter: Newsletter, tmp_path: Path
 ) -> None:

@@ -291,7 +291,13 @@ def _load_mapping(path: Path) -> list[dict[str, Any]]:
             path,
             hint="mend its JSON, or move it away (a new one lists this import only)",
         ) from exc
-    return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise PublisherError.at(
+            "this is not publisher's import record (a list of old and new addresses)",
+            path,
+            hint=f"rename the file: publisher keeps its record of imports in {MAPPING_FILE}",
+        )
+    return data
 
 
 def _save_mapping(path: Path, records: list[dict[str, Any]]) -> None:
