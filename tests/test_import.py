@@ -735,6 +735,8 @@ def test_rss_file(newsletter: Newsletter, tmp_path: Path) -> None:
     assert "朝の街[^1]." in tokyo.body and "[^1]: Note." in tokyo.body
     assert '![A street](https://medium.com/img/tokyo.jpg "Shinjuku | Photo: K. Sato")' in tokyo.body
     assert "originally published" not in tokyo.body and "_/stat" not in tokyo.body
+    assert tokyo.body.rstrip().endswith("[^1]: Note.") and "\n---" not in tokyo.body
+    assert tokyo.summary == ""  # the feed gives none: the loader derives one
     for gone in FORBIDDEN:
         assert gone not in tokyo.body
     assert "platform footer (1)" in result.output

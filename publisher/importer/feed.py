@@ -134,7 +134,8 @@ def _entry(batch: Batch, page: str, n: int, entry: Any, seen: set[str]) -> None:
     dropped: Dropped = Dropped()
     if truncated:
         dropped["full text (the feed has only a summary)"] += 1
-    summary = "" if truncated else summary_of(plain_text(str(entry.get("summary") or "")))
+    given = str(entry.get("summary") or "")  # (feedparser gives the content when none is)
+    summary = "" if truncated or given.strip() == html.strip() else summary_of(plain_text(given))
     tags = tuple(
         dict.fromkeys(one_line(t.get("term")) for t in entry.get("tags", []) if t.get("term"))
     )

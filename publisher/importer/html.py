@@ -164,6 +164,9 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
         text = p.get_text(" ", strip=True)
         if any(f.search(text) for f in FOOTERS):
             dropped["platform footer"] += 1
+            rule = p.find_previous_sibling(True)
+            if rule is not None and rule.name == "hr":  # the rule that set the footer apart
+                rule.decompose()
             p.decompose()
         elif TEMPLATE_TAG.fullmatch(text):
             dropped["template tag"] += 1
@@ -371,6 +374,7 @@ def to_markdown(html: str, base: str = "", dropped: Dropped | None = None) -> st
     prepared, notes = prepare(html, base, dropped)
     body = _markdown(sanitize(prepared)).strip()
     body = re.sub(r"\n{3,}", "\n\n", body)
+    body = re.sub(r"(\n\n(---|\* \* \*|___))+$", "", body)  # a rule left before a footer
     lines = [body] if body else []
     for note in notes:
         label, content = note.split("\x00", 1)
