@@ -883,3 +883,21 @@ def test_no_network_without_a_url_or_download_images(
     assert result.exit_code == 0, result.output
     assert images_server.requests == []
     assert (newsletter.root / "issues/2024-03-05-pics.md").exists()
+
+
+def test_older_substack_csv_and_a_title_over_two_lines(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    csv_text = (
+        "post_id,post_date,is_published,email_sent_at,type,audience,title,subtitle,podcast_url\n"
+        '301.old-style,2019-07-26T20:48:19.814Z,true,,newsletter,everyone,"A title\n'
+        'over two lines",&#x201C;Quoted&#x201D;,\n'
+    )
+    source = make_zip(
+        tmp_path / "e.zip", {"posts.csv": csv_text, "posts/301.old-style.html": "<p>Old.</p>"}
+    )
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    issue = loaded(newsletter.root)["2019-07-26-old-style.md"]
+    assert (issue.title, issue.subtitle) == ("A title over two lines", "“Quoted”")
+    assert issue.date == dt.datetime(2019, 7, 26, 20, 48, 19, tzinfo=dt.UTC)

@@ -56,7 +56,8 @@ BUTTONS = (
 )
 TRACKERS = (
     "medium.com/_/stat",
-    "/pixel",
+    "/pixel.gif",
+    "/pixel.png",
     "/track/open",
     "/o.gif",
     "/open.gif",
