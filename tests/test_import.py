@@ -898,6 +898,8 @@ def test_older_substack_csv_and_a_title_over_two_lines(
     )
     result = run(newsletter.root, "import", str(source))
     assert result.exit_code == 0, result.output
+    text = (newsletter.root / "issues/2019-07-26-old-style.md").read_text(encoding="utf-8")
+    assert 'title: "A title over two lines"\nsubtitle: "“Quoted”"\n' in text
     issue = loaded(newsletter.root)["2019-07-26-old-style.md"]
     assert (issue.title, issue.subtitle) == ("A title over two lines", "“Quoted”")
     assert issue.date == dt.datetime(2019, 7, 26, 20, 48, 19, tzinfo=dt.UTC)
