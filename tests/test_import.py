@@ -161,7 +161,7 @@ def substack_zip(path: Path, extra_rows: tuple[list[str], ...] = ()) -> Path:
             "everyone",
             "Half done",
             "",
-            "",
+            "https://audio.example/half-done.mp3",
         ],
         [
             "104.next-year",
@@ -271,7 +271,9 @@ def test_substack_export_becomes_issues_a_writer_would_have_written(
     assert wires.date == dt.datetime(2024, 3, 5, 9, tzinfo=dt.UTC)
     moskva = issues_loaded["2024-04-01-moskva.md"]
     assert (moskva.title, moskva.body.strip()) == ("Москва: утро", "Город просыпается.")
-    assert issues_loaded["2024-05-01-half-done.md"].draft
+    draft = issues_loaded["2024-05-01-half-done.md"]
+    assert draft.draft
+    assert draft.body.strip().startswith("[Listen to the episode](https://audio.example/half-done.mp3)")
     scheduled = issues_loaded[f"{FUTURE.date().isoformat()}-next-year.md"]
     assert (scheduled.draft, scheduled.date) == (False, FUTURE)
     mapping = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))

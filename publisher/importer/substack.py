@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from html import escape
 from pathlib import Path
 
 from publisher.importer.entry import Batch, Entry, one_line, parse_date, site_url
@@ -75,6 +76,9 @@ def read(source: Path, old_site: str = "") -> Batch:
             except UnicodeDecodeError:
                 batch.fail(where, f"{name} is not UTF-8 text", "export again")
                 continue
+            audio = (row.get("podcast_url") or "").strip()
+            if audio.startswith(("https://", "http://")):  # a podcast's episode, as a link
+                html = f'<p><a href="{escape(audio)}">Listen to the episode</a></p>' + html
             body = to_markdown(html, url if base else "", dropped)
             batch.entries.append(
                 Entry(
