@@ -273,7 +273,9 @@ def test_substack_export_becomes_issues_a_writer_would_have_written(
     assert (moskva.title, moskva.body.strip()) == ("Москва: утро", "Город просыпается.")
     draft = issues_loaded["2024-05-01-half-done.md"]
     assert draft.draft
-    assert draft.body.strip().startswith("[Listen to the episode](https://audio.example/half-done.mp3)")
+    assert draft.body.strip().startswith(
+        "[Listen to the episode](https://audio.example/half-done.mp3)"
+    )
     scheduled = issues_loaded[f"{FUTURE.date().isoformat()}-next-year.md"]
     assert (scheduled.draft, scheduled.date) == (False, FUTURE)
     mapping = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))
