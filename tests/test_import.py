@@ -383,14 +383,30 @@ def test_a_malformed_entry_is_named_and_the_rest_imported(
         ],
         ["107.undated", "soon", "true", "", "", "newsletter", "everyone", "Undated", "", ""],
     )
+    broken += (
+        [
+            "108.huge",
+            "2024-06-02T09:00:00.000Z",
+            "true",
+            "",
+            "",
+            "newsletter",
+            "everyone",
+            "Huge",
+            "",
+            "",
+        ],
+    )
     source = substack_zip(tmp_path / "export.zip", broken)
-    with zipfile.ZipFile(source, "a") as archive:
+    with zipfile.ZipFile(source, "a", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("posts/107.undated.html", "<p>x</p>")
+        archive.writestr("posts/108.huge.html", "<p>" + "a" * 6_000_000 + "</p>")
     result = run(newsletter.root, "import", str(source))
     assert result.exit_code == 1
     assert "posts.csv:7 (post 106.lost): no posts/106.lost.html in the export" in result.stderr
     assert "posts.csv:8 (post 107.undated): has no usable post_date 'soon'" in result.stderr
-    assert "imported 4 issues, 2 could not be imported" in result.stdout
+    assert "posts.csv:9 (post 108.huge): posts/108.huge.html is 6 MB" in result.stderr
+    assert "imported 4 issues, 3 could not be imported" in result.stdout
     assert len(list((newsletter.root / "issues").iterdir())) == 4
 
 

@@ -13,7 +13,15 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from publisher.importer.entry import Batch, Entry, one_line, parse_date, site_url, summary_of
+from publisher.importer.entry import (
+    MAX_BODY_BYTES,
+    Batch,
+    Entry,
+    one_line,
+    parse_date,
+    site_url,
+    summary_of,
+)
 from publisher.importer.html import Dropped, clean_markdown, to_markdown
 
 MODE = re.compile(r"^\s*<!--\s*buttondown-editor-mode:\s*(\w+)\s*-->\s*", re.I)
@@ -65,6 +73,10 @@ def read(source: Path, old_site: str = "") -> Batch:
                 batch.fail(where, f"has no {missing}", "give it one in Buttondown, export again")
                 continue
             name = f"emails/{slug}.md"
+            if name in names and archive.getinfo(name).file_size > MAX_BODY_BYTES:
+                size = archive.getinfo(name).file_size / 1e6
+                batch.fail(where, f"{name} is {size:.0f} MB", "split the email, or leave it out")
+                continue
             if name in names:
                 raw = archive.read(name).decode("utf-8", errors="replace")
             elif isinstance(row.get("body"), str):

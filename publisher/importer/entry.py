@@ -52,6 +52,10 @@ class Batch:
         self.problems.append(Problem(f"{prefix}{where}: {message}", source, None, hint))
 
 
+#: The largest body read from an export (an issue's Markdown may be 1 MB; HTML says more).
+MAX_BODY_BYTES = 5_000_000
+
+
 def one_line(text: str | None) -> str:
     """Return ``text`` (entities decoded) on one line."""
     return " ".join(html.unescape(text or "").split())

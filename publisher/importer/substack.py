@@ -12,7 +12,14 @@ import zipfile
 from html import escape
 from pathlib import Path
 
-from publisher.importer.entry import Batch, Entry, one_line, parse_date, site_url
+from publisher.importer.entry import (
+    MAX_BODY_BYTES,
+    Batch,
+    Entry,
+    one_line,
+    parse_date,
+    site_url,
+)
 from publisher.importer.html import Dropped, to_markdown
 
 SKIPPED_TYPES = {"page": "a page", "thread": "a discussion thread"}
@@ -71,6 +78,10 @@ def read(source: Path, old_site: str = "") -> Batch:
             slug = post_id.split(".", 1)[1]
             dropped: Dropped = Dropped()
             url = f"{base}p/{slug}" if base else f"/p/{slug}/"
+            if archive.getinfo(name).file_size > MAX_BODY_BYTES:
+                size = archive.getinfo(name).file_size / 1e6
+                batch.fail(where, f"{name} is {size:.0f} MB", "split the post, or leave it out")
+                continue
             try:
                 html = archive.read(name).decode("utf-8")
             except UnicodeDecodeError:
