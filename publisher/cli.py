@@ -505,6 +505,49 @@ def push(root: Path, issue: str, dry_run: bool) -> None:
         log.info("%s", line)
 
 
+@cli.command("import")
+@click.argument("source")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["substack", "buttondown", "ghost", "feed"]),
+    default=None,
+    help="The export's format (default: told from the file). Example: --format ghost",
+)
+@click.option(
+    "--old-site",
+    default="",
+    metavar="URL",
+    help="The newsletter's old address, for the old links' map and Substack's and Buttondown's "
+    "feed ids. Example: --old-site https://grain.substack.com/",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be written; write nothing.")
+@click.option(
+    "--download-images",
+    is_flag=True,
+    help="Save each issue's remote images beside it (the issue becomes a folder).",
+)
+@click.pass_obj
+def import_(
+    root: Path, source: str, fmt: str | None, old_site: str, dry_run: bool, download_images: bool
+) -> None:
+    """Turn another platform's posts into issue files (Substack, Buttondown, Ghost, a feed).
+
+    SOURCE is a Substack or Buttondown export zip, a Ghost JSON export, or an RSS or Atom
+    feed (a file or a URL). Never overwrites a file; a second import of the same export
+    changes nothing. Each old post's address and feed id are kept (imported.json lists where
+    each went).
+
+    Example: publisher import substack-export.zip --old-site https://grain.substack.com/
+    """
+    from publisher.importer.run import run
+
+    report = run(root, source, fmt, dry_run, download_images, old_site, echo=click.echo)
+    click.echo(report.summary(dry_run))
+    if report.problems:
+        raise PublisherError(report.problems)
+
+
 def main() -> None:
     """Run the CLI (the ``publisher`` console script)."""
     cli(prog_name="publisher")

@@ -1,0 +1,85 @@
+"""What every export format is read into: one ``Entry`` per post, and a ``Batch`` of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from publisher.errors import Problem
+from publisher.importer.html import Dropped
+
+
+@dataclass
+class Entry:
+    """One exported post, as publisher's front matter and Markdown will say it."""
+
+    #: How the report names it: where it is in the export, e.g. ``posts.csv:4 (post 12.wires)``.
+    where: str
+    title: str
+    date: dt.datetime
+    #: The slug it had on the old site (it may not be usable here).
+    slug: str
+    #: The Markdown body.
+    body: str
+    subtitle: str = ""
+    summary: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = ()
+    draft: bool = False
+    #: Its permanent id in the old feed (``id:``), when known.
+    old_id: str = ""
+    #: Its address on the old site (absolute, or a path when the old site is not known).
+    old_url: str = ""
+    dropped: Dropped = field(default_factory=Dropped)
+
+
+@dataclass
+class Batch:
+    """What a reader found in an export: the entries, the entries it could not read
+    (``problems``), and what it left out on purpose (``notes``)."""
+
+    source: Path | str
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def fail(self, where: str, message: str, hint: str) -> None:
+        """Record an entry that could not be read."""
+        source = self.source if isinstance(self.source, Path) else None
+        prefix = "" if source is not None else f"{self.source}: "
+        self.problems.append(Problem(f"{prefix}{where}: {message}", source, None, hint))
+
+
+#: The largest body read from an export (an issue's Markdown may be 1 MB; HTML says more).
+MAX_BODY_BYTES = 5_000_000
+
+
+def one_line(text: str | None) -> str:
+    """Return ``text`` (entities decoded) on one line."""
+    return " ".join(html.unescape(text or "").split())
+
+
+def parse_date(text: str | None) -> dt.datetime | None:
+    """Return an exported ISO 8601 date-time (``Z`` or an offset; UTC when it has none)."""
+    if not text or not str(text).strip():
+        return None
+    value = str(text).strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return when.replace(microsecond=0)
+
+
+def site_url(old_site: str) -> str:
+    """Return the old site's base address, ending with a slash (or "" when not given)."""
+    return old_site.rstrip("/") + "/" if old_site else ""
+
+
+def summary_of(text: str, limit: int = 300) -> str:
+    """Return a one-line summary, or "" when the text is too long to be one."""
+    text = one_line(text)
+    return text if len(text) <= limit else ""

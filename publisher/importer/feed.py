@@ -1,0 +1,156 @@
+"""Any RSS or Atom feed, from a file or a URL (WordPress, Medium, beehiiv, Substack's...).
+
+A feed holds only its newest posts, unless it links to its archives (RFC 5005's
+``prev-archive``): those are followed, over the network only for a feed given by URL.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+from publisher.importer.entry import Batch, Entry, one_line, summary_of
+from publisher.importer.html import Dropped, plain_text, to_markdown
+
+#: The most archive pages followed from one feed.
+MAX_PAGES = 500
+#: The largest feed document read.
+MAX_FEED_BYTES = 50_000_000
+
+
+def is_feed(data: bytes) -> bool:
+    """Return whether ``data`` looks like an RSS or Atom document."""
+    head = data[:2048].lstrip().lower()
+    return head.startswith(b"<?xml") or b"<rss" in head or b"<feed" in head
+
+
+def fetch(url: str) -> bytes:
+    """Fetch a feed over HTTP(S)."""
+    import httpx
+
+    from publisher import __version__
+
+    headers = {"User-Agent": f"publisher/{__version__} (import)"}
+    with httpx.Client(follow_redirects=True, timeout=30, headers=headers) as client:
+        response = client.get(url)
+        response.raise_for_status()
+        if len(response.content) > MAX_FEED_BYTES:
+            raise ValueError(f"the feed is over {MAX_FEED_BYTES // 1_000_000} MB")
+        return response.content
+
+
+def _when(entry: Any) -> dt.datetime | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    if not parsed:
+        return None
+    return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC)
+
+
+def _body(entry: Any) -> tuple[str, bool]:
+    """Return an entry's HTML body, and whether it is only its summary."""
+    contents = entry.get("content") or []
+    for content in contents:
+        if "html" in str(content.get("type", "")):
+            return str(content.get("value") or ""), False
+    if contents:
+        return str(contents[0].get("value") or ""), False
+    return str(entry.get("summary") or ""), True
+
+
+def _canonical(link: str) -> str:
+    """Return a post's address without its query or fragment (Medium's ``?source=rss``)."""
+    parts = urlsplit(link)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def _slug(link: str) -> str:
+    path = PurePosixPath(unquote(urlsplit(link).path))
+    name = path.name
+    return name.rsplit(".", 1)[0] if name.endswith((".html", ".htm", ".php")) else name
+
+
+def read(source: str, from_url: bool) -> Batch:
+    """Read a feed (and its archives) from a file path or a URL."""
+    import feedparser
+
+    batch = Batch(source if from_url else Path(source))
+    seen_pages: set[str] = set()
+    seen_ids: set[str] = set()
+    page: str | None = source
+    while page is not None and page not in seen_pages and len(seen_pages) < MAX_PAGES:
+        seen_pages.add(page)
+        try:
+            data = fetch(page) if from_url else Path(page).read_bytes()
+        except Exception as exc:  # httpx's errors, OSError: the page is named in the report
+            batch.fail(page, f"cannot be read ({exc})", "check the address or the file")
+            break
+        parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+        if not parsed.entries and parsed.get("bozo"):
+            batch.fail(
+                page, f"is not a feed ({parsed.get('bozo_exception')})", "give an RSS or Atom feed"
+            )
+            break
+        for n, entry in enumerate(parsed.entries, start=1):
+            _entry(batch, page if from_url else Path(page).name, n, entry, seen_ids)
+        page = _previous(parsed, page, from_url, batch)
+    return batch
+
+
+def _previous(parsed: Any, page: str, from_url: bool, batch: Batch) -> str | None:
+    """Return the feed's previous archive page (RFC 5005), if it has one to follow."""
+    for link in parsed.feed.get("links", []):
+        if link.get("rel") != "prev-archive" or not link.get("href"):
+            continue
+        href = str(link["href"])
+        if from_url:
+            return urljoin(page, href)
+        if urlsplit(href).scheme:
+            batch.notes.append(
+                f"{page}: its archive {href} was not fetched (a feed file uses no network); "
+                "fix: import the feed by its URL"
+            )
+            return None
+        return str(Path(page).parent / unquote(href))
+    return None
+
+
+def _entry(batch: Batch, page: str, n: int, entry: Any, seen: set[str]) -> None:
+    link = _canonical(str(entry.get("link") or ""))
+    old_id = str(entry.get("id") or link)
+    title = one_line(plain_text(str(entry.get("title") or "")))
+    where = f"{page} entry {n} ({old_id or title or '?'})"
+    if old_id and old_id in seen:
+        return
+    date = _when(entry)
+    if not title or date is None:
+        missing = "title" if not title else "date (published or updated)"
+        batch.fail(where, f"has no {missing}", "fix the feed, or import the platform's export")
+        return
+    seen.add(old_id)
+    html, truncated = _body(entry)
+    dropped: Dropped = Dropped()
+    if truncated:
+        dropped["full text (the feed has only a summary)"] += 1
+    given = str(entry.get("summary") or "")  # (feedparser gives the content when none is)
+    summary = "" if truncated or given.strip() == html.strip() else summary_of(plain_text(given))
+    tags = tuple(
+        dict.fromkeys(one_line(t.get("term")) for t in entry.get("tags", []) if t.get("term"))
+    )
+    batch.entries.append(
+        Entry(
+            where=where,
+            title=title,
+            date=date,
+            slug=_slug(link) if link else "",
+            body=to_markdown(html, link, dropped),
+            summary=summary,
+            author=one_line(str(entry.get("author") or "")),
+            tags=tags,
+            old_id=old_id,
+            old_url=link,
+            dropped=dropped,
+        )
+    )

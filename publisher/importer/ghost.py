@@ -1,0 +1,123 @@
+"""Ghost's export: one JSON file, ``db[0].data`` holding the tables.
+
+Only ``posts``, ``posts_meta``, ``tags``, ``posts_tags``, ``users`` (their names) and
+``posts_authors`` are looked at: the export also holds members, API keys and settings, never read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from publisher.importer.entry import Batch, Entry, one_line, parse_date, site_url, summary_of
+from publisher.importer.html import Dropped, to_markdown
+
+
+def tables(data: Any) -> dict[str, Any] | None:
+    """Return the tables of a Ghost export, or None when it is not one."""
+    try:
+        tables = data["db"][0]["data"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return tables if isinstance(tables, dict) else None
+
+
+def _rows(tables: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    rows = tables.get(name)
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def read(source: Path, old_site: str = "") -> Batch:
+    """Read a Ghost JSON export."""
+    batch = Batch(source)
+    base = site_url(old_site)
+    try:
+        data = tables(json.loads(source.read_text(encoding="utf-8")))
+    except (ValueError, UnicodeDecodeError) as exc:
+        batch.fail("the file", f"is not JSON ({exc})", "give the .json file Ghost's export made")
+        return batch
+    if data is None:
+        batch.fail("the file", "has no db[0].data", "give the .json file Ghost's export made")
+        return batch
+    tags = {t.get("id"): t for t in _rows(data, "tags")}
+    names = {u.get("id"): str(u.get("name") or "") for u in _rows(data, "users")}
+    meta = {m.get("post_id"): m for m in _rows(data, "posts_meta")}
+    post_tags, post_authors = defaultdict(list), defaultdict(list)
+    for link in sorted(_rows(data, "posts_tags"), key=lambda r: r.get("sort_order") or 0):
+        tag = tags.get(link.get("tag_id"))
+        public = tag and tag.get("visibility", "public") == "public"
+        if tag and public and not str(tag.get("name", "")).startswith("#"):
+            post_tags[link.get("post_id")].append(one_line(str(tag.get("name") or "")))
+    for link in sorted(_rows(data, "posts_authors"), key=lambda r: r.get("sort_order") or 0):
+        post_authors[link.get("post_id")].append(names.get(link.get("author_id"), ""))
+    posts = data.get("posts")
+    for i, post in enumerate(posts if isinstance(posts, list) else []):
+        where = f"posts[{i}]"
+        if not isinstance(post, dict):
+            batch.fail(where, "is not a post (an object)", "export again from Ghost")
+            continue
+        post_id = str(post.get("id") or "")
+        slug = str(post.get("slug") or "")
+        where += f" (post {slug or post_id or '?'})"
+        kind = post.get("type") or ("page" if post.get("page") else "post")
+        if kind == "page":
+            batch.notes.append(f"{where}: skipped, a page")
+            continue
+        status = str(post.get("status") or "")
+        title = one_line(str(post.get("title") or ""))
+        date = parse_date(post.get("published_at")) or parse_date(post.get("created_at"))
+        if not post_id or not slug or not title or date is None:
+            missing = next(
+                k
+                for k, v in (("id", post_id), ("slug", slug), ("title", title), ("date", date))
+                if not v
+            )
+            batch.fail(where, f"has no {missing}", "export again from Ghost")
+            continue
+        html = post.get("html")
+        if not isinstance(html, str) and status == "draft":
+            batch.notes.append(
+                f"{where}: skipped, a draft Ghost never rendered (no HTML); fix: open it in "
+                "Ghost's editor, save it, and export again"
+            )
+            continue
+        if not isinstance(html, str):
+            batch.fail(
+                where,
+                "has no HTML body (a draft Ghost never rendered)",
+                "open it in Ghost's editor, save it, and export again",
+            )
+            continue
+        extra = {**post, **meta.get(post_id, {})}
+        url = f"{base}{slug}/" if base else f"/{slug}/"
+        dropped: Dropped = Dropped()
+        lead = ""
+        if post.get("feature_image"):
+            alt = str(extra.get("feature_image_alt") or "").replace('"', "&quot;")
+            caption = str(extra.get("feature_image_caption") or "")
+            lead = (
+                f'<figure><img src="{post["feature_image"]}" alt="{alt}">'
+                f"<figcaption>{caption}</figcaption></figure>"
+            )
+        authors = [a for a in post_authors.get(post_id, []) if a]
+        batch.entries.append(
+            Entry(
+                where=where,
+                title=title,
+                date=date,
+                slug=slug,
+                body=to_markdown(lead + html, base and url, dropped),
+                summary=summary_of(
+                    str(post.get("custom_excerpt") or extra.get("meta_description") or "")
+                ),
+                author=authors[0] if authors else "",
+                tags=tuple(dict.fromkeys(t for t in post_tags.get(post_id, []) if t)),
+                draft=status == "draft",
+                old_id=post_id,
+                old_url=url,
+                dropped=dropped,
+            )
+        )
+    return batch

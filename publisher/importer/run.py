@@ -1,0 +1,313 @@
+"""``publisher import SOURCE``: an export's posts into issue files, never overwriting one.
+
+Each entry becomes ``issues/<date>-<slug>.md`` (or, with its images downloaded, a folder with
+``index.md`` and the images), checked by loading it back with the real loader before it is
+written. ``imported.json``, at the newsletter's root, maps each old address and feed id to its
+file: a second import of the same export finds every entry there and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from publisher.config import Config, load_config
+from publisher.config.addresses import MAX_SLUG
+from publisher.errors import Problem, PublisherError, collecting
+from publisher.importer import buttondown, feed, ghost, images, substack
+from publisher.importer.entry import Batch, Entry
+from publisher.importer.html import remote_images
+from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, parse_issue, title_slug
+
+MAPPING_FILE = "imported.json"
+FORMATS = ("substack", "buttondown", "ghost", "feed")
+
+
+@dataclass
+class Report:
+    """What an import did, entry by entry."""
+
+    lines: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    written: int = 0
+    unchanged: int = 0
+    kept: int = 0
+
+    def summary(self, dry_run: bool) -> str:
+        """Return the closing line."""
+        if not self.written and not self.kept and not self.problems and self.unchanged:
+            return f"nothing to import: all {self.unchanged} entries were imported before"
+        verb = "would import" if dry_run else "imported"
+        parts = [f"{verb} {self.written} {'issue' if self.written == 1 else 'issues'}"]
+        if self.unchanged:
+            parts.append(f"{self.unchanged} imported before")
+        if self.kept:
+            parts.append(f"{self.kept} kept (a file of that name exists)")
+        if self.problems:
+            parts.append(f"{len(self.problems)} could not be imported")
+        return ", ".join(parts)
+
+
+def detect(source: str) -> str:
+    """Return the format of ``source``: a URL or an XML file is a feed, a zip is Substack's or
+    Buttondown's by what it holds, a JSON file with ``db`` is Ghost's."""
+    if is_url(source):
+        return "feed"
+    path = Path(source)
+    if not path.is_file():
+        raise PublisherError.at(f"no file {source}", hint="give an export file or a feed URL")
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        if substack.find_csv(names):
+            return "substack"
+        if "emails.csv" in names or "emails.json" in names:
+            return "buttondown"
+        raise PublisherError.at(
+            "this zip is neither Substack's export (posts.csv) nor Buttondown's (emails.csv)",
+            path,
+            hint="give the zip as the service made it, or name its format with --format",
+        )
+    head = path.read_bytes()[:4096]
+    if feed.is_feed(head):
+        return "feed"
+    if head.lstrip().startswith(b"{"):
+        return "ghost"
+    raise PublisherError.at(
+        "cannot tell what export this is",
+        path,
+        hint="give --format substack, buttondown, ghost or feed",
+    )
+
+
+def is_url(source: str) -> bool:
+    """Return whether ``source`` is an http(s) address."""
+    return urlsplit(source).scheme in ("http", "https")
+
+
+def read(source: str, fmt: str, old_site: str) -> Batch:
+    """Read an export in format ``fmt``."""
+    if fmt == "feed":
+        return feed.read(source, is_url(source))
+    if is_url(source):
+        raise PublisherError.at(
+            f"a {fmt} export is a file, not an address", hint="download it, then give its path"
+        )
+    path = Path(source)
+    try:
+        if fmt == "substack":
+            return substack.read(path, old_site)
+        if fmt == "buttondown":
+            return buttondown.read(path, old_site)
+        return ghost.read(path, old_site)
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise PublisherError.at(
+            f"cannot read the {fmt} export: {exc}", path, hint=f"give the file {fmt} made"
+        ) from exc
+
+
+def run(
+    root: Path,
+    source: str,
+    fmt: str | None = None,
+    dry_run: bool = False,
+    download_images: bool = False,
+    old_site: str = "",
+    echo: Callable[[str], None] = lambda line: None,
+) -> Report:
+    """Import ``source`` into ``root``'s issues; return what was done."""
+    config = load_config(root)
+    fmt = fmt or detect(source)
+    batch = read(source, fmt, old_site)
+    report = Report(problems=list(batch.problems))
+    mapping_path = root / MAPPING_FILE
+    records = _load_mapping(mapping_path)
+    known = {r.get("old_id") or r.get("old_url"): r for r in records}
+    issues = root / ISSUES_DIR
+    planned: set[str] = set()
+    for entry in sorted(batch.entries, key=lambda e: (e.date, e.slug, e.old_id)):
+        key = entry.old_id or entry.old_url
+        before = known.get(key)
+        if before and (root / str(before.get("file"))).exists():
+            report.unchanged += 1
+            echo(f"unchanged: {before['file']} (imported before)")
+            continue
+        name = f"{entry.date.date().isoformat()}-{_slug(entry)}"
+        base, n = name, 2
+        while name in planned:
+            name, n = f"{base}-{n}", n + 1
+        planned.add(name)
+        text = compose(entry, config)
+        remote = remote_images(entry.body)
+        folder_form = download_images and bool(remote)
+        path = issues / name / FOLDER_INDEX if folder_form else issues / f"{name}.md"
+        relative = path.relative_to(root).as_posix()
+        # (a folder without index.md holds the images of an import that stopped: it goes on)
+        candidates = (issues / name / FOLDER_INDEX, issues / f"{name}.md")
+        clash = next((p for p in candidates if p.exists()), None)
+        if clash is not None:
+            same = clash.is_file() and clash.read_text(encoding="utf-8") == text
+            if same:
+                report.unchanged += 1
+                echo(f"unchanged: {clash.relative_to(root).as_posix()} (imported before)")
+                known[key] = _record(entry, clash.relative_to(root).as_posix())
+            else:
+                report.kept += 1
+                echo(
+                    f"kept: {clash.relative_to(root).as_posix()} exists and is not overwritten "
+                    f"({entry.where} not imported); fix: move it away, then import again"
+                )
+            continue
+        problems = _check(text, path, config)
+        if problems:
+            report.problems += [
+                Problem(f"{entry.where}: {p.message}", _source(batch), None, p.hint)
+                for p in problems
+            ]
+            continue
+        verb = "would write" if dry_run else "wrote"
+        notes = []
+        if remote and folder_form and not dry_run:
+            saved, failed = images.download(remote, path.parent)
+            for url, local in saved.items():
+                entry.body = entry.body.replace(f"]({url}", f"]({local}")
+            text = compose(entry, config)
+            notes += [f"image {url} stays remote: {why}" for url, why in failed.items()]
+            if saved:
+                notes.append(f"{len(saved)} {_plural(len(saved), 'image')} saved beside it")
+        elif remote and not folder_form:
+            notes.append(
+                f"{len(remote)} remote {_plural(len(remote), 'image')} "
+                "(`--download-images` saves them beside the issue)"
+            )
+        if entry.dropped:
+            left = ", ".join(f"{kind} ({n})" for kind, n in sorted(entry.dropped.items()))
+            notes.append(f"left out: {left}")
+        echo(f"{verb}: {relative}  ({entry.where})")
+        for note in notes:
+            echo(f"  {note}")
+        if not dry_run:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite
+                handle.write(text)
+        report.written += 1
+        known[key] = _record(entry, relative)
+    for note in batch.notes:
+        echo(note)
+    if not dry_run:
+        _save_mapping(mapping_path, list(known.values()))
+    return report
+
+
+def _source(batch: Batch) -> Path | None:
+    return batch.source if isinstance(batch.source, Path) else None
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def _slug(entry: Entry) -> str:
+    """Return the entry's slug here: its old one when usable, else one from its title."""
+    from publisher.scaffold import short_slug
+
+    for slug in (entry.slug.lower(), short_slug(title_slug(entry.title))):
+        if slug and len(slug) <= MAX_SLUG and is_valid_slug(slug):
+            return slug
+    return "post"
+
+
+def _check(text: str, path: Path, config: Config) -> list[Problem]:
+    """Return the problems the real loader finds in an issue file about to be written."""
+    with collecting():
+        try:
+            parse_issue(text, path, config)
+        except PublisherError as exc:
+            return exc.problems
+    return []
+
+
+def redirect_path(entry: Entry, config: Config, slug: str) -> str:
+    """Return the old address's path on this site, when a redirect page is needed there."""
+    if not entry.old_url:
+        return ""
+    old = urlsplit(entry.old_url).path or "/"
+    if not _has_suffix(old) and not old.endswith("/"):
+        old += "/"
+    new = (urlsplit(config.base_url).path or "/") + slug + "/"
+    return "" if old in ("/", new) else old
+
+
+def _has_suffix(path: str) -> bool:
+    return "." in path.rsplit("/", 1)[-1]
+
+
+def _yaml(value: str) -> str:
+    """Quote a value for front matter (a JSON string is YAML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def compose(entry: Entry, config: Config) -> str:
+    """Return the issue file an entry becomes."""
+    slug = _slug(entry)
+    lines = ["---", f"title: {_yaml(entry.title)}"]
+    if entry.subtitle:
+        lines.append(f"subtitle: {_yaml(entry.subtitle)}")
+    lines.append(f"date: {entry.date.isoformat()}")
+    if entry.author and entry.author != config.author.name:
+        lines.append(f"author: {_yaml(entry.author)}")
+    if entry.tags:
+        lines.append(f"tags: [{', '.join(_yaml(t) for t in entry.tags)}]")
+    if entry.summary:
+        lines.append(f"summary: {_yaml(entry.summary)}")
+    if entry.draft:
+        lines.append("draft: true")
+    if entry.old_id:
+        lines.append(f"id: {_yaml(entry.old_id)}")
+    redirect = redirect_path(entry, config, slug)
+    if redirect:
+        lines.append(f"redirect_from: [{_yaml(redirect)}]")
+    lines += ["---", "", entry.body.rstrip("\n") or "", ""]
+    return "\n".join(lines)
+
+
+def _record(entry: Entry, file: str) -> dict[str, str]:
+    return {"old_url": entry.old_url, "old_id": entry.old_id, "file": file}
+
+
+def _load_mapping(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (ValueError, OSError) as exc:
+        raise PublisherError.at(
+            f"cannot read the import record: {exc}",
+            path,
+            hint="mend its JSON, or move it away (a new one lists this import only)",
+        ) from exc
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise PublisherError.at(
+            "this is not publisher's import record (a list of old and new addresses)",
+            path,
+            hint=f"rename the file: publisher keeps its record of imports in {MAPPING_FILE}",
+        )
+    return data
+
+
+def _save_mapping(path: Path, records: list[dict[str, Any]]) -> None:
+    """Write the import record, sorted, and only when it changed (same bytes otherwise)."""
+    if not records:
+        return
+    ordered = sorted(records, key=lambda r: (str(r.get("file")), str(r.get("old_id"))))
+    text = json.dumps(ordered, ensure_ascii=False, indent=2) + "\n"
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
