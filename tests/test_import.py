@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
+import lxml.html
 import pytest
 from click.testing import CliRunner, Result
 
@@ -801,6 +802,17 @@ def test_round_trip_the_new_feed_keeps_the_old_ids(
     assert sorted(e.id for e in new.entries) == sorted(e.id for e in old.entries)
     atom = feedparser.parse((newsletter.root / "site/atom.xml").read_bytes())
     assert sorted(e.id for e in atom.entries) == sorted(e.id for e in old.entries)
+    # The old addresses lead to the new pages: redirect pages, planned like every file.
+    assert "unknown" not in built.output, built.output
+    moved = newsletter.root / "site/@wires/tokyo-morning-1a2b3c/index.html"  # Medium's address
+    assert moved.is_file(), sorted(p.name for p in (newsletter.root / "site").iterdir())
+    page = lxml.html.parse(str(moved))
+    canonical = page.xpath("//link[@rel='canonical']/@href")
+    assert canonical and canonical[0].startswith(load_config(newsletter.root).base_url)
+    assert (newsletter.root / "site" / canonical[0].split("/")[-2] / "index.html").is_file()
+    assert page.xpath("//meta[@http-equiv='refresh']/@content") == [f"0; url={canonical[0]}"]
+    manifest = json.loads((newsletter.root / "site/publisher.json").read_text(encoding="utf-8"))
+    assert "@wires/tokyo-morning-1a2b3c/index.html" in json.dumps(manifest)
 
 
 # --- --download-images --------------------------------------------------------------------------
