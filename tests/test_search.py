@@ -102,6 +102,23 @@ def test_without_javascript_the_archive_is_the_plain_list(browser: Any, served: 
         context.close()
 
 
+@pytest.mark.browser
+def test_opened_from_disk_the_archive_shows_no_search_box_that_cannot_search(
+    browser: Any, newsletter: Newsletter, http_server: tuple[str, Path]
+) -> None:
+    _, www = http_server
+    archive(newsletter)
+    build(newsletter.root, out=www / "news")
+    page = browser.new_page()
+    try:
+        page.goto((www / "news" / "index.html").as_uri())
+        page.wait_for_load_state("load")
+        assert page.locator("#search").is_hidden()  # Pagefind cannot fetch its index there
+        assert len(page.query_selector_all(".issue-list h2 a")) == 4
+    finally:
+        page.close()
+
+
 @pytest.fixture
 def preview(newsletter: Newsletter) -> Iterator[PreviewServer]:
     archive(newsletter)
