@@ -788,6 +788,71 @@ def test_feed_by_url_follows_its_archives(
     ]
 
 
+def test_a_paged_atom_feed_is_read_page_by_page(newsletter: Newsletter, tmp_path: Path) -> None:
+    folder = tmp_path / "feeds"
+    source = atom_pages(folder)  # the same pages, linked as RFC 5005's paged feed instead
+    for page in (source, folder / "archive/2.atom"):
+        page.write_text(page.read_text("utf-8").replace('"prev-archive"', '"next"'), "utf-8")
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    assert len(loaded(newsletter.root)) == 3
+
+
+#: A WordPress feed's page: its generator, and one post per page.
+WORDPRESS = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Old Blog</title><link>https://blog.example/</link><description>d</description>
+<generator>https://wordpress.org/?v=6.5</generator>
+<item><title>Post {n}</title><link>https://blog.example/post-{n}/</link>
+<guid isPermaLink="false">https://blog.example/?p={n}</guid>
+<pubDate>Mon, 0{n} Jan 2024 10:00:00 +0000</pubDate>
+<content:encoded><![CDATA[<p>Body {n}.</p>]]></content:encoded></item>
+</channel></rss>
+"""
+
+
+@pytest.fixture
+def wordpress() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server of a WordPress feed of three pages (``?paged=2``, ``3``; 4 is a
+    404, as WordPress answers): its feed's URL, and the paths it was asked for."""
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            page = {"/feed/": 1, "/feed/?paged=2": 2, "/feed/?paged=3": 3}.get(self.path)
+            body = WORDPRESS.format(n=page).encode() if page else b"not found"
+            self.send_response(200 if page else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/feed/", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_wordpress_feed_by_url_is_read_until_its_pages_end(
+    newsletter: Newsletter, wordpress: tuple[str, list[str]]
+) -> None:
+    url, asked = wordpress
+    result = run(newsletter.root, "import", url)
+    assert result.exit_code == 0, result.output  # the 404 after the last page is its end
+    assert sorted(i.id for i in loaded(newsletter.root).values()) == [
+        f"https://blog.example/?p={n}" for n in (1, 2, 3)
+    ]
+    assert asked == ["/feed/", "/feed/?paged=2", "/feed/?paged=3", "/feed/?paged=4"]
+
+
 def test_round_trip_the_new_feed_keeps_the_old_ids(
     newsletter: Newsletter, http_server: tuple[str, Path]
 ) -> None:

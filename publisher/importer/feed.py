@@ -1,7 +1,8 @@
 """Any RSS or Atom feed, from a file or a URL (WordPress, Medium, beehiiv, Substack's...).
 
-A feed holds only its newest posts, unless it links to its archives (RFC 5005's
-``prev-archive``): those are followed, over the network only for a feed given by URL.
+A feed holds only its newest posts, unless it links to older ones: RFC 5005's archives
+(``prev-archive``) and pages (``next``) are followed, over the network only for a feed given by
+URL; a WordPress feed by URL is read page by page (``?paged=2``...) until a page adds nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import calendar
 import datetime as dt
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from publisher.importer.entry import Batch, Entry, one_line, summary_of
 from publisher.importer.html import Dropped, plain_text, to_markdown
@@ -73,48 +74,75 @@ def _slug(link: str) -> str:
 
 
 def read(source: str, from_url: bool) -> Batch:
-    """Read a feed (and its archives) from a file path or a URL."""
+    """Read a feed (and its older pages) from a file path or a URL."""
     import feedparser
 
     batch = Batch(source if from_url else Path(source))
     seen_pages: set[str] = set()
     seen_ids: set[str] = set()
     page: str | None = source
+    guessed = False  # a page of WordPress's numbering, which ends with an error or nothing new
     while page is not None and page not in seen_pages and len(seen_pages) < MAX_PAGES:
         seen_pages.add(page)
         try:
             data = fetch(page) if from_url else Path(page).read_bytes()
         except Exception as exc:  # httpx's errors, OSError: the page is named in the report
-            batch.fail(page, f"cannot be read ({exc})", "check the address or the file")
+            if not guessed:
+                batch.fail(page, f"cannot be read ({exc})", "check the address or the file")
             break
         parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
         if not parsed.entries and parsed.get("bozo"):
-            batch.fail(
-                page, f"is not a feed ({parsed.get('bozo_exception')})", "give an RSS or Atom feed"
-            )
+            if not guessed:
+                batch.fail(
+                    page,
+                    f"is not a feed ({parsed.get('bozo_exception')})",
+                    "give an RSS or Atom feed",
+                )
             break
+        before = len(seen_ids)
         for n, entry in enumerate(parsed.entries, start=1):
             _entry(batch, page if from_url else Path(page).name, n, entry, seen_ids)
-        page = _previous(parsed, page, from_url, batch)
+        if guessed and len(seen_ids) == before:
+            break
+        page, guessed = _older(parsed, page, from_url, batch), False
+        if page is None and from_url and _is_wordpress(parsed):
+            page, guessed = _wordpress_page(source, len(seen_pages) + 1), True
     return batch
 
 
-def _previous(parsed: Any, page: str, from_url: bool, batch: Batch) -> str | None:
-    """Return the feed's previous archive page (RFC 5005), if it has one to follow."""
-    for link in parsed.feed.get("links", []):
-        if link.get("rel") != "prev-archive" or not link.get("href"):
-            continue
-        href = str(link["href"])
-        if from_url:
-            return urljoin(page, href)
-        if urlsplit(href).scheme:
-            batch.notes.append(
-                f"{page}: its archive {href} was not fetched (a feed file uses no network); "
-                "fix: import the feed by its URL"
-            )
-            return None
-        return str(Path(page).parent / unquote(href))
-    return None
+def _older(parsed: Any, page: str, from_url: bool, batch: Batch) -> str | None:
+    """Return the page of the feed's older posts it links to (RFC 5005: its previous archive,
+    or the next page of a paged feed), if it has one to follow."""
+    links = {
+        str(link.get("rel")): str(link["href"])
+        for link in parsed.feed.get("links", [])
+        if link.get("rel") in ("prev-archive", "next") and link.get("href")
+    }
+    href = links.get("prev-archive") or links.get("next")
+    if href is None:
+        return None
+    if from_url:
+        return urljoin(page, href)
+    if urlsplit(href).scheme:
+        batch.notes.append(
+            f"{page}: its older posts at {href} were not fetched (a feed file uses no network); "
+            "fix: import the feed by its URL"
+        )
+        return None
+    return str(Path(page).parent / unquote(href))
+
+
+def _is_wordpress(parsed: Any) -> bool:
+    """Return whether the feed says WordPress made it (its ``generator``)."""
+    generator = parsed.feed.get("generator_detail", {}).get("href") or ""
+    return "wordpress" in f"{parsed.feed.get('generator', '')} {generator}".lower()
+
+
+def _wordpress_page(source: str, number: int) -> str:
+    """Return page ``number`` of a WordPress feed (its ``paged`` query parameter)."""
+    parts = urlsplit(source)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "paged"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("paged", str(number))])))
 
 
 def _entry(batch: Batch, page: str, n: int, entry: Any, seen: set[str]) -> None:
