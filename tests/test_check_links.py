@@ -109,3 +109,13 @@ def test_check_without_links_makes_no_request(
     assert not re.search(r"LNK00[789]", result.output)
     assert link_server.requests == []
     assert not (newsletter.root / ".publisher-cache" / "links.json").exists()
+
+
+def test_an_address_no_client_can_read_could_not_be_checked(newsletter: Newsletter) -> None:
+    newsletter.issue(
+        body="A [broken](https://[::1/x) address, and [a port](https://a.example:abc/x).\n",
+        front=f"title: T\ndate: 2025-07-15\n{SUMMARY}",
+    )
+    result = check(newsletter, "--links", "--timeout", "1")
+    assert "Traceback" not in result.output and result.exception is None, result.output
+    assert len(finding(result, "LNK010")) == 2, result.output

@@ -107,3 +107,16 @@ def test_turning_utm_on_renders_the_emails_again(newsletter: Newsletter) -> None
     newsletter.settings(settings(SKIP))
     build(newsletter.root)
     assert "utm_medium=email" in (site / "first" / "email.html").read_text(encoding="utf-8")
+
+
+def test_odd_addresses_in_the_text_twin_are_tagged_whole_or_left_alone(
+    newsletter: Newsletter,
+) -> None:
+    newsletter.settings(settings(SKIP + CUSTOM))
+    body = "See https://d.example/wiki/Cable_(sea). Or https://[fe80::1/ x.\n"
+    newsletter.issue(body=body)
+    result = CliRunner().invoke(cli, ["-C", str(newsletter.root), "build"])
+    assert result.exit_code == 0 and result.exception is None, result.output
+    text = (newsletter.root / "site" / "first" / "email.txt").read_text(encoding="utf-8")
+    assert "https://d.example/wiki/Cable_(sea)?utm_source=test-weekly" in text
+    assert "https://[fe80::1/" in text  # no address a client can read: as written

@@ -119,7 +119,7 @@ def ask_all(urls: set[str], timeout: float, cache_dir: Path) -> dict[str, Answer
     todo = sorted(urls - set(kept))
     hosts: dict[str, threading.Semaphore] = defaultdict(lambda: threading.Semaphore(PER_HOST))
     for url in todo:  # made here, not in the threads: a defaultdict is not made for threads
-        hosts[urlsplit(url).netloc]
+        hosts[_host(url)]
     headers = {"User-Agent": USER_AGENT}
     with (
         httpx.Client(headers=headers, timeout=timeout, follow_redirects=False) as client,
@@ -134,7 +134,7 @@ def ask_all(urls: set[str], timeout: float, cache_dir: Path) -> dict[str, Answer
 
 def _ask(client: httpx.Client, url: str, hosts: dict[str, threading.Semaphore]) -> Answer:
     """Ask one site about one address: HEAD, then GET if HEAD is refused."""
-    with hosts[urlsplit(url).netloc]:
+    with hosts[_host(url)]:
         try:
             response = client.head(url)
             if response.status_code >= 400:  # many servers refuse or mishandle HEAD
@@ -142,9 +142,18 @@ def _ask(client: httpx.Client, url: str, hosts: dict[str, threading.Semaphore]) 
                     response = streamed
         except httpx.TimeoutException:
             return Answer(UNKNOWN, detail="no answer in time", checked=time.time())
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             return Answer(UNKNOWN, detail=f"no connection ({exc})", checked=time.time())
     return _answer(url, response)
+
+
+def _host(url: str) -> str:
+    """Return the address's host and port (empty for one that cannot be read, such as an
+    unclosed ``[``: asking for it says why)."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return ""
 
 
 def _answer(url: str, response: httpx.Response) -> Answer:

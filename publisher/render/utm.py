@@ -18,8 +18,11 @@ from publisher.model.issue import title_slug
 
 #: An ``<a>``'s address in the compiled email (its attributes are double-quoted there).
 _HREF = re.compile(r'(<a\b[^>]*?\shref=")([^"]*)(")', re.IGNORECASE)
-#: A web address in the plain text: up to a space or what cannot end one.
-_TEXT_URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’”]")
+#: A web address in the plain text: up to a space or what cannot end one (a closing
+#: parenthesis ends one only when it closes none of its own, as in Wikipedia's addresses).
+_TEXT_URL = re.compile(
+    r"https?://(?:\([^\s<>\"()]*\)|[^\s<>\"()])*(?:\([^\s<>\"()]*\)|[^\s<>\".,;:!?()\]'’”])"
+)
 
 
 def tagger(config: Config, slug: str) -> Callable[[str], str]:
@@ -34,8 +37,11 @@ def tagger(config: Config, slug: str) -> Callable[[str], str]:
     }
 
     def tag(url: str) -> str:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+        except ValueError:  # no address a client can read (an unclosed "["): left as it is
+            return url
         if parts.scheme not in ("http", "https") or not host or url in service:
             return url
         if host == site.hostname and parts.path.startswith(site.path or "/"):
