@@ -135,8 +135,8 @@ def _run(site: Path, bundle: Path, language: str, cwd: Path) -> None:
 def _failed(why: str) -> PublisherError:
     return PublisherError.at(
         f"Pagefind could not index the issue pages: {why}; nothing was published",
-        hint="reinstall publisher (pip install publisher) to mend Pagefind, or leave search out: "
-        "enabled = false under [search] in newsletter.toml",
+        hint="install publisher again as you did first (it brings Pagefind: pagefind[extended]), "
+        "or leave search out: enabled = false under [search] in newsletter.toml",
     )
 
 

@@ -103,6 +103,8 @@ class Preview:
         self._index: SiteIndex | None = None
         #: The search index's files, and the version they were made for.
         self._search: tuple[int, dict[str, Path]] | None = None
+        #: One Pagefind at a time, run outside ``lock``: the other requests go on meanwhile.
+        self._search_lock = threading.Lock()
         self._load_all()
 
     # -- loading --
@@ -238,20 +240,26 @@ class Preview:
         page that renders, drafts included; Pagefind runs again only when a page changed."""
         from publisher.build.search import bundle
 
-        with self.lock:
-            if self._search is not None and self._search[0] == self.version:
-                return self._search[1]
-            pages = self.pages()
-            made: dict[str, bytes] = {}
-            for entry in self.sorted_entries():
-                with contextlib.suppress(PublisherError):
-                    if entry.issue is not None:
-                        page = pages.issue(self.render(entry))
-                        made[f"{entry.issue.slug}/index.html"] = page.encode("utf-8")
-            folder = self.root / CACHE_DIR / PREVIEW_SEARCH
-            files = dict(bundle(made, self.config.language, folder))
-            self._search = (self.version, files)
+        with self._search_lock:
+            with self.lock:
+                if self._search is not None and self._search[0] == self.version:
+                    return self._search[1]
+                version, language, made = self.version, self.config.language, self._pages()
+            files = dict(bundle(made, language, self.root / CACHE_DIR / PREVIEW_SEARCH))
+            with self.lock:
+                self._search = (version, files)
             return files
+
+    def _pages(self) -> dict[str, bytes]:
+        """Return every issue page that renders, drafts included, by its path in the site."""
+        pages = self.pages()
+        made: dict[str, bytes] = {}
+        for entry in self.sorted_entries():
+            with contextlib.suppress(PublisherError):
+                if entry.issue is not None:
+                    page = pages.issue(self.render(entry))
+                    made[f"{entry.issue.slug}/index.html"] = page.encode("utf-8")
+        return made
 
     def render_again(self, entry: Entry) -> None:
         """Render an entry again: its image variants are made anew where they are missing (a
