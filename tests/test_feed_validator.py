@@ -133,7 +133,8 @@ def report(url: str, messages: list[str]) -> str:
 
 def rich(newsletter: Newsletter) -> Newsletter:
     """Issues over three years (so yearly archive documents), two tags, English and French with
-    a translation, an image, footnotes, a non-Latin title and an ``updated:`` date."""
+    a translation, an image, footnotes, a non-Latin title, an ``updated:`` date and an ``id:``
+    that is no IRI."""
     newsletter.settings(SETTINGS + "\n[feeds]\nlimit = 2\n")
     issue = newsletter.issue
     issue("2024-03-01-cranes.md", body=BODY, title="Cranes", date="2024-03-01", tags="[energy]")
@@ -153,7 +154,14 @@ def rich(newsletter: Newsletter) -> Newsletter:
         updated="2025-02-01",
         tags="[shipping]",
     )
-    issue("2025-05-05-grain.md", body=BODY, title="Grain", date="2025-05-05", tags="[shipping]")
+    issue(  # an id imported from Ghost: its post's id, no IRI (Atom gets one made from it)
+        "2025-05-05-grain.md",
+        body=BODY,
+        title="Grain",
+        date="2025-05-05",
+        tags="[shipping]",
+        id='"5f1a2b3c4d5e6f7a8b9c0d1e"',
+    )
     issue(
         "2025-05-06-ble.md",
         body=BODY,
@@ -179,6 +187,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     newsletter = rich(Newsletter(tmp_path_factory.mktemp("rich") / "news"))
     build(newsletter.root, now=NOW)
     return documents(newsletter.root / "site")
+
+
+def test_an_id_that_is_no_iri_stays_the_guid_and_gets_an_atom_id_of_its_own(
+    site: dict[str, bytes],
+) -> None:
+    import feedparser
+
+    ghost = "5f1a2b3c4d5e6f7a8b9c0d1e"
+    guids = {e.title: e.id for e in feedparser.parse(site["feeds/2025/feed.xml"]).entries}
+    ids = {e.title: e.id for e in feedparser.parse(site["feeds/2025/atom.xml"]).entries}
+    assert guids["Grain"] == ghost  # the old feed's readers know the item by it
+    tagged = {e.title: e.id for e in feedparser.parse(site["tags/shipping/atom.xml"]).entries}
+    assert ids["Grain"].startswith("urn:uuid:")
+    assert tagged["Grain"] == ids["Grain"]  # the same one wherever the issue is
 
 
 def test_the_rich_site_publishes_every_kind_of_feed_document(site: dict[str, bytes]) -> None:

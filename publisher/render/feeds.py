@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import uuid
 from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -196,10 +197,22 @@ def _language(config: Config, channel: Channel) -> str:
     return channel.language or config.language
 
 
+#: An IRI's scheme: an id without one (a Ghost post's, imported) is no Atom id.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def atom_id(issue_id: str) -> str:
+    """Return an issue's Atom id: its id when it is an IRI, else a URN made from it (the
+    same for the same id, forever), as Atom requires one; RSS and JSON Feed keep the id."""
+    if _SCHEME.match(issue_id):
+        return issue_id
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, issue_id)}"
+
+
 def _entry(fe: Any, item: Rendered, updated: dt.datetime, config: Config, rss: bool) -> None:
     issue, view = item.issue, item.view
-    fe.id(issue.id)
-    fe.guid(issue.id, permalink=False)
+    fe.guid(issue.id, permalink=False)  # (feedgen's guid sets the Atom id too: then the id)
+    fe.id(issue.id if rss else atom_id(issue.id))
     fe.title(xml_safe(issue.title))
     fe.link(href=view.url)  # Atom's rel defaults to alternate; feedgen drops rel/type on entries
     fe.published(issue.date)
