@@ -489,8 +489,12 @@ NOT_IN_OUTPUT = {
     "click": "the command line",
     "watchfiles": "the preview's watcher",
     "backports": "the cache's compression (backports.zstd)",
-    "httpx": "publisher push: the email services' APIs",
+    "httpx": "push, import, check --links: the network",
     "jwt": "publisher push: Ghost's Admin API token (PyJWT)",
+    "bs4": "publisher import: the exports' boilerplate found by class (beautifulsoup4)",
+    "markdownify": "publisher import: exported HTML bodies into Markdown",
+    "feedparser": "publisher import: RSS and Atom feeds",
+    "pagefind": "the search index, whose own key holds Pagefind's version (build/search.py)",
 }
 
 
