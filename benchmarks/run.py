@@ -5,6 +5,8 @@ baseline) and, for cold builds, Pelican, all in one run.
     python benchmarks/run.py                 # 1,000 issues, 5 runs each, plus 10,000 issues
     python benchmarks/run.py --big 0         # skip the 10,000-issue builds
     python benchmarks/run.py --baseline REV  # compare with another revision (git) of publisher
+    python benchmarks/run.py --without-search --baseline '' --big 0 --no-pelican
+                                             # what the search index costs, side by side
 
 Each figure is the minimum and median of separate processes; the contenders take turns run by
 run, so that a slower moment of the machine falls on each alike. Each contender has its own copy
@@ -289,13 +291,13 @@ def rebuild_rows(contenders: list[Contender], n: int, count: str, issues: int) -
         path.write_text(original + f"\nEdited sentence number {i}.\n", encoding="utf-8")
 
     rows.append(side_by_side(f"one issue changed, {count}", contenders, n, edit))
-    plain = (contenders[0].root / "newsletter.toml").read_text(encoding="utf-8")
+    plain = {c.name: (c.root / "newsletter.toml").read_text(encoding="utf-8") for c in contenders}
 
     def settings(contender: Contender, text: str) -> None:
         (contender.root / "newsletter.toml").write_text(text, encoding="utf-8")
 
     def renamed(contender: Contender, i: int) -> None:  # every issue renders again, untimed
-        settings(contender, plain.replace("Benchmark Weekly", f"Weekly {i}"))
+        settings(contender, plain[contender.name].replace("Benchmark Weekly", f"Weekly {i}"))
         contender.timed("build")
         edit(contender, i + 100)
 
@@ -304,11 +306,11 @@ def rebuild_rows(contenders: list[Contender], n: int, count: str, issues: int) -
     )
 
     def smtp(contender: Contender, i: int) -> None:
-        settings(contender, plain + f"\n[smtp]\ntimeout = {10 + i}\n")
+        settings(contender, plain[contender.name] + f"\n[smtp]\ntimeout = {10 + i}\n")
 
     rows.append(side_by_side("`[smtp] timeout` edited", contenders, n, smtp))
     for contender in contenders:
-        settings(contender, plain)
+        settings(contender, plain[contender.name])
         contender.timed("build")
 
     def template(name: str, comment: str) -> Callable[[Contender, int], None]:
@@ -376,6 +378,11 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=10000, help="issues to scale to; 0: skip")
     parser.add_argument("--no-pelican", action="store_true")
     parser.add_argument("--baseline", default=BASELINE, help="git revision; '': none")
+    parser.add_argument(
+        "--without-search",
+        action="store_true",
+        help="also time publisher with [search] enabled = false (what Pagefind costs)",
+    )
     args = parser.parse_args()
 
     # An installed package has its bytecode compiled (pip does it); a checkout run with
@@ -387,6 +394,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="publisher-bench-"))
     try:
         contenders = [Contender("publisher", generate(work / "publisher", args.issues))]
+        if args.without_search:
+            root = generate(work / "no-search", args.issues)
+            with (root / "newsletter.toml").open("a", encoding="utf-8") as settings:
+                settings.write("\n[search]\nenabled = false\n")
+            contenders.append(Contender("no search", root))
         tree = baseline_tree(args.baseline, work) if args.baseline else None
         if tree is not None:
             root = generate(work / args.baseline, args.issues)
