@@ -1000,3 +1000,33 @@ def test_older_substack_csv_and_a_title_over_two_lines(
     issue = loaded(newsletter.root)["2019-07-26-old-style.md"]
     assert (issue.title, issue.subtitle) == ("A title over two lines", "“Quoted”")
     assert issue.date == dt.datetime(2019, 7, 26, 20, 48, 19, tzinfo=dt.UTC)
+
+
+# --- Findings of the review --------------------------------------------------------------------
+
+
+def rss(items: str, link: str = "https://old.example/") -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>T</title>'
+        f"<link>{link}</link><description>d</description>{items}</channel></rss>\n"
+    )
+
+
+def test_feed_entries_without_guid_or_link_are_each_imported(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    items = "".join(
+        f"<item><title>Item {n}</title><pubDate>Mon, 0{n} Jan 2024 10:00:00 +0000</pubDate>"
+        f"<description>Body {n}.</description></item>"
+        for n in (1, 2, 3)
+    )
+    source = tmp_path / "feed.xml"
+    source.write_text(rss(items), encoding="utf-8")
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    assert "imported 3 issues" in result.output
+    assert len(loaded(newsletter.root)) == 3
+    mapping = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))
+    assert len(mapping) == 3 and all(r["key"] for r in mapping)
+    again = run(newsletter.root, "import", str(source))
+    assert "nothing to import: all 3 entries were imported before" in again.output

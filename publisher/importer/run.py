@@ -127,11 +127,11 @@ def run(
     report = Report(problems=list(batch.problems))
     mapping_path = root / MAPPING_FILE
     records = _load_mapping(mapping_path)
-    known = {r.get("old_id") or r.get("old_url"): r for r in records}
+    known = {_record_key(r): r for r in records}
     issues = root / ISSUES_DIR
     planned: set[str] = set()
     for entry in sorted(batch.entries, key=lambda e: (e.date, e.slug, e.old_id)):
-        key = entry.old_id or entry.old_url
+        key = _key(entry)
         before = known.get(key)
         if before and (root / str(before.get("file"))).exists():
             report.unchanged += 1
@@ -276,8 +276,22 @@ def compose(entry: Entry, config: Config) -> str:
     return "\n".join(lines)
 
 
+def _key(entry: Entry) -> str:
+    """Return what finds an entry in the import record: its old id, else its old address, else
+    (a feed entry with neither guid nor link) its date and title, never an empty key."""
+    return entry.old_id or entry.old_url or f"{entry.date.isoformat()} {entry.title}"
+
+
+def _record_key(record: dict[str, Any]) -> str:
+    key = record.get("old_id") or record.get("old_url") or record.get("key")
+    return str(key) if key else f"file:{record.get('file')}"  # (an older record: matches none)
+
+
 def _record(entry: Entry, file: str) -> dict[str, str]:
-    return {"old_url": entry.old_url, "old_id": entry.old_id, "file": file}
+    record = {"old_url": entry.old_url, "old_id": entry.old_id, "file": file}
+    if not entry.old_id and not entry.old_url:
+        record["key"] = _key(entry)  # neither id nor address: found again by date and title
+    return record
 
 
 def _load_mapping(path: Path) -> list[dict[str, Any]]:
