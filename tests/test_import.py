@@ -1030,3 +1030,24 @@ def test_feed_entries_without_guid_or_link_are_each_imported(
     assert len(mapping) == 3 and all(r["key"] for r in mapping)
     again = run(newsletter.root, "import", str(source))
     assert "nothing to import: all 3 entries were imported before" in again.output
+
+
+def test_a_post_whose_old_address_cannot_be_a_page_is_imported_without_redirect(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    items = "".join(
+        f"<item><title>Item {n}</title><link>https://old.example{path}</link>"
+        f"<guid>urn:item:{n}</guid><pubDate>Mon, 0{n} Jan 2024 10:00:00 +0000</pubDate>"
+        f"<description>Body {n}.</description></item>"
+        for n, path in ((1, "/story.php?id=5"), (2, "/.hidden/x/"))
+    )
+    source = tmp_path / "feed.xml"
+    source.write_text(rss(items), encoding="utf-8")
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    assert "imported 2 issues" in result.output
+    for old in ("https://old.example/story.php", "https://old.example/.hidden/x/"):
+        assert f"old address {old} cannot be a page of the new site: no redirect" in result.output
+    issues = loaded(newsletter.root)
+    assert len(issues) == 2 and all(not i.redirect_from for i in issues.values())
+    assert run(newsletter.root, "build").exit_code == 0

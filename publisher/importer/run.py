@@ -22,6 +22,8 @@ from publisher.errors import Problem, PublisherError, collecting
 from publisher.importer import buttondown, feed, ghost, images, substack
 from publisher.importer.entry import Batch, Entry
 from publisher.importer.html import remote_images
+from publisher.config.place import Invalid
+from publisher.model import redirects
 from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, parse_issue, title_slug
 
 MAPPING_FILE = "imported.json"
@@ -185,6 +187,8 @@ def run(
                 f"{len(remote)} remote {_plural(len(remote), 'image')} "
                 "(`--download-images` saves them beside the issue)"
             )
+        if refused := no_redirect(entry, config, _slug(entry)):
+            notes.append(refused)
         if entry.dropped:
             left = ", ".join(f"{kind} ({n})" for kind, n in sorted(entry.dropped.items()))
             notes.append(f"left out: {left}")
@@ -232,8 +236,8 @@ def _check(text: str, path: Path, config: Config) -> list[Problem]:
     return []
 
 
-def redirect_path(entry: Entry, config: Config, slug: str) -> str:
-    """Return the old address's path on this site, when a redirect page is needed there."""
+def _old_path(entry: Entry, config: Config, slug: str) -> str:
+    """Return the old address's path on this site, when it differs from the new page's."""
     if not entry.old_url:
         return ""
     old = urlsplit(entry.old_url).path or "/"
@@ -241,6 +245,31 @@ def redirect_path(entry: Entry, config: Config, slug: str) -> str:
         old += "/"
     new = (urlsplit(config.base_url).path or "/") + slug + "/"
     return "" if old in ("/", new) else old
+
+
+def _refused(path: str, config: Config) -> bool:
+    """Return whether the loader refuses ``path`` as a redirect page of this site."""
+    try:
+        redirects.redirect_path(path, config.base_url)
+    except Invalid:
+        return True
+    return False
+
+
+def redirect_path(entry: Entry, config: Config, slug: str) -> str:
+    """Return the old address's path on this site, when a redirect page is needed there and
+    can be one (else "": ``no_redirect`` says why)."""
+    old = _old_path(entry, config, slug)
+    return "" if not old or _refused(old, config) else old
+
+
+def no_redirect(entry: Entry, config: Config, slug: str) -> str:
+    """Return the report's note when the entry's old address cannot be a page of this site
+    (``…/story.php``, ``…/.hidden/x/``): the post is imported without a redirect."""
+    old = _old_path(entry, config, slug)
+    if not old or not _refused(old, config):
+        return ""
+    return f"old address {entry.old_url} cannot be a page of the new site: no redirect"
 
 
 def _has_suffix(path: str) -> bool:
