@@ -1051,3 +1051,23 @@ def test_a_post_whose_old_address_cannot_be_a_page_is_imported_without_redirect(
     issues = loaded(newsletter.root)
     assert len(issues) == 2 and all(not i.redirect_from for i in issues.values())
     assert run(newsletter.root, "build").exit_code == 0
+
+
+def test_an_imported_slug_never_takes_an_existing_issues_or_the_sites_own(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    newsletter.issue("2025-07-15-welcome.md", title="Welcome")
+    items = "".join(
+        f"<item><title>{slug.title()}</title><link>https://old.example/{slug}/</link>"
+        f"<guid>urn:item:{n}</guid><pubDate>Mon, 0{n} Jan 2024 10:00:00 +0000</pubDate>"
+        f"<description>Body {n}.</description></item>"
+        for n, slug in ((1, "welcome"), (2, "tags"), (3, "page"))
+    )
+    source = tmp_path / "feed.xml"
+    source.write_text(rss(items), encoding="utf-8")
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    slugs = sorted(i.slug for i in loaded(newsletter.root).values())
+    assert slugs == ["page-2", "tags-2", "welcome", "welcome-2"]
+    built = run(newsletter.root, "build")
+    assert built.exit_code == 0, built.output

@@ -9,8 +9,9 @@ file: a second import of the same export finds every entry there and changes not
 from __future__ import annotations
 
 import json
+import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,15 @@ from publisher.importer.entry import Batch, Entry
 from publisher.importer.html import remote_images
 from publisher.config.place import Invalid
 from publisher.model import redirects
-from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, parse_issue, title_slug
+from publisher.model.issue import (
+    FOLDER_INDEX,
+    ISSUES_DIR,
+    is_valid_slug,
+    load_folder,
+    parse_issue,
+    title_slug,
+)
+from publisher.site.plan import SITE_NAMES
 
 MAPPING_FILE = "imported.json"
 FORMATS = ("substack", "buttondown", "ghost", "feed")
@@ -131,6 +140,9 @@ def run(
     records = _load_mapping(mapping_path)
     known = {_record_key(r): r for r in records}
     issues = root / ISSUES_DIR
+    existing = load_folder(root, config).issues
+    # The slugs an imported issue may not take: its neighbours', and the site's own names.
+    taken = {_fold(i.slug) for i in existing} | {_fold(n) for n in SITE_NAMES}
     planned: set[str] = set()
     for entry in sorted(batch.entries, key=lambda e: (e.date, e.slug, e.old_id)):
         key = _key(entry)
@@ -139,19 +151,23 @@ def run(
             report.unchanged += 1
             echo(f"unchanged: {before['file']} (imported before)")
             continue
-        name = f"{entry.date.date().isoformat()}-{_slug(entry)}"
-        base, n = name, 2
-        while name in planned:
-            name, n = f"{base}-{n}", n + 1
-        planned.add(name)
-        text = compose(entry, config)
+        day = entry.date.date().isoformat()
+        slug = _slug(entry)
+        name = f"{day}-{slug}"
+        text = compose(entry, config, slug, taken - {_fold(slug)})
         remote = remote_images(entry.body)
         folder_form = download_images and bool(remote)
-        path = issues / name / FOLDER_INDEX if folder_form else issues / f"{name}.md"
-        relative = path.relative_to(root).as_posix()
         # (a folder without index.md holds the images of an import that stopped: it goes on)
         candidates = (issues / name / FOLDER_INDEX, issues / f"{name}.md")
-        clash = next((p for p in candidates if p.exists()), None)
+        clash = None if name in planned else next((p for p in candidates if p.exists()), None)
+        if clash is None:
+            slug = _free_slug(slug, taken)
+            taken.add(_fold(slug))
+            name = f"{day}-{slug}"  # its slug is the file name's: no `slug:` needed
+            planned.add(name)
+            text = compose(entry, config, slug, taken - {_fold(slug)})
+        path = issues / name / FOLDER_INDEX if folder_form else issues / f"{name}.md"
+        relative = path.relative_to(root).as_posix()
         if clash is not None:
             same = clash.is_file() and clash.read_text(encoding="utf-8") == text
             if same:
@@ -178,7 +194,7 @@ def run(
             saved, failed = images.download(remote, path.parent)
             for url, local in saved.items():
                 entry.body = entry.body.replace(f"]({url}", f"]({local}")
-            text = compose(entry, config)
+            text = compose(entry, config, slug, taken - {_fold(slug)})
             notes += [f"image {url} stays remote: {why}" for url, why in failed.items()]
             if saved:
                 notes.append(f"{len(saved)} {_plural(len(saved), 'image')} saved beside it")
@@ -187,7 +203,7 @@ def run(
                 f"{len(remote)} remote {_plural(len(remote), 'image')} "
                 "(`--download-images` saves them beside the issue)"
             )
-        if refused := no_redirect(entry, config, _slug(entry)):
+        if refused := no_redirect(entry, config, slug, taken - {_fold(slug)}):
             notes.append(refused)
         if entry.dropped:
             left = ", ".join(f"{kind} ({n})" for kind, n in sorted(entry.dropped.items()))
@@ -201,6 +217,8 @@ def run(
                 handle.write(text)
         report.written += 1
         known[key] = _record(entry, relative)
+        if redirect := redirect_path(entry, config, slug, taken - {_fold(slug)}):
+            taken.add(_fold(redirect.strip("/")))  # a page of one folder: no later slug
     for note in batch.notes:
         echo(note)
     if not dry_run:
@@ -226,6 +244,19 @@ def _slug(entry: Entry) -> str:
     return "post"
 
 
+def _fold(slug: str) -> str:
+    """Return a slug as a file system that ignores case and normalisation sees it."""
+    return unicodedata.normalize("NFC", slug).casefold()
+
+
+def _free_slug(slug: str, taken: set[str]) -> str:
+    """Return ``slug``, or ``slug-2``, ``slug-3``... when it is taken."""
+    candidate, n = slug, 2
+    while _fold(candidate) in taken:
+        candidate, n = f"{slug}-{n}", n + 1
+    return candidate
+
+
 def _check(text: str, path: Path, config: Config) -> list[Problem]:
     """Return the problems the real loader finds in an issue file about to be written."""
     with collecting():
@@ -247,27 +278,34 @@ def _old_path(entry: Entry, config: Config, slug: str) -> str:
     return "" if old in ("/", new) else old
 
 
-def _refused(path: str, config: Config) -> bool:
-    """Return whether the loader refuses ``path`` as a redirect page of this site."""
+def _refused(path: str, config: Config, taken: Container[str]) -> bool:
+    """Return whether ``path`` cannot be a redirect page here: the loader refuses it, or it is
+    the page of an issue (a slug in ``taken``) or a name the site uses itself."""
     try:
-        redirects.redirect_path(path, config.base_url)
+        file = redirects.redirect_path(path, config.base_url)
     except Invalid:
         return True
-    return False
+    first = file.split("/", 1)[0]
+    return file == f"{first}/index.html" and _fold(first) in taken
 
 
-def redirect_path(entry: Entry, config: Config, slug: str) -> str:
+def redirect_path(
+    entry: Entry, config: Config, slug: str, taken: Container[str] = frozenset()
+) -> str:
     """Return the old address's path on this site, when a redirect page is needed there and
     can be one (else "": ``no_redirect`` says why)."""
     old = _old_path(entry, config, slug)
-    return "" if not old or _refused(old, config) else old
+    return "" if not old or _refused(old, config, taken) else old
 
 
-def no_redirect(entry: Entry, config: Config, slug: str) -> str:
+def no_redirect(
+    entry: Entry, config: Config, slug: str, taken: Container[str] = frozenset()
+) -> str:
     """Return the report's note when the entry's old address cannot be a page of this site
-    (``…/story.php``, ``…/.hidden/x/``): the post is imported without a redirect."""
+    (``…/story.php``, ``…/.hidden/x/``, another issue's page): it is imported without a
+    redirect."""
     old = _old_path(entry, config, slug)
-    if not old or not _refused(old, config):
+    if not old or not _refused(old, config, taken):
         return ""
     return f"old address {entry.old_url} cannot be a page of the new site: no redirect"
 
@@ -281,9 +319,11 @@ def _yaml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def compose(entry: Entry, config: Config) -> str:
-    """Return the issue file an entry becomes."""
-    slug = _slug(entry)
+def compose(
+    entry: Entry, config: Config, slug: str, taken: Container[str] = frozenset()
+) -> str:
+    """Return the issue file an entry becomes, as the issue ``slug`` (``taken``: the slugs of
+    the other issues, whose pages its redirect may not take)."""
     lines = ["---", f"title: {_yaml(entry.title)}"]
     if entry.subtitle:
         lines.append(f"subtitle: {_yaml(entry.subtitle)}")
@@ -298,7 +338,7 @@ def compose(entry: Entry, config: Config) -> str:
         lines.append("draft: true")
     if entry.old_id:
         lines.append(f"id: {_yaml(entry.old_id)}")
-    redirect = redirect_path(entry, config, slug)
+    redirect = redirect_path(entry, config, slug, taken)
     if redirect:
         lines.append(f"redirect_from: [{_yaml(redirect)}]")
     lines += ["---", "", entry.body.rstrip("\n") or "", ""]
