@@ -1071,3 +1071,48 @@ def test_an_imported_slug_never_takes_an_existing_issues_or_the_sites_own(
     assert slugs == ["page-2", "tags-2", "welcome", "welcome-2"]
     built = run(newsletter.root, "build")
     assert built.exit_code == 0, built.output
+
+
+def test_an_imported_issue_moved_or_redated_is_not_imported_again(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    items = "".join(
+        f"<item><title>Item {n}</title><link>https://old.example/item-{n}/</link>"
+        f"<guid>urn:item:{n}</guid><pubDate>Mon, 0{n} Jan 2024 10:00:00 +0000</pubDate>"
+        f"<description>Body {n}.</description></item>"
+        for n in (1, 2)
+    )
+    source = tmp_path / "feed.xml"
+    source.write_text(rss(items), encoding="utf-8")
+    assert run(newsletter.root, "import", str(source)).exit_code == 0
+    issues = newsletter.root / "issues"
+    (issues / "2024-01-01-item-1").mkdir()
+    (issues / "2024-01-01-item-1.md").rename(issues / "2024-01-01-item-1/index.md")
+    (issues / "2024-01-02-item-2.md").rename(issues / "2024-02-20-item-2.md")
+    before = tree(newsletter.root)
+    again = run(newsletter.root, "import", str(source))
+    assert again.exit_code == 0, again.output
+    assert "nothing to import: all 2 entries were imported before" in again.output
+    assert "unchanged: issues/2024-01-01-item-1/index.md (imported before)" in again.output
+    assert "unchanged: issues/2024-02-20-item-2.md (imported before)" in again.output
+    record = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))
+    assert sorted(r["file"] for r in record) == [
+        "issues/2024-01-01-item-1/index.md",  # the record follows the files
+        "issues/2024-02-20-item-2.md",
+    ]
+    del before["imported.json"]
+    assert {k: v for k, v in tree(newsletter.root).items() if k != "imported.json"} == before
+    (newsletter.root / "imported.json").unlink()  # found by their ids alone
+    third = run(newsletter.root, "import", str(source))
+    assert "nothing to import: all 2 entries were imported before" in third.output
+    assert len(loaded(newsletter.root)) == 2
+    assert run(newsletter.root, "check").exit_code == 0
+
+
+def test_a_file_in_the_way_is_kept_as_it_is_and_no_move_suggested(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    newsletter.issue("2024-03-05-wires.md", body="My own words.\n", title="Mine")
+    result = run(newsletter.root, "import", str(substack_zip(tmp_path / "export.zip")))
+    kept = next(line for line in result.output.splitlines() if line.startswith("kept:"))
+    assert "move" not in kept and "kept as it is" in kept

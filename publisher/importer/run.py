@@ -143,6 +143,8 @@ def run(
     existing = load_folder(root, config).issues
     # The slugs an imported issue may not take: its neighbours', and the site's own names.
     taken = {_fold(i.slug) for i in existing} | {_fold(n) for n in SITE_NAMES}
+    by_id = {i.id: i.source for i in existing}
+    by_redirect = {page: i.source for i in existing for page in i.redirect_from}
     planned: set[str] = set()
     for entry in sorted(batch.entries, key=lambda e: (e.date, e.slug, e.old_id)):
         key = _key(entry)
@@ -150,6 +152,13 @@ def run(
         if before and (root / str(before.get("file"))).exists():
             report.unchanged += 1
             echo(f"unchanged: {before['file']} (imported before)")
+            continue
+        if (found := _existing_issue(entry, config, by_id, by_redirect)) is not None:
+            # an issue imported before, moved or re-dated since: found by its id or old address
+            file = _relative(found, root)
+            report.unchanged += 1
+            echo(f"unchanged: {file} (imported before)")
+            known[key] = _record(entry, file)
             continue
         day = entry.date.date().isoformat()
         slug = _slug(entry)
@@ -178,7 +187,7 @@ def run(
                 report.kept += 1
                 echo(
                     f"kept: {clash.relative_to(root).as_posix()} exists and is not overwritten "
-                    f"({entry.where} not imported); fix: move it away, then import again"
+                    f"({entry.where} not imported): it is kept as it is"
                 )
             continue
         problems = _check(text, path, config)
@@ -242,6 +251,31 @@ def _slug(entry: Entry) -> str:
         if slug and len(slug) <= MAX_SLUG and is_valid_slug(slug):
             return slug
     return "post"
+
+
+def _existing_issue(
+    entry: Entry, config: Config, by_id: dict[str, Path], by_redirect: dict[str, Path]
+) -> Path | None:
+    """Return the file of the existing issue an entry became before, whatever its name now:
+    the one whose ``id:`` is the entry's old id, or that redirects from its old address."""
+    if entry.old_id and entry.old_id in by_id:
+        return by_id[entry.old_id]
+    if not entry.old_url:
+        return None
+    old = urlsplit(entry.old_url).path or "/"
+    if not _has_suffix(old) and not old.endswith("/"):
+        old += "/"
+    try:
+        return by_redirect.get(redirects.redirect_path(old, config.base_url))
+    except Invalid:
+        return None
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _fold(slug: str) -> str:
