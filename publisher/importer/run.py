@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 from publisher.config import Config, load_config
 from publisher.config.addresses import MAX_SLUG
+from publisher.config.place import Invalid
 from publisher.errors import Problem, PublisherError, collecting
 from publisher.importer import buttondown, feed, ghost, images, substack
 from publisher.importer.entry import Batch, Entry
 from publisher.importer.html import remote_images
-from publisher.config.place import Invalid
 from publisher.model import redirects
 from publisher.model.issue import (
     FOLDER_INDEX,
@@ -353,9 +353,7 @@ def _yaml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def compose(
-    entry: Entry, config: Config, slug: str, taken: Container[str] = frozenset()
-) -> str:
+def compose(entry: Entry, config: Config, slug: str, taken: Container[str] = frozenset()) -> str:
     """Return the issue file an entry becomes, as the issue ``slug`` (``taken``: the slugs of
     the other issues, whose pages its redirect may not take)."""
     lines = ["---", f"title: {_yaml(entry.title)}"]
