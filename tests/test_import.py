@@ -1171,3 +1171,27 @@ def test_no_script_gets_through_a_markdown_body(
     assert built.exit_code == 0, built.output
     page = (newsletter.root / "site/plain/index.html").read_text(encoding="utf-8").lower()
     assert "javascript:" not in page and "<form" not in page and "evil.example" not in page
+
+
+def test_text_of_an_html_body_that_reads_as_markdown_stays_text(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    literal = (
+        "[click](javascript:alert(1))",
+        "# Not a heading",
+        "1. not a list",
+        "::: note",
+        "> not a quote",
+    )
+    body = "<p>Intro.</p>" + "".join(f"<p>{html.escape(t)}</p>" for t in literal)
+    csv_text = SUBSTACK_HEADER + "\n201.text,2024-03-05T09:00:00.000Z,true,,,newsletter,e,T,,\n"
+    source = make_zip(tmp_path / "e.zip", {"posts.csv": csv_text, "posts/201.text.html": body})
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    built = run(newsletter.root, "build")
+    assert built.exit_code == 0, built.output
+    page = lxml.html.parse(str(newsletter.root / "site/text/index.html"))
+    article = page.xpath("//*[p[normalize-space()='Intro.']]")[0]
+    paragraphs = [" ".join(p.text_content().split()) for p in article.xpath("./p")]
+    assert paragraphs == ["Intro.", *literal]
+    assert not article.xpath(".//a | .//h1 | .//ol | .//blockquote | .//aside | .//div")

@@ -326,6 +326,15 @@ def _image(src: str, alt: str, title: str) -> str:
     return f"![{alt}]({src}{f' {chr(34)}{title}{chr(34)}' if title else ''})"
 
 
+#: Characters of the text of an HTML body that would be Markdown's syntax (``[x](y)``, code,
+#: ``{.attributes}``, ``~~struck~~``).
+MARKDOWN_CHARS = re.compile(r"([\[\]`{}~])")
+#: A line's start that would make it a heading, a list item, a quote or a rule.
+LINE_MARKERS = re.compile(r"(^|\n)([ \t]*)(#{1,6}(?=[ \t]|$)|[-+>=](?=[ \t]|$|[-=]))", re.M)
+#: A line's start that would make it an item of a numbered list (``1.``, ``1)``).
+NUMBERED = re.compile(r"(^|\n)([ \t]*\d{1,9})([.)])(?=[ \t]|$)", re.M)
+
+
 class IssueConverter(MarkdownConverter):
     """markdownify, knowing publisher's Markdown: captions, callouts, escaped raw HTML."""
 
@@ -366,7 +375,13 @@ class IssueConverter(MarkdownConverter):
             return str(text)
         # Text that reads as a tag or an entity must stay text in the Markdown.
         text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
-        return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+        text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+        # And text that reads as Markdown too: links, code, attributes, boxes, and what makes a
+        # line a heading, a list item, a quote or a rule.
+        text = MARKDOWN_CHARS.sub(r"\\\1", text)
+        text = text.replace(":::", "\\:::")
+        text = NUMBERED.sub(r"\1\2\\\3", text)
+        return LINE_MARKERS.sub(r"\1\2\\\3", text)
 
 
 def _markdown(html: str) -> str:
