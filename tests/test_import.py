@@ -1195,3 +1195,28 @@ def test_text_of_an_html_body_that_reads_as_markdown_stays_text(
     paragraphs = [" ".join(p.text_content().split()) for p in article.xpath("./p")]
     assert paragraphs == ["Intro.", *literal]
     assert not article.xpath(".//a | .//h1 | .//ol | .//blockquote | .//aside | .//div")
+
+
+def test_template_tags_in_code_are_kept(newsletter: Newsletter, tmp_path: Path) -> None:
+    code = "```jinja\n{% for x in xs %}\n\n{{ x }}\n{% endfor %}\n```"
+    body = f"Use `{{{{ name }}}}` in Jinja.\n\n{code}\n\n{{{{ subscribe_form }}}}\n\nEnd.\n"
+    result = run(newsletter.root, "import", str(buttondown_markdown(tmp_path / "b.zip", body)))
+    assert result.exit_code == 0, result.output
+    text = loaded(newsletter.root)["2024-02-08-plain.md"].body
+    assert "Use `{{ name }}` in Jinja." in text
+    assert code in text
+    assert "subscribe_form" not in text and "End." in text
+    assert "template tag (1)" in result.output
+
+
+def test_template_tags_in_the_code_of_an_html_body_are_kept(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    body = "<p><code>{{ name }}</code></p><p>{{ a }} and {{ b }}</p><p>{{ subscribe_form }}</p>"
+    csv_text = SUBSTACK_HEADER + "\n201.tmpl,2024-03-05T09:00:00.000Z,true,,,newsletter,e,T,,\n"
+    source = make_zip(tmp_path / "e.zip", {"posts.csv": csv_text, "posts/201.tmpl.html": body})
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    text = loaded(newsletter.root)["2024-03-05-tmpl.md"].body
+    assert "`{{ name }}`" in text and "\\{\\{ a \\}\\} and \\{\\{ b \\}\\}" in text
+    assert "subscribe_form" not in text

@@ -64,7 +64,8 @@ TRACKERS = (
     "/open.gif",
     "list-manage.com/track",
 )
-TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+#: A template tag of the platform's (``{{ subscribe_form }}``, ``{% if x %}``), whole.
+TEMPLATE_TAG = re.compile(r"\{\{(?:(?!\}\}).)*\}\}|\{%(?:(?!%\}).)*%\}", re.S)
 FOOTNOTE = "@@FN{}@@"
 FOOTNOTE_MARK = re.compile(r"@@FN(\w+)@@")
 
@@ -170,7 +171,7 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
             if rule is not None and rule.name == "hr":  # the rule that set the footer apart
                 rule.decompose()
             p.decompose()
-        elif TEMPLATE_TAG.fullmatch(text):
+        elif TEMPLATE_TAG.fullmatch(text) and p.find(["code", "pre"]) is None:
             dropped["template tag"] += 1
             p.decompose()
     _embeds(soup, dropped)
@@ -585,20 +586,30 @@ def _clean_pass(text: str, dropped: Dropped, last: bool) -> str:
     return "\n".join(lines)
 
 
+def _drop_template_tags(text: str, dropped: Dropped) -> str:
+    """Return a Markdown text without its paragraphs that are a template tag alone
+    (``{{ subscribe_form }}``): tags in code, or within a sentence, are the writer's."""
+    lines = text.split("\n")
+    tokens = _all_links_parser().parse(text)
+    for i in range(len(tokens) - 2, 0, -1):
+        opening, inline = tokens[i - 1], tokens[i]
+        if opening.type != "paragraph_open" or opening.map is None:
+            continue
+        children = inline.children or []
+        if all(c.type in ("text", "softbreak") for c in children) and TEMPLATE_TAG.fullmatch(
+            inline.content.strip()
+        ):
+            dropped["template tag"] += 1
+            del lines[opening.map[0] : opening.map[1]]
+    return "\n".join(lines)
+
+
 def clean_markdown(text: str, dropped: Dropped) -> str:
     """Return an exported Markdown body without template tags, nor raw HTML or links that
     could run: parsed as publisher parses it, each raw HTML part cleaned by ``nh3`` as HTML
     bodies are, each link or image to a target other than http(s) or mailto made its text."""
-    kept = []
-    for block in re.split(r"\n{2,}", text.replace("\r\n", "\n").strip()):
-        if TEMPLATE_TAG.fullmatch(block.strip()):
-            dropped["template tag"] += 1
-            continue
-        kept.append(block)
-    text, count = TEMPLATE_TAG.subn("", "\n\n".join(kept))
-    if count:
-        dropped["template tag"] += count
-    for n in range(MAX_PASSES + 1):  # (last: what removing a tag might have joined)
+    text = _drop_template_tags(text.replace("\r\n", "\n").strip(), dropped)
+    for n in range(MAX_PASSES + 1):
         cleaned = _clean_pass(text, dropped, last=n == MAX_PASSES)
         if cleaned == text:
             break
