@@ -1220,3 +1220,35 @@ def test_template_tags_in_the_code_of_an_html_body_are_kept(
     text = loaded(newsletter.root)["2024-03-05-tmpl.md"].body
     assert "`{{ name }}`" in text and "\\{\\{ a \\}\\} and \\{\\{ b \\}\\}" in text
     assert "subscribe_form" not in text
+
+
+@pytest.fixture
+def two_images() -> Iterator[ImageServer]:
+    from PIL import Image
+
+    files = {}
+    for path, colour in (("/img/a.png", (200, 0, 0)), ("/img/a.png?w=2", (0, 0, 200))):
+        buffer = io.BytesIO()
+        Image.new("RGB", (20, 20), colour).save(buffer, "PNG")
+        files[path] = buffer.getvalue()
+    served = ImageServer(files, {})
+    thread = threading.Thread(target=served.server.serve_forever, daemon=True)
+    thread.start()
+    yield served
+    served.server.shutdown()
+    served.server.server_close()
+
+
+def test_downloaded_images_whose_addresses_share_a_start_each_get_their_file(
+    newsletter: Newsletter, tmp_path: Path, two_images: ImageServer
+) -> None:
+    url = two_images.url
+    body = (
+        f'<p><img src="{url}/img/a.png" alt="A"></p><p><img src="{url}/img/a.png?w=2" alt="B"></p>'
+    )
+    csv_text = SUBSTACK_HEADER + "\n201.pics,2024-03-05T09:00:00.000Z,true,,,newsletter,e,T,,\n"
+    source = make_zip(tmp_path / "e.zip", {"posts.csv": csv_text, "posts/201.pics.html": body})
+    result = run(newsletter.root, "import", str(source), "--download-images")
+    assert result.exit_code == 0, result.output
+    text = (newsletter.root / "issues/2024-03-05-pics/index.md").read_text(encoding="utf-8")
+    assert "![A](a.png)" in text and "![B](a-2.png)" in text

@@ -201,8 +201,7 @@ def run(
         notes = []
         if remote and folder_form and not dry_run:
             saved, failed = images.download(remote, path.parent)
-            for url, local in saved.items():
-                entry.body = entry.body.replace(f"]({url}", f"]({local}")
+            entry.body = _local_images(entry.body, saved)
             text = compose(entry, config, slug, taken - {_fold(slug)})
             notes += [f"image {url} stays remote: {why}" for url, why in failed.items()]
             if saved:
@@ -276,6 +275,16 @@ def _relative(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _local_images(body: str, saved: dict[str, str]) -> str:
+    """Return a body whose images point at their saved files: each address replaced where it
+    is a whole link target (``](url)``, ``](url "title")``), the longest first, so that
+    ``a.png`` never takes ``a.png?w=2``'s place."""
+    for url in sorted(saved, key=len, reverse=True):
+        for end in (")", ' "'):
+            body = body.replace(f"]({url}{end}", f"]({saved[url]}{end}")
+    return body
 
 
 def _fold(slug: str) -> str:
