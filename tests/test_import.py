@@ -1252,3 +1252,43 @@ def test_downloaded_images_whose_addresses_share_a_start_each_get_their_file(
     assert result.exit_code == 0, result.output
     text = (newsletter.root / "issues/2024-03-05-pics/index.md").read_text(encoding="utf-8")
     assert "![A](a.png)" in text and "![B](a-2.png)" in text
+
+
+def test_an_image_address_httpx_refuses_stays_remote_and_the_record_is_saved(
+    newsletter: Newsletter, tmp_path: Path, images_server: ImageServer
+) -> None:
+    url = images_server.url
+    body = f"![Red]({url}/img/red.png)\n\n![Bad](http://[::1/x.png)\n"
+    source = buttondown_markdown(tmp_path / "b.zip", body)
+    result = run(newsletter.root, "import", str(source), "--download-images")
+    assert result.exit_code == 0, result.output
+    assert "image http://[::1/x.png stays remote: " in result.output
+    text = (newsletter.root / "issues/2024-02-08-plain/index.md").read_text(encoding="utf-8")
+    assert "![Red](red.png)" in text and "![Bad](http://[::1/x.png)" in text
+    record = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))
+    assert [r["file"] for r in record] == ["issues/2024-02-08-plain/index.md"]
+
+
+def test_the_record_is_saved_when_a_later_entry_fails(
+    newsletter: Newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publisher.importer import images
+
+    calls: list[str] = []
+
+    def failing(urls: list[str], folder: Path) -> tuple[dict[str, str], dict[str, str]]:
+        calls.append(folder.name)
+        if len(calls) == 2:
+            raise RuntimeError("the disk is gone")
+        return {}, {u: "not fetched here" for u in urls}
+
+    monkeypatch.setattr(images, "download", failing)
+    rows = "".join(
+        f"20{n}.p{n},2024-03-0{n}T09:00:00.000Z,true,,,newsletter,e,T{n},,\n" for n in (1, 2)
+    )
+    files = {f"posts/20{n}.p{n}.html": f'<img src="https://x.example/{n}.png">' for n in (1, 2)}
+    source = make_zip(tmp_path / "e.zip", {"posts.csv": SUBSTACK_HEADER + "\n" + rows, **files})
+    with pytest.raises(RuntimeError):
+        run(newsletter.root, "import", str(source), "--download-images")
+    record = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))
+    assert [r["file"] for r in record] == ["issues/2024-03-01-p1/index.md"]

@@ -146,91 +146,93 @@ def run(
     by_id = {i.id: i.source for i in existing}
     by_redirect = {page: i.source for i in existing for page in i.redirect_from}
     planned: set[str] = set()
-    for entry in sorted(batch.entries, key=lambda e: (e.date, e.slug, e.old_id)):
-        key = _key(entry)
-        before = known.get(key)
-        if before and (root / str(before.get("file"))).exists():
-            report.unchanged += 1
-            echo(f"unchanged: {before['file']} (imported before)")
-            continue
-        if (found := _existing_issue(entry, config, by_id, by_redirect)) is not None:
-            # an issue imported before, moved or re-dated since: found by its id or old address
-            file = _relative(found, root)
-            report.unchanged += 1
-            echo(f"unchanged: {file} (imported before)")
-            known[key] = _record(entry, file)
-            continue
-        day = entry.date.date().isoformat()
-        slug = _slug(entry)
-        name = f"{day}-{slug}"
-        text = compose(entry, config, slug, taken - {_fold(slug)})
-        remote = remote_images(entry.body)
-        folder_form = download_images and bool(remote)
-        # (a folder without index.md holds the images of an import that stopped: it goes on)
-        candidates = (issues / name / FOLDER_INDEX, issues / f"{name}.md")
-        clash = None if name in planned else next((p for p in candidates if p.exists()), None)
-        if clash is None:
-            slug = _free_slug(slug, taken)
-            taken.add(_fold(slug))
-            name = f"{day}-{slug}"  # its slug is the file name's: no `slug:` needed
-            planned.add(name)
-            text = compose(entry, config, slug, taken - {_fold(slug)})
-        path = issues / name / FOLDER_INDEX if folder_form else issues / f"{name}.md"
-        relative = path.relative_to(root).as_posix()
-        if clash is not None:
-            same = clash.is_file() and clash.read_text(encoding="utf-8") == text
-            if same:
+    try:
+        for entry in sorted(batch.entries, key=lambda e: (e.date, e.slug, e.old_id)):
+            key = _key(entry)
+            before = known.get(key)
+            if before and (root / str(before.get("file"))).exists():
                 report.unchanged += 1
-                echo(f"unchanged: {clash.relative_to(root).as_posix()} (imported before)")
-                known[key] = _record(entry, clash.relative_to(root).as_posix())
-            else:
-                report.kept += 1
-                echo(
-                    f"kept: {clash.relative_to(root).as_posix()} exists and is not overwritten "
-                    f"({entry.where} not imported): it is kept as it is"
-                )
-            continue
-        problems = _check(text, path, config)
-        if problems:
-            report.problems += [
-                Problem(f"{entry.where}: {p.message}", _source(batch), None, p.hint)
-                for p in problems
-            ]
-            continue
-        verb = "would write" if dry_run else "wrote"
-        notes = []
-        if remote and folder_form and not dry_run:
-            saved, failed = images.download(remote, path.parent)
-            entry.body = _local_images(entry.body, saved)
+                echo(f"unchanged: {before['file']} (imported before)")
+                continue
+            if (found := _existing_issue(entry, config, by_id, by_redirect)) is not None:
+                # an issue imported before, moved or re-dated since: found by its id or old address
+                file = _relative(found, root)
+                report.unchanged += 1
+                echo(f"unchanged: {file} (imported before)")
+                known[key] = _record(entry, file)
+                continue
+            day = entry.date.date().isoformat()
+            slug = _slug(entry)
+            name = f"{day}-{slug}"
             text = compose(entry, config, slug, taken - {_fold(slug)})
-            notes += [f"image {url} stays remote: {why}" for url, why in failed.items()]
-            if saved:
-                notes.append(f"{len(saved)} {_plural(len(saved), 'image')} saved beside it")
-        elif remote and not folder_form:
-            notes.append(
-                f"{len(remote)} remote {_plural(len(remote), 'image')} "
-                "(`--download-images` saves them beside the issue)"
-            )
-        if refused := no_redirect(entry, config, slug, taken - {_fold(slug)}):
-            notes.append(refused)
-        if entry.dropped:
-            left = ", ".join(f"{kind} ({n})" for kind, n in sorted(entry.dropped.items()))
-            notes.append(f"left out: {left}")
-        echo(f"{verb}: {relative}  ({entry.where})")
-        for note in notes:
-            echo(f"  {note}")
+            remote = remote_images(entry.body)
+            folder_form = download_images and bool(remote)
+            # (a folder without index.md holds the images of an import that stopped: it goes on)
+            candidates = (issues / name / FOLDER_INDEX, issues / f"{name}.md")
+            clash = None if name in planned else next((p for p in candidates if p.exists()), None)
+            if clash is None:
+                slug = _free_slug(slug, taken)
+                taken.add(_fold(slug))
+                name = f"{day}-{slug}"  # its slug is the file name's: no `slug:` needed
+                planned.add(name)
+                text = compose(entry, config, slug, taken - {_fold(slug)})
+            path = issues / name / FOLDER_INDEX if folder_form else issues / f"{name}.md"
+            relative = path.relative_to(root).as_posix()
+            if clash is not None:
+                same = clash.is_file() and clash.read_text(encoding="utf-8") == text
+                if same:
+                    report.unchanged += 1
+                    echo(f"unchanged: {clash.relative_to(root).as_posix()} (imported before)")
+                    known[key] = _record(entry, clash.relative_to(root).as_posix())
+                else:
+                    report.kept += 1
+                    echo(
+                        f"kept: {clash.relative_to(root).as_posix()} exists and is not overwritten "
+                        f"({entry.where} not imported): it is kept as it is"
+                    )
+                continue
+            problems = _check(text, path, config)
+            if problems:
+                report.problems += [
+                    Problem(f"{entry.where}: {p.message}", _source(batch), None, p.hint)
+                    for p in problems
+                ]
+                continue
+            verb = "would write" if dry_run else "wrote"
+            notes = []
+            if remote and folder_form and not dry_run:
+                saved, failed = images.download(remote, path.parent)
+                entry.body = _local_images(entry.body, saved)
+                text = compose(entry, config, slug, taken - {_fold(slug)})
+                notes += [f"image {url} stays remote: {why}" for url, why in failed.items()]
+                if saved:
+                    notes.append(f"{len(saved)} {_plural(len(saved), 'image')} saved beside it")
+            elif remote and not folder_form:
+                notes.append(
+                    f"{len(remote)} remote {_plural(len(remote), 'image')} "
+                    "(`--download-images` saves them beside the issue)"
+                )
+            if refused := no_redirect(entry, config, slug, taken - {_fold(slug)}):
+                notes.append(refused)
+            if entry.dropped:
+                left = ", ".join(f"{kind} ({n})" for kind, n in sorted(entry.dropped.items()))
+                notes.append(f"left out: {left}")
+            echo(f"{verb}: {relative}  ({entry.where})")
+            for note in notes:
+                echo(f"  {note}")
+            if not dry_run:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite
+                    handle.write(text)
+            report.written += 1
+            known[key] = _record(entry, relative)
+            if redirect := redirect_path(entry, config, slug, taken - {_fold(slug)}):
+                taken.add(_fold(redirect.strip("/")))  # a page of one folder: no later slug
+        for note in batch.notes:
+            echo(note)
+    finally:  # what was written is recorded, even when an entry failed half-way
         if not dry_run:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite
-                handle.write(text)
-        report.written += 1
-        known[key] = _record(entry, relative)
-        if redirect := redirect_path(entry, config, slug, taken - {_fold(slug)}):
-            taken.add(_fold(redirect.strip("/")))  # a page of one folder: no later slug
-    for note in batch.notes:
-        echo(note)
-    if not dry_run:
-        _save_mapping(mapping_path, list(known.values()))
+            _save_mapping(mapping_path, list(known.values()))
     return report
 
 
