@@ -1292,3 +1292,38 @@ def test_the_record_is_saved_when_a_later_entry_fails(
         run(newsletter.root, "import", str(source), "--download-images")
     record = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))
     assert [r["file"] for r in record] == ["issues/2024-03-01-p1/index.md"]
+
+
+def ghost_post(**fields: Any) -> dict[str, Any]:
+    return {
+        "type": "post",
+        "id": "6500000000000000000000b1",
+        "title": "Placeholders",
+        "slug": "placeholders",
+        "status": "published",
+        "published_at": "2024-01-10T12:00:00.000Z",
+        **fields,
+    }
+
+
+def test_ghosts_url_placeholder_becomes_the_old_sites_address(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    post = ghost_post(
+        html='<p><img src="__GHOST_URL__/content/images/a.jpg" alt="A">'
+        '<a href="__GHOST_URL__/other/">other</a></p>',
+        feature_image="__GHOST_URL__/content/images/f.jpg",
+    )
+    source = tmp_path / "ghost.json"
+    source.write_text(json.dumps(ghost_export([post])), encoding="utf-8")
+    without = run(newsletter.root, "import", str(source))
+    assert without.exit_code == 1
+    assert "posts[0] (post placeholders)" in without.stderr
+    assert "--old-site https://your-ghost-site" in without.stderr
+    result = run(newsletter.root, "import", str(source), "--old-site", "https://old.example/gp")
+    assert result.exit_code == 0, result.output
+    body = loaded(newsletter.root)["2024-01-10-placeholders.md"].body
+    assert "__GHOST_URL__" not in body
+    assert "![](https://old.example/gp/content/images/f.jpg)" in body
+    assert "![A](https://old.example/gp/content/images/a.jpg)" in body
+    assert "[other](https://old.example/gp/other/)" in body

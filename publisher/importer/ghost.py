@@ -14,6 +14,9 @@ from typing import Any
 from publisher.importer.entry import Batch, Entry, one_line, parse_date, site_url, summary_of
 from publisher.importer.html import Dropped, to_markdown
 
+#: What Ghost writes in its export for its own address (``__GHOST_URL__/content/images/...``).
+GHOST_URL = "__GHOST_URL__"
+
 
 def tables(data: Any) -> dict[str, Any] | None:
     """Return the tables of a Ghost export, or None when it is not one."""
@@ -91,14 +94,26 @@ def read(source: Path, old_site: str = "") -> Batch:
             )
             continue
         extra = {**post, **meta.get(post_id, {})}
+        feature = str(post.get("feature_image") or "")
+        if GHOST_URL in html + feature:
+            if not base:
+                batch.fail(
+                    where,
+                    f"its addresses start with Ghost's placeholder {GHOST_URL} (the site's "
+                    "address), which only the old site's address can replace",
+                    "give the Ghost site's address: --old-site https://your-ghost-site",
+                )
+                continue
+            html = html.replace(GHOST_URL, base.rstrip("/"))
+            feature = feature.replace(GHOST_URL, base.rstrip("/"))
         url = f"{base}{slug}/" if base else f"/{slug}/"
         dropped: Dropped = Dropped()
         lead = ""
-        if post.get("feature_image"):
+        if feature:
             alt = str(extra.get("feature_image_alt") or "").replace('"', "&quot;")
             caption = str(extra.get("feature_image_caption") or "")
             lead = (
-                f'<figure><img src="{post["feature_image"]}" alt="{alt}">'
+                f'<figure><img src="{feature}" alt="{alt}">'
                 f"<figcaption>{caption}</figcaption></figure>"
             )
         authors = [a for a in post_authors.get(post_id, []) if a]
