@@ -1327,3 +1327,24 @@ def test_ghosts_url_placeholder_becomes_the_old_sites_address(
     assert "![](https://old.example/gp/content/images/f.jpg)" in body
     assert "![A](https://old.example/gp/content/images/a.jpg)" in body
     assert "[other](https://old.example/gp/other/)" in body
+
+
+def test_a_ghost_feature_image_cannot_add_attributes(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    post = ghost_post(
+        html="<p>Body.</p>",
+        feature_image='https://old.example/f.jpg" onerror="alert(1)',
+        feature_image_alt='A "quoted" <b>alt</b>',
+        feature_image_caption="<i>Caption</i> <script>alert(2)</script>",
+    )
+    source = tmp_path / "ghost.json"
+    source.write_text(json.dumps(ghost_export([post])), encoding="utf-8")
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    body = loaded(newsletter.root)["2024-01-10-placeholders.md"].body
+    assert "onerror" not in body.replace("%22%20onerror", "") and "alert(" not in body
+    image = (
+        '![A "quoted" <b>alt</b>](https://old.example/f.jpg%22%20onerror=%22alert%281%29 "Caption")'
+    )
+    assert body.strip().startswith(image)

@@ -6,6 +6,7 @@ Only ``posts``, ``posts_meta``, ``tags``, ``posts_tags``, ``users`` (their names
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -110,10 +111,10 @@ def read(source: Path, old_site: str = "") -> Batch:
         dropped: Dropped = Dropped()
         lead = ""
         if feature:
-            alt = str(extra.get("feature_image_alt") or "").replace('"', "&quot;")
-            caption = str(extra.get("feature_image_caption") or "")
+            alt = html_lib.escape(str(extra.get("feature_image_alt") or ""), quote=True)
+            caption = str(extra.get("feature_image_caption") or "")  # (HTML: cleaned with the body)
             lead = (
-                f'<figure><img src="{feature}" alt="{alt}">'
+                f'<figure><img src="{html_lib.escape(feature, quote=True)}" alt="{alt}">'
                 f"<figcaption>{caption}</figcaption></figure>"
             )
         authors = [a for a in post_authors.get(post_id, []) if a]

@@ -323,7 +323,8 @@ def caption_title(caption: str) -> str:
 def _image(src: str, alt: str, title: str) -> str:
     alt = " ".join(alt.split()).replace("[", r"\[").replace("]", r"\]")
     title = caption_title(title).replace("\\", "\\\\").replace('"', '\\"')
-    src = src.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    for char in ' ()"<>':
+        src = src.replace(char, f"%{ord(char):02X}")
     return f"![{alt}]({src}{f' {chr(34)}{title}{chr(34)}' if title else ''})"
 
 
