@@ -1348,3 +1348,55 @@ def test_a_ghost_feature_image_cannot_add_attributes(
         '![A "quoted" <b>alt</b>](https://old.example/f.jpg%22%20onerror=%22alert%281%29 "Caption")'
     )
     assert body.strip().startswith(image)
+
+
+def test_an_export_index_over_the_cap_is_refused_before_it_is_read(
+    newsletter: Newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publisher.importer import entry
+
+    monkeypatch.setattr(entry, "MAX_INDEX_BYTES", 1000, raising=False)
+    emails = [
+        {
+            "id": str(n),
+            "subject": "S",
+            "publish_date": "2024-02-08 08:00:00+00:00",
+            "slug": f"s{n}",
+            "status": "sent",
+            "body": "x" * 100,
+        }
+        for n in range(20)
+    ]
+    zipped = make_zip(tmp_path / "b.zip", {"emails.json": json.dumps(emails)})
+    result = run(newsletter.root, "import", str(zipped))
+    assert result.exit_code == 1
+    assert "emails.json: " in result.stderr and "over the 1 KB cap" in result.stderr
+    ghost = tmp_path / "ghost.json"
+    ghost.write_text(json.dumps(ghost_export([ghost_post(html="<p>" + "x" * 2000 + "</p>")])))
+    result = run(newsletter.root, "import", str(ghost))
+    assert result.exit_code == 1
+    assert "ghost.json" in result.stderr and "over the 1 KB cap" in result.stderr
+    feed_file = tmp_path / "feed.xml"
+    items = "<item><title>T</title><guid>g</guid><description>" + "x" * 2000 + "</description>"
+    feed_file.write_text(rss(items + "<pubDate>Mon, 01 Jan 2024 10:00:00 +0000</pubDate></item>"))
+    result = run(newsletter.root, "import", str(feed_file))
+    assert result.exit_code == 1
+    assert "feed.xml" in result.stderr and "over the 1 KB cap" in result.stderr
+    assert list((newsletter.root / "issues").iterdir()) == []
+
+
+def test_a_feed_by_url_over_the_cap_is_refused(
+    newsletter: Newsletter, http_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publisher.importer import entry
+
+    monkeypatch.setattr(entry, "MAX_INDEX_BYTES", 1000, raising=False)
+    base_url, folder = http_server
+    item = "<item><title>T</title><guid>g</guid><description>" + "x" * 5000
+    item += "</description><pubDate>Mon, 01 Jan 2024 10:00:00 +0000</pubDate></item>"
+    (folder / "feed.xml").write_text(rss(item), encoding="utf-8")
+    result = run(newsletter.root, "import", base_url + "feed.xml")
+    assert result.exit_code == 1
+    assert (
+        f"{base_url}feed.xml: cannot be read (the feed is 5 KB, over the 1 KB cap)" in result.stderr
+    )

@@ -12,7 +12,16 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from publisher.importer.entry import Batch, Entry, one_line, parse_date, site_url, summary_of
+from publisher.importer.entry import (
+    Batch,
+    Entry,
+    TooBig,
+    one_line,
+    parse_date,
+    read_file,
+    site_url,
+    summary_of,
+)
 from publisher.importer.html import Dropped, to_markdown
 
 #: What Ghost writes in its export for its own address (``__GHOST_URL__/content/images/...``).
@@ -38,7 +47,10 @@ def read(source: Path, old_site: str = "") -> Batch:
     batch = Batch(source)
     base = site_url(old_site)
     try:
-        data = tables(json.loads(source.read_text(encoding="utf-8")))
+        data = tables(json.loads(read_file(source).decode("utf-8")))
+    except TooBig as exc:
+        batch.fail("the file", str(exc), "export again from Ghost, or ask its support")
+        return batch
     except (ValueError, UnicodeDecodeError) as exc:
         batch.fail("the file", f"is not JSON ({exc})", "give the .json file Ghost's export made")
         return batch

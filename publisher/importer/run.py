@@ -84,7 +84,8 @@ def detect(source: str) -> str:
             path,
             hint="give the zip as the service made it, or name its format with --format",
         )
-    head = path.read_bytes()[:4096]
+    with path.open("rb") as handle:  # (its first bytes only: the export may be large)
+        head = handle.read(4096)
     if feed.is_feed(head):
         return "feed"
     if head.lstrip().startswith(b"{"):

@@ -16,8 +16,10 @@ from publisher.importer.entry import (
     MAX_BODY_BYTES,
     Batch,
     Entry,
+    TooBig,
     one_line,
     parse_date,
+    read_member,
     site_url,
 )
 from publisher.importer.html import Dropped, to_markdown
@@ -78,12 +80,11 @@ def read(source: Path, old_site: str = "") -> Batch:
             slug = post_id.split(".", 1)[1]
             dropped: Dropped = Dropped()
             url = f"{base}p/{slug}" if base else f"/p/{slug}/"
-            if archive.getinfo(name).file_size > MAX_BODY_BYTES:
-                size = archive.getinfo(name).file_size / 1e6
-                batch.fail(where, f"{name} is {size:.0f} MB", "split the post, or leave it out")
-                continue
             try:
-                html = archive.read(name).decode("utf-8")
+                html = read_member(archive, name, MAX_BODY_BYTES).decode("utf-8")
+            except TooBig as exc:
+                batch.fail(where, str(exc), "split the post, or leave it out")
+                continue
             except UnicodeDecodeError:
                 batch.fail(where, f"{name} is not UTF-8 text", "export again")
                 continue
