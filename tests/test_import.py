@@ -1400,3 +1400,22 @@ def test_a_feed_by_url_over_the_cap_is_refused(
     assert (
         f"{base_url}feed.xml: cannot be read (the feed is 5 KB, over the 1 KB cap)" in result.stderr
     )
+
+
+def test_a_csv_field_over_the_limit_is_an_error_naming_its_row(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    huge = ["109.huge-title", "2024-06-01T09:00:00.000Z", "true", "", "", "newsletter", "e"]
+    huge += ["x" * 140_000, "", ""]
+    source = substack_zip(tmp_path / "export.zip", (huge,))
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 1
+    assert "posts.csv:7: cannot be read (field larger than field limit" in result.stderr
+    assert (newsletter.root / "issues/2024-03-05-wires.md").exists()
+    button = make_zip(
+        tmp_path / "b.zip",
+        {"emails.csv": "id,subject,publish_date,slug,status\n1," + "x" * 140_000 + ",,s,sent\n"},
+    )
+    result = run(newsletter.root, "import", str(button))
+    assert result.exit_code == 1
+    assert "emails.csv:2: cannot be read (field larger than field limit" in result.stderr

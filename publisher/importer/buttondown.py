@@ -5,8 +5,6 @@ A body starting ``<!-- buttondown-editor-mode: fancy -->`` is HTML; any other is
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import zipfile
@@ -18,6 +16,7 @@ from publisher.importer.entry import (
     Batch,
     Entry,
     TooBig,
+    csv_rows,
     one_line,
     parse_date,
     read_member,
@@ -44,13 +43,8 @@ def _rows(archive: zipfile.ZipFile, names: list[str], batch: Batch) -> list[tupl
             batch.fail("emails.json", "is not a list of emails", "export again from Buttondown")
             return []
         return [(f"emails.json[{i}]", row) for i, row in enumerate(data)]
-    text = io.TextIOWrapper(archive.open("emails.csv"), encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
-    rows, line = [], 2
-    for row in reader:
-        rows.append((f"emails.csv:{line}", row))
-        line = reader.line_num + 1
-    return rows
+    hint = "export again from Buttondown (a field of over 128 KB is no export's)"
+    return list(csv_rows(archive, "emails.csv", batch, hint))
 
 
 def read(source: Path, old_site: str = "") -> Batch:

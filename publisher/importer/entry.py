@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
+import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,3 +131,25 @@ def summary_of(text: str, limit: int = 300) -> str:
     """Return a one-line summary, or "" when the text is too long to be one."""
     text = one_line(text)
     return text if len(text) <= limit else ""
+
+
+def csv_rows(
+    archive: zipfile.ZipFile, name: str, batch: Batch, hint: str
+) -> Iterator[tuple[str, dict[str, str | None]]]:
+    """Yield each row of a zip's CSV file with where it is (``posts.csv:4``); a row that cannot
+    be read (a field over the csv module's limit, 128 KB) is an error naming it, and the rows
+    after it are read on."""
+    text = io.TextIOWrapper(archive.open(name), encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text)
+    line = 2
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            batch.fail(f"{name}:{line}", f"cannot be read ({exc})", hint)
+            line = reader.line_num + 1
+            continue
+        where, line = f"{name}:{line}", reader.line_num + 1
+        yield where, row

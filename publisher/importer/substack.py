@@ -6,8 +6,6 @@ personal data: they are never opened.
 
 from __future__ import annotations
 
-import csv
-import io
 import zipfile
 from html import escape
 from pathlib import Path
@@ -17,6 +15,7 @@ from publisher.importer.entry import (
     Batch,
     Entry,
     TooBig,
+    csv_rows,
     one_line,
     parse_date,
     read_member,
@@ -48,11 +47,8 @@ def read(source: Path, old_site: str = "") -> Batch:
         prefix = csv_name.removesuffix("posts.csv")
         bodies = {n for n in names if n.startswith(prefix + "posts/") and n.endswith(".html")}
         used: set[str] = set()
-        text = io.TextIOWrapper(archive.open(csv_name), encoding="utf-8-sig", newline="")
-        reader = csv.DictReader(text)
-        line = 2
-        for row in reader:
-            where, line = f"{csv_name}:{line}", reader.line_num + 1
+        hint = "export again from Substack (a field of over 128 KB is no export's)"
+        for where, row in csv_rows(archive, csv_name, batch, hint):
             post_id = (row.get("post_id") or "").strip()
             if "." not in post_id:
                 batch.fail(where, f"post_id {post_id!r} is not <number>.<slug>", "export again")
