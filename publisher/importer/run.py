@@ -134,107 +134,148 @@ def run(
 ) -> Report:
     """Import ``source`` into ``root``'s issues; return what was done."""
     config = load_config(root)
-    fmt = fmt or detect(source)
-    batch = read(source, fmt, old_site)
-    report = Report(problems=list(batch.problems))
+    batch = read(source, fmt or detect(source), old_site)
     mapping_path = root / MAPPING_FILE
-    records = _load_mapping(mapping_path)
-    known = {_record_key(r): r for r in records}
-    issues = root / ISSUES_DIR
-    existing = load_folder(root, config).issues
-    # The slugs an imported issue may not take: its neighbours', and the site's own names.
-    taken = {_fold(i.slug) for i in existing} | {_fold(n) for n in SITE_NAMES}
-    by_id = {i.id: i.source for i in existing}
-    by_redirect = {page: i.source for i in existing for page in i.redirect_from}
-    planned: set[str] = set()
+    known = {_record_key(r): r for r in _load_mapping(mapping_path)}
+    importer = _Import(root, config, batch, known, dry_run, download_images, echo)
     try:
         for entry in sorted(batch.entries, key=lambda e: (e.date, e.slug, e.old_id)):
-            key = _key(entry)
-            before = known.get(key)
-            if before and (root / str(before.get("file"))).exists():
-                report.unchanged += 1
-                echo(f"unchanged: {before['file']} (imported before)")
-                continue
-            if (found := _existing_issue(entry, config, by_id, by_redirect)) is not None:
-                # an issue imported before, moved or re-dated since: found by its id or old address
-                file = _relative(found, root)
-                report.unchanged += 1
-                echo(f"unchanged: {file} (imported before)")
-                known[key] = _record(entry, file)
-                continue
-            day = entry.date.date().isoformat()
-            slug = _slug(entry)
-            name = f"{day}-{slug}"
-            text = compose(entry, config, slug, taken - {_fold(slug)})
-            remote = remote_images(entry.body)
-            folder_form = download_images and bool(remote)
-            # (a folder without index.md holds the images of an import that stopped: it goes on)
-            candidates = (issues / name / FOLDER_INDEX, issues / f"{name}.md")
-            clash = None if name in planned else next((p for p in candidates if p.exists()), None)
-            if clash is None:
-                slug = _free_slug(slug, taken)
-                taken.add(_fold(slug))
-                name = f"{day}-{slug}"  # its slug is the file name's: no `slug:` needed
-                planned.add(name)
-                text = compose(entry, config, slug, taken - {_fold(slug)})
-            path = issues / name / FOLDER_INDEX if folder_form else issues / f"{name}.md"
-            relative = path.relative_to(root).as_posix()
-            if clash is not None:
-                same = clash.is_file() and clash.read_text(encoding="utf-8") == text
-                if same:
-                    report.unchanged += 1
-                    echo(f"unchanged: {clash.relative_to(root).as_posix()} (imported before)")
-                    known[key] = _record(entry, clash.relative_to(root).as_posix())
-                else:
-                    report.kept += 1
-                    echo(
-                        f"kept: {clash.relative_to(root).as_posix()} exists and is not overwritten "
-                        f"({entry.where} not imported): it is kept as it is"
-                    )
-                continue
-            problems = _check(text, path, config)
-            if problems:
-                report.problems += [
-                    Problem(f"{entry.where}: {p.message}", _source(batch), None, p.hint)
-                    for p in problems
-                ]
-                continue
-            verb = "would write" if dry_run else "wrote"
-            notes = []
-            if remote and folder_form and not dry_run:
-                saved, failed = images.download(remote, path.parent)
-                entry.body = _local_images(entry.body, saved)
-                text = compose(entry, config, slug, taken - {_fold(slug)})
-                notes += [f"image {url} stays remote: {why}" for url, why in failed.items()]
-                if saved:
-                    notes.append(f"{len(saved)} {_plural(len(saved), 'image')} saved beside it")
-            elif remote and not folder_form:
-                notes.append(
-                    f"{len(remote)} remote {_plural(len(remote), 'image')} "
-                    "(`--download-images` saves them beside the issue)"
-                )
-            if refused := no_redirect(entry, config, slug, taken - {_fold(slug)}):
-                notes.append(refused)
-            if entry.dropped:
-                left = ", ".join(f"{kind} ({n})" for kind, n in sorted(entry.dropped.items()))
-                notes.append(f"left out: {left}")
-            echo(f"{verb}: {relative}  ({entry.where})")
-            for note in notes:
-                echo(f"  {note}")
-            if not dry_run:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite
-                    handle.write(text)
-            report.written += 1
-            known[key] = _record(entry, relative)
-            if redirect := redirect_path(entry, config, slug, taken - {_fold(slug)}):
-                taken.add(_fold(redirect.strip("/")))  # a page of one folder: no later slug
+            importer.entry(entry)
         for note in batch.notes:
             echo(note)
     finally:  # what was written is recorded, even when an entry failed half-way
         if not dry_run:
             _save_mapping(mapping_path, list(known.values()))
-    return report
+    return importer.report
+
+
+class _Import:
+    """One import's state: the issues already there, the slugs taken, the record so far."""
+
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        batch: Batch,
+        known: dict[str, dict[str, Any]],
+        dry_run: bool,
+        download_images: bool,
+        echo: Callable[[str], None],
+    ) -> None:
+        self.root, self.config, self.batch, self.known = root, config, batch, known
+        self.dry_run, self.download_images, self.echo = dry_run, download_images, echo
+        self.report = Report(problems=list(batch.problems))
+        self.issues = root / ISSUES_DIR
+        existing = load_folder(root, config).issues
+        # The slugs an imported issue may not take: its neighbours', and the site's own names.
+        self.taken = {_fold(i.slug) for i in existing} | {_fold(n) for n in SITE_NAMES}
+        self.by_id = {i.id: i.source for i in existing}
+        self.by_redirect = {page: i.source for i in existing for page in i.redirect_from}
+        self.planned: set[str] = set()
+
+    def entry(self, entry: Entry) -> None:
+        """Import one entry: find it imported before, or place it, check it and write it."""
+        key = _key(entry)
+        if self._imported_before(entry, key):
+            return
+        day = entry.date.date().isoformat()
+        slug = _slug(entry)
+        name = f"{day}-{slug}"
+        # (a folder without index.md holds the images of an import that stopped: it goes on)
+        candidates = (self.issues / name / FOLDER_INDEX, self.issues / f"{name}.md")
+        clash = None if name in self.planned else next((p for p in candidates if p.exists()), None)
+        if clash is not None:
+            self._clash(entry, key, clash, self._compose(entry, slug))
+            return
+        slug = _free_slug(slug, self.taken)
+        self.taken.add(_fold(slug))
+        name = f"{day}-{slug}"  # its slug is the file name's: no `slug:` needed
+        self.planned.add(name)
+        remote = remote_images(entry.body)
+        folder_form = self.download_images and bool(remote)
+        path = self.issues / name / FOLDER_INDEX if folder_form else self.issues / f"{name}.md"
+        text = self._compose(entry, slug)
+        problems = _check(text, path, self.config)
+        if problems:
+            source = _source(self.batch)
+            self.report.problems += [
+                Problem(f"{entry.where}: {p.message}", source, None, p.hint) for p in problems
+            ]
+            return
+        notes = self._images(entry, path, remote, folder_form)
+        self._write(entry, key, slug, path, notes)
+
+    def _imported_before(self, entry: Entry, key: str) -> bool:
+        """Return whether the entry was imported before: by the record, or as an existing
+        issue, moved or re-dated since, with its id or its old address."""
+        before = self.known.get(key)
+        if before and (self.root / str(before.get("file"))).exists():
+            self.report.unchanged += 1
+            self.echo(f"unchanged: {before['file']} (imported before)")
+            return True
+        found = _existing_issue(entry, self.config, self.by_id, self.by_redirect)
+        if found is None:
+            return False
+        file = _relative(found, self.root)
+        self.report.unchanged += 1
+        self.echo(f"unchanged: {file} (imported before)")
+        self.known[key] = _record(entry, file)
+        return True
+
+    def _clash(self, entry: Entry, key: str, clash: Path, text: str) -> None:
+        """Report a file already at the entry's name: the same import, or kept as it is."""
+        file = clash.relative_to(self.root).as_posix()
+        if clash.is_file() and clash.read_text(encoding="utf-8") == text:
+            self.report.unchanged += 1
+            self.echo(f"unchanged: {file} (imported before)")
+            self.known[key] = _record(entry, file)
+            return
+        self.report.kept += 1
+        self.echo(
+            f"kept: {file} exists and is not overwritten ({entry.where} not imported): "
+            "it is kept as it is"
+        )
+
+    def _images(self, entry: Entry, path: Path, remote: list[str], folder_form: bool) -> list[str]:
+        """Download the entry's images beside it when asked (its body then shows the saved
+        files); return the report's notes about them."""
+        notes = []
+        if remote and folder_form and not self.dry_run:
+            saved, failed = images.download(remote, path.parent)
+            entry.body = _local_images(entry.body, saved)
+            notes += [f"image {url} stays remote: {why}" for url, why in failed.items()]
+            if saved:
+                notes.append(f"{len(saved)} {_plural(len(saved), 'image')} saved beside it")
+        elif remote and not folder_form:
+            notes.append(
+                f"{len(remote)} remote {_plural(len(remote), 'image')} "
+                "(`--download-images` saves them beside the issue)"
+            )
+        return notes
+
+    def _write(self, entry: Entry, key: str, slug: str, path: Path, notes: list[str]) -> None:
+        """Write the issue file (never over another) and record it; report what was done."""
+        others = self.taken - {_fold(slug)}
+        if refused := no_redirect(entry, self.config, slug, others):
+            notes.append(refused)
+        if entry.dropped:
+            left = ", ".join(f"{kind} ({n})" for kind, n in sorted(entry.dropped.items()))
+            notes.append(f"left out: {left}")
+        relative = path.relative_to(self.root).as_posix()
+        self.echo(f"{'would write' if self.dry_run else 'wrote'}: {relative}  ({entry.where})")
+        for note in notes:
+            self.echo(f"  {note}")
+        if not self.dry_run:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite
+                handle.write(compose(entry, self.config, slug, others))
+        self.report.written += 1
+        self.known[key] = _record(entry, relative)
+        if redirect := redirect_path(entry, self.config, slug, others):
+            self.taken.add(_fold(redirect.strip("/")))  # a page of one folder: no later slug
+
+    def _compose(self, entry: Entry, slug: str) -> str:
+        return compose(entry, self.config, slug, self.taken - {_fold(slug)})
 
 
 def _source(batch: Batch) -> Path | None:
