@@ -132,6 +132,18 @@ def _is_pixel(img: Tag) -> bool:
 def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
     """Run the structural pass: return the HTML and the footnotes' bodies (HTML), in order."""
     soup = BeautifulSoup(html, "html.parser")
+    _drop_chrome(soup, dropped)
+    _buttons(soup, dropped)
+    _footers(soup, dropped)
+    _embeds(soup, dropped)
+    _images(soup, base, dropped)
+    _links(soup, base, dropped)
+    notes = _footnotes(soup)
+    return str(soup), notes
+
+
+def _drop_chrome(soup: BeautifulSoup, dropped: Dropped) -> None:
+    """Drop comments, scripts, the platforms' chrome and boilerplate, forms, paywall markers."""
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         if "members-only" in comment or "paywall" in comment:
             dropped["paywall marker"] += 1
@@ -152,6 +164,10 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
     for el in soup.select("div.paywall-jump, .paywall"):
         dropped["paywall marker"] += 1
         el.decompose()
+
+
+def _buttons(soup: BeautifulSoup, dropped: Dropped) -> None:
+    """Drop the platforms' buttons (subscribe, share...); a button to some page is a link."""
     for el in soup.select("p.button-wrapper, div.kg-button-card, a.button"):
         if el.parent is None:
             continue
@@ -163,6 +179,11 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
             el.decompose()
         elif a is not None and el.name != "a":  # a button to some page: keep it as a link
             el.replace_with(_link(soup, href, a.get_text(" ", strip=True) or href))
+
+
+def _footers(soup: BeautifulSoup, dropped: Dropped) -> None:
+    """Drop the footers a platform appends (and the rule before one), and the paragraphs that
+    are a template tag alone (never one in code)."""
     for p in soup.find_all("p"):
         text = p.get_text(" ", strip=True)
         if any(f.search(text) for f in FOOTERS):
@@ -174,7 +195,10 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
         elif TEMPLATE_TAG.fullmatch(text) and p.find(["code", "pre"]) is None:
             dropped["template tag"] += 1
             p.decompose()
-    _embeds(soup, dropped)
+
+
+def _images(soup: BeautifulSoup, base: str, dropped: Dropped) -> None:
+    """Drop tracking pixels; give each image its original, absolute address."""
     for img in soup.find_all("img"):
         if _is_pixel(img):
             dropped["tracking pixel"] += 1
@@ -185,6 +209,10 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
             attrs = _attrs(img)
             src = str(attrs.get("src") or "")
         img["src"] = urljoin(base, unproxy(src)) if src else ""
+
+
+def _links(soup: BeautifulSoup, base: str, dropped: Dropped) -> None:
+    """Drop links that run a script, and event handlers; make the other links absolute."""
     for a in soup.find_all("a", href=True):
         href = str(a["href"]).strip()
         if href.lower().startswith(("javascript:", "vbscript:", "data:")):
@@ -196,8 +224,6 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
         for name in [n for n in el.attrs if n.lower().startswith("on")]:
             dropped["event handler"] += 1
             del el[name]
-    notes = _footnotes(soup)
-    return str(soup), notes
 
 
 def _embeds(soup: BeautifulSoup, dropped: Dropped) -> None:
