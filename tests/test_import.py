@@ -1419,3 +1419,18 @@ def test_a_csv_field_over_the_limit_is_an_error_naming_its_row(
     result = run(newsletter.root, "import", str(button))
     assert result.exit_code == 1
     assert "emails.csv:2: cannot be read (field larger than field limit" in result.stderr
+
+
+def test_an_address_that_is_no_address_in_an_html_body_is_dropped(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    body = (
+        '<p>A <a href="http://[::1/page">link</a>.</p><p><img src="http://[::1/x.png" alt="X"></p>'
+    )
+    csv_text = SUBSTACK_HEADER + "\n201.bad,2024-03-05T09:00:00.000Z,true,,,newsletter,e,T,,\n"
+    source = make_zip(tmp_path / "e.zip", {"posts.csv": csv_text, "posts/201.bad.html": body})
+    result = run(newsletter.root, "import", str(source), "--old-site", "https://w.example/")
+    assert result.exit_code == 0, result.output
+    text = loaded(newsletter.root)["2024-03-05-bad.md"].body
+    assert "[::1" not in text and "A link." in text
+    assert "bad address (2)" in result.output

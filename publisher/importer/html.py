@@ -208,7 +208,11 @@ def _images(soup: BeautifulSoup, base: str, dropped: Dropped) -> None:
         if not src:
             attrs = _attrs(img)
             src = str(attrs.get("src") or "")
-        img["src"] = urljoin(base, unproxy(src)) if src else ""
+        try:
+            img["src"] = urljoin(base, unproxy(src)) if src else ""
+        except ValueError:  # no address (``http://[::1/x.png``): no image
+            dropped["bad address"] += 1
+            img.decompose()
 
 
 def _links(soup: BeautifulSoup, base: str, dropped: Dropped) -> None:
@@ -219,7 +223,11 @@ def _links(soup: BeautifulSoup, base: str, dropped: Dropped) -> None:
             dropped["script link"] += 1
             del a["href"]
         elif base and not href.startswith("#"):
-            a["href"] = urljoin(base, href)
+            try:
+                a["href"] = urljoin(base, href)
+            except ValueError:  # no address (``http://[::1/``): its text alone
+                dropped["bad address"] += 1
+                del a["href"]
     for el in soup.find_all(True):
         for name in [n for n in el.attrs if n.lower().startswith("on")]:
             dropped["event handler"] += 1
