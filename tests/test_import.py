@@ -1313,6 +1313,7 @@ def test_ghosts_url_placeholder_becomes_the_old_sites_address(
         html='<p><img src="__GHOST_URL__/content/images/a.jpg" alt="A">'
         '<a href="__GHOST_URL__/other/">other</a></p>',
         feature_image="__GHOST_URL__/content/images/f.jpg",
+        feature_image_caption='By <a href="__GHOST_URL__/author/">me</a>',
     )
     source = tmp_path / "ghost.json"
     source.write_text(json.dumps(ghost_export([post])), encoding="utf-8")
@@ -1324,7 +1325,7 @@ def test_ghosts_url_placeholder_becomes_the_old_sites_address(
     assert result.exit_code == 0, result.output
     body = loaded(newsletter.root)["2024-01-10-placeholders.md"].body
     assert "__GHOST_URL__" not in body
-    assert "![](https://old.example/gp/content/images/f.jpg)" in body
+    assert '![](https://old.example/gp/content/images/f.jpg "By me")' in body
     assert "![A](https://old.example/gp/content/images/a.jpg)" in body
     assert "[other](https://old.example/gp/other/)" in body
 

@@ -108,17 +108,6 @@ def read(source: Path, old_site: str = "") -> Batch:
             continue
         extra = {**post, **meta.get(post_id, {})}
         feature = str(post.get("feature_image") or "")
-        if GHOST_URL in html + feature:
-            if not base:
-                batch.fail(
-                    where,
-                    f"its addresses start with Ghost's placeholder {GHOST_URL} (the site's "
-                    "address), which only the old site's address can replace",
-                    "give the Ghost site's address: --old-site https://your-ghost-site",
-                )
-                continue
-            html = html.replace(GHOST_URL, base.rstrip("/"))
-            feature = feature.replace(GHOST_URL, base.rstrip("/"))
         url = f"{base}{slug}/" if base else f"/{slug}/"
         dropped: Dropped = Dropped()
         lead = ""
@@ -129,6 +118,17 @@ def read(source: Path, old_site: str = "") -> Batch:
                 f'<figure><img src="{html_lib.escape(feature, quote=True)}" alt="{alt}">'
                 f"<figcaption>{caption}</figcaption></figure>"
             )
+        if GHOST_URL in lead + html:
+            if not base:
+                batch.fail(
+                    where,
+                    f"its addresses start with Ghost's placeholder {GHOST_URL} (the site's "
+                    "address), which only the old site's address can replace",
+                    "give the Ghost site's address: --old-site https://your-ghost-site",
+                )
+                continue
+            lead = lead.replace(GHOST_URL, base.rstrip("/"))
+            html = html.replace(GHOST_URL, base.rstrip("/"))
         authors = [a for a in post_authors.get(post_id, []) if a]
         batch.entries.append(
             Entry(
