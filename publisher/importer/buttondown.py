@@ -5,8 +5,6 @@ A body starting ``<!-- buttondown-editor-mode: fancy -->`` is HTML; any other is
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import zipfile
@@ -17,8 +15,11 @@ from publisher.importer.entry import (
     MAX_BODY_BYTES,
     Batch,
     Entry,
+    TooBig,
+    csv_rows,
     one_line,
     parse_date,
+    read_member,
     site_url,
     summary_of,
 )
@@ -31,7 +32,10 @@ SKIPPED_STATUSES = {"deleted", "errored"}
 def _rows(archive: zipfile.ZipFile, names: list[str], batch: Batch) -> list[tuple[str, Any]]:
     if "emails.json" in names:
         try:
-            data = json.loads(archive.read("emails.json").decode("utf-8"))
+            data = json.loads(read_member(archive, "emails.json").decode("utf-8"))
+        except TooBig as exc:
+            batch.fail("emails.json", str(exc), "export again from Buttondown, or ask its support")
+            return []
         except (ValueError, UnicodeDecodeError) as exc:
             batch.fail("emails.json", f"is not JSON ({exc})", "export again from Buttondown")
             return []
@@ -39,13 +43,8 @@ def _rows(archive: zipfile.ZipFile, names: list[str], batch: Batch) -> list[tupl
             batch.fail("emails.json", "is not a list of emails", "export again from Buttondown")
             return []
         return [(f"emails.json[{i}]", row) for i, row in enumerate(data)]
-    text = io.TextIOWrapper(archive.open("emails.csv"), encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
-    rows, line = [], 2
-    for row in reader:
-        rows.append((f"emails.csv:{line}", row))
-        line = reader.line_num + 1
-    return rows
+    hint = "export again from Buttondown (a field of over 128 KB is no export's)"
+    return list(csv_rows(archive, "emails.csv", batch, hint))
 
 
 def read(source: Path, old_site: str = "") -> Batch:
@@ -73,12 +72,12 @@ def read(source: Path, old_site: str = "") -> Batch:
                 batch.fail(where, f"has no {missing}", "give it one in Buttondown, export again")
                 continue
             name = f"emails/{slug}.md"
-            if name in names and archive.getinfo(name).file_size > MAX_BODY_BYTES:
-                size = archive.getinfo(name).file_size / 1e6
-                batch.fail(where, f"{name} is {size:.0f} MB", "split the email, or leave it out")
-                continue
             if name in names:
-                raw = archive.read(name).decode("utf-8", errors="replace")
+                try:
+                    raw = read_member(archive, name, MAX_BODY_BYTES).decode("utf-8", "replace")
+                except TooBig as exc:
+                    batch.fail(where, str(exc), "split the email, or leave it out")
+                    continue
             elif isinstance(row.get("body"), str):
                 raw = row["body"]
             else:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
+import io
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +58,50 @@ class Batch:
 
 #: The largest body read from an export (an issue's Markdown may be 1 MB; HTML says more).
 MAX_BODY_BYTES = 5_000_000
+#: The largest export file read whole: a Ghost JSON export, Buttondown's ``emails.json``, a
+#: feed document (a zip of a few hundred KB may expand to gigabytes).
+MAX_INDEX_BYTES = 100_000_000
+
+
+class TooBig(ValueError):
+    """A file of an export over its size cap, refused before it is read."""
+
+
+def size_text(size: int) -> str:
+    """Return a size as the report says it: ``6 MB``, ``1 KB``."""
+    return f"{size / 1e6:.0f} MB" if size >= 1_000_000 else f"{size / 1e3:.0f} KB"
+
+
+def too_big(name: str, size: int, cap: int) -> TooBig:
+    """Return the error of a file over its cap."""
+    return TooBig(f"{name} is {size_text(size)}, over the {size_text(cap)} cap")
+
+
+def read_member(archive: zipfile.ZipFile, name: str, cap: int | None = None) -> bytes:
+    """Return a zip member's bytes, refusing one over ``cap`` (``MAX_INDEX_BYTES``) by its
+    declared size before reading it, and by what it expands to while reading it."""
+    cap = MAX_INDEX_BYTES if cap is None else cap
+    size = archive.getinfo(name).file_size
+    if size > cap:
+        raise too_big(name, size, cap)
+    with archive.open(name) as member:
+        data = member.read(cap + 1)
+    if len(data) > cap:
+        raise too_big(name, len(data), cap)
+    return data
+
+
+def read_file(path: Path, cap: int | None = None) -> bytes:
+    """Return a file's bytes, refusing one over ``cap`` (``MAX_INDEX_BYTES``) before reading."""
+    cap = MAX_INDEX_BYTES if cap is None else cap
+    size = path.stat().st_size
+    if size > cap:
+        raise too_big(path.name, size, cap)
+    with path.open("rb") as handle:
+        data = handle.read(cap + 1)
+    if len(data) > cap:
+        raise too_big(path.name, len(data), cap)
+    return data
 
 
 def one_line(text: str | None) -> str:
@@ -83,3 +131,25 @@ def summary_of(text: str, limit: int = 300) -> str:
     """Return a one-line summary, or "" when the text is too long to be one."""
     text = one_line(text)
     return text if len(text) <= limit else ""
+
+
+def csv_rows(
+    archive: zipfile.ZipFile, name: str, batch: Batch, hint: str
+) -> Iterator[tuple[str, dict[str, str | None]]]:
+    """Yield each row of a zip's CSV file with where it is (``posts.csv:4``); a row that cannot
+    be read (a field over the csv module's limit, 128 KB) is an error naming it, and the rows
+    after it are read on."""
+    text = io.TextIOWrapper(archive.open(name), encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text)
+    line = 2
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            batch.fail(f"{name}:{line}", f"cannot be read ({exc})", hint)
+            line = reader.line_num + 1
+            continue
+        where, line = f"{name}:{line}", reader.line_num + 1
+        yield where, row

@@ -13,13 +13,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-from publisher.importer.entry import Batch, Entry, one_line, summary_of
+from publisher.importer import entry as entry_module
+from publisher.importer.entry import Batch, Entry, one_line, read_file, summary_of, too_big
 from publisher.importer.html import Dropped, plain_text, to_markdown
 
 #: The most archive pages followed from one feed.
 MAX_PAGES = 500
-#: The largest feed document read.
-MAX_FEED_BYTES = 50_000_000
 
 
 def is_feed(data: bytes) -> bool:
@@ -29,18 +28,27 @@ def is_feed(data: bytes) -> bool:
 
 
 def fetch(url: str) -> bytes:
-    """Fetch a feed over HTTP(S)."""
+    """Fetch a feed over HTTP(S), reading no more than ``entry.MAX_INDEX_BYTES``."""
     import httpx
 
     from publisher import __version__
 
+    cap = entry_module.MAX_INDEX_BYTES
     headers = {"User-Agent": f"publisher/{__version__} (import)"}
-    with httpx.Client(follow_redirects=True, timeout=30, headers=headers) as client:
-        response = client.get(url)
+    with (
+        httpx.Client(follow_redirects=True, timeout=30, headers=headers) as client,
+        client.stream("GET", url) as response,
+    ):
         response.raise_for_status()
-        if len(response.content) > MAX_FEED_BYTES:
-            raise ValueError(f"the feed is over {MAX_FEED_BYTES // 1_000_000} MB")
-        return response.content
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > cap:
+            raise too_big("the feed", int(length), cap)
+        data = bytearray()
+        for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) > cap:  # (no length said, or a false one): stop reading
+                raise too_big("the feed", len(data), cap)
+        return bytes(data)
 
 
 def _when(entry: Any) -> dt.datetime | None:
@@ -85,7 +93,7 @@ def read(source: str, from_url: bool) -> Batch:
     while page is not None and page not in seen_pages and len(seen_pages) < MAX_PAGES:
         seen_pages.add(page)
         try:
-            data = fetch(page) if from_url else Path(page).read_bytes()
+            data = fetch(page) if from_url else read_file(Path(page))
         except Exception as exc:  # httpx's errors, OSError: the page is named in the report
             if not guessed:
                 batch.fail(page, f"cannot be read ({exc})", "check the address or the file")

@@ -6,13 +6,26 @@ Only ``posts``, ``posts_meta``, ``tags``, ``posts_tags``, ``users`` (their names
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from publisher.importer.entry import Batch, Entry, one_line, parse_date, site_url, summary_of
+from publisher.importer.entry import (
+    Batch,
+    Entry,
+    TooBig,
+    one_line,
+    parse_date,
+    read_file,
+    site_url,
+    summary_of,
+)
 from publisher.importer.html import Dropped, to_markdown
+
+#: What Ghost writes in its export for its own address (``__GHOST_URL__/content/images/...``).
+GHOST_URL = "__GHOST_URL__"
 
 
 def tables(data: Any) -> dict[str, Any] | None:
@@ -34,7 +47,10 @@ def read(source: Path, old_site: str = "") -> Batch:
     batch = Batch(source)
     base = site_url(old_site)
     try:
-        data = tables(json.loads(source.read_text(encoding="utf-8")))
+        data = tables(json.loads(read_file(source).decode("utf-8")))
+    except TooBig as exc:
+        batch.fail("the file", str(exc), "export again from Ghost, or ask its support")
+        return batch
     except (ValueError, UnicodeDecodeError) as exc:
         batch.fail("the file", f"is not JSON ({exc})", "give the .json file Ghost's export made")
         return batch
@@ -91,16 +107,28 @@ def read(source: Path, old_site: str = "") -> Batch:
             )
             continue
         extra = {**post, **meta.get(post_id, {})}
+        feature = str(post.get("feature_image") or "")
         url = f"{base}{slug}/" if base else f"/{slug}/"
         dropped: Dropped = Dropped()
         lead = ""
-        if post.get("feature_image"):
-            alt = str(extra.get("feature_image_alt") or "").replace('"', "&quot;")
-            caption = str(extra.get("feature_image_caption") or "")
+        if feature:
+            alt = html_lib.escape(str(extra.get("feature_image_alt") or ""), quote=True)
+            caption = str(extra.get("feature_image_caption") or "")  # (HTML: cleaned with the body)
             lead = (
-                f'<figure><img src="{post["feature_image"]}" alt="{alt}">'
+                f'<figure><img src="{html_lib.escape(feature, quote=True)}" alt="{alt}">'
                 f"<figcaption>{caption}</figcaption></figure>"
             )
+        if GHOST_URL in lead + html:
+            if not base:
+                batch.fail(
+                    where,
+                    f"its addresses start with Ghost's placeholder {GHOST_URL} (the site's "
+                    "address), which only the old site's address can replace",
+                    "give the Ghost site's address: --old-site https://your-ghost-site",
+                )
+                continue
+            lead = lead.replace(GHOST_URL, base.rstrip("/"))
+            html = html.replace(GHOST_URL, base.rstrip("/"))
         authors = [a for a in post_authors.get(post_id, []) if a]
         batch.entries.append(
             Entry(

@@ -10,6 +10,7 @@ What was left out is counted in a ``Dropped`` tally for the report.
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from collections import Counter
@@ -63,7 +64,8 @@ TRACKERS = (
     "/open.gif",
     "list-manage.com/track",
 )
-TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+#: A template tag of the platform's (``{{ subscribe_form }}``, ``{% if x %}``), whole.
+TEMPLATE_TAG = re.compile(r"\{\{(?:(?!\}\}).)*\}\}|\{%(?:(?!%\}).)*%\}", re.S)
 FOOTNOTE = "@@FN{}@@"
 FOOTNOTE_MARK = re.compile(r"@@FN(\w+)@@")
 
@@ -130,6 +132,18 @@ def _is_pixel(img: Tag) -> bool:
 def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
     """Run the structural pass: return the HTML and the footnotes' bodies (HTML), in order."""
     soup = BeautifulSoup(html, "html.parser")
+    _drop_chrome(soup, dropped)
+    _buttons(soup, dropped)
+    _footers(soup, dropped)
+    _embeds(soup, dropped)
+    _images(soup, base, dropped)
+    _links(soup, base, dropped)
+    notes = _footnotes(soup)
+    return str(soup), notes
+
+
+def _drop_chrome(soup: BeautifulSoup, dropped: Dropped) -> None:
+    """Drop comments, scripts, the platforms' chrome and boilerplate, forms, paywall markers."""
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         if "members-only" in comment or "paywall" in comment:
             dropped["paywall marker"] += 1
@@ -150,6 +164,10 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
     for el in soup.select("div.paywall-jump, .paywall"):
         dropped["paywall marker"] += 1
         el.decompose()
+
+
+def _buttons(soup: BeautifulSoup, dropped: Dropped) -> None:
+    """Drop the platforms' buttons (subscribe, share...); a button to some page is a link."""
     for el in soup.select("p.button-wrapper, div.kg-button-card, a.button"):
         if el.parent is None:
             continue
@@ -161,6 +179,11 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
             el.decompose()
         elif a is not None and el.name != "a":  # a button to some page: keep it as a link
             el.replace_with(_link(soup, href, a.get_text(" ", strip=True) or href))
+
+
+def _footers(soup: BeautifulSoup, dropped: Dropped) -> None:
+    """Drop the footers a platform appends (and the rule before one), and the paragraphs that
+    are a template tag alone (never one in code)."""
     for p in soup.find_all("p"):
         text = p.get_text(" ", strip=True)
         if any(f.search(text) for f in FOOTERS):
@@ -169,10 +192,13 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
             if rule is not None and rule.name == "hr":  # the rule that set the footer apart
                 rule.decompose()
             p.decompose()
-        elif TEMPLATE_TAG.fullmatch(text):
+        elif TEMPLATE_TAG.fullmatch(text) and p.find(["code", "pre"]) is None:
             dropped["template tag"] += 1
             p.decompose()
-    _embeds(soup, dropped)
+
+
+def _images(soup: BeautifulSoup, base: str, dropped: Dropped) -> None:
+    """Drop tracking pixels; give each image its original, absolute address."""
     for img in soup.find_all("img"):
         if _is_pixel(img):
             dropped["tracking pixel"] += 1
@@ -182,20 +208,30 @@ def prepare(html: str, base: str, dropped: Dropped) -> tuple[str, list[str]]:
         if not src:
             attrs = _attrs(img)
             src = str(attrs.get("src") or "")
-        img["src"] = urljoin(base, unproxy(src)) if src else ""
+        try:
+            img["src"] = urljoin(base, unproxy(src)) if src else ""
+        except ValueError:  # no address (``http://[::1/x.png``): no image
+            dropped["bad address"] += 1
+            img.decompose()
+
+
+def _links(soup: BeautifulSoup, base: str, dropped: Dropped) -> None:
+    """Drop links that run a script, and event handlers; make the other links absolute."""
     for a in soup.find_all("a", href=True):
         href = str(a["href"]).strip()
         if href.lower().startswith(("javascript:", "vbscript:", "data:")):
             dropped["script link"] += 1
             del a["href"]
         elif base and not href.startswith("#"):
-            a["href"] = urljoin(base, href)
+            try:
+                a["href"] = urljoin(base, href)
+            except ValueError:  # no address (``http://[::1/``): its text alone
+                dropped["bad address"] += 1
+                del a["href"]
     for el in soup.find_all(True):
         for name in [n for n in el.attrs if n.lower().startswith("on")]:
             dropped["event handler"] += 1
             del el[name]
-    notes = _footnotes(soup)
-    return str(soup), notes
 
 
 def _embeds(soup: BeautifulSoup, dropped: Dropped) -> None:
@@ -292,10 +328,14 @@ def sanitize(html: str) -> str:
             tags=tags,
             attributes=attributes,
             link_rel=None,
-            url_schemes={"http", "https", "mailto"},
+            url_schemes=set(SAFE_SCHEMES),
             strip_comments=True,
         )
     )
+
+
+#: The schemes a link or an image of an imported body may have (a relative address has none).
+SAFE_SCHEMES = ("http", "https", "mailto")
 
 
 CREDIT = re.compile(
@@ -317,8 +357,18 @@ def caption_title(caption: str) -> str:
 def _image(src: str, alt: str, title: str) -> str:
     alt = " ".join(alt.split()).replace("[", r"\[").replace("]", r"\]")
     title = caption_title(title).replace("\\", "\\\\").replace('"', '\\"')
-    src = src.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    for char in ' ()"<>':
+        src = src.replace(char, f"%{ord(char):02X}")
     return f"![{alt}]({src}{f' {chr(34)}{title}{chr(34)}' if title else ''})"
+
+
+#: Characters of the text of an HTML body that would be Markdown's syntax (``[x](y)``, code,
+#: ``{.attributes}``, ``~~struck~~``).
+MARKDOWN_CHARS = re.compile(r"([\[\]`{}~])")
+#: A line's start that would make it a heading, a list item, a quote or a rule.
+LINE_MARKERS = re.compile(r"(^|\n)([ \t]*)(#{1,6}(?=[ \t]|$)|[-+>=](?=[ \t]|$|[-=]))", re.M)
+#: A line's start that would make it an item of a numbered list (``1.``, ``1)``).
+NUMBERED = re.compile(r"(^|\n)([ \t]*\d{1,9})([.)])(?=[ \t]|$)", re.M)
 
 
 class IssueConverter(MarkdownConverter):
@@ -361,7 +411,13 @@ class IssueConverter(MarkdownConverter):
             return str(text)
         # Text that reads as a tag or an entity must stay text in the Markdown.
         text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
-        return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+        text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+        # And text that reads as Markdown too: links, code, attributes, boxes, and what makes a
+        # line a heading, a list item, a quote or a rule.
+        text = MARKDOWN_CHARS.sub(r"\\\1", text)
+        text = text.replace(":::", "\\:::")
+        text = NUMBERED.sub(r"\1\2\\\3", text)
+        return LINE_MARKERS.sub(r"\1\2\\\3", text)
 
 
 def _markdown(html: str) -> str:
@@ -393,32 +449,206 @@ def plain_text(html: str) -> str:
     return " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
 
 
-HOSTILE_BLOCK = re.compile(
-    r"<(script|style|iframe|object|embed)\b[^>]*>.*?</\1\s*>|<(iframe|embed|object)\b[^>]*/?>",
-    re.I | re.S,
-)
-HOSTILE_TAG = re.compile(r"<[A-Za-z][^>]*\b(?:on\w+\s*=|javascript:)[^>]*>", re.I)
+#: The most times an imported Markdown body is cleaned again (what one cleaning uncovers, as
+#: ``<scr<script>x</script>ipt>``, is cleaned by the next).
+MAX_PASSES = 8
+#: Control characters and spaces, which a browser ignores in a link's scheme.
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\s]+")
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):", re.I)
+_CLOSING_TAG = re.compile(r"</([A-Za-z][A-Za-z0-9-]*)\s*>")
+
+
+def unsafe_target(url: str) -> bool:
+    """Return whether a link's or an image's target has a scheme other than http(s) or mailto
+    (``javascript:``, ``jav&#x61;script:``, ``java&#9;script:``, ``java%09script:``...: the
+    parser percent-encodes what it decodes)."""
+    decoded = _INVISIBLE.sub("", unquote(html_lib.unescape(html_lib.unescape(url))))
+    match = _SCHEME.match(decoded)
+    return match is not None and match.group(1).lower() not in SAFE_SCHEMES
+
+
+def _all_links_parser() -> Any:
+    """Return publisher's Markdown parser, but seeing every link (its own refuses
+    ``javascript:`` ones, which then stay in the text as they were written)."""
+    import copy
+
+    from publisher.model.markdown import parser
+
+    md = copy.copy(parser())
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    return md
+
+
+def _clean_tag(tag: str) -> str:
+    """Return one raw HTML tag of a Markdown text as ``nh3`` keeps it ("" when it drops it)."""
+    closing = _CLOSING_TAG.fullmatch(tag.strip())
+    if closing:
+        kept = sanitize(f"<{closing.group(1)}>")
+        return tag if kept.startswith(f"<{closing.group(1).lower()}") else ""
+    cleaned = sanitize(tag)
+    name = re.match(r"<([A-Za-z][A-Za-z0-9-]*)", tag)
+    if name and cleaned.endswith(f"</{name.group(1).lower()}>"):
+        cleaned = cleaned[: -len(name.group(1)) - 3]
+    return cleaned if cleaned.startswith("<") else ""
+
+
+def _link_end(text: str, start: int) -> tuple[int, str] | None:
+    """Return where an inline link's ``(destination "title")`` starting at ``start`` (its
+    ``(``) ends, and its destination; None when it is no link destination."""
+    i, n = start + 1, len(text)
+    while i < n and text[i] in " \t\n":
+        i += 1
+    if i < n and text[i] == "<":
+        end = text.find(">", i)
+        if end < 0:
+            return None
+        dest, i = text[i + 1 : end], end + 1
+    else:
+        depth, begin = 0, i
+        while i < n and not text[i].isspace():
+            if text[i] == "\\":
+                i += 2
+                continue
+            if text[i] == "(":
+                depth += 1
+            elif text[i] == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            i += 1
+        dest = text[begin:i]
+    close = i
+    depth = 0
+    while close < n and (text[close] != ")" or depth):  # a title, with ( ) inside
+        depth += {"(": 1, ")": -1}.get(text[close], 0) if text[close - 1] != "\\" else 0
+        close += 1
+    return (close + 1, dest) if close < n else None
+
+
+def _label_start(text: str, bracket: int) -> int | None:
+    """Return where the ``[`` that the ``]`` at ``bracket`` closes is."""
+    depth = 0
+    for i in range(bracket, -1, -1):
+        if i > 0 and text[i - 1] == "\\":
+            continue
+        if text[i] == "]":
+            depth += 1
+        elif text[i] == "[":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _drop_unsafe_links(text: str, dropped: Dropped) -> str:
+    """Return a Markdown text with each inline link or image (``[x](...)``, ``![x](...)``)
+    whose target is unsafe replaced by its text, and each such autolink
+    (``<javascript:...>``) removed."""
+    i = 0
+    while (at := text.find("](", i)) >= 0:
+        found = _link_end(text, at + 1)
+        start = _label_start(text, at)
+        if found is None or start is None or not unsafe_target(found[1]):
+            i = at + 2
+            continue
+        if start > 0 and text[start - 1] == "!":
+            start -= 1
+        label = text[start:at].lstrip("!")[1:]
+        text = text[:start] + label + text[found[0] :]
+        dropped["script link"] += 1
+        i = start
+
+    def autolink(match: re.Match[str]) -> str:
+        if not unsafe_target(match.group(1)):
+            return match.group(0)
+        dropped["script link"] += 1
+        return ""  # (its text is the address itself)
+
+    return re.sub(r"<([A-Za-z][A-Za-z0-9+.-]*:[^<>\s]*)>", autolink, text)
+
+
+def _plain(children: list[Any]) -> str:
+    """Return an inline's text, escaped so that it says nothing in Markdown."""
+    text = "".join(c.content for c in children if c.type in ("text", "code_inline"))
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|&:~-])", r"\\\1", text)
+
+
+def _unsafe_inline(children: list[Any]) -> bool:
+    for child in children:
+        if child.type == "html_inline" and _clean_tag(child.content) != child.content:
+            return True
+        target = child.attrs.get("href") or child.attrs.get("src") or ""
+        if child.type in ("link_open", "image") and unsafe_target(str(target)):
+            return True
+    return False
+
+
+def _clean_pass(text: str, dropped: Dropped, last: bool) -> str:
+    """Clean a Markdown text once: each raw HTML block and tag through ``nh3``, each unsafe
+    link or image made its text, each reference definition to an unsafe target removed."""
+    env: dict[str, Any] = {}
+    tokens = _all_links_parser().parse(text, env)
+    lines = text.split("\n")
+    edits: list[tuple[int, int, list[str]]] = []
+    for ref in env.get("references", {}).values():
+        if unsafe_target(str(ref.get("href", ""))) and ref.get("map"):
+            dropped["script link"] += 1
+            edits.append((ref["map"][0], ref["map"][1], []))
+    for token in tokens:
+        if token.map is None:
+            continue
+        a, b = token.map
+        if token.type == "html_block":
+            cleaned = sanitize(token.content).rstrip("\n")
+            if cleaned != token.content.rstrip("\n"):
+                dropped["unsafe HTML"] += 1
+                edits.append((a, b, cleaned.split("\n") if cleaned.strip() else []))
+        elif token.type == "inline" and _unsafe_inline(token.children or []):
+            children = token.children or []
+            if last:  # what cleaning did not mend: its text alone
+                edits.append((a, b, _plain(children).split("\n")))
+                continue
+            block = "\n".join(lines[a:b])
+            for child in children:
+                if child.type == "html_inline":
+                    kept = _clean_tag(child.content)
+                    if kept != child.content:
+                        dropped["unsafe HTML"] += 1
+                        block = block.replace(child.content, kept, 1)
+            edits.append((a, b, _drop_unsafe_links(block, dropped).split("\n")))
+    for a, b, new in sorted(edits, key=lambda e: e[0], reverse=True):
+        lines[a:b] = new
+    return "\n".join(lines)
+
+
+def _drop_template_tags(text: str, dropped: Dropped) -> str:
+    """Return a Markdown text without its paragraphs that are a template tag alone
+    (``{{ subscribe_form }}``): tags in code, or within a sentence, are the writer's."""
+    lines = text.split("\n")
+    tokens = _all_links_parser().parse(text)
+    for i in range(len(tokens) - 2, 0, -1):
+        opening, inline = tokens[i - 1], tokens[i]
+        if opening.type != "paragraph_open" or opening.map is None:
+            continue
+        children = inline.children or []
+        if all(c.type in ("text", "softbreak") for c in children) and TEMPLATE_TAG.fullmatch(
+            inline.content.strip()
+        ):
+            dropped["template tag"] += 1
+            del lines[opening.map[0] : opening.map[1]]
+    return "\n".join(lines)
 
 
 def clean_markdown(text: str, dropped: Dropped) -> str:
-    """Return an exported Markdown body without template tags or raw HTML that could run."""
-    kept = []
-    for block in re.split(r"\n{2,}", text.replace("\r\n", "\n").strip()):
-        if TEMPLATE_TAG.fullmatch(block.strip()):
-            dropped["template tag"] += 1
-            continue
-        kept.append(block)
-    text = "\n\n".join(kept)
-    for pattern, kind in ((HOSTILE_BLOCK, "script or embed"), (HOSTILE_TAG, "script in a tag")):
-        text, count = pattern.subn("", text)
-        if count:
-            dropped[kind] += count
-    text, count = re.subn(r"\]\(\s*javascript:[^)]*\)", "]()", text, flags=re.I)
-    if count:
-        dropped["script link"] += count
-    text, count = TEMPLATE_TAG.subn("", text)
-    if count:
-        dropped["template tag"] += count
+    """Return an exported Markdown body without template tags, nor raw HTML or links that
+    could run: parsed as publisher parses it, each raw HTML part cleaned by ``nh3`` as HTML
+    bodies are, each link or image to a target other than http(s) or mailto made its text."""
+    text = _drop_template_tags(text.replace("\r\n", "\n").strip(), dropped)
+    for n in range(MAX_PASSES + 1):
+        cleaned = _clean_pass(text, dropped, last=n == MAX_PASSES)
+        if cleaned == text:
+            break
+        text = cleaned
     return text.strip() + "\n" if text.strip() else ""
 
 

@@ -35,7 +35,10 @@ def names_for(urls: list[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     taken: set[str] = set()
     for url in urls:
-        name = PurePosixPath(unquote(urlsplit(url).path)).name
+        try:
+            name = PurePosixPath(unquote(urlsplit(url).path)).name
+        except ValueError:  # no address (``http://[::1/x.png``): a name of its own below
+            name = ""
         stem, suffix = name.rsplit(".", 1) if "." in name else (name, "")
         stem = re.sub(r"[^\w-]+", "-", stem, flags=re.ASCII).strip("-")[:60]
         suffix = "." + suffix.lower() if suffix else ""
@@ -94,8 +97,8 @@ def _fetch(url: str, folder: Path, name: str, cap: int) -> tuple[str, str | None
                     return "", f"not an image publisher can read ({kind or 'no type'})"
             part.replace(folder / name)
             return name, None
-    except httpx.HTTPError as exc:
-        part.unlink(missing_ok=True)
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as exc:
+        part.unlink(missing_ok=True)  # (httpx.InvalidURL is no HTTPError: an address it refuses)
         return "", f"cannot be fetched ({exc.__class__.__name__}: {exc})"
 
 

@@ -9,8 +9,9 @@ file: a second import of the same export finds every entry there and changes not
 from __future__ import annotations
 
 import json
+import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,21 @@ from urllib.parse import urlsplit
 
 from publisher.config import Config, load_config
 from publisher.config.addresses import MAX_SLUG
+from publisher.config.place import Invalid
 from publisher.errors import Problem, PublisherError, collecting
 from publisher.importer import buttondown, feed, ghost, images, substack
 from publisher.importer.entry import Batch, Entry
 from publisher.importer.html import remote_images
-from publisher.model.issue import FOLDER_INDEX, ISSUES_DIR, is_valid_slug, parse_issue, title_slug
+from publisher.model import redirects
+from publisher.model.issue import (
+    FOLDER_INDEX,
+    ISSUES_DIR,
+    is_valid_slug,
+    load_folder,
+    parse_issue,
+    title_slug,
+)
+from publisher.site.plan import SITE_NAMES
 
 MAPPING_FILE = "imported.json"
 FORMATS = ("substack", "buttondown", "ghost", "feed")
@@ -73,7 +84,8 @@ def detect(source: str) -> str:
             path,
             hint="give the zip as the service made it, or name its format with --format",
         )
-    head = path.read_bytes()[:4096]
+    with path.open("rb") as handle:  # (its first bytes only: the export may be large)
+        head = handle.read(4096)
     if feed.is_feed(head):
         return "feed"
     if head.lstrip().startswith(b"{"):
@@ -122,61 +134,115 @@ def run(
 ) -> Report:
     """Import ``source`` into ``root``'s issues; return what was done."""
     config = load_config(root)
-    fmt = fmt or detect(source)
-    batch = read(source, fmt, old_site)
-    report = Report(problems=list(batch.problems))
+    batch = read(source, fmt or detect(source), old_site)
     mapping_path = root / MAPPING_FILE
-    records = _load_mapping(mapping_path)
-    known = {r.get("old_id") or r.get("old_url"): r for r in records}
-    issues = root / ISSUES_DIR
-    planned: set[str] = set()
-    for entry in sorted(batch.entries, key=lambda e: (e.date, e.slug, e.old_id)):
-        key = entry.old_id or entry.old_url
-        before = known.get(key)
-        if before and (root / str(before.get("file"))).exists():
-            report.unchanged += 1
-            echo(f"unchanged: {before['file']} (imported before)")
-            continue
-        name = f"{entry.date.date().isoformat()}-{_slug(entry)}"
-        base, n = name, 2
-        while name in planned:
-            name, n = f"{base}-{n}", n + 1
-        planned.add(name)
-        text = compose(entry, config)
-        remote = remote_images(entry.body)
-        folder_form = download_images and bool(remote)
-        path = issues / name / FOLDER_INDEX if folder_form else issues / f"{name}.md"
-        relative = path.relative_to(root).as_posix()
+    known = {_record_key(r): r for r in _load_mapping(mapping_path)}
+    importer = _Import(root, config, batch, known, dry_run, download_images, echo)
+    try:
+        for entry in sorted(batch.entries, key=lambda e: (e.date, e.slug, e.old_id)):
+            importer.entry(entry)
+        for note in batch.notes:
+            echo(note)
+    finally:  # what was written is recorded, even when an entry failed half-way
+        if not dry_run:
+            _save_mapping(mapping_path, list(known.values()))
+    return importer.report
+
+
+class _Import:
+    """One import's state: the issues already there, the slugs taken, the record so far."""
+
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        batch: Batch,
+        known: dict[str, dict[str, Any]],
+        dry_run: bool,
+        download_images: bool,
+        echo: Callable[[str], None],
+    ) -> None:
+        self.root, self.config, self.batch, self.known = root, config, batch, known
+        self.dry_run, self.download_images, self.echo = dry_run, download_images, echo
+        self.report = Report(problems=list(batch.problems))
+        self.issues = root / ISSUES_DIR
+        existing = load_folder(root, config).issues
+        # The slugs an imported issue may not take: its neighbours', and the site's own names.
+        self.taken = {_fold(i.slug) for i in existing} | {_fold(n) for n in SITE_NAMES}
+        self.by_id = {i.id: i.source for i in existing}
+        self.by_redirect = {page: i.source for i in existing for page in i.redirect_from}
+        self.planned: set[str] = set()
+
+    def entry(self, entry: Entry) -> None:
+        """Import one entry: find it imported before, or place it, check it and write it."""
+        key = _key(entry)
+        if self._imported_before(entry, key):
+            return
+        day = entry.date.date().isoformat()
+        slug = _slug(entry)
+        name = f"{day}-{slug}"
         # (a folder without index.md holds the images of an import that stopped: it goes on)
-        candidates = (issues / name / FOLDER_INDEX, issues / f"{name}.md")
-        clash = next((p for p in candidates if p.exists()), None)
+        candidates = (self.issues / name / FOLDER_INDEX, self.issues / f"{name}.md")
+        clash = None if name in self.planned else next((p for p in candidates if p.exists()), None)
         if clash is not None:
-            same = clash.is_file() and clash.read_text(encoding="utf-8") == text
-            if same:
-                report.unchanged += 1
-                echo(f"unchanged: {clash.relative_to(root).as_posix()} (imported before)")
-                known[key] = _record(entry, clash.relative_to(root).as_posix())
-            else:
-                report.kept += 1
-                echo(
-                    f"kept: {clash.relative_to(root).as_posix()} exists and is not overwritten "
-                    f"({entry.where} not imported); fix: move it away, then import again"
-                )
-            continue
-        problems = _check(text, path, config)
+            self._clash(entry, key, clash, self._compose(entry, slug))
+            return
+        slug = _free_slug(slug, self.taken)
+        self.taken.add(_fold(slug))
+        name = f"{day}-{slug}"  # its slug is the file name's: no `slug:` needed
+        self.planned.add(name)
+        remote = remote_images(entry.body)
+        folder_form = self.download_images and bool(remote)
+        path = self.issues / name / FOLDER_INDEX if folder_form else self.issues / f"{name}.md"
+        text = self._compose(entry, slug)
+        problems = _check(text, path, self.config)
         if problems:
-            report.problems += [
-                Problem(f"{entry.where}: {p.message}", _source(batch), None, p.hint)
-                for p in problems
+            source = _source(self.batch)
+            self.report.problems += [
+                Problem(f"{entry.where}: {p.message}", source, None, p.hint) for p in problems
             ]
-            continue
-        verb = "would write" if dry_run else "wrote"
+            return
+        notes = self._images(entry, path, remote, folder_form)
+        self._write(entry, key, slug, path, notes)
+
+    def _imported_before(self, entry: Entry, key: str) -> bool:
+        """Return whether the entry was imported before: by the record, or as an existing
+        issue, moved or re-dated since, with its id or its old address."""
+        before = self.known.get(key)
+        if before and (self.root / str(before.get("file"))).exists():
+            self.report.unchanged += 1
+            self.echo(f"unchanged: {before['file']} (imported before)")
+            return True
+        found = _existing_issue(entry, self.config, self.by_id, self.by_redirect)
+        if found is None:
+            return False
+        file = _relative(found, self.root)
+        self.report.unchanged += 1
+        self.echo(f"unchanged: {file} (imported before)")
+        self.known[key] = _record(entry, file)
+        return True
+
+    def _clash(self, entry: Entry, key: str, clash: Path, text: str) -> None:
+        """Report a file already at the entry's name: the same import, or kept as it is."""
+        file = clash.relative_to(self.root).as_posix()
+        if clash.is_file() and clash.read_text(encoding="utf-8") == text:
+            self.report.unchanged += 1
+            self.echo(f"unchanged: {file} (imported before)")
+            self.known[key] = _record(entry, file)
+            return
+        self.report.kept += 1
+        self.echo(
+            f"kept: {file} exists and is not overwritten ({entry.where} not imported): "
+            "it is kept as it is"
+        )
+
+    def _images(self, entry: Entry, path: Path, remote: list[str], folder_form: bool) -> list[str]:
+        """Download the entry's images beside it when asked (its body then shows the saved
+        files); return the report's notes about them."""
         notes = []
-        if remote and folder_form and not dry_run:
+        if remote and folder_form and not self.dry_run:
             saved, failed = images.download(remote, path.parent)
-            for url, local in saved.items():
-                entry.body = entry.body.replace(f"]({url}", f"]({local}")
-            text = compose(entry, config)
+            entry.body = _local_images(entry.body, saved)
             notes += [f"image {url} stays remote: {why}" for url, why in failed.items()]
             if saved:
                 notes.append(f"{len(saved)} {_plural(len(saved), 'image')} saved beside it")
@@ -185,23 +251,31 @@ def run(
                 f"{len(remote)} remote {_plural(len(remote), 'image')} "
                 "(`--download-images` saves them beside the issue)"
             )
+        return notes
+
+    def _write(self, entry: Entry, key: str, slug: str, path: Path, notes: list[str]) -> None:
+        """Write the issue file (never over another) and record it; report what was done."""
+        others = self.taken - {_fold(slug)}
+        if refused := no_redirect(entry, self.config, slug, others):
+            notes.append(refused)
         if entry.dropped:
             left = ", ".join(f"{kind} ({n})" for kind, n in sorted(entry.dropped.items()))
             notes.append(f"left out: {left}")
-        echo(f"{verb}: {relative}  ({entry.where})")
+        relative = path.relative_to(self.root).as_posix()
+        self.echo(f"{'would write' if self.dry_run else 'wrote'}: {relative}  ({entry.where})")
         for note in notes:
-            echo(f"  {note}")
-        if not dry_run:
+            self.echo(f"  {note}")
+        if not self.dry_run:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite
-                handle.write(text)
-        report.written += 1
-        known[key] = _record(entry, relative)
-    for note in batch.notes:
-        echo(note)
-    if not dry_run:
-        _save_mapping(mapping_path, list(known.values()))
-    return report
+                handle.write(compose(entry, self.config, slug, others))
+        self.report.written += 1
+        self.known[key] = _record(entry, relative)
+        if redirect := redirect_path(entry, self.config, slug, others):
+            self.taken.add(_fold(redirect.strip("/")))  # a page of one folder: no later slug
+
+    def _compose(self, entry: Entry, slug: str) -> str:
+        return compose(entry, self.config, slug, self.taken - {_fold(slug)})
 
 
 def _source(batch: Batch) -> Path | None:
@@ -222,6 +296,54 @@ def _slug(entry: Entry) -> str:
     return "post"
 
 
+def _existing_issue(
+    entry: Entry, config: Config, by_id: dict[str, Path], by_redirect: dict[str, Path]
+) -> Path | None:
+    """Return the file of the existing issue an entry became before, whatever its name now:
+    the one whose ``id:`` is the entry's old id, or that redirects from its old address."""
+    if entry.old_id and entry.old_id in by_id:
+        return by_id[entry.old_id]
+    if not entry.old_url:
+        return None
+    old = urlsplit(entry.old_url).path or "/"
+    if not _has_suffix(old) and not old.endswith("/"):
+        old += "/"
+    try:
+        return by_redirect.get(redirects.redirect_path(old, config.base_url))
+    except Invalid:
+        return None
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _local_images(body: str, saved: dict[str, str]) -> str:
+    """Return a body whose images point at their saved files: each address replaced where it
+    is a whole link target (``](url)``, ``](url "title")``), the longest first, so that
+    ``a.png`` never takes ``a.png?w=2``'s place."""
+    for url in sorted(saved, key=len, reverse=True):
+        for end in (")", ' "'):
+            body = body.replace(f"]({url}{end}", f"]({saved[url]}{end}")
+    return body
+
+
+def _fold(slug: str) -> str:
+    """Return a slug as a file system that ignores case and normalisation sees it."""
+    return unicodedata.normalize("NFC", slug).casefold()
+
+
+def _free_slug(slug: str, taken: set[str]) -> str:
+    """Return ``slug``, or ``slug-2``, ``slug-3``... when it is taken."""
+    candidate, n = slug, 2
+    while _fold(candidate) in taken:
+        candidate, n = f"{slug}-{n}", n + 1
+    return candidate
+
+
 def _check(text: str, path: Path, config: Config) -> list[Problem]:
     """Return the problems the real loader finds in an issue file about to be written."""
     with collecting():
@@ -232,8 +354,8 @@ def _check(text: str, path: Path, config: Config) -> list[Problem]:
     return []
 
 
-def redirect_path(entry: Entry, config: Config, slug: str) -> str:
-    """Return the old address's path on this site, when a redirect page is needed there."""
+def _old_path(entry: Entry, config: Config, slug: str) -> str:
+    """Return the old address's path on this site, when it differs from the new page's."""
     if not entry.old_url:
         return ""
     old = urlsplit(entry.old_url).path or "/"
@@ -241,6 +363,38 @@ def redirect_path(entry: Entry, config: Config, slug: str) -> str:
         old += "/"
     new = (urlsplit(config.base_url).path or "/") + slug + "/"
     return "" if old in ("/", new) else old
+
+
+def _refused(path: str, config: Config, taken: Container[str]) -> bool:
+    """Return whether ``path`` cannot be a redirect page here: the loader refuses it, or it is
+    the page of an issue (a slug in ``taken``) or a name the site uses itself."""
+    try:
+        file = redirects.redirect_path(path, config.base_url)
+    except Invalid:
+        return True
+    first = file.split("/", 1)[0]
+    return file == f"{first}/index.html" and _fold(first) in taken
+
+
+def redirect_path(
+    entry: Entry, config: Config, slug: str, taken: Container[str] = frozenset()
+) -> str:
+    """Return the old address's path on this site, when a redirect page is needed there and
+    can be one (else "": ``no_redirect`` says why)."""
+    old = _old_path(entry, config, slug)
+    return "" if not old or _refused(old, config, taken) else old
+
+
+def no_redirect(
+    entry: Entry, config: Config, slug: str, taken: Container[str] = frozenset()
+) -> str:
+    """Return the report's note when the entry's old address cannot be a page of this site
+    (``…/story.php``, ``…/.hidden/x/``, another issue's page): it is imported without a
+    redirect."""
+    old = _old_path(entry, config, slug)
+    if not old or not _refused(old, config, taken):
+        return ""
+    return f"old address {entry.old_url} cannot be a page of the new site: no redirect"
 
 
 def _has_suffix(path: str) -> bool:
@@ -252,9 +406,9 @@ def _yaml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def compose(entry: Entry, config: Config) -> str:
-    """Return the issue file an entry becomes."""
-    slug = _slug(entry)
+def compose(entry: Entry, config: Config, slug: str, taken: Container[str] = frozenset()) -> str:
+    """Return the issue file an entry becomes, as the issue ``slug`` (``taken``: the slugs of
+    the other issues, whose pages its redirect may not take)."""
     lines = ["---", f"title: {_yaml(entry.title)}"]
     if entry.subtitle:
         lines.append(f"subtitle: {_yaml(entry.subtitle)}")
@@ -269,15 +423,29 @@ def compose(entry: Entry, config: Config) -> str:
         lines.append("draft: true")
     if entry.old_id:
         lines.append(f"id: {_yaml(entry.old_id)}")
-    redirect = redirect_path(entry, config, slug)
+    redirect = redirect_path(entry, config, slug, taken)
     if redirect:
         lines.append(f"redirect_from: [{_yaml(redirect)}]")
     lines += ["---", "", entry.body.rstrip("\n") or "", ""]
     return "\n".join(lines)
 
 
+def _key(entry: Entry) -> str:
+    """Return what finds an entry in the import record: its old id, else its old address, else
+    (a feed entry with neither guid nor link) its date and title, never an empty key."""
+    return entry.old_id or entry.old_url or f"{entry.date.isoformat()} {entry.title}"
+
+
+def _record_key(record: dict[str, Any]) -> str:
+    key = record.get("old_id") or record.get("old_url") or record.get("key")
+    return str(key) if key else f"file:{record.get('file')}"  # (an older record: matches none)
+
+
 def _record(entry: Entry, file: str) -> dict[str, str]:
-    return {"old_url": entry.old_url, "old_id": entry.old_id, "file": file}
+    record = {"old_url": entry.old_url, "old_id": entry.old_id, "file": file}
+    if not entry.old_id and not entry.old_url:
+        record["key"] = _key(entry)  # neither id nor address: found again by date and title
+    return record
 
 
 def _load_mapping(path: Path) -> list[dict[str, Any]]:

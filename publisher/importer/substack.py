@@ -6,8 +6,6 @@ personal data: they are never opened.
 
 from __future__ import annotations
 
-import csv
-import io
 import zipfile
 from html import escape
 from pathlib import Path
@@ -16,8 +14,11 @@ from publisher.importer.entry import (
     MAX_BODY_BYTES,
     Batch,
     Entry,
+    TooBig,
+    csv_rows,
     one_line,
     parse_date,
+    read_member,
     site_url,
 )
 from publisher.importer.html import Dropped, to_markdown
@@ -46,11 +47,8 @@ def read(source: Path, old_site: str = "") -> Batch:
         prefix = csv_name.removesuffix("posts.csv")
         bodies = {n for n in names if n.startswith(prefix + "posts/") and n.endswith(".html")}
         used: set[str] = set()
-        text = io.TextIOWrapper(archive.open(csv_name), encoding="utf-8-sig", newline="")
-        reader = csv.DictReader(text)
-        line = 2
-        for row in reader:
-            where, line = f"{csv_name}:{line}", reader.line_num + 1
+        hint = "export again from Substack (a field of over 128 KB is no export's)"
+        for where, row in csv_rows(archive, csv_name, batch, hint):
             post_id = (row.get("post_id") or "").strip()
             if "." not in post_id:
                 batch.fail(where, f"post_id {post_id!r} is not <number>.<slug>", "export again")
@@ -78,12 +76,11 @@ def read(source: Path, old_site: str = "") -> Batch:
             slug = post_id.split(".", 1)[1]
             dropped: Dropped = Dropped()
             url = f"{base}p/{slug}" if base else f"/p/{slug}/"
-            if archive.getinfo(name).file_size > MAX_BODY_BYTES:
-                size = archive.getinfo(name).file_size / 1e6
-                batch.fail(where, f"{name} is {size:.0f} MB", "split the post, or leave it out")
-                continue
             try:
-                html = archive.read(name).decode("utf-8")
+                html = read_member(archive, name, MAX_BODY_BYTES).decode("utf-8")
+            except TooBig as exc:
+                batch.fail(where, str(exc), "split the post, or leave it out")
+                continue
             except UnicodeDecodeError:
                 batch.fail(where, f"{name} is not UTF-8 text", "export again")
                 continue
