@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import http.server
 import os
 import re
@@ -46,6 +47,15 @@ address = "1 Test Street, Testville"
 [unsubscribe]
 service = "mailchimp"
 """
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Return every file below ``folder`` (hidden ones too) with its content's hash."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 class Newsletter:

@@ -3,7 +3,6 @@ send readers on to its page, planned, owned and checked like every other file.""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import lxml.html
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import Newsletter, serve_from
+from conftest import Newsletter, serve_from, tree
 from publisher.build.pipeline import build
 from publisher.cli import cli
 from publisher.preview.server import start
@@ -22,15 +21,6 @@ NEW_URL = "https://news.example.org/first/"
 
 def run(root: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["-C", str(root), *args], catch_exceptions=False)
-
-
-def tree(folder: Path) -> dict[str, str]:
-    """Return every file below ``folder`` with its content's hash."""
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def moved(newsletter: Newsletter, addresses: str, **meta: Any) -> Path:

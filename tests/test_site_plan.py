@@ -20,7 +20,7 @@ import lxml.html
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import Newsletter
+from conftest import Newsletter, tree
 from publisher.build.output import LOCK_FILE
 from publisher.build.pipeline import build
 from publisher.cli import cli
@@ -32,15 +32,6 @@ from publisher.site.plan import plan_site
 
 def run(root: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["-C", str(root), *args], catch_exceptions=False)
-
-
-def tree(folder: Path) -> dict[str, str]:
-    """Return every file below ``folder`` (hidden ones too) with its content's hash."""
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture
