@@ -221,35 +221,50 @@ def plan_site(
     The issues' own files are added as their references are known (``add_issue_files``).
     """
     plan = SitePlan(root)
-    settings = root / SETTINGS_FILE
     folders = language_folders(issues)
     taken = set(SITE_NAMES) | {name.split("/", 1)[0] for name, _ in statics}
     taken |= {name.split("/", 1)[0] for name, _ in logos} | set(folders)
     for issue in issues:
-        slug_line = issue.lines.get("slug", 1)
         if issue.slug in taken:
-            owner = (
-                "the site"
-                if issue.slug in SITE_NAMES
-                else "the archive of the issues in that language (the issues are in "
-                f"{len(folders)} languages)"
-                if issue.slug in folders
-                else f"{STATIC_DIR}/ or the logo"
-            )
-            plan.problems.append(
-                Problem(
-                    f"slug {issue.slug!r} is a name {owner} uses at the site's root",
-                    issue.source,
-                    slug_line,
-                    "give the issue another `slug:`, e.g. `slug: "
-                    f"{issue.slug.replace('.', '-').strip('-')}-issue`",
-                )
-            )
+            plan.problems.append(_slug_taken(issue, folders))
             continue
         owner = display_path(issue.source, root)
         for name, kind in ISSUE_OUTPUTS.items():
             if kind != EMAIL_EML or config.author.email:
                 plan.claim(f"{issue.slug}/{name}", Planned(kind, issue.slug, owner=owner), None, 1)
+    _plan_archive(plan, config, issues, tag_slugs)
+    _plan_languages(plan, config, issues, folders)
+    plan.claim(SITEMAP_FILE, Planned(SITEMAP), None, None)
+    plan.claim(MANIFEST, Planned(IDS), None, None)
+    _plan_copies(plan, assets, statics, logos)
+    plan_redirects(plan, [issue for issue in issues if issue.slug not in taken])
+    return plan
+
+
+def _slug_taken(issue: Issue, folders: Sequence[str]) -> Problem:
+    """Return the problem of an issue whose slug is a name the site's root has already."""
+    owner = (
+        "the site"
+        if issue.slug in SITE_NAMES
+        else f"the archive of the issues in that language (the issues are in {len(folders)} "
+        "languages)"
+        if issue.slug in folders
+        else f"{STATIC_DIR}/ or the logo"
+    )
+    return Problem(
+        f"slug {issue.slug!r} is a name {owner} uses at the site's root",
+        issue.source,
+        issue.lines.get("slug", 1),
+        "give the issue another `slug:`, e.g. "
+        f"`slug: {issue.slug.replace('.', '-').strip('-')}-issue`",
+    )
+
+
+def _plan_archive(
+    plan: SitePlan, config: Config, issues: Sequence[Issue], tag_slugs: Iterable[str]
+) -> None:
+    """Plan the archive's pages, the stylesheet, the tag pages and their feeds, the site's
+    feeds and each year's archive documents."""
     for number in range(1, page_count(len(issues), config.archive.per_page) + 1):
         path = page_path(number) + INDEX
         plan.claim(path, Planned(INDEX_PAGE, scope=str(number)), None, None)
@@ -265,21 +280,26 @@ def plan_site(
         for name, kind in FEED_FILES:
             planned = Planned(ARCHIVE_FEED, name=kind, scope=str(year))
             plan.claim(archive_folder(year) + name, planned, None, None)
-    _plan_languages(plan, config, issues, folders)
-    plan.claim(SITEMAP_FILE, Planned(SITEMAP), None, None)
-    plan.claim(MANIFEST, Planned(IDS), None, None)
+
+
+def _plan_copies(
+    plan: SitePlan,
+    assets: Sequence[tuple[str, Path]],
+    statics: Sequence[tuple[str, Path]],
+    logos: Sequence[tuple[str, Path]],
+) -> None:
+    """Plan the files copied as they are: the theme's assets, the logos, ``static/``."""
+    settings = plan.root / SETTINGS_FILE
     for name, source in assets:
         path = f"{ASSETS_DIR}/{name}"
         if path not in plan.outputs:  # the stylesheet the theme renders wins over a copy
             plan.outputs[path] = Planned(ASSET, source=source, owner=str(source))
     for name, source in logos:
-        shown = display_path(settings, root)
+        shown = display_path(settings, plan.root)
         plan.claim(name, Planned(LOGO, source=source, owner=f"the logo ({shown})"), settings, None)
     for name, source in statics:
         shown = f"{STATIC_DIR}/{name}"
-        plan.claim(name, Planned(STATIC, source=source, owner=shown), root / shown, None)
-    plan_redirects(plan, [issue for issue in issues if issue.slug not in taken])
-    return plan
+        plan.claim(name, Planned(STATIC, source=source, owner=shown), plan.root / shown, None)
 
 
 def plan_redirects(plan: SitePlan, issues: Sequence[Issue]) -> None:
