@@ -23,7 +23,8 @@ from publisher.importer.entry import (
     site_url,
     summary_of,
 )
-from publisher.importer.html import Dropped, clean_markdown, to_markdown
+from publisher.importer.html import Dropped, to_markdown
+from publisher.importer.markdown import clean_markdown
 
 MODE = re.compile(r"^\s*<!--\s*buttondown-editor-mode:\s*(\w+)\s*-->\s*", re.I)
 SKIPPED_STATUSES = {"deleted", "errored"}

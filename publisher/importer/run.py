@@ -23,7 +23,7 @@ from publisher.config.place import Invalid
 from publisher.errors import Problem, PublisherError, collecting
 from publisher.importer import buttondown, feed, ghost, images, substack
 from publisher.importer.entry import Batch, Entry
-from publisher.importer.html import remote_images
+from publisher.importer.markdown import remote_images
 from publisher.model import redirects
 from publisher.model.issue import (
     FOLDER_INDEX,

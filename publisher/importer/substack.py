@@ -49,16 +49,10 @@ def read(source: Path, old_site: str = "") -> Batch:
         used: set[str] = set()
         hint = "export again from Substack (a field of over 128 KB is no export's)"
         for where, row in csv_rows(archive, csv_name, batch, hint):
-            post_id = (row.get("post_id") or "").strip()
-            if "." not in post_id:
-                batch.fail(where, f"post_id {post_id!r} is not <number>.<slug>", "export again")
+            found = _post_files(where, row, prefix, batch)
+            if found is None:
                 continue
-            where += f" (post {post_id})"
-            kind = (row.get("type") or "newsletter").strip().lower()
-            if kind in SKIPPED_TYPES:
-                batch.notes.append(f"{where}: skipped, {SKIPPED_TYPES[kind]}")
-                continue
-            name = f"{prefix}posts/{post_id}.html"
+            where, slug, name = found
             used.add(name)
             if name not in bodies:
                 batch.fail(
@@ -67,41 +61,70 @@ def read(source: Path, old_site: str = "") -> Batch:
                     "export again from Substack (its newest posts sometimes miss their file)",
                 )
                 continue
-            title = one_line(row.get("title"))
-            date = parse_date(row.get("post_date")) or parse_date(row.get("email_sent_at"))
-            if not title or date is None:
-                what = "no title" if not title else f"no usable post_date {row.get('post_date')!r}"
-                batch.fail(where, f"has {what}", "give it one in Substack and export again")
-                continue
-            slug = post_id.split(".", 1)[1]
-            dropped: Dropped = Dropped()
-            url = f"{base}p/{slug}" if base else f"/p/{slug}/"
-            try:
-                html = read_member(archive, name, MAX_BODY_BYTES).decode("utf-8")
-            except TooBig as exc:
-                batch.fail(where, str(exc), "split the post, or leave it out")
-                continue
-            except UnicodeDecodeError:
-                batch.fail(where, f"{name} is not UTF-8 text", "export again")
-                continue
-            audio = (row.get("podcast_url") or "").strip()
-            if audio.startswith(("https://", "http://")):  # a podcast's episode, as a link
-                html = f'<p><a href="{escape(audio)}">Listen to the episode</a></p>' + html
-            body = to_markdown(html, url if base else "", dropped)
-            batch.entries.append(
-                Entry(
-                    where=where,
-                    title=title,
-                    date=date,
-                    slug=slug,
-                    body=body,
-                    subtitle=one_line(row.get("subtitle")),
-                    draft=(row.get("is_published") or "").strip().lower() != "true",
-                    old_id=url if base else "",
-                    old_url=url,
-                    dropped=dropped,
-                )
-            )
+            entry = _entry(archive, name, slug, where, row, base, batch)
+            if entry is not None:
+                batch.entries.append(entry)
         for name in sorted(bodies - used):
             batch.notes.append(f"{name}: skipped, no row of posts.csv names it")
     return batch
+
+
+def _post_files(
+    where: str, row: dict[str, str | None], prefix: str, batch: Batch
+) -> tuple[str, str, str] | None:
+    """Return where a row of ``posts.csv`` is (its post id added), its slug and its body's
+    file; None when the row is skipped or has no usable post id (the batch says which)."""
+    post_id = (row.get("post_id") or "").strip()
+    if "." not in post_id:
+        batch.fail(where, f"post_id {post_id!r} is not <number>.<slug>", "export again")
+        return None
+    where += f" (post {post_id})"
+    kind = (row.get("type") or "newsletter").strip().lower()
+    if kind in SKIPPED_TYPES:
+        batch.notes.append(f"{where}: skipped, {SKIPPED_TYPES[kind]}")
+        return None
+    return where, post_id.split(".", 1)[1], f"{prefix}posts/{post_id}.html"
+
+
+def _entry(
+    archive: zipfile.ZipFile,
+    name: str,
+    slug: str,
+    where: str,
+    row: dict[str, str | None],
+    base: str,
+    batch: Batch,
+) -> Entry | None:
+    """Return one post as an Entry, its body read from the zip's file ``name``; None when it
+    cannot be read (the batch says why)."""
+    title = one_line(row.get("title"))
+    date = parse_date(row.get("post_date")) or parse_date(row.get("email_sent_at"))
+    if not title or date is None:
+        what = "no title" if not title else f"no usable post_date {row.get('post_date')!r}"
+        batch.fail(where, f"has {what}", "give it one in Substack and export again")
+        return None
+    dropped: Dropped = Dropped()
+    url = f"{base}p/{slug}" if base else f"/p/{slug}/"
+    try:
+        html = read_member(archive, name, MAX_BODY_BYTES).decode("utf-8")
+    except TooBig as exc:
+        batch.fail(where, str(exc), "split the post, or leave it out")
+        return None
+    except UnicodeDecodeError:
+        batch.fail(where, f"{name} is not UTF-8 text", "export again")
+        return None
+    audio = (row.get("podcast_url") or "").strip()
+    if audio.startswith(("https://", "http://")):  # a podcast's episode, as a link
+        html = f'<p><a href="{escape(audio)}">Listen to the episode</a></p>' + html
+    return Entry(
+        where=where,
+        title=title,
+        date=date,
+        slug=slug,
+        body=to_markdown(html, url if base else "", dropped),
+        subtitle=one_line(row.get("subtitle")),
+        draft=(row.get("is_published") or "").strip().lower() != "true",
+        old_id=url if base else "",
+        old_url=url,
+        dropped=dropped,
+    )
