@@ -521,6 +521,14 @@ def push(root: Path, issue: str, dry_run: bool) -> None:
     help="The newsletter's old address, for the old links' map and Substack's and Buttondown's "
     "feed ids. Example: --old-site https://grain.substack.com/",
 )
+@click.option(
+    "--old-feed",
+    default="",
+    metavar="URL",
+    help="The old site's feed (its address, or a saved copy): each post it holds keeps the id "
+    "it has there, so feed readers see no post twice. Example: --old-feed "
+    "https://grain.substack.com/feed",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be written; write nothing.")
 @click.option(
     "--download-images",
@@ -529,7 +537,13 @@ def push(root: Path, issue: str, dry_run: bool) -> None:
 )
 @click.pass_obj
 def import_(
-    root: Path, source: str, fmt: str | None, old_site: str, dry_run: bool, download_images: bool
+    root: Path,
+    source: str,
+    fmt: str | None,
+    old_site: str,
+    old_feed: str,
+    dry_run: bool,
+    download_images: bool,
 ) -> None:
     """Turn another platform's posts into issue files (Substack, Buttondown, Ghost, a feed).
 
@@ -542,7 +556,9 @@ def import_(
     """
     from publisher.importer.run import run
 
-    report = run(root, source, fmt, dry_run, download_images, old_site, echo=click.echo)
+    report = run(
+        root, source, fmt, dry_run, download_images, old_site, echo=click.echo, old_feed=old_feed
+    )
     click.echo(report.summary(dry_run))
     if report.problems:
         raise PublisherError(report.problems)

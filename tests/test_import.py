@@ -799,6 +799,39 @@ def test_a_paged_atom_feed_is_read_page_by_page(newsletter: Newsletter, tmp_path
     assert len(loaded(newsletter.root)) == 3
 
 
+#: The old Substack site's feed, on its custom domain: the newest post only, with its guid.
+OLD_FEED = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Wires</title><link>https://wires.example/</link>
+<description>d</description><generator>Substack</generator>
+<item><title>Москва: утро</title><link>https://wires.example/p/moskva</link>
+<guid isPermaLink="false">substack:post:102</guid>
+<pubDate>Mon, 01 Apr 2024 06:30:00 GMT</pubDate><description>d</description></item>
+</channel></rss>
+"""
+
+
+def test_posts_in_the_old_feed_keep_the_ids_its_readers_know(
+    newsletter: Newsletter, tmp_path: Path
+) -> None:
+    source = substack_zip(tmp_path / "export.zip")
+    (tmp_path / "feed.xml").write_text(OLD_FEED, encoding="utf-8")
+    result = run(
+        newsletter.root,
+        "import",
+        str(source),
+        "--old-site",
+        "https://wires.substack.com/",
+        "--old-feed",
+        str(tmp_path / "feed.xml"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 of 4 posts take their id from the old feed" in result.output
+    ids = {issue.slug: issue.id for issue in loaded(newsletter.root).values()}
+    assert ids["moskva"] == "substack:post:102"  # matched by its address, whatever the host
+    assert ids["wires"] == "https://wires.substack.com/p/wires"  # not in the feed: as before
+
+
 #: A WordPress feed's page: its generator, and one post per page.
 WORDPRESS = """\
 <?xml version="1.0" encoding="UTF-8"?>

@@ -190,3 +190,18 @@ def _entry(batch: Batch, page: str, n: int, entry: Any, seen: set[str]) -> None:
             dropped=dropped,
         )
     )
+
+
+def ids_by_address(source: str, from_url: bool) -> tuple[dict[str, str], list[str]]:
+    """Return the ids the old site's feed gives its posts, by each post's address (scheme and
+    host left out, no trailing slash), and what could not be read of it."""
+    batch = read(source, from_url)
+    found = {address_key(entry.old_url): entry.old_id for entry in batch.entries}
+    found.pop("", None)
+    return found, [problem.message for problem in batch.problems]
+
+
+def address_key(url: str) -> str:
+    """Return what matches one post's address in an export and in its feed: its path, without
+    the trailing slash (a custom domain and its substack.com address are the same post)."""
+    return unquote(urlsplit(url).path).rstrip("/")
