@@ -39,23 +39,6 @@ DOCUMENTS = tuple(
 )
 
 
-class KnownFinding(Exception):
-    """A finding of the validator on our feeds that is reported, not yet fixed."""
-
-
-#: Findings reported on #35, by document: (the event's class, the validator's message).
-KNOWN = {
-    # The RSS Profile's advice (the validator's "experimental RSS-Profile support"): a title
-    # "Ports & <power>" is written by feedgen (lxml) as "Ports &amp; &lt;power&gt;", not with
-    # hexadecimal references (&#x26; &#x3C;). A warning (the feed is valid), on the one RSS
-    # document (the 2025 archive) whose items include that title.
-    "feeds/2025/feed.xml": (
-        "CharacterData",
-        'line 59, column 38: Encode "&" and "<" in plain text using hexadecimal character '
-        "references.",
-    ),
-}
-
 BODY = """\
 Opening words with [a link](https://example.com/a?b=1&c=2).
 
@@ -219,22 +202,11 @@ def test_the_rich_site_publishes_every_kind_of_feed_document(site: dict[str, byt
     assert b"footnote" in site["atom.xml"]
 
 
-def params() -> list[Any]:
-    marks = {
-        path: pytest.mark.xfail(raises=KnownFinding, strict=True, reason=f"{kind}: {message}")
-        for path, (kind, message) in KNOWN.items()
-    }
-    return [pytest.param(path, marks=marks.get(path, ()), id=path) for path in DOCUMENTS]
-
-
-@pytest.mark.parametrize("path", params())
+@pytest.mark.parametrize("path", DOCUMENTS)
 def test_each_feed_document_is_valid_in_the_w3c_validator(
     site: dict[str, bytes], path: str
 ) -> None:
-    messages, kinds = findings(site[path], BASE + path)
-    if path in KNOWN and messages and set(kinds) == {KNOWN[path][0]}:
-        assert messages == [KNOWN[path][1]], report(BASE + path, messages)
-        raise KnownFinding(report(BASE + path, messages))
+    messages, _ = findings(site[path], BASE + path)
     assert not messages, report(BASE + path, messages)
 
 
