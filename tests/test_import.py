@@ -948,6 +948,15 @@ class ImageServer:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
+def serving(served: ImageServer) -> Iterator[ImageServer]:
+    """Serve ``served`` in a thread while the test runs (a fixture's body)."""
+    thread = threading.Thread(target=served.server.serve_forever, daemon=True)
+    thread.start()
+    yield served
+    served.server.shutdown()
+    served.server.server_close()
+
+
 @pytest.fixture
 def images_server() -> Iterator[ImageServer]:
     from PIL import Image
@@ -955,12 +964,7 @@ def images_server() -> Iterator[ImageServer]:
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 40, 40)).save(buffer, "PNG")
     files = {"/img/red.png": buffer.getvalue(), "/img/page.png": b"<html>Not found</html>"}
-    served = ImageServer(files, {"/img/huge.png": 25_000_000})
-    thread = threading.Thread(target=served.server.serve_forever, daemon=True)
-    thread.start()
-    yield served
-    served.server.shutdown()
-    served.server.server_close()
+    yield from serving(ImageServer(files, {"/img/huge.png": 25_000_000}))
 
 
 def test_download_images_saves_them_beside_the_issue(
@@ -1264,12 +1268,7 @@ def two_images() -> Iterator[ImageServer]:
         buffer = io.BytesIO()
         Image.new("RGB", (20, 20), colour).save(buffer, "PNG")
         files[path] = buffer.getvalue()
-    served = ImageServer(files, {})
-    thread = threading.Thread(target=served.server.serve_forever, daemon=True)
-    thread.start()
-    yield served
-    served.server.shutdown()
-    served.server.server_close()
+    yield from serving(ImageServer(files, {}))
 
 
 def test_downloaded_images_whose_addresses_share_a_start_each_get_their_file(

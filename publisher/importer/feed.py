@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
+from publisher.errors import PublisherError
 from publisher.importer import entry as entry_module
 from publisher.importer.entry import Batch, Entry, one_line, read_file, summary_of, too_big
 from publisher.importer.html import Dropped, plain_text, to_markdown
@@ -192,16 +194,34 @@ def _entry(batch: Batch, page: str, n: int, entry: Any, seen: set[str]) -> None:
     )
 
 
-def ids_by_address(source: str, from_url: bool) -> tuple[dict[str, str], list[str]]:
+def _ids_by_address(source: str, from_url: bool) -> tuple[dict[str, str], list[str]]:
     """Return the ids the old site's feed gives its posts, by each post's address (scheme and
     host left out, no trailing slash), and what could not be read of it."""
     batch = read(source, from_url)
-    found = {address_key(entry.old_url): entry.old_id for entry in batch.entries}
+    found = {_address_key(entry.old_url): entry.old_id for entry in batch.entries}
     found.pop("", None)
     return found, [problem.message for problem in batch.problems]
 
 
-def address_key(url: str) -> str:
+def _address_key(url: str) -> str:
     """Return what matches one post's address in an export and in its feed: its path, without
     the trailing slash (a custom domain and its substack.com address are the same post)."""
     return unquote(urlsplit(url).path).rstrip("/")
+
+
+def take_ids(old_feed: str, from_url: bool, batch: Batch, echo: Callable[[str], None]) -> None:
+    """Give each entry the id the old site's feed gives its address (its readers know the post
+    by it), where the feed holds it; the rest keep the id the export gave."""
+    ids, problems = _ids_by_address(old_feed, from_url)
+    if problems and not ids:
+        raise PublisherError.at(
+            f"cannot read the old feed {old_feed}: {problems[0]}",
+            hint="give the old site's feed: its address (e.g. https://you.substack.com/feed) "
+            "or a saved copy",
+        )
+    matched = 0
+    for entry in batch.entries:
+        found = ids.get(_address_key(entry.old_url)) if entry.old_url else None
+        if found:
+            entry.old_id, matched = found, matched + 1
+    echo(f"{matched} of {len(batch.entries)} posts take their id from the old feed")

@@ -138,7 +138,7 @@ def run(
     config = load_config(root)
     batch = read(source, fmt or detect(source), old_site)
     if old_feed:
-        _ids_from(old_feed, batch, echo)
+        feed.take_ids(old_feed, is_url(old_feed), batch, echo)
     mapping_path = root / MAPPING_FILE
     known = {_record_key(r): r for r in _load_mapping(mapping_path)}
     importer = _Import(root, config, batch, known, dry_run, download_images, echo)
@@ -151,24 +151,6 @@ def run(
         if not dry_run:
             _save_mapping(mapping_path, list(known.values()))
     return importer.report
-
-
-def _ids_from(old_feed: str, batch: Batch, echo: Callable[[str], None]) -> None:
-    """Give each entry the id the old site's feed gives its address (its readers know the post
-    by it), where the feed holds it; the rest keep the id the export gave."""
-    ids, problems = feed.ids_by_address(old_feed, is_url(old_feed))
-    if problems and not ids:
-        raise PublisherError.at(
-            f"cannot read the old feed {old_feed}: {problems[0]}",
-            hint="give the old site's feed: its address (e.g. https://you.substack.com/feed) "
-            "or a saved copy",
-        )
-    matched = 0
-    for entry in batch.entries:
-        found = ids.get(feed.address_key(entry.old_url)) if entry.old_url else None
-        if found:
-            entry.old_id, matched = found, matched + 1
-    echo(f"{matched} of {len(batch.entries)} posts take their id from the old feed")
 
 
 class _Import:
